@@ -3,6 +3,9 @@
  * callers cannot depend on its shape and a tampered one is refused as `VALIDATION`.
  */
 import { validationError } from './errors.js';
+import type { PageOptions } from './ledger-queries.js';
+import { parseInstant } from './time.js';
+import { validateLimit } from './validate.js';
 
 /** Encodes a sort key (strings only). */
 export function encodeCursor(key: readonly string[]): string {
@@ -24,4 +27,29 @@ export function decodeCursor(cursor: unknown, parts: number, field = 'after'): s
     throw validationError(field, 'is not a cursor returned by a previous page');
   }
   return key as string[];
+}
+
+/** Default and largest page sizes of keyset-paginated reads. */
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+/** Validated page options: the limit and the decoded cursor key, if any. */
+export interface ResolvedPage {
+  limit: number;
+  after: string[] | null;
+}
+
+/** Validates page options for a cursor of `parts` strings. */
+export function resolvePage(options: PageOptions | undefined, parts: number): ResolvedPage {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw validationError('page', 'must be an object');
+  }
+  const limit = options?.limit === undefined ? DEFAULT_PAGE_SIZE : validateLimit(options.limit, 'limit', MAX_PAGE_SIZE);
+  const after = options?.after === undefined ? null : decodeCursor(options.after, parts);
+  return { limit, after };
+}
+
+/** Reads an instant stored in a cursor; a tampered one is a `VALIDATION` error on `after`. */
+export function parseCursorInstant(value: string): number {
+  return parseInstant(value, 'after').getTime();
 }

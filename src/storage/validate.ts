@@ -133,6 +133,29 @@ const recordPaymentSchema = z.strictObject({
   facilitatorTxHash: hash.optional(),
 });
 
+/** Field schemas reused by the stored-record validators (see validate-records.ts). */
+export const schemas = {
+  address,
+  hash,
+  key,
+  chainId,
+  blockNumber,
+  logIndex,
+  amount,
+  date,
+  status,
+  mode,
+  document,
+  hourBucket,
+  assetFields,
+  leaseFields,
+} as const;
+
+/** Parses `input` with a strict object schema; exported for the stored-record validators. */
+export function parseObject<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  return parse(schema, input, what);
+}
+
 function omitKeys<T extends Record<string, unknown>, K extends keyof T>(shape: T, k: K): Omit<T, K> {
   const copy = { ...shape };
   delete copy[k];
@@ -323,4 +346,14 @@ function parseField<S extends z.ZodType>(schema: S, value: unknown, field: strin
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   throw validationError(field, issue?.message ?? 'is invalid');
+}
+
+/** Validates a half-open time range [from, to). */
+export function validateRange(value: unknown, field = 'range'): { from: Date; to: Date } {
+  if (typeof value !== 'object' || value === null) throw validationError(field, 'must be an object with from and to');
+  const { from, to } = value as { from?: unknown; to?: unknown };
+  checkDate(from, 'from');
+  checkDate(to, 'to');
+  if ((from as Date).getTime() > (to as Date).getTime()) throw validationError('to', 'must not be before from');
+  return { from: from as Date, to: to as Date };
 }
