@@ -53,3 +53,12 @@ export function resolvePage(options: PageOptions | undefined, parts: number): Re
 export function parseCursorInstant(value: string): number {
   return parseInstant(value, 'after').getTime();
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The (paymentTimestamp, id) key of a payments cursor, checked. */
+export function paymentCursorKey(after: readonly string[]): { ts: number; id: string } {
+  const [ts = '', id = ''] = after;
+  if (!UUID.test(id)) throw validationError('after', 'is not a cursor returned by a previous page');
+  return { ts: parseCursorInstant(ts), id };
+}

@@ -50,6 +50,7 @@ import {
   validateRecordPayment,
   validateStatus,
 } from './validate.js';
+import { validateTable } from './validate-records.js';
 import { MemoryLedger, batchRecord, paymentRecord } from './memory/memory-ledger.js';
 import * as ledgerReads from './memory/memory-ledger-queries.js';
 import { exportMemoryRecords, importMemoryRecords, summarizeMemoryTable } from './memory/memory-records.js';
@@ -313,17 +314,17 @@ export class MockDatabase implements Database {
 
   async *exportRecords<T extends TableName>(table: T, pageSize = 1000): AsyncIterable<TableRecords[T][]> {
     this.ready();
-    yield* exportMemoryRecords(this.tables, this.ledger, table, validateLimit(pageSize, 'pageSize'));
+    yield* exportMemoryRecords(this.tables, this.ledger, validateTable(table) as T, validateLimit(pageSize, 'pageSize'));
   }
 
   async importRecords<T extends TableName>(table: T, records: readonly TableRecords[T][]): Promise<number> {
     this.ready();
-    return importMemoryRecords(this.tables, this.ledger, table, records);
+    return importMemoryRecords(this.tables, this.ledger, validateTable(table) as T, records);
   }
 
   async summarizeTable(table: TableName): Promise<TableSummary> {
     this.ready();
-    return summarizeMemoryTable(this.tables, this.ledger, table);
+    return summarizeMemoryTable(this.tables, this.ledger, validateTable(table));
   }
 
   async clear(options?: ClearOptions): Promise<void> {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { StoredX402Batch } from './database.js';
 import { INTERVAL_SECONDS } from './database.js';
 import { validationError } from './errors.js';
-import type { TableName, TableRecords } from './records.js';
+import { TABLES, type TableName, type TableRecords } from './records.js';
 import { hourBucketOf } from './time.js';
 import { parseObject, schemas } from './validate.js';
 
@@ -72,4 +72,12 @@ export function validateStoredRecord<T extends TableName>(table: T, record: unkn
 function stripUndefined(batch: StoredX402Batch): void {
   if (batch.revenueRoundId === undefined) delete batch.revenueRoundId;
   if (batch.settlementTxHash === undefined) delete batch.settlementTxHash;
+}
+
+/** Checks a table name against the five tables (it is interpolated into SQL text). */
+export function validateTable(table: unknown): TableName {
+  if (typeof table !== 'string' || !(TABLES as readonly string[]).includes(table)) {
+    throw validationError('table', `must be one of ${TABLES.join(', ')}`);
+  }
+  return table as TableName;
 }

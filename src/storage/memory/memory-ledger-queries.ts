@@ -3,7 +3,7 @@
  * the same orders, ranges and cursors as the SQL backends.
  */
 import type { StoredX402Batch, StoredX402Payment } from '../database.js';
-import { encodeCursor, parseCursorInstant, resolvePage } from '../cursor.js';
+import { encodeCursor, parseCursorInstant, paymentCursorKey, resolvePage } from '../cursor.js';
 import type {
   AssetRevenue,
   DailyRevenue,
@@ -93,8 +93,7 @@ export function paymentsPage(ledger: MemoryLedger, leaseId: string, page: PageOp
   if (!list) return { items: [], nextCursor: null };
   let start = 0;
   if (after) {
-    const ts = parseCursorInstant(after[0] as string);
-    const id = after[1] as string;
+    const { ts, id } = paymentCursorKey(after);
     start = list.firstAfter((row) => row.ts - ts || compareStrings(row.id, id));
   }
   const rows = list.values().slice(start, start + limit + 1);

@@ -1,0 +1,106 @@
+/**
+ * Group commit: concurrent submissions are gathered and handed to one `commit` call, so many
+ * small writes share a transaction (and its fsync). A group is flushed as soon as a commit slot
+ * is free, when it reaches `maxSize`, or when its oldest item has waited `maxWaitMs`; each
+ * submitter's promise settles with its own outcome only after its group's commit returns.
+ */
+
+/** The outcome of one item of a group: its value or its own error. */
+export type ItemOutcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+/** Options of a {@link GroupCommitter}. */
+export interface GroupCommitOptions {
+  /** Most items in one group (default 256). */
+  maxSize?: number;
+  /** Longest an item waits for its group to start while every slot is busy (default 5 ms). */
+  maxWaitMs?: number;
+  /** Groups committing at once (default 4); more overlap network and fsync waits. */
+  concurrency?: number;
+}
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Gathers items into groups and commits each group with one call. */
+export class GroupCommitter<I, O> {
+  private queue: Pending<I, O>[] = [];
+  private active = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly maxSize: number;
+  private readonly maxWaitMs: number;
+  private readonly concurrency: number;
+
+  /**
+   * @param commit commits a group and returns one outcome per item, in order. If it throws, every
+   *   item of the group fails with that error.
+   */
+  constructor(
+    private readonly commit: (items: I[]) => Promise<ItemOutcome<O>[]>,
+    options: GroupCommitOptions = {},
+  ) {
+    this.maxSize = options.maxSize ?? 256;
+    this.maxWaitMs = options.maxWaitMs ?? 5;
+    this.concurrency = options.concurrency ?? 4;
+  }
+
+  /** Adds an item; resolves with its own outcome once its group has committed. */
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves when nothing is queued or committing. */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.active > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  private schedule(): void {
+    while (this.queue.length > 0 && this.active < this.concurrency) this.flush();
+    if (this.queue.length >= this.maxSize) return; // flushed as soon as a slot frees
+    if (this.queue.length > 0 && this.timer === undefined) {
+      // Every slot is busy: bound the wait by starting an extra group when the oldest item is due.
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (this.queue.length > 0) this.flush();
+      }, this.maxWaitMs);
+    }
+  }
+
+  private flush(): void {
+    const group = this.queue.splice(0, this.maxSize);
+    if (this.queue.length === 0 && this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.active += 1;
+    void this.run(group);
+  }
+
+  private async run(group: Pending<I, O>[]): Promise<void> {
+    try {
+      const outcomes = await this.commit(group.map((p) => p.item));
+      group.forEach((pending, i) => {
+        const outcome = outcomes[i];
+        if (!outcome) pending.reject(new Error('group commit returned no outcome for an item'));
+        else if (outcome.ok) pending.resolve(outcome.value);
+        else pending.reject(outcome.error);
+      });
+    } catch (error) {
+      for (const pending of group) pending.reject(error);
+    } finally {
+      this.active -= 1;
+      this.schedule();
+      if (this.queue.length === 0 && this.active === 0) {
+        for (const wake of this.idleWaiters.splice(0)) wake();
+      }
+    }
+  }
+}

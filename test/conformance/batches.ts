@@ -1,0 +1,185 @@
+/** Conformance cases for hourly batches: creation, hour buckets, open batches and settlement. */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { BatchUpdate, NewX402Batch } from '../../src/storage/database.js';
+import {
+  type ConformanceBackend,
+  expectRefused,
+  expectStorageError,
+  hash,
+  hourFromNow,
+  onDay,
+  pay,
+  seedLease,
+  unchecked,
+  useDatabase,
+  UUID,
+} from './fixtures.js';
+import { malformedSampleHex } from './sample-data.js';
+
+const HOUR_12 = '2026-02-25T12:00:00.000Z';
+const HOUR_13 = '2026-02-25T13:00:00.000Z';
+
+/** Registers the batch cases. */
+export function batchTests(backend: ConformanceBackend): void {
+  describe('batches', () => {
+    const ctx = useDatabase(backend);
+
+    it('saveX402Batch creates an empty batch bounded by its hour', async () => {
+      const lease = await seedLease(ctx.db);
+      const batch = await ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket: HOUR_12 });
+      expect(batch).toMatchObject({
+        leaseId: lease.leaseId,
+        hourBucket: HOUR_12,
+        totalAmountMinorUnits: 0n,
+        paymentCount: 0,
+        startedAt: new Date(HOUR_12),
+        closedAt: new Date(HOUR_13),
+      });
+      expect(batch.id).toMatch(UUID);
+      expect(batch.createdAt).toBeInstanceOf(Date);
+      expect(batch.settlementTxHash).toBeUndefined();
+      expect(await ctx.db.getX402BatchesByLease(lease.leaseId)).toEqual([batch]);
+    });
+
+    it('normalizes hour buckets given in any zone, so the same hour is a DUPLICATE', async () => {
+      const lease = await seedLease(ctx.db);
+      const [first, ...sameHour] = ['2026-02-25T14:00:00+02:00', '2026-02-25T12:00:00Z', HOUR_12, '2026-02-25T12:00Z', '2026-02-25T07:00:00.000-05:00'];
+      const batch = await ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket: first ?? '' });
+      expect(batch.hourBucket).toBe(HOUR_12);
+      for (const hourBucket of sameHour) {
+        await expectRefused(ctx.db, () => ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket }), 'DUPLICATE', undefined, hourBucket);
+        expect(await ctx.db.getOpenBatchForLease(lease.leaseId, hourBucket), hourBucket).toEqual(batch);
+      }
+    });
+
+    it('refuses hour buckets that are not an exact top of hour with a zone', async () => {
+      const lease = await seedLease(ctx.db);
+      for (const hourBucket of ['2026-02-25T12:30:00Z', '2026-02-25T12:00:00', '2026-02-25T12:00:00.001Z', 'not a date', '', '2026-02-25T12:00:30Z', '2026-02-25']) {
+        await expectRefused(ctx.db, () => ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket }), 'VALIDATION', 'hourBucket', hourBucket);
+      }
+    });
+
+    it('takes zero totals and the hour bounds, and refuses anything else for them', async () => {
+      const lease = await seedLease(ctx.db);
+      const exact = await ctx.db.saveX402Batch({
+        leaseId: lease.leaseId,
+        hourBucket: HOUR_12,
+        totalAmountMinorUnits: 0n,
+        paymentCount: 0,
+        startedAt: new Date(HOUR_12),
+        closedAt: new Date(HOUR_13),
+      });
+      expect(exact).toMatchObject({ totalAmountMinorUnits: 0n, paymentCount: 0 });
+      const base: NewX402Batch = { leaseId: lease.leaseId, hourBucket: HOUR_13 };
+      const cases: [string, NewX402Batch][] = [
+        ['totalAmountMinorUnits', { ...base, totalAmountMinorUnits: 5n }],
+        ['paymentCount', { ...base, paymentCount: 1 }],
+        ['startedAt', { ...base, startedAt: new Date(HOUR_12) }],
+        ['closedAt', { ...base, closedAt: new Date('2026-02-25T13:59:59.999Z') }],
+        ['settlementTxHash', { ...base, settlementTxHash: '0x1' }],
+        ['status', unchecked<NewX402Batch>({ ...base, status: 'open' })],
+      ];
+      for (const [field, input] of cases) {
+        await expectRefused(ctx.db, () => ctx.db.saveX402Batch(input), 'VALIDATION', field, field);
+      }
+    });
+
+    it('saveX402Batch for an unknown lease is REFERENCE_NOT_FOUND', async () => {
+      await seedLease(ctx.db);
+      await expectRefused(ctx.db, () => ctx.db.saveX402Batch({ leaseId: 'NO-SUCH-LEASE', hourBucket: HOUR_12 }), 'REFERENCE_NOT_FOUND');
+    });
+
+    it('a payment into an hour with an empty batch fills that batch', async () => {
+      const lease = await seedLease(ctx.db);
+      const empty = await ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket: HOUR_12 });
+      await pay(ctx.db, lease.leaseId, onDay('12:20:00.000'), '300');
+      const batches = await ctx.db.getX402BatchesByLease(lease.leaseId);
+      expect(batches).toEqual([{ ...empty, totalAmountMinorUnits: 300n, paymentCount: 1 }]);
+    });
+
+    it('getX402BatchesByLease is one lease ordered by hourBucket', async () => {
+      const lease = await seedLease(ctx.db);
+      const other = await seedLease(ctx.db);
+      for (const hour of ['15', '09', '12', '23', '00']) {
+        await ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket: onDay(`${hour}:00:00.000`) });
+        await ctx.db.saveX402Batch({ leaseId: other.leaseId, hourBucket: onDay(`${hour}:00:00.000`) });
+      }
+      await ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket: onDay('23:00:00.000', '2026-02-24') });
+      const hours = (await ctx.db.getX402BatchesByLease(lease.leaseId)).map((b) => b.hourBucket);
+      expect(hours).toEqual(['2026-02-24T23', '2026-02-25T00', '2026-02-25T09', '2026-02-25T12', '2026-02-25T15', '2026-02-25T23'].map((h) => `${h}:00:00.000Z`));
+    });
+
+    it('getOpenBatchForLease returns the batch only while it is unsettled', async () => {
+      const lease = await seedLease(ctx.db);
+      expect(await ctx.db.getOpenBatchForLease(lease.leaseId, HOUR_12)).toBeNull();
+      await pay(ctx.db, lease.leaseId, onDay('12:10:00.000'));
+      const open = await ctx.db.getOpenBatchForLease(lease.leaseId, '2026-02-25T12:00:00Z');
+      expect(open).toMatchObject({ hourBucket: HOUR_12, paymentCount: 1 });
+      expect(await ctx.db.getOpenBatchForLease(lease.leaseId, HOUR_13)).toBeNull();
+      await ctx.db.updateX402Batch(open?.id ?? '', { settlementTxHash: hash(0x5e771e) });
+      expect(await ctx.db.getOpenBatchForLease(lease.leaseId, HOUR_12)).toBeNull();
+      await expectStorageError(() => ctx.db.getOpenBatchForLease(lease.leaseId, '2026-02-25T12:30:00Z'), 'VALIDATION');
+    });
+
+    it('updateX402Batch settles once: the same hash again is a no-op, another is CONFLICT', async () => {
+      const lease = await seedLease(ctx.db);
+      await pay(ctx.db, lease.leaseId, onDay('12:10:00.000'), '900');
+      const open = await ctx.db.getOpenBatchForLease(lease.leaseId, HOUR_12);
+      const id = open?.id ?? '';
+      const settled = await ctx.db.updateX402Batch(id, { settlementTxHash: hash(0xaaa) });
+      expect(settled).toEqual({ ...open, settlementTxHash: hash(0xaaa) });
+      expect(await ctx.db.getX402BatchesByLease(lease.leaseId)).toEqual([settled]);
+      expect(await ctx.db.updateX402Batch(id, { settlementTxHash: hash(0xaaa) })).toEqual(settled);
+      await expectRefused(ctx.db, () => ctx.db.updateX402Batch(id, { settlementTxHash: hash(0xbbb) }), 'CONFLICT');
+      const withRound = await ctx.db.updateX402Batch(id, { revenueRoundId: 'round-2026-q1' });
+      expect(withRound).toEqual({ ...settled, revenueRoundId: 'round-2026-q1' });
+    });
+
+    it('updateX402Batch refuses every field but the settlement ones, naming it', async () => {
+      const lease = await seedLease(ctx.db);
+      const batch = await ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket: HOUR_12 });
+      const forbidden: Record<string, unknown> = {
+        totalAmountMinorUnits: 10n,
+        paymentCount: 3,
+        hourBucket: HOUR_13,
+        leaseId: lease.leaseId,
+        startedAt: new Date(HOUR_12),
+        closedAt: new Date(HOUR_13),
+        id: randomUUID(),
+        createdAt: new Date(),
+        note: 'x',
+      };
+      for (const [key, value] of Object.entries(forbidden)) {
+        const updates = unchecked<BatchUpdate>({ revenueRoundId: 'r', [key]: value });
+        await expectRefused(ctx.db, () => ctx.db.updateX402Batch(batch.id, updates), 'VALIDATION', key, key);
+      }
+      await expectRefused(ctx.db, () => ctx.db.updateX402Batch(batch.id, {}), 'VALIDATION');
+      await expectRefused(ctx.db, () => ctx.db.updateX402Batch(batch.id, { revenueRoundId: '' }), 'VALIDATION', 'revenueRoundId');
+    });
+
+    it('updateX402Batch refuses the malformed sample hashes as settlementTxHash', async () => {
+      const lease = await seedLease(ctx.db);
+      const batch = await ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket: HOUR_12 });
+      for (const { where, value } of malformedSampleHex()) {
+        await expectRefused(ctx.db, () => ctx.db.updateX402Batch(batch.id, { settlementTxHash: value }), 'VALIDATION', 'settlementTxHash', where);
+      }
+    });
+
+    it('updateX402Batch of an unknown id gives null; a non-UUID id is VALIDATION', async () => {
+      const lease = await seedLease(ctx.db);
+      await ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket: HOUR_12 });
+      await expect(ctx.db.updateX402Batch(randomUUID(), { settlementTxHash: hash(1) })).resolves.toBeNull();
+      await expectRefused(ctx.db, () => ctx.db.updateX402Batch('batch-1', { settlementTxHash: hash(1) }), 'VALIDATION');
+    });
+
+    it('settling an hour that has not ended is CONFLICT', async () => {
+      const lease = await seedLease(ctx.db);
+      for (const hourBucket of [hourFromNow(0), hourFromNow(1)]) {
+        const batch = await ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket });
+        await expectRefused(ctx.db, () => ctx.db.updateX402Batch(batch.id, { settlementTxHash: hash(0xc0ffee) }), 'CONFLICT', undefined, hourBucket);
+        expect(await ctx.db.getOpenBatchForLease(lease.leaseId, hourBucket)).toEqual(batch);
+      }
+    });
+  });
+}
