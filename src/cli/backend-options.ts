@@ -15,13 +15,17 @@ export interface BackendOptions {
 
 /**
  * Adds `--database-url <url>` (default `DATABASE_URL`; PostgreSQL) and `--data-dir <dir>` (the
- * embedded PGlite used when no URL is set). Options of a group command are also accepted after
+ * embedded PGlite used when no URL is set; default `PGLITE_DATA_DIR`, else `./data/pglite`). Options of a group command are also accepted after
  * its subcommands (`migrate up --database-url ...`).
  */
 export function addBackendOptions(command: Command): Command {
   return command
     .option('--database-url <url>', 'PostgreSQL connection string (default: $DATABASE_URL)')
-    .option('--data-dir <dir>', 'embedded PGlite data directory, used when no database URL is set', DEFAULT_PGLITE_DATA_DIR);
+    .option(
+      '--data-dir <dir>',
+      'embedded PGlite data directory, used when no database URL is set (default: $PGLITE_DATA_DIR or ./data/pglite)',
+      process.env.PGLITE_DATA_DIR || DEFAULT_PGLITE_DATA_DIR,
+    );
 }
 
 /** Creates and opens the driver chosen by the options; the caller closes it. */

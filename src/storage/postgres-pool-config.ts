@@ -60,11 +60,6 @@ function tlsConfig(env: PoolEnv, production: boolean, url: string | undefined, l
       details: { variable: 'PGSSLMODE' },
     });
   }
-  if (mode === 'disable') {
-    if (production) logger.warn({ PGSSLMODE: mode }, 'TLS to PostgreSQL is disabled in production (PGSSLMODE=disable)');
-    return false;
-  }
-  if (!production && mode !== 'require' && mode !== 'verify-full') return false;
   const unverified = env.PG_TLS_ALLOW_UNVERIFIED;
   if (unverified !== undefined && unverified !== '' && unverified !== 'true' && unverified !== 'false') {
     throw new StorageError('VALIDATION', `PG_TLS_ALLOW_UNVERIFIED must be true or false, got "${unverified}"`, {
@@ -72,6 +67,11 @@ function tlsConfig(env: PoolEnv, production: boolean, url: string | undefined, l
       details: { variable: 'PG_TLS_ALLOW_UNVERIFIED' },
     });
   }
+  if (mode === 'disable') {
+    if (production) logger.warn({ PGSSLMODE: mode }, 'TLS to PostgreSQL is disabled in production (PGSSLMODE=disable)');
+    return false;
+  }
+  if (!production && mode !== 'require' && mode !== 'verify-full') return false;
   if (unverified === 'true') {
     logger.warn(
       { PG_TLS_ALLOW_UNVERIFIED: 'true' },
@@ -92,7 +92,7 @@ function tlsConfig(env: PoolEnv, production: boolean, url: string | undefined, l
  * | Variable                    | Default                                   | Meaning |
  * |-----------------------------|-------------------------------------------|---------|
  * | `NODE_ENV`                  | (unset = development)                     | `production` selects `max` 20 and verified TLS; anything else `max` 5 and no TLS |
- * | `DATABASE_URL`              | (none)                                    | connection string; its `sslmode`/`sslrootcert` parameters take precedence over the TLS settings below (pg parses them last) |
+ * | `DATABASE_URL`              | (none)                                    | connection string; if it has `sslmode`/`sslrootcert`/`ssl` parameters, pg uses only those for TLS (it parses the URL last), so the TLS variables below are then ignored: put `sslrootcert` in the URL too |
  * | `PGPOOL_MAX`                | 20 production, 5 otherwise                | maximum pool size (>= 1) |
  * | `PGPOOL_IDLE_TIMEOUT_MS`    | 30000                                     | close a connection idle this long (0 = never) |
  * | `PGPOOL_CONNECT_TIMEOUT_MS` | 5000                                      | fail a connect attempt after this long (0 = wait forever) |
