@@ -55,6 +55,15 @@ describe('PgliteDriver in memory', () => {
     expect(driver.poolStats()).toEqual({ total: 1, idle: 1, waiting: 0 });
   });
 
+  it('fails a transaction whose failed statement was swallowed, as PgDriver does', async () => {
+    const aborted = driver.transaction(async (tx) => {
+      await tx.query('INSERT INTO item (key) VALUES ($1)', ['aborted']);
+      await tx.query('INSERT INTO item (key) VALUES ($1)', ['a']).catch(() => undefined);
+    });
+    expect(await aborted.catch((e: unknown) => mapDriverError(e))).toMatchObject({ code: 'INTERNAL' });
+    expect((await driver.query(`SELECT count(*)::int AS n FROM item WHERE key = 'aborted'`)).rows).toEqual([{ n: 0 }]);
+  });
+
   it('rejects using the driver itself inside a transaction instead of deadlocking', async () => {
     await expect(driver.transaction(() => driver.query('SELECT 1'))).rejects.toThrow(/use the executor/);
   });

@@ -236,6 +236,12 @@ describe('PgDriver', () => {
         throw new Error('original');
       }),
     ).rejects.toThrow('original');
+    // A failed statement whose error was swallowed aborts the transaction; COMMIT must not pass.
+    const aborted = driver.transaction(async (tx) => {
+      await tx.query('INSERT INTO parent (key) VALUES ($1)', ['aborted']);
+      await tx.query('INSERT INTO parent (key) VALUES ($1)', ['p1']).catch(() => undefined);
+    });
+    await expect(aborted).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('rolled back') });
     const { rows } = await driver.query<{ key: string }>('SELECT key FROM parent ORDER BY key');
     expect(rows.map((r) => r.key)).toEqual(['committed', 'p1']);
     expect(driver.poolStats().waiting).toBe(0);

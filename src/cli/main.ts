@@ -4,11 +4,13 @@
  */
 import { Command } from 'commander';
 import { registerMigrateCommands } from './commands/migrate.js';
+import { registerReconcileCommand } from './commands/reconcile.js';
 
 const program = new Command('leasing-store')
   .description('Offchain data layer of the Asset Leasing Protocol')
   .showHelpAfterError();
 
 registerMigrateCommands(program);
+registerReconcileCommand(program);
 
 await program.parseAsync(process.argv);

@@ -9,10 +9,8 @@ import { MockDatabase } from './mock-database.js';
 import type { PoolEnv } from './postgres-pool-config.js';
 import type { StorageLogger } from './sql/logger.js';
 import type { MigrateUpResult, MigrationStatus } from './sql/migrator.js';
-import type { SqlDatabase, SqlDatabaseOptions } from './sql/sql-database.js';
-
-/** Where the embedded backend keeps its data by default (relative to the working directory). */
-export const DEFAULT_DATA_DIR = './data/pglite';
+import { SqlDatabase, type SqlDatabaseOptions } from './sql/sql-database.js';
+import { DEFAULT_PGLITE_DATA_DIR, createDriver } from './create-driver.js';
 
 /** What a backend is chosen from. */
 export interface StoreConfig {
@@ -20,7 +18,7 @@ export interface StoreConfig {
   useMock?: boolean;
   /** PostgreSQL connection string (`DATABASE_URL`). */
   databaseUrl?: string | undefined;
-  /** Embedded data directory (`PGLITE_DATA_DIR`, default {@link DEFAULT_DATA_DIR}). */
+  /** Embedded data directory (`PGLITE_DATA_DIR`, default `./data/pglite`). */
   dataDir?: string | undefined;
   /** Environment for pool settings (default `process.env`). */
   env?: PoolEnv;
@@ -65,19 +63,14 @@ function sqlSchema(db: SqlDatabase): SchemaManager {
 /** Creates (but does not connect) the configured backend. */
 export async function createDatabase(config: StoreConfig = storeConfigFromEnv()): Promise<Store> {
   if (config.useMock) return { db: new MockDatabase(), schema: NO_SCHEMA, description: 'memory' };
-  const options = config.sql ?? {};
-  if (config.databaseUrl) {
-    // Loaded on demand, so an embedded user never loads `pg` and vice versa.
-    const { PostgresDatabase } = await import('./postgres-database.js');
-    const db = new PostgresDatabase(config.databaseUrl, {
-      ...options,
-      ...(config.env ? { env: config.env } : {}),
-      ...(config.logger ? { logger: config.logger } : {}),
-    });
-    return { db, schema: sqlSchema(db), description: 'postgres' };
-  }
-  const { PgliteDatabase } = await import('./pglite-database.js');
-  const dataDir = config.dataDir ?? DEFAULT_DATA_DIR;
-  const db = new PgliteDatabase(dataDir, options);
-  return { db, schema: sqlSchema(db), description: `pglite at ${dataDir}` };
+  // PostgreSQL or PGlite: createDriver picks the connection layer, the SQL above it is shared.
+  const dataDir = config.dataDir ?? DEFAULT_PGLITE_DATA_DIR;
+  const driver = await createDriver({
+    databaseUrl: config.databaseUrl,
+    dataDir,
+    ...(config.env ? { env: config.env } : {}),
+    ...(config.logger ? { logger: config.logger } : {}),
+  });
+  const db = new SqlDatabase(driver, config.sql ?? {});
+  return { db, schema: sqlSchema(db), description: driver.kind === 'pglite' ? `pglite at ${dataDir}` : driver.kind };
 }

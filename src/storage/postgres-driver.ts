@@ -133,7 +133,12 @@ export class PgDriver implements SqlDriver {
     try {
       await client.query('BEGIN');
       const result = await fn(scope.executor);
-      await client.query('COMMIT');
+      const commit = await client.query('COMMIT');
+      // After a failed statement whose error `fn` swallowed, COMMIT "succeeds" as ROLLBACK; report
+      // it as PGlite does (TransactionAbortedError) instead of claiming the writes were kept.
+      if (commit.command === 'ROLLBACK') {
+        throw new StorageError('INTERNAL', 'transaction was rolled back at COMMIT: a statement in it failed and its error was caught');
+      }
       return result;
     } catch (error) {
       try {

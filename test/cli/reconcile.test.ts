@@ -1,0 +1,75 @@
+// `reconcile` exits 0 on a clean ledger and 1 (listing the batch) when a batch disagrees with its payments.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresDatabase } from '../../src/storage/postgres-database.js';
+import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+import { newAsset, newLease } from '../conformance/fixtures.js';
+
+const run = promisify(execFile);
+
+async function reconcileCli(url: string): Promise<{ code: number; stdout: string }> {
+  try {
+    const { stdout } = await run('npx', ['tsx', 'src/cli/main.ts', 'reconcile', '--json', '--database-url', url]);
+    return { code: 0, stdout };
+  } catch (error) {
+    const e = error as { code: number; stdout: string };
+    return { code: e.code, stdout: e.stdout };
+  }
+}
+
+describe('reconcile command', () => {
+  let database: TestDatabase;
+  let db: PostgresDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    db = new PostgresDatabase(database.url);
+    await db.connect();
+    const migrated = await db.migrator().up();
+    if (migrated.error) throw migrated.error;
+    const asset = await db.saveAsset(newAsset());
+    await db.saveLease(newLease(asset.assetId, { leaseId: 'LEASE-R', status: 'active' }));
+    await db.recordPayment({ leaseId: 'LEASE-R', amount: '700', timestamp: '2026-02-25T10:15:00Z', mode: 'second' });
+  });
+
+  afterAll(async () => {
+    await db?.disconnect();
+    await database?.drop();
+  });
+
+  it('exits 0 on a clean ledger', async () => {
+    const { code, stdout } = await reconcileCli(database.url);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ batchesChecked: 1, paymentsChecked: 1, differences: [] });
+  });
+
+  it('exits 1 and names the batch when its total disagrees with its payments', async () => {
+    // A batch imported with a total its payments do not back: the kind of damage reconcile exists for.
+    await db.importRecords('x402_batches', [
+      {
+        id: '00000000-0000-4000-8000-000000000001',
+        leaseId: 'LEASE-R',
+        hourBucket: '2026-02-25T11:00:00.000Z',
+        totalAmountMinorUnits: 5n,
+        paymentCount: 1,
+        startedAt: new Date('2026-02-25T11:00:00Z'),
+        closedAt: new Date('2026-02-25T12:00:00Z'),
+        createdAt: new Date(),
+      },
+    ]);
+    const { code, stdout } = await reconcileCli(database.url);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).differences).toEqual([
+      {
+        leaseId: 'LEASE-R',
+        hourBucket: '2026-02-25T11:00:00.000Z',
+        batchId: '00000000-0000-4000-8000-000000000001',
+        storedTotal: '5',
+        storedCount: 1,
+        paymentsTotal: '0',
+        paymentsCount: 0,
+      },
+    ]);
+  });
+});
