@@ -24,7 +24,7 @@ export function addBackendOptions(command: Command): Command {
     .option('--database-url <url>', 'PostgreSQL connection string (default: $DATABASE_URL)')
     .option(
       '--data-dir <dir>',
-      'embedded PGlite data directory, used when no database URL is set (default: $PGLITE_DATA_DIR or ./data/pglite)',
+      'embedded PGlite data directory, used when no database URL is set ($PGLITE_DATA_DIR sets the default)',
       process.env.PGLITE_DATA_DIR || DEFAULT_PGLITE_DATA_DIR,
     );
 }

@@ -62,3 +62,11 @@ export function paymentCursorKey(after: readonly string[]): { ts: number; id: st
   if (!UUID.test(id)) throw validationError('after', 'is not a cursor returned by a previous page');
   return { ts: parseCursorInstant(ts), id };
 }
+
+/** The day (`YYYY-MM-DD`) of a daily-revenue cursor, checked. */
+export function dayCursorKey(after: readonly string[]): string {
+  const [day = ''] = after;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw validationError('after', 'is not a cursor returned by a previous page');
+  parseCursorInstant(`${day}T00:00:00Z`);
+  return day;
+}

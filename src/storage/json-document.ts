@@ -30,7 +30,9 @@ function valueProblem(value: unknown, depth: number): string | null {
     case 'string':
       return BAD_STRING.test(value) ? 'contains a NUL character or a lone surrogate' : null;
     case 'number':
-      return Number.isFinite(value) ? null : 'contains a non-finite number';
+      if (!Number.isFinite(value)) return 'contains a non-finite number';
+      // JSON (and so JSONB) writes -0 as 0; refusing it keeps every backend's round trip exact.
+      return Object.is(value, -0) ? 'contains -0, which JSON cannot keep' : null;
     case 'boolean':
       return null;
     case 'bigint':

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { BatchUpdate, ClearOptions, LeaseStatus, StoredX402Batch, StoredX402Payment } from './database.js';
 import { StorageError } from './errors.js';
 import type { PaymentInput } from './validate.js';
+import { MAX_AMOUNT } from './money.js';
 import { bucketEnd } from './time.js';
 
 /** A fresh random 32-byte reference for a payment recorded without a facilitator hash. */
@@ -46,6 +47,18 @@ export function assertBatchOpen(batch: { leaseId: string; hourBucket: string; se
       `the ${batch.hourBucket} batch of lease ${batch.leaseId} is settled; it takes no more payments`,
       { details: { leaseId: batch.leaseId, hourBucket: batch.hourBucket } },
     );
+  }
+}
+
+/**
+ * Refuses a payment that would take its batch's total past 10^20-1, the most a NUMERIC(20,0)
+ * column holds; the batch would otherwise stop agreeing with its payments.
+ */
+export function assertBatchCapacity(leaseId: string, hourBucket: string, total: bigint, amount: bigint): void {
+  if (total + amount > MAX_AMOUNT) {
+    throw new StorageError('CONFLICT', `the ${hourBucket} batch of lease ${leaseId} cannot take ${amount} more: its total would exceed 10^20-1`, {
+      details: { leaseId, hourBucket },
+    });
   }
 }
 

@@ -9,7 +9,7 @@ export const HOUR_MS = 3_600_000;
 // An ISO-8601 instant that carries its zone: date, time to at least minutes, optional seconds
 // and fraction, then Z or a numeric offset. Local times without a zone are ambiguous, so refused.
 const ISO_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)$/;
 
 /**
  * Parses an ISO-8601 instant with a zone. Fractions beyond milliseconds must be zero, because
@@ -24,9 +24,12 @@ export function parseInstant(input: unknown, field: string): Date {
     throw validationError(field, 'sub-millisecond precision is not supported');
   }
   const ms = Number(frac.slice(0, 3).padEnd(3, '0'));
-  const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  const check = new Date(local);
-  // Date.UTC rolls over out-of-range fields (Feb 30 -> Mar 2); a real calendar date survives.
+  // Not Date.UTC: it maps years 0-99 to 1900-1999.
+  const check = new Date(0);
+  check.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  check.setUTCHours(Number(h), Number(mi), Number(s), ms);
+  const local = check.getTime();
+  // Out-of-range fields roll over (Feb 30 -> Mar 2); a real calendar date survives.
   if (
     Number.isNaN(local) ||
     check.getUTCFullYear() !== Number(y) ||
@@ -53,8 +56,8 @@ function offsetMs(zone: string): number {
 }
 
 // PostgreSQL TIMESTAMPTZ and JS Date agree on years 1..9999; outside that the backends differ.
-const MIN_TIME = Date.UTC(1, 0, 1);
-const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const MIN_TIME = Date.parse('0001-01-01T00:00:00.000Z');
+const MAX_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 
 /** Checks that `value` is a valid Date within years 1..9999. */
 export function checkDate(value: unknown, field: string): Date {

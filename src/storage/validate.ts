@@ -167,7 +167,7 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw validationError(what, 'must be an object');
   }
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (!issue) throw validationError(what, 'is invalid');

@@ -175,7 +175,9 @@ export function batchTests(backend: ConformanceBackend): void {
 
     it('settling an hour that has not ended is CONFLICT', async () => {
       const lease = await seedLease(ctx.db);
-      for (const hourBucket of [hourFromNow(0), hourFromNow(1)]) {
+      // The current hour is skipped only in its last seconds, where it could end mid-test.
+      const current = Date.parse(hourFromNow(1)) - Date.now() > 5_000 ? [hourFromNow(0)] : [];
+      for (const hourBucket of [...current, hourFromNow(1)]) {
         const batch = await ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket });
         await expectRefused(ctx.db, () => ctx.db.updateX402Batch(batch.id, { settlementTxHash: hash(0xc0ffee) }), 'CONFLICT', undefined, hourBucket);
         expect(await ctx.db.getOpenBatchForLease(lease.leaseId, hourBucket)).toEqual(batch);

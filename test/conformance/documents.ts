@@ -54,6 +54,8 @@ const EDGE_DOCUMENTS: [string, JsonObject][] = [
   ['nulls and nesting', { a: null, b: [null, [], {}, [[1]]], c: { d: { e: { f: false } } } }],
   ['deep', JSON.parse(`${'{"n":'.repeat(50)}1${'}'.repeat(50)}`) as JsonObject],
   ['exactly 256 KiB', { blob: 'x'.repeat(LIMIT - WRAPPER_BYTES) }],
+  // JSON makes these ordinary keys; a copy made by assignment would set a prototype instead.
+  ['__proto__ and constructor keys', JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}') as JsonObject],
 ];
 
 /** The three document fields and how to save a document in each. */
@@ -99,6 +101,7 @@ export function documentTests(backend: ConformanceBackend): void {
         const event = await ctx.db.saveEvent(newEvent({ args: doc }));
         expect((await ctx.db.getEvent(event.transactionHash, event.logIndex))?.args, label).toEqual(doc);
       }
+      expect((Object.prototype as Record<string, unknown>)['polluted']).toBeUndefined();
     });
 
     it('updates validate documents like saves do', async () => {

@@ -12,6 +12,7 @@ import type { ConformanceBackend } from './fixtures.js';
 import { leaseTests } from './leases.js';
 import { ledgerQueryTests } from './ledger-queries.js';
 import { lifecycleTests } from './lifecycle.js';
+import { paymentConcurrencyTests } from './payment-concurrency.js';
 import { paymentRecordTests } from './payment-records.js';
 import { paymentTests } from './payments.js';
 import { recordTests } from './records.js';
@@ -32,6 +33,7 @@ export function runConformanceSuite(backend: ConformanceBackend): void {
     eventTests(backend);
     paymentTests(backend);
     paymentRecordTests(backend);
+    paymentConcurrencyTests(backend);
     batchTests(backend);
     ledgerQueryTests(backend);
     validationTests(backend);

@@ -2,7 +2,8 @@
  * `migrate up | status | baseline`: the schema migration commands.
  *
  * Exit codes: 0 done / up to date; 1 `status` found pending, drifted or missing migrations, or
- * `up`/`baseline` failed or was refused; 2 the command could not run (connection, options).
+ * `up`/`baseline` failed or was refused; 2 the command could not run (connection, configuration).
+ * Malformed command-line options are commander's usage errors (exit 1, with the help text).
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { isStorageError } from '../../storage/errors.js';

@@ -3,7 +3,7 @@
  * the same orders, ranges and cursors as the SQL backends.
  */
 import type { StoredX402Batch, StoredX402Payment } from '../database.js';
-import { encodeCursor, parseCursorInstant, paymentCursorKey, resolvePage } from '../cursor.js';
+import { dayCursorKey, encodeCursor, parseCursorInstant, paymentCursorKey, resolvePage } from '../cursor.js';
 import type {
   AssetRevenue,
   DailyRevenue,
@@ -55,7 +55,7 @@ export function dailyRevenue(
     entry.totalAmountMinorUnits += row.amount;
     entry.paymentCount += 1;
   }
-  const cursorDay = after?.[0];
+  const cursorDay = after ? dayCursorKey(after) : undefined;
   const ordered = [...days.values()]
     .filter((d) => cursorDay === undefined || d.day < cursorDay)
     .sort((a, b) => compareStrings(b.day, a.day));

@@ -8,6 +8,7 @@ import type { BatchUpdate, LeaseStatus, PaymentMode, StoredX402Batch, StoredX402
 import { INTERVAL_SECONDS } from '../database.js';
 import { StorageError } from '../errors.js';
 import {
+  assertBatchCapacity,
   assertBatchOpen,
   assertLeasePayable,
   planBatchUpdate,
@@ -129,7 +130,10 @@ export class MemoryLedger {
     }
     assertLeasePayable(lease.leaseId, lease.status);
     let batch = this.batchFor(lease.leaseId, input.bucketSlot);
-    if (batch) assertBatchOpen(batch);
+    if (batch) {
+      assertBatchOpen(batch);
+      assertBatchCapacity(lease.leaseId, batch.hourBucket, batch.total, input.amountMinorUnits);
+    }
     const now = Date.now();
     batch ??= this.insertBatch({
       id: randomUUID(),

@@ -13,7 +13,8 @@
  * | ECONNREFUSED, ENOTFOUND, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ...,  | CONNECTION          | yes       |
  * | 57P01-57P03, class 08, 53300, "Connection terminated...", connect   |                     |           |
  * | timeouts ("timeout exceeded when trying to connect")                |                     |           |
- * | 28000/28P01 (authentication), 3D000 (database does not exist)       | CONNECTION          | no        |
+ * | 28000/28P01 (authentication), 3D000 (database does not exist),      | CONNECTION          | no        |
+ * | TLS failures (certificate not verifiable, server without TLS)       |                     |           |
  * | a StorageError                                                      | unchanged           |           |
  * | anything else                                                       | INTERNAL            | no        |
  *
@@ -41,6 +42,16 @@ const CONNECTION_ERRNOS = new Set([
   'EPIPE',
   'ECONNABORTED',
 ]);
+// TLS failures (unverifiable certificate, server without TLS) are configuration problems.
+const TLS_ERROR_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+]);
+const TLS_MESSAGES = [/does not support SSL/i];
 const CONNECTION_MESSAGES = [
   /connection terminated/i,
   /timeout exceeded when trying to connect/i,
@@ -114,6 +125,9 @@ function classify(facts: ErrorFacts): { code: StorageErrorCode; retryable: boole
     if (CONNECTION_STATES.has(state) || state.startsWith('08') || CONNECTION_ERRNOS.has(state)) {
       return { code: 'CONNECTION', retryable: true };
     }
+  }
+  if ((state !== undefined && (TLS_ERROR_CODES.has(state) || state.startsWith('ERR_TLS_') || state.startsWith('ERR_SSL_'))) || TLS_MESSAGES.some((p) => p.test(facts.message))) {
+    return { code: 'CONNECTION', retryable: false };
   }
   if (CONNECTION_MESSAGES.some((pattern) => pattern.test(facts.message))) {
     return { code: 'CONNECTION', retryable: true };

@@ -4,14 +4,12 @@
  * as the in-memory backend's, whatever the database's collation.
  */
 import type { StoredX402Batch, StoredX402Payment } from '../database.js';
-import { encodeCursor, parseCursorInstant, paymentCursorKey, resolvePage } from '../cursor.js';
+import { dayCursorKey, encodeCursor, parseCursorInstant, paymentCursorKey, resolvePage } from '../cursor.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, PageOptions, ReconcileReport, TimeRange } from '../ledger-queries.js';
 import { hourBucketOf } from '../time.js';
 import { batchFromRow, paymentFromRow, toBigInt, toBucket, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
-
-const DAY_MS = 86_400_000;
 
 /** Ledger reads over a {@link SqlDriver}. */
 export class SqlLedgerReads {
@@ -47,7 +45,7 @@ export class SqlLedgerReads {
     const { limit, after } = resolvePage(page, 1);
     let to = range.to.getTime();
     // Days before the cursor's day: moving the range's end there keeps the index range scan.
-    if (after) to = Math.min(to, Math.floor(parseCursorInstant(`${after[0]}T00:00:00Z`) / DAY_MS) * DAY_MS);
+    if (after) to = Math.min(to, parseCursorInstant(`${dayCursorKey(after)}T00:00:00Z`));
     const rows = await this.rows(
       'getDailyRevenue',
       `SELECT to_char(payment_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,

@@ -6,10 +6,10 @@
  */
 import type { BatchUpdate, LeaseStatus, StoredX402Batch, StoredX402Payment } from '../database.js';
 import { StorageError } from '../errors.js';
-import { assertBatchOpen, assertLeasePayable, planBatchUpdate, randomPaymentReference, resolveReplay } from '../payment-rules.js';
+import { assertBatchCapacity, assertBatchOpen, assertLeasePayable, planBatchUpdate, randomPaymentReference, resolveReplay } from '../payment-rules.js';
 import { bucketEnd } from '../time.js';
 import type { PaymentInput } from '../validate.js';
-import { batchFromRow, paymentFromRow, type Row } from './codecs.js';
+import { batchFromRow, paymentFromRow, toBigInt, toBucket, type Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { GroupCommitter, type GroupCommitOptions, type ItemOutcome } from './group-commit.js';
 import { mapDriverError } from './map-driver-error.js';
@@ -146,17 +146,22 @@ async function writeGroup(tx: SqlExecutor, items: PaymentInput[]): Promise<Outco
     }
   });
 
-  // Payments into an hour that is already settled are refused before anything is written.
-  const settled = await settledBatches(tx, candidates);
+  // Payments into a settled hour, or past a batch's capacity, are refused before anything is written.
+  const batches = await existingBatches(tx, candidates);
   const writable = candidates.filter((c) => {
-    const batch = settled.get(batchKey(c.input.leaseId, c.input.bucketSlot));
-    if (!batch) return true;
+    const key = batchKey(c.input.leaseId, c.input.bucketSlot);
+    const batch = batches.get(key) ?? { leaseId: c.input.leaseId, hourBucket: c.input.bucketSlot, settlementTxHash: undefined, total: 0n };
     try {
       assertBatchOpen(batch);
+      assertBatchCapacity(batch.leaseId, batch.hourBucket, batch.total, c.input.amountMinorUnits);
     } catch (error) {
       outcomes[c.index] = fail(error);
+      return false;
     }
-    return false;
+    // Counted now, so later payments of the group see it; a replay in the group is counted
+    // too, which can only refuse early, never let a total overflow.
+    batches.set(key, { ...batch, total: batch.total + c.input.amountMinorUnits });
+    return true;
   });
 
   // The first payment with a hash is inserted; later ones in the group are replays of it.
@@ -192,23 +197,34 @@ async function paymentsByHash(tx: SqlExecutor, hashes: string[]): Promise<Map<st
   return new Map(rows.map((r) => [r['facilitator_tx_hash'] as string, paymentFromRow(r)]));
 }
 
-async function settledBatches(tx: SqlExecutor, candidates: Candidate[]): Promise<Map<string, { leaseId: string; hourBucket: string; settlementTxHash: string }>> {
+interface BatchState {
+  leaseId: string;
+  hourBucket: string;
+  settlementTxHash: string | undefined;
+  total: bigint;
+}
+
+async function existingBatches(tx: SqlExecutor, candidates: Candidate[]): Promise<Map<string, BatchState>> {
   const keys = new Map<string, [string, string]>();
   for (const c of candidates) keys.set(batchKey(c.input.leaseId, c.input.bucketSlot), [c.input.leaseId, c.input.bucketSlot]);
   if (keys.size === 0) return new Map();
   const params = [...keys.values()].flat();
   const { rows } = await tx.query<Row>(
-    `SELECT b.lease_id, b.hour_bucket, b.settlement_tx_hash FROM x402_batches b
+    `SELECT b.lease_id, b.hour_bucket, b.settlement_tx_hash, b.total_amount_minor_units FROM x402_batches b
      JOIN (VALUES ${placeholders(keys.size, 2, ['text', 'timestamptz'])}) AS k(lease_id, hour_bucket)
-       ON b.lease_id = k.lease_id AND b.hour_bucket = k.hour_bucket
-     WHERE b.settlement_tx_hash IS NOT NULL`,
+       ON b.lease_id = k.lease_id AND b.hour_bucket = k.hour_bucket`,
     params,
   );
-  const out = new Map<string, { leaseId: string; hourBucket: string; settlementTxHash: string }>();
+  const out = new Map<string, BatchState>();
   for (const r of rows) {
-    const hourBucket = (r['hour_bucket'] as Date).toISOString();
+    const hourBucket = toBucket(r['hour_bucket'], 'hour_bucket');
     const leaseId = r['lease_id'] as string;
-    out.set(batchKey(leaseId, hourBucket), { leaseId, hourBucket, settlementTxHash: r['settlement_tx_hash'] as string });
+    out.set(batchKey(leaseId, hourBucket), {
+      leaseId,
+      hourBucket,
+      settlementTxHash: (r['settlement_tx_hash'] as string | null) ?? undefined,
+      total: toBigInt(r['total_amount_minor_units'], 'total_amount_minor_units'),
+    });
   }
   return out;
 }

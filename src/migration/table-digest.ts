@@ -1,0 +1,66 @@
+/**
+ * A running digest of one table's records as they stream past: count, money sum, and a sha256 of
+ * the ids in order. Every backend exports ids ascending (the UUID byte order, which for canonical
+ * lowercase UUIDs is plain string order), so two stores hold the same set of ids exactly when
+ * their digests of the sorted streams agree, and neither side has to keep the ids in memory.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { Database } from '../storage/database.js';
+import type { TableName, TableRecords } from '../storage/records.js';
+import { amountOf, type TableDigestJson } from './snapshot-format.js';
+
+/** Count, amount sum and id hash of one table. */
+export interface TableDigestValue {
+  count: number;
+  amountSum: bigint;
+  idsSha256: string;
+}
+
+/** Accumulates a {@link TableDigestValue} over records in id order. */
+export class TableDigest {
+  private readonly hash: Hash = createHash('sha256');
+  private count = 0;
+  private amountSum = 0n;
+  private lastId: string | undefined;
+
+  constructor(readonly table: TableName) {}
+
+  /**
+   * Adds one record. Returns false (and ignores the record) when its id is not greater than the
+   * previous one, i.e. the stream is not strictly ascending; callers decide how to report that.
+   */
+  add(record: TableRecords[TableName]): boolean {
+    if (this.lastId !== undefined && record.id <= this.lastId) return false;
+    this.lastId = record.id;
+    this.count += 1;
+    this.amountSum += amountOf(this.table, record);
+    this.hash.update(`${record.id}\n`);
+    return true;
+  }
+
+  /** The digest so far (call once: the hash is finalized). */
+  value(): TableDigestValue {
+    return { count: this.count, amountSum: this.amountSum, idsSha256: this.hash.digest('hex') };
+  }
+}
+
+/** The JSON form written into a snapshot trailer. */
+export function digestToJson(d: TableDigestValue): TableDigestJson {
+  return { count: d.count, amountSum: d.amountSum.toString(), idsSha256: d.idsSha256 };
+}
+
+/** The value form of a snapshot trailer's entry. */
+export function digestFromJson(d: TableDigestJson): TableDigestValue {
+  return { count: d.count, amountSum: BigInt(d.amountSum), idsSha256: d.idsSha256 };
+}
+
+/** Streams a table of `db` through a digest; `pageSize` up to 10,000. */
+export async function digestTable(db: Database, table: TableName, pageSize = 10_000): Promise<TableDigestValue> {
+  const digest = new TableDigest(table);
+  for await (const page of db.exportRecords(table, pageSize)) {
+    for (const record of page) {
+      if (!digest.add(record)) throw new Error(`${table}: export is not ordered by id at ${record.id}`);
+    }
+  }
+  return digest.value();
+}
