@@ -1,7 +1,6 @@
 /** Conformance cases for recordPayment: batching, hours, exact money, lease rules and replays. */
 import { describe, expect, it } from 'vitest';
 import type { RecordPaymentParams } from '../../src/storage/database.js';
-import { StorageError } from '../../src/storage/errors.js';
 import {
   type ConformanceBackend,
   dumpStore,

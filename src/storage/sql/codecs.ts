@@ -134,8 +134,8 @@ export function batchFromRow(r: Row): StoredX402Batch {
     closedAt: toDate(r['closed_at'], 'closed_at'),
     createdAt: toDate(r['created_at'], 'created_at'),
   };
-  if (r['revenue_round_id'] != null) batch.revenueRoundId = toText(r['revenue_round_id'], 'revenue_round_id');
-  if (r['settlement_tx_hash'] != null) batch.settlementTxHash = toText(r['settlement_tx_hash'], 'settlement_tx_hash');
+  if (r['revenue_round_id'] !== null && r['revenue_round_id'] !== undefined) batch.revenueRoundId = toText(r['revenue_round_id'], 'revenue_round_id');
+  if (r['settlement_tx_hash'] !== null && r['settlement_tx_hash'] !== undefined) batch.settlementTxHash = toText(r['settlement_tx_hash'], 'settlement_tx_hash');
   return batch;
 }
 
