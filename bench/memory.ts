@@ -36,6 +36,7 @@ export const names: readonly string[] = [
   'memory.baseline.scanGetLease.p50',
   'memory.baseline.scanGetLease.p99',
   'memory.getLease.speedupVsScan',
+  'memory.rss.empty',
   'memory.rss.leases',
   'memory.rss.payments',
   'memory.rss',
@@ -64,6 +65,8 @@ export async function benchMemory(opts: BenchOptions): Promise<void> {
 
   const db = new MockDatabase();
   await db.connect();
+  const rssEmpty = rssAfterGc();
+  report('memory.rss.empty', round(rssEmpty, 1), 'MB', { note: 'the process before loading anything (Node, tsx, the code)' });
 
   info(`memory: loading ${ASSETS} assets and ${LEASES} leases through saveAsset/saveLease`);
   for (let i = 0; i < ASSETS; i++) await db.saveAsset(newAsset(i));
@@ -73,7 +76,13 @@ export async function benchMemory(opts: BenchOptions): Promise<void> {
   report('memory.load.leases.throughput', round(LEASES / leaseSeconds, 0), 'leases/s', { leases: LEASES, via: 'saveLease' });
   const agreementBytes = JSON.stringify(newLease(0, ASSETS).agreement).length;
   const rssLeases = rssAfterGc();
-  report('memory.rss.leases', round(rssAfterGc(), 1), 'MB', { assets: ASSETS, leases: LEASES, agreementBytes, afterGc: true });
+  report('memory.rss.leases', round(rssLeases, 1), 'MB', {
+    assets: ASSETS,
+    leases: LEASES,
+    agreementBytes,
+    metadataBytes: JSON.stringify(newAsset(0).metadata).length,
+    afterGc: true,
+  });
 
   // 1,000 active leases each paying once per second: 1,000 payments per second of stream time.
   const paying: string[] = [];
@@ -98,7 +107,13 @@ export async function benchMemory(opts: BenchOptions): Promise<void> {
     seconds: round(paymentSeconds, 1),
   });
   const rssAll = rssAfterGc();
-  report('memory.rss.payments', round(rssAll - rssLeases, 1), 'MB', { payments: PAYMENTS, note: 'RSS added by the payments and their batches, after gc' });
+  report('memory.rss.payments', round(rssAll - rssLeases, 1), 'MB', {
+    payments: PAYMENTS,
+    limitMB: RSS_LIMIT_MB,
+    ok: rssAll - rssLeases < RSS_LIMIT_MB,
+    bytesPerPayment: Math.round(((rssAll - rssLeases) * MB) / PAYMENTS),
+    note: 'RSS added by the payments and their batches, after gc',
+  });
   report('memory.rss', round(rssAll, 1), 'MB', {
     leases: LEASES,
     payments: PAYMENTS,
@@ -106,6 +121,10 @@ export async function benchMemory(opts: BenchOptions): Promise<void> {
     ok: rssAll < RSS_LIMIT_MB,
     heapUsedMB: round(process.memoryUsage().heapUsed / MB, 1),
     afterGc: true,
+    note: 'whole process after gc: Node itself, 10k assets, 100k leases with their documents, 1M payments and their batches',
+  });
+  report('memory.rss.peak', round(process.resourceUsage().maxRSS / 1024, 1), 'MB', {
+    note: 'maximum RSS of the process up to the end of loading, load garbage included',
   });
 
   const random = prng(42);
@@ -151,9 +170,6 @@ export async function benchMemory(opts: BenchOptions): Promise<void> {
     }
   }
 
-  report('memory.rss.peak', round(process.resourceUsage().maxRSS / 1024, 1), 'MB', {
-    note: 'maximum RSS of the benchmark process over the whole run, load garbage and the scan array included',
-  });
   await db.disconnect();
 }
 

@@ -110,16 +110,22 @@ function checkAgainstTrailer(trailer: SnapshotTrailer, records: number, sha256: 
  * The first pass: reads the whole file, checks its integrity, validates every record as
  * importRecords would, and checks that references resolve within the file and that asset and
  * lease keys are unique (so an import cannot fail half way on them). Writes nothing.
+ * `onProgress` gets the current table and how many of its records were checked, per read chunk.
  */
-export async function verifySnapshot(path: string): Promise<SnapshotInfo> {
+export async function verifySnapshot(path: string, onProgress?: (table: TableName, done: number) => void): Promise<SnapshotInfo> {
   const info: Partial<SnapshotInfo> = {};
   const assets = new Set<string>();
   const leases = new Set<string>();
+  let table: TableName | undefined;
+  let done = 0;
   for await (const batch of readSnapshot(path, info)) {
-    for (const { table, record, line } of batch) {
-      checkRecord(table, record, line);
-      checkKeys(table, record, line, assets, leases);
+    for (const item of batch) {
+      if (item.table !== table) [table, done] = [item.table, 0];
+      checkRecord(item.table, item.record, item.line);
+      checkKeys(item.table, item.record, item.line, assets, leases);
+      done += 1;
     }
+    if (table !== undefined) onProgress?.(table, done);
   }
   return info as SnapshotInfo;
 }

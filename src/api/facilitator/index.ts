@@ -1,0 +1,23 @@
+/**
+ * Chooses the facilitator from configuration: the HTTP client when FACILITATOR_URL is set, else
+ * the local one (config.ts refuses production without a URL).
+ */
+import type { FacilitatorConfig } from '../../config.js';
+import type { Facilitator } from './facilitator.js';
+import { HttpFacilitator } from './http.js';
+import { LocalFacilitator } from './local.js';
+
+export { FacilitatorError, type Facilitator } from './facilitator.js';
+export { HttpFacilitator } from './http.js';
+export { LocalFacilitator, localSettlementHash } from './local.js';
+
+/** The configured facilitator. */
+export function createFacilitator(config: FacilitatorConfig): Facilitator {
+  if (config.url === undefined) return new LocalFacilitator();
+  return new HttpFacilitator({
+    url: config.url,
+    apiKey: config.apiKey,
+    verifyTimeoutMs: config.verifyTimeoutMs,
+    settleTimeoutMs: config.settleTimeoutMs,
+  });
+}

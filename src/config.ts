@@ -1,0 +1,178 @@
+/**
+ * Service configuration from the environment, checked once at startup. Every problem is
+ * collected and reported together, so an operator fixes a bad deployment in one pass instead of
+ * one restart per variable.
+ */
+import { isAbsolute, join } from 'node:path';
+
+/** Runtime environments; production turns on the strict checks. */
+export const NODE_ENVS = ['development', 'test', 'production'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+/** pino levels accepted by LOG_LEVEL. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** USDC per x402 network, used when X402_ASSET_ADDRESS is not set (EIP-712 name and version). */
+export const USDC_BY_NETWORK: Readonly<Record<string, { address: string; name: string; version: string }>> = {
+  'base-sepolia': { address: '0x036CbD53842c5426634e7929541eC2318f3dCF7e', name: 'USDC', version: '2' },
+  base: { address: '0x833589fCD6eDb6E08f4c7C32D4a71b54bdA02913', name: 'USD Coin', version: '2' },
+};
+
+/** Facilitator settings; no `url` means the local facilitator (not allowed in production). */
+export interface FacilitatorConfig {
+  url: string | undefined;
+  /** Bearer token sent to the facilitator, if it needs one. */
+  apiKey: string | undefined;
+  verifyTimeoutMs: number;
+  settleTimeoutMs: number;
+}
+
+/** What the x402 requirements advertise. */
+export interface X402Config {
+  network: string;
+  /** USDC contract address on `network`. */
+  assetAddress: string;
+  /** EIP-712 domain of the asset, which clients need to sign an authorization. */
+  assetName: string;
+  assetVersion: string;
+  /** When set, every lease is paid to this address (e.g. an escrow) instead of its lessor. */
+  payTo: string | undefined;
+  maxTimeoutSeconds: number;
+}
+
+/** The validated service configuration. */
+export interface AppConfig {
+  env: NodeEnv;
+  port: number;
+  host: string;
+  /** Bearer key for write and admin routes; undefined leaves them open (never in production). */
+  apiKey: string | undefined;
+  /** Exact origins allowed by CORS; empty disables CORS headers. */
+  corsOrigins: string[];
+  logLevel: LogLevel;
+  /** Public base URL used in x402 `resource` fields; undefined derives it from the request. */
+  publicUrl: string | undefined;
+  /** Append-only file of settled payments the ledger could not record yet. */
+  pendingPaymentsFile: string;
+  facilitator: FacilitatorConfig;
+  x402: X402Config;
+  /** Longest a graceful shutdown may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
+}
+
+/** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const MIN_API_KEY_LENGTH = 16;
+
+/** Reads and checks the configuration; throws {@link ConfigError} listing every problem. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    // Plain digits only: Number() would accept "1e3", " 5" and "0x10", which hide typos.
+    const value = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(value >= min && value <= max)) problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    return Number.isNaN(value) ? fallback : value;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+    return fallback;
+  };
+  const url = (name: string): string | undefined => {
+    const raw = text(name);
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return raw.replace(/\/+$/, '');
+    } catch {
+      // reported below
+    }
+    problems.push(`${name} must be an http(s) URL`);
+    return undefined;
+  };
+  const address = (name: string): string | undefined => {
+    const raw = text(name);
+    if (raw !== undefined && !ADDRESS.test(raw)) problems.push(`${name} must be 0x followed by 40 hex digits, got "${raw}"`);
+    return raw;
+  };
+
+  const nodeEnv = oneOf('NODE_ENV', NODE_ENVS, 'development');
+  const production = nodeEnv === 'production';
+  const apiKey = text('API_KEY');
+  if (apiKey !== undefined && apiKey.length < MIN_API_KEY_LENGTH) problems.push(`API_KEY must be at least ${MIN_API_KEY_LENGTH} characters`);
+  if (production && apiKey === undefined) problems.push('API_KEY is required when NODE_ENV=production');
+
+  const corsOrigins = (text('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of corsOrigins) if (!isOrigin(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an exact origin like https://app.example.com`);
+
+  const facilitatorUrl = url('FACILITATOR_URL');
+  if (production && facilitatorUrl === undefined) problems.push('FACILITATOR_URL is required when NODE_ENV=production (the local facilitator moves no money)');
+
+  const network = text('X402_NETWORK') ?? 'base-sepolia';
+  const known = USDC_BY_NETWORK[network];
+  const assetAddress = address('X402_ASSET_ADDRESS') ?? known?.address;
+  if (assetAddress === undefined) problems.push(`X402_ASSET_ADDRESS is required for network "${network}" (no default USDC address)`);
+
+  const dataDir = text('DATA_DIR') ?? './data';
+  const pendingFile = text('PENDING_PAYMENTS_FILE') ?? join(dataDir, 'pending-payments.jsonl');
+
+  const config: AppConfig = {
+    env: nodeEnv,
+    port: int('PORT', 3001, 0, 65_535),
+    host: text('HOST') ?? '0.0.0.0',
+    apiKey,
+    corsOrigins,
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    publicUrl: url('PUBLIC_URL'),
+    pendingPaymentsFile: isAbsolute(pendingFile) ? pendingFile : join(process.cwd(), pendingFile),
+    facilitator: {
+      url: facilitatorUrl,
+      apiKey: text('FACILITATOR_API_KEY'),
+      verifyTimeoutMs: int('FACILITATOR_VERIFY_TIMEOUT_MS', 5_000, 100, 120_000),
+      settleTimeoutMs: int('FACILITATOR_SETTLE_TIMEOUT_MS', 30_000, 100, 300_000),
+    },
+    x402: {
+      network,
+      assetAddress: assetAddress ?? '',
+      assetName: text('X402_ASSET_NAME') ?? known?.name ?? 'USDC',
+      assetVersion: text('X402_ASSET_VERSION') ?? known?.version ?? '2',
+      payTo: address('X402_PAY_TO'),
+      maxTimeoutSeconds: int('X402_MAX_TIMEOUT_SECONDS', 60, 1, 3_600),
+    },
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 15_000, 0, 600_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const parsed = new URL(value);
+    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+/** A configuration for tests and tools: development defaults with `overrides` applied. */
+export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
+  return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), ...overrides };
+}

@@ -1,0 +1,118 @@
+/**
+ * Where migrated records come from: a live {@link Database} or a snapshot file. Both give the
+ * five tables in TABLES order with ids ascending, in batches, plus what the source declares about
+ * itself up front (counts and sums; for a snapshot also the id hashes, checked by a full
+ * verification pass before anything is written).
+ */
+import { open } from 'node:fs/promises';
+import type { Database } from '../storage/database.js';
+import { TABLES, type TableName, type TableRecords } from '../storage/records.js';
+import { parseBodyLine } from './snapshot-format.js';
+import { readSnapshot, verifySnapshot } from './snapshot-reader.js';
+
+/** Records of one table, at most the requested batch size. */
+export interface RecordBatch<T extends TableName = TableName> {
+  table: T;
+  records: TableRecords[T][];
+}
+
+/** What a source says about one table before it is read. */
+export interface DeclaredTable {
+  count: number;
+  amountSum: bigint;
+  /** Known for snapshots (from the verified trailer). */
+  idsSha256?: string;
+}
+
+/** A source of records for {@link migrateData}. */
+export interface RecordSource {
+  /** For reports and logs; never contains a password. */
+  readonly description: string;
+  /**
+   * Reads what the source declares; for a snapshot this is the whole verification pass, which
+   * reports its progress through `onProgress` (table, records checked).
+   */
+  prepare(onProgress?: (table: TableName, done: number) => void): Promise<Record<TableName, DeclaredTable>>;
+  /** All records, TABLES order, ids ascending, `batchSize` at most per batch. */
+  batches(batchSize: number): AsyncIterable<RecordBatch>;
+}
+
+// exportRecords accepts pages of at most 10,000 records.
+const MAX_PAGE = 10_000;
+
+/** A connected database as a source. */
+export function databaseSource(db: Database, description = db.capabilities.kind): RecordSource {
+  return {
+    description,
+    async prepare() {
+      const entries = await Promise.all(TABLES.map(async (t) => [t, await db.summarizeTable(t)] as const));
+      return Object.fromEntries(entries) as Record<TableName, DeclaredTable>;
+    },
+    async *batches(batchSize) {
+      for (const table of TABLES) {
+        yield* rebatch(table, db.exportRecords(table, Math.min(batchSize, MAX_PAGE)), batchSize);
+      }
+    },
+  };
+}
+
+async function* rebatch<T extends TableName>(table: T, pages: AsyncIterable<TableRecords[T][]>, size: number): AsyncGenerator<RecordBatch> {
+  let current: TableRecords[T][] = [];
+  for await (const page of pages) {
+    for (const record of page) {
+      current.push(record);
+      if (current.length >= size) {
+        yield { table, records: current };
+        current = [];
+      }
+    }
+  }
+  if (current.length > 0) yield { table, records: current };
+}
+
+/** A snapshot file as a source; `prepare()` verifies the whole file first. */
+export function snapshotSource(path: string): RecordSource {
+  return {
+    description: `snapshot ${path}`,
+    async prepare(onProgress) {
+      const info = await verifySnapshot(path, onProgress);
+      return info.tables;
+    },
+    async *batches(batchSize) {
+      let current: RecordBatch | undefined;
+      for await (const chunk of readSnapshot(path)) {
+        for (const { table, record } of chunk) {
+          if (current !== undefined && (current.table !== table || current.records.length >= batchSize)) {
+            yield current;
+            current = undefined;
+          }
+          current ??= { table, records: [] };
+          (current.records as TableRecords[TableName][]).push(record);
+        }
+      }
+      if (current !== undefined) yield current;
+    },
+  };
+}
+
+/**
+ * The per-table counts a snapshot's trailer announces, read from the end of the file without
+ * reading the rest: for progress totals only (untrusted until {@link verifySnapshot} agrees).
+ * Undefined when the file has no readable trailer.
+ */
+export async function peekSnapshotCounts(path: string): Promise<Record<TableName, number> | undefined> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const length = Math.min(size, 64 * 1024);
+    const { buffer } = await file.read(Buffer.alloc(length), 0, length, size - length);
+    const lines = buffer.toString('utf8').trimEnd().split('\n');
+    const body = parseBodyLine(lines[lines.length - 1] ?? '', 0);
+    if (body.kind !== 'trailer') return undefined;
+    return Object.fromEntries(TABLES.map((t) => [t, body.trailer.tables[t].count])) as Record<TableName, number>;
+  } catch {
+    return undefined;
+  } finally {
+    await file.close();
+  }
+}
