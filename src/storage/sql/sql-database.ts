@@ -67,6 +67,7 @@ export interface SqlDatabaseOptions {
 export class SqlDatabase implements Database {
   readonly capabilities: BackendCapabilities;
   private connected = false;
+  private closed = false;
   private readonly payments: SqlPaymentWriter;
   private readonly reads: SqlLedgerReads;
   private readonly records: SqlRecords;
@@ -81,8 +82,12 @@ export class SqlDatabase implements Database {
     this.records = new SqlRecords(driver);
   }
 
+  /** Opens the pool. A SQL backend is single-use: after disconnect(), create a new one. */
   async connect(): Promise<void> {
     if (this.connected) return;
+    if (this.closed) {
+      throw new StorageError('NOT_CONNECTED', 'this database was disconnected and its pool closed; create a new instance to connect again');
+    }
     await this.driver.open();
     this.connected = true;
   }
@@ -91,6 +96,7 @@ export class SqlDatabase implements Database {
   async disconnect(): Promise<void> {
     if (!this.connected) return;
     this.connected = false;
+    this.closed = true;
     await this.payments.drain();
     await this.driver.close();
   }
