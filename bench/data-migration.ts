@@ -1,0 +1,206 @@
+/**
+ * Data migration benchmark (issue 4): a generated 1,000,000-record snapshot (1k assets, 10k
+ * leases, 100k events, 880k payments, 9k batches) migrated into a fresh PostgreSQL database,
+ * reporting rows/s and the peak RSS of this process; and, in the same run, the guide's
+ * row-at-a-time loop (one public save call per record) on a 20,000-record subset as the baseline.
+ * The snapshot is generated straight into the streaming writer, so generation stays small too.
+ *
+ * Run alone: `npx tsx bench/data-migration.ts [filter]`. Needs the PostgreSQL server of the tests
+ * (TEST_PG_ADMIN_URL). Prints one JSON object per figure.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { migrateData } from '../src/migration/migrate-data.js';
+import { readSnapshot } from '../src/migration/snapshot-reader.js';
+import { SnapshotWriter } from '../src/migration/snapshot-writer.js';
+import type { Database, StoredX402Batch, StoredX402Payment } from '../src/storage/database.js';
+import { PostgresDatabase } from '../src/storage/postgres-database.js';
+import type { TableName, TableRecords } from '../src/storage/records.js';
+import { createTestDatabase } from '../test/support/pg.js';
+
+/** Options of {@link benchDataMigration}; `report` prints one figure. */
+export interface BenchOptions {
+  filter?: string;
+  report: (name: string, value: number, unit: string, extra?: object) => void;
+}
+
+export interface Shape {
+  assets: number;
+  leases: number;
+  events: number;
+  payments: number;
+  batches: number;
+}
+
+export const FULL: Shape = { assets: 1_000, leases: 10_000, events: 100_000, payments: 880_000, batches: 9_000 };
+const SUBSET: Shape = { assets: 20, leases: 200, events: 2_000, payments: 17_600, batches: 180 };
+const total = (s: Shape) => s.assets + s.leases + s.events + s.payments + s.batches;
+
+const BASE = Date.UTC(2025, 0, 1);
+const HOUR = 3_600_000;
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+// Ids ascend with n (first 8 hex digits) as every export does; the random tail keeps them UUID-like.
+const uuid = (n: number, tag: number, tail: Buffer) => `${hex(n, 8)}-${hex(tag, 4)}-4000-8${tail.toString('hex', 0, 2).slice(1)}-${tail.toString('hex', 2, 8)}`;
+const address = (n: number) => `0x${hex(n, 40)}`;
+const randomHash = () => `0x${randomBytes(32).toString('hex')}`;
+
+/** Writes a synthetic snapshot of `shape` to `path`, 5,000 records per write. */
+export async function generateSnapshot(path: string, shape: Shape): Promise<void> {
+  const writer = await SnapshotWriter.create(path, 'synthetic');
+  const emit = async <T extends TableName>(table: T, count: number, make: (n: number) => TableRecords[T]) => {
+    for (let start = 0; start < count; start += 5_000) {
+      const page: TableRecords[T][] = [];
+      for (let n = start; n < Math.min(count, start + 5_000); n += 1) page.push(make(n));
+      await writer.write(table, page);
+    }
+  };
+  const at = (ms: number) => new Date(BASE + ms);
+  await emit('assets', shape.assets, (n) => ({
+    id: uuid(n, 1, randomBytes(8)), assetId: `BENCH-ASSET-${n}`, chainId: 84532, contractAddress: address(0xa0), tokenAddress: address(0xb000000 + n),
+    metadata: { name: `Asset ${n}`, assetType: 'satellite', specifications: { orbit: 'leo', altitude_km: 400 + (n % 300), bands: ['X', 'Ka'] } },
+    metadataHash: randomHash(), blockNumber: 1_000 + n, transactionHash: randomHash(), createdAt: at(n), updatedAt: at(n),
+  }));
+  await emit('leases', shape.leases, (n) => ({
+    id: uuid(n, 2, randomBytes(8)), leaseId: `BENCH-LEASE-${n}`, assetId: `BENCH-ASSET-${n % shape.assets}`, chainId: 84532, contractAddress: address(0xe0),
+    lessor: address(0xf000000 + (n % shape.assets)), lessee: address(0xf100000 + n), status: 'active', blockNumber: 2_000 + n, transactionHash: randomHash(),
+    agreement: { terms: { paymentAmount: String(1_000_000 + n), currency: 'USDC', schedule: 'per-second' }, version: 1 }, createdAt: at(n), updatedAt: at(n),
+  }));
+  await emit('events', shape.events, (n) => ({
+    id: uuid(n, 3, randomBytes(8)), eventName: n % 2 === 0 ? 'LeaseMinted' : 'PaymentSettled', contractAddress: address(0xab), blockNumber: 10_000 + (n >> 2),
+    transactionHash: randomHash(), logIndex: n % 4, args: { tokenId: String(n), amount: String(n * 1_000) }, processed: n % 3 !== 0, createdAt: at(n),
+  }));
+  // Payment p belongs to batch p % batches: lease b, hour b % 48, 36 s apart within the hour.
+  const totals = new Array<bigint>(shape.batches).fill(0n);
+  const counts = new Array<number>(shape.batches).fill(0);
+  await emit('x402_payments', shape.payments, (p): StoredX402Payment => {
+    const b = p % shape.batches;
+    const hour = BASE + (b % 48) * HOUR;
+    const amount = BigInt(1_000 + ((p * 7_919) % 100_000));
+    totals[b] = (totals[b] ?? 0n) + amount;
+    counts[b] = (counts[b] ?? 0) + 1;
+    const ts = new Date(hour + Math.floor(p / shape.batches) * 36_000);
+    return {
+      id: uuid(p, 4, randomBytes(8)), leaseId: `BENCH-LEASE-${b}`, mode: 'second', intervalSeconds: 1, amountMinorUnits: amount, payer: address(0xf100000 + b),
+      paymentTimestamp: ts, facilitatorTxHash: randomHash(), bucketSlot: new Date(hour).toISOString(), createdAt: ts,
+    };
+  });
+  await emit('x402_batches', shape.batches, (b): StoredX402Batch => {
+    const hour = BASE + (b % 48) * HOUR;
+    const batch: StoredX402Batch = {
+      id: uuid(b, 5, randomBytes(8)), leaseId: `BENCH-LEASE-${b}`, hourBucket: new Date(hour).toISOString(), totalAmountMinorUnits: totals[b] ?? 0n,
+      paymentCount: counts[b] ?? 0, startedAt: new Date(hour), closedAt: new Date(hour + HOUR), createdAt: new Date(hour),
+    };
+    if (b % 2 === 0) Object.assign(batch, { settlementTxHash: randomHash(), revenueRoundId: `round-${b % 48}` });
+    return batch;
+  });
+  await writer.finish();
+}
+
+/** A fresh, migrated PostgreSQL database for one measurement. */
+async function freshPostgres(): Promise<{ db: PostgresDatabase; drop: () => Promise<void> }> {
+  const created = await createTestDatabase();
+  const db = new PostgresDatabase(created.url);
+  await db.connect();
+  const result = await db.migrator().up();
+  if (result.error) throw result.error;
+  return { db, drop: async () => (await db.disconnect(), await created.drop()) };
+}
+
+/** The guide's phase 3 loop, extended to every table: one public call per record. */
+async function rowAtATime(snapshot: string, db: Database): Promise<number> {
+  let rows = 0;
+  for await (const chunk of readSnapshot(snapshot)) {
+    for (const { table, record } of chunk) {
+      rows += 1;
+      if (table === 'assets') {
+        const { id: _i, createdAt: _c, updatedAt: _u, ...asset } = record as TableRecords['assets'];
+        await db.saveAsset(asset);
+      } else if (table === 'leases') {
+        const { id: _i, createdAt: _c, updatedAt: _u, ...lease } = record as TableRecords['leases'];
+        await db.saveLease(lease);
+      } else if (table === 'events') {
+        const { id: _i, createdAt: _c, ...event } = record as TableRecords['events'];
+        await db.saveEvent(event);
+      } else if (table === 'x402_payments') {
+        const { id: _i, createdAt: _c, ...payment } = record as TableRecords['x402_payments'];
+        await db.saveX402Payment(payment);
+      } else {
+        // Payments made their batches; only the settlement is left to carry over.
+        const batch = record as TableRecords['x402_batches'];
+        const open = await db.getOpenBatchForLease(batch.leaseId, batch.hourBucket);
+        if (open && batch.settlementTxHash) await db.updateX402Batch(open.id, { settlementTxHash: batch.settlementTxHash, revenueRoundId: batch.revenueRoundId ?? 'r' });
+      }
+    }
+  }
+  return rows;
+}
+
+/** Samples this process's RSS every 50 ms until stopped; returns the peak in MB. */
+function rssSampler(): { stop: () => number; sample: () => void } {
+  let peak = process.memoryUsage().rss;
+  const sample = () => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  };
+  const timer = setInterval(sample, 50);
+  return { sample, stop: () => (clearInterval(timer), sample(), Math.round(peak / 1048576)) };
+}
+
+/** Runs the benchmark; `report` receives each figure. */
+export async function benchDataMigration(opts: BenchOptions): Promise<void> {
+  const wanted = (part: string) => opts.filter === undefined || part.includes(opts.filter) || opts.filter.includes(part);
+  const runMigrate = wanted('data-migration.migrate');
+  const runBaseline = wanted('data-migration.baseline');
+  if (!runMigrate && !runBaseline) return;
+  const dir = await mkdtemp(join(tmpdir(), 'bench-migration-'));
+  try {
+    let migrateRate: number | undefined;
+    if (runMigrate) {
+      const file = join(dir, 'full.jsonl');
+      let t0 = performance.now();
+      await generateSnapshot(file, FULL);
+      opts.report('data-migration.generate_1m', Math.round(total(FULL) / ((performance.now() - t0) / 1000)), 'rows/s', { bytes: (await stat(file)).size });
+      const pg = await freshPostgres();
+      try {
+        const rss = rssSampler();
+        t0 = performance.now();
+        const result = await migrateData(file, pg.db, { batchSize: 5_000, onProgress: rss.sample });
+        const seconds = (performance.now() - t0) / 1000;
+        const peak = rss.stop();
+        if (!result.ok) throw new Error(`verification failed: ${JSON.stringify(result.tables.filter((t) => !t.ok), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+        migrateRate = Math.round(result.records / seconds);
+        opts.report('data-migration.migrate_1m', migrateRate, 'rows/s', { rows: result.records, seconds: Number(seconds.toFixed(1)), phaseMs: result.phaseMs });
+        opts.report('data-migration.migrate_1m.copy_only', Math.round(result.records / (result.phaseMs.copy / 1000)), 'rows/s');
+        opts.report('data-migration.migrate_1m.peak_rss', peak, 'MB', { limit: 512 });
+      } finally {
+        await pg.drop();
+      }
+    }
+    if (runBaseline) {
+      const file = join(dir, 'subset.jsonl');
+      await generateSnapshot(file, SUBSET);
+      const pg = await freshPostgres();
+      try {
+        const t0 = performance.now();
+        const rows = await rowAtATime(file, pg.db);
+        const rate = Math.round(rows / ((performance.now() - t0) / 1000));
+        opts.report('data-migration.baseline_row_at_a_time', rate, 'rows/s', { rows });
+        if (migrateRate !== undefined) opts.report('data-migration.speedup_vs_baseline', Number((migrateRate / rate).toFixed(1)), 'x', { goal: 10 });
+      } finally {
+        await pg.drop();
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const filter = process.argv[2];
+  await benchDataMigration({
+    ...(filter === undefined ? {} : { filter }),
+    report: (name, value, unit, extra) => process.stdout.write(`${JSON.stringify({ name, value, unit, ...extra })}\n`),
+  });
+}

@@ -1,0 +1,271 @@
+/**
+ * Issue 5: recordPayment on PostgreSQL (a fresh test database, 1,000 active leases) at 1, 16 and
+ * 64 concurrent callers, with group commit (the default) and, in the same run, the same code with
+ * grouping off (`{ payments: { group: false } }`) as the baseline. Each payment has a unique
+ * facilitatorTxHash and a timestamp in one past hour, spread across leases and the hour. After
+ * the run `reconcile()` must find no difference.
+ * Goal: grouped at 64 callers >= 5x ungrouped, >= 25,000 payments/s, p99 < 25 ms.
+ * When the goal is missed (or BENCH_PAYMENTS_PROFILE=1) a traced pass shows where a group's time
+ * goes; BENCH_PAYMENTS_EXPERIMENTS=1 also tries other group-commit and pool options.
+ */
+import { performance } from 'node:perf_hooks';
+import type { RecordPaymentParams } from '../src/storage/database.js';
+import type { PaymentWriterOptions } from '../src/storage/sql/sql-payments.js';
+import { PostgresDatabase } from '../src/storage/postgres-database.js';
+import { hash, leaseKey, pick, prng, range, storedAsset, storedLease } from './support/fixtures.js';
+import { CpuMeter, waitForQuiet, type CpuUse } from './support/cpu.js';
+import { anyMatches, info, matches, round, type BenchOptions, type Report } from './support/report.js';
+import { driverOf, openPostgres, type SqlBench } from './support/sql.js';
+import { traceDriver, type Trace } from './support/trace.js';
+import { convert, nowNs, summarize } from './support/stats.js';
+
+const LEASES = 1_000;
+const ASSETS = 100;
+const CONCURRENCY = [1, 16, 64] as const;
+const SECONDS = Number(process.env.BENCH_PAYMENTS_SECONDS ?? 5);
+const WARMUP_SECONDS = 1;
+/** Pool size of both configurations: the production default (guide section 5). */
+const POOL_MAX = Number(process.env.BENCH_PG_POOL_MAX ?? 20);
+const GOAL = { ratio: 5, rate: 25_000, p99Ms: 25 };
+const MODES = ['grouped', 'ungrouped'] as const;
+type Mode = (typeof MODES)[number];
+
+/** Every figure this module can print (experiments excepted). */
+export const names: readonly string[] = [
+  ...MODES.flatMap((m) => CONCURRENCY.flatMap((c) => ['throughput', 'p50', 'p99'].map((f) => `payments.${m}.c${c}.${f}`))),
+  'payments.ratio.c64',
+  'payments.reconcile.differences',
+  'payments.goal',
+];
+
+/** The hour every payment falls in: the top of the hour three hours ago (never settled here). */
+const HOUR_START = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
+
+/** Unique payments spread over the leases and the hour. */
+class PaymentSource {
+  private next = 0;
+  private readonly random = prng(5);
+
+  payment(): RecordPaymentParams {
+    const i = this.next++;
+    return {
+      leaseId: leaseKey(pick(this.random, LEASES)),
+      amount: '277777',
+      timestamp: new Date(HOUR_START + pick(this.random, 3_600_000)).toISOString(),
+      mode: 'second',
+      facilitatorTxHash: hash('9a', i),
+    };
+  }
+
+  get issued(): number {
+    return this.next;
+  }
+}
+
+interface RunResult {
+  count: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: number[];
+  cpu: CpuUse;
+  eventLoopUtilization: number;
+}
+
+/** `concurrency` callers each recording payments back to back for `seconds`. */
+async function drive(db: PostgresDatabase, source: PaymentSource, concurrency: number, seconds: number, pgPids: readonly number[]): Promise<RunResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: unknown;
+  const meter = new CpuMeter(pgPids);
+  const elu = performance.eventLoopUtilization();
+  const start = nowNs();
+  const deadline = start + seconds * 1e9;
+  const caller = async () => {
+    while (nowNs() < deadline) {
+      const payment = source.payment();
+      const t0 = nowNs();
+      try {
+        await db.recordPayment(payment);
+        latencies.push(nowNs() - t0);
+      } catch (error) {
+        errors += 1;
+        firstError ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, caller));
+  const elapsed = (nowNs() - start) / 1e9;
+  if (firstError !== undefined) info(`payments: ${errors} errors, first: ${String(firstError)}`);
+  return {
+    count: latencies.length,
+    errors,
+    seconds: elapsed,
+    latenciesMs: convert(latencies, 'ms'),
+    cpu: meter.stop(),
+    eventLoopUtilization: round(performance.eventLoopUtilization(elu).utilization, 2),
+  };
+}
+
+/** PostgreSQL backend pids of the benchmark's database (pool connections and the raw client). */
+async function backendPids(bench: SqlBench): Promise<number[]> {
+  const rows = await bench.raw('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  return rows.map((r) => Number(r['pid']));
+}
+
+interface Config {
+  label: string;
+  payments: PaymentWriterOptions;
+  poolMax: number;
+}
+
+async function measure(bench: SqlBench, source: PaymentSource, config: Config, concurrency: number, seconds: number) {
+  const db = new PostgresDatabase(bench.url as string, { payments: config.payments, pool: { max: config.poolMax } });
+  await db.connect();
+  try {
+    await drive(db, source, concurrency, WARMUP_SECONDS, []);
+    await waitForQuiet();
+    return await drive(db, source, concurrency, seconds, await backendPids(bench));
+  } finally {
+    await db.disconnect();
+  }
+}
+
+function reportRun(report: Report, prefix: string, config: Config, concurrency: number, r: RunResult) {
+  const s = summarize(r.latenciesMs);
+  const rate = r.count / r.seconds;
+  const common = { concurrency, poolMax: config.poolMax, options: config.payments };
+  report(`${prefix}.throughput`, round(rate, 0), 'payments/s', {
+    ...common,
+    count: r.count,
+    errors: r.errors,
+    seconds: round(r.seconds, 2),
+    ...r.cpu,
+    eventLoopUtilization: r.eventLoopUtilization,
+  });
+  report(`${prefix}.p50`, round(s.p50), 'ms', common);
+  report(`${prefix}.p99`, round(s.p99), 'ms', { ...common, max: round(s.max) });
+  return { rate, p99: s.p99 };
+}
+
+/** The payments benchmark (see the file comment). */
+export async function benchPayments(opts: BenchOptions): Promise<void> {
+  const { filter, report } = opts;
+  const experiments = process.env.BENCH_PAYMENTS_EXPERIMENTS === '1';
+  if (!anyMatches(filter, names) && !(experiments && matches(filter, 'payments.experiment'))) return;
+
+  const bench = await openPostgres({ pool: { max: POOL_MAX } });
+  try {
+    info(`payments: ${ASSETS} assets and ${LEASES} active leases`);
+    await bench.db.importRecords('assets', range(0, ASSETS, storedAsset));
+    await bench.db.importRecords('leases', range(0, LEASES, (i) => ({ ...storedLease(i, ASSETS), status: 'active' as const })));
+    const source = new PaymentSource();
+    const results = new Map<string, { rate: number; p99: number }>();
+    const configs: Record<Mode, Config> = {
+      grouped: { label: 'grouped', payments: {}, poolMax: POOL_MAX },
+      ungrouped: { label: 'ungrouped', payments: { group: false }, poolMax: POOL_MAX },
+    };
+
+    for (const c of CONCURRENCY) {
+      for (const mode of MODES) {
+        const prefix = `payments.${mode}.c${c}`;
+        const wantRatio = c === 64 && anyMatches(filter, ['payments.ratio.c64', 'payments.goal']);
+        if (!anyMatches(filter, [`${prefix}.throughput`, `${prefix}.p50`, `${prefix}.p99`]) && !wantRatio) continue;
+        info(`payments: ${mode}, ${c} callers, ${SECONDS} s`);
+        results.set(prefix, reportRun(report, prefix, configs[mode], c, await measure(bench, source, configs[mode], c, SECONDS)));
+      }
+    }
+
+    const grouped = results.get('payments.grouped.c64');
+    const ungrouped = results.get('payments.ungrouped.c64');
+    let goalMet = true;
+    if (grouped && ungrouped) {
+      const ratio = grouped.rate / ungrouped.rate;
+      report('payments.ratio.c64', round(ratio, 2), 'x', { goal: GOAL.ratio, ok: ratio >= GOAL.ratio });
+      const misses = [
+        ...(ratio >= GOAL.ratio ? [] : [`ratio ${round(ratio, 2)} < ${GOAL.ratio}`]),
+        ...(grouped.rate >= GOAL.rate ? [] : [`grouped ${Math.round(grouped.rate)}/s < ${GOAL.rate}/s`]),
+        ...(grouped.p99 < GOAL.p99Ms ? [] : [`grouped p99 ${round(grouped.p99)} ms >= ${GOAL.p99Ms} ms`]),
+      ];
+      goalMet = misses.length === 0;
+      report('payments.goal', goalMet ? 1 : 0, 'bool', {
+        goal: `grouped at 64 callers >= ${GOAL.ratio}x ungrouped, >= ${GOAL.rate} payments/s, p99 < ${GOAL.p99Ms} ms`,
+        misses,
+      });
+    }
+
+    if ((!goalMet || process.env.BENCH_PAYMENTS_PROFILE === '1') && matches(filter, 'payments.profile')) {
+      await profile(bench, source, configs.grouped, report);
+    }
+    if (experiments && matches(filter, 'payments.experiment')) await runExperiments(bench, source, report);
+
+    if (anyMatches(filter, ['payments.reconcile.differences'])) {
+      const check = await bench.db.reconcile();
+      const stored = await bench.db.summarizeTable('x402_payments');
+      report('payments.reconcile.differences', check.differences.length, 'differences', {
+        batchesChecked: check.batchesChecked,
+        paymentsChecked: check.paymentsChecked,
+        paymentsIssued: source.issued,
+        ok: check.differences.length === 0,
+      });
+      if (stored.count !== check.paymentsChecked) info(`payments: stored ${stored.count} but reconcile checked ${check.paymentsChecked}`);
+    }
+  } finally {
+    await bench.close();
+  }
+}
+
+/** A traced grouped run at 64 callers: group sizes and where a transaction's time goes. */
+async function profile(bench: SqlBench, source: PaymentSource, config: Config, report: Report): Promise<void> {
+  info('payments: profiling the grouped path at 64 callers');
+  const db = new PostgresDatabase(bench.url as string, { payments: config.payments, pool: { max: config.poolMax } });
+  await db.connect();
+  let trace: Trace;
+  let run: RunResult;
+  try {
+    await drive(db, source, 64, WARMUP_SECONDS, []);
+    await waitForQuiet();
+    const tracer = traceDriver(driverOf(db));
+    run = await drive(db, source, 64, SECONDS, await backendPids(bench));
+    trace = tracer.stop();
+  } finally {
+    await db.disconnect();
+  }
+  const perSecond = (ms: number) => round(ms / run.seconds / 10, 1); // ms per second -> % of one core-second
+  report('payments.profile.groupSize', round(trace.items / Math.max(1, trace.transactions), 1), 'payments/transaction', {
+    transactions: trace.transactions,
+    payments: trace.items,
+    throughput: Math.round(run.count / run.seconds),
+  });
+  report('payments.profile.transaction.mean', round(trace.transactionMs / Math.max(1, trace.transactions), 2), 'ms', {
+    note: 'pool checkout + BEGIN + statements + COMMIT, per group',
+    busyPct: perSecond(trace.transactionMs),
+  });
+  for (const [kind, s] of Object.entries(trace.statements)) {
+    report(`payments.profile.statement.${kind}.mean`, round(s.ms / Math.max(1, s.count), 3), 'ms', {
+      count: s.count,
+      sharePct: round((s.ms / Math.max(1, trace.transactionMs)) * 100, 1),
+    });
+  }
+  report('payments.profile.commitAndCheckout.mean', round(trace.outsideStatementsMs / Math.max(1, trace.transactions), 3), 'ms', {
+    note: 'transaction time not spent in its statements: pool checkout, BEGIN, COMMIT (WAL flush)',
+    sharePct: round((trace.outsideStatementsMs / Math.max(1, trace.transactionMs)) * 100, 1),
+  });
+  report('payments.profile.cpu', run.cpu.nodeCpuPct, '% of a core (node)', { ...run.cpu, eventLoopUtilization: run.eventLoopUtilization });
+}
+
+/** Grouped runs at 64 callers with other group-commit and pool options. */
+async function runExperiments(bench: SqlBench, source: PaymentSource, report: Report): Promise<void> {
+  const variants: Config[] = [
+    { label: 'maxSize64', payments: { maxSize: 64 }, poolMax: POOL_MAX },
+    { label: 'maxSize1024', payments: { maxSize: 1024 }, poolMax: POOL_MAX },
+    { label: 'concurrency1', payments: { concurrency: 1 }, poolMax: POOL_MAX },
+    { label: 'concurrency2', payments: { concurrency: 2 }, poolMax: POOL_MAX },
+    { label: 'concurrency8', payments: { concurrency: 8 }, poolMax: POOL_MAX },
+    { label: 'maxWait1ms', payments: { maxWaitMs: 1 }, poolMax: POOL_MAX },
+    { label: 'pool5', payments: {}, poolMax: 5 },
+  ];
+  for (const v of variants) {
+    info(`payments: experiment ${v.label}`);
+    reportRun(report, `payments.experiment.${v.label}.c64`, v, 64, await measure(bench, source, v, 64, SECONDS));
+  }
+}

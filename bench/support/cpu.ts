@@ -1,0 +1,89 @@
+/**
+ * Where CPU time goes during a benchmark (Linux /proc): this Node process, the PostgreSQL
+ * backends serving it, and everything else on the machine. Other people's work on a shared
+ * machine shows up as `otherCpuPct`, so a noisy figure can be recognised as such.
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { info } from './report.js';
+
+const TICKS_PER_SECOND = 100; // USER_HZ; `getconf CLK_TCK` is 100 on Linux x86-64
+
+/** CPU seconds (user + system) used so far by process `pid`, 0 when it is gone or unreadable. */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy CPU seconds of the whole machine so far (all cores), or NaN without /proc. */
+function machineBusySeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).map(Number);
+    return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU use over an interval, in % of one core (200% = both cores of a 2-core machine). */
+export interface CpuUse {
+  nodeCpuPct: number;
+  pgCpuPct: number;
+  otherCpuPct: number;
+  cores: number;
+}
+
+/** Measures CPU use from construction to {@link stop}. */
+export class CpuMeter {
+  private readonly started = performance.now();
+  private readonly node = process.cpuUsage();
+  private readonly machine = machineBusySeconds();
+  private readonly pg: number;
+
+  /** @param pgPids PostgreSQL backend processes serving this benchmark (same machine). */
+  constructor(private readonly pgPids: readonly number[] = []) {
+    this.pg = this.pgSeconds();
+  }
+
+  private pgSeconds(): number {
+    return this.pgPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  }
+
+  /** CPU use since construction. */
+  stop(): CpuUse {
+    const seconds = (performance.now() - this.started) / 1000;
+    const used = process.cpuUsage(this.node);
+    const node = (used.user + used.system) / 1e6;
+    const pg = this.pgSeconds() - this.pg;
+    const machine = machineBusySeconds() - this.machine;
+    const pct = (v: number) => Math.round((v / seconds) * 100);
+    return { nodeCpuPct: pct(node), pgCpuPct: pct(pg), otherCpuPct: Math.max(0, pct(machine - node - pg)), cores: cpus().length };
+  }
+}
+
+/**
+ * Waits (at most `maxWaitMs`) until the rest of the machine uses less than `maxOtherPct` % of
+ * one core over a second, so a measurement does not start in the middle of someone else's burst.
+ * Returns the last measured share.
+ */
+export async function waitForQuiet(maxOtherPct = 30, maxWaitMs = 30_000): Promise<number> {
+  const deadline = Date.now() + maxWaitMs;
+  let other = 0;
+  let warned = false;
+  for (;;) {
+    const meter = new CpuMeter();
+    await sleep(1000);
+    other = meter.stop().otherCpuPct;
+    if (Number.isNaN(other) || other < maxOtherPct || Date.now() >= deadline) return other;
+    if (!warned) info(`waiting for other processes to quiet down (using ${other}% of a core)`);
+    warned = true;
+  }
+}

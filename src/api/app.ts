@@ -1,0 +1,127 @@
+/**
+ * The HTTP service: a fastify instance around any backend. `buildApp` does not listen, so the
+ * entry point (src/main.ts), the tests (port 0) and the benchmark each decide where it runs.
+ */
+import { AjvCompiler } from '@fastify/ajv-compiler';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySchemaCompiler } from 'fastify';
+import { pino } from 'pino';
+import type { AppConfig } from '../config.js';
+import type { SchemaManager } from '../storage/create-database.js';
+import type { Database } from '../storage/database.js';
+import type { AppContext } from './context.js';
+import { installErrorHandlers } from './errors.js';
+import { createFacilitator } from './facilitator/index.js';
+import type { Facilitator } from './facilitator/facilitator.js';
+import { createMetrics } from './metrics.js';
+import { MemoryPendingPaymentStore, type PendingPaymentStore } from './pending-payments.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerAssetRoutes } from './routes/assets.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerLeaseRoutes } from './routes/leases.js';
+import { registerPaymentRoutes } from './routes/payments.js';
+import { registerRevenueRoutes } from './routes/revenue.js';
+import { registerSystemRoutes } from './routes/system.js';
+import { registerX402Routes } from './routes/x402.js';
+import { installAuth, installCors } from './security.js';
+import { DEFAULT_RECORD_RETRY_DELAYS_MS } from './x402/record-payment.js';
+
+/** Largest request body (1 MB); larger is a 413. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Inputs of {@link buildApp}. */
+export interface BuildAppOptions {
+  /** A connected backend (the app never connects or disconnects it). */
+  db: Database;
+  schema: SchemaManager;
+  config: AppConfig;
+  /** Default: from `config.facilitator` (local without a URL). */
+  facilitator?: Facilitator;
+  /** Default: pino at `config.logLevel`. */
+  logger?: FastifyBaseLogger;
+  /** Where unrecordable settled payments go. Default: in memory (main.ts passes the file store). */
+  pending?: PendingPaymentStore;
+  /** Backend description for /api/system/status. */
+  description?: string;
+  /** Delays before each retry of a failed payment record. */
+  recordRetryDelaysMs?: readonly number[];
+  /** Clock (default: system time). */
+  now?: () => Date;
+  /** Export Node process metrics too (main.ts turns it on). */
+  processMetrics?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The context the routes share (decorated by buildApp; tests and main.ts read it). */
+    appContext: AppContext;
+  }
+}
+
+/** The service: a fastify instance decorated with its {@link AppContext}. */
+export type App = FastifyInstance;
+
+/**
+ * Query strings and params arrive as text, so they are coerced to the schema's types; bodies are
+ * JSON and are not, so `"chainId": "1"` is a 400 instead of silently becoming a number. Neither
+ * strips unknown properties: `additionalProperties: false` refuses them.
+ */
+function validatorCompiler(): FastifySchemaCompiler<unknown> {
+  const factory = AjvCompiler();
+  const body = factory({}, { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } });
+  const text = factory({}, { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } });
+  type Route = Parameters<typeof body>[0];
+  return (route) => (route.httpPart === 'body' ? body : text)(route as Route) as ReturnType<FastifySchemaCompiler<unknown>>;
+}
+
+/** Builds the service around a connected backend. */
+export async function buildApp(options: BuildAppOptions): Promise<App> {
+  const { db, schema, config } = options;
+  const pending = options.pending ?? new MemoryPendingPaymentStore();
+  const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-payment"]'] });
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    // Paths are matched as given: "/api/leases/x/" is not "/api/leases/x".
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 300 },
+  });
+  const ctx: AppContext = {
+    db,
+    schema,
+    config,
+    facilitator: options.facilitator ?? createFacilitator(config.facilitator),
+    pending,
+    metrics: createMetrics({ db, pending, processMetrics: options.processMetrics ?? false }),
+    description: options.description ?? db.capabilities.kind,
+    recordRetryDelaysMs: options.recordRetryDelaysMs ?? DEFAULT_RECORD_RETRY_DELAYS_MS,
+    now: options.now ?? (() => new Date()),
+    closing: false,
+  };
+
+  app.setValidatorCompiler(validatorCompiler());
+  installErrorHandlers(app);
+  await installCors(app, config.corsOrigins);
+  installAuth(app, config.apiKey);
+
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.metrics.httpDuration.observe(
+      { method: request.method, route: request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched'), status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.addHook('preClose', async () => {
+    ctx.closing = true;
+  });
+
+  registerSystemRoutes(app, ctx);
+  registerAssetRoutes(app, ctx);
+  registerLeaseRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+  registerPaymentRoutes(app, ctx);
+  registerRevenueRoutes(app, ctx);
+  registerX402Routes(app, ctx);
+  registerAdminRoutes(app, ctx);
+
+  app.decorate('appContext', ctx);
+  return app;
+}

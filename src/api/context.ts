@@ -1,0 +1,29 @@
+/**
+ * What every route module receives: the store, its schema manager, configuration and the
+ * service's collaborators. Routes take it as an argument instead of reaching for globals, so a
+ * test builds an app around any backend and any facilitator.
+ */
+import type { AppConfig } from '../config.js';
+import type { SchemaManager } from '../storage/create-database.js';
+import type { Database } from '../storage/database.js';
+import type { Facilitator } from './facilitator/facilitator.js';
+import type { ApiMetrics } from './metrics.js';
+import type { PendingPaymentStore } from './pending-payments.js';
+
+/** Shared dependencies of the routes. */
+export interface AppContext {
+  db: Database;
+  schema: SchemaManager;
+  config: AppConfig;
+  facilitator: Facilitator;
+  pending: PendingPaymentStore;
+  metrics: ApiMetrics;
+  /** Backend description without secrets ("postgres", "pglite at ./data/pglite", "memory"). */
+  description: string;
+  /** Delays before retries of a failed payment record. */
+  recordRetryDelaysMs: readonly number[];
+  /** The clock (tests pin it). */
+  now: () => Date;
+  /** True once shutdown has begun; /ready then answers 503. */
+  closing: boolean;
+}

@@ -1,0 +1,105 @@
+/**
+ * Prometheus metrics, one registry per app instance (so tests and several apps in one process
+ * never share counters). Gauges that describe the database are read at scrape time.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Database, PaymentMode } from '../storage/database.js';
+import { eventBacklog, poolStatsOf } from './ops.js';
+import type { PendingPaymentStore } from './pending-payments.js';
+
+/** The metrics an app records into. */
+export interface ApiMetrics {
+  readonly registry: Registry;
+  /** Request latency by method, route pattern and status. */
+  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  /** Records the outcome of a paid access: a new payment, a replay, or a pending record. */
+  payment(mode: PaymentMode, outcome: 'recorded' | 'replayed' | 'pending', amount: bigint): void;
+}
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  db: Database;
+  pending: PendingPaymentStore;
+  /** Also export Node process metrics (CPU, memory, event loop); off in tests. */
+  processMetrics?: boolean;
+}
+
+/** Creates the registry and its metrics. */
+export function createMetrics({ db, pending, processMetrics = false }: MetricsOptions): ApiMetrics {
+  const registry = new Registry();
+  if (processMetrics) collectDefaultMetrics({ register: registry });
+
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by route pattern and status',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const payments = new Counter({
+    name: 'x402_payments_total',
+    help: 'Paid accesses by mode and outcome (recorded: new ledger row; replayed: already recorded; pending: kept for replay)',
+    labelNames: ['mode', 'outcome'] as const,
+    registers: [registry],
+  });
+  const amount = new Counter({
+    name: 'x402_payment_amount_minor_units_total',
+    help: 'USDC minor units of newly recorded payments (a float: exact sums are in the ledger)',
+    labelNames: ['mode'] as const,
+    registers: [registry],
+  });
+
+  // Scrape-time gauges: a failing read leaves the gauge out of that scrape instead of failing it.
+  new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database pool connections by state (total, idle, waiting)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = poolStatsOf(db);
+      if (stats === null) return;
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+  new Gauge({
+    name: 'x402_batches',
+    help: 'Hourly batches: count and total amount in minor units',
+    labelNames: ['measure'] as const,
+    registers: [registry],
+    async collect() {
+      const summary = await db.summarizeTable('x402_batches').catch(() => null);
+      if (summary === null) return;
+      this.set({ measure: 'count' }, summary.count);
+      this.set({ measure: 'amount_minor_units' }, Number(summary.amountSum));
+    },
+  });
+  new Gauge({
+    name: 'events_unprocessed',
+    help: 'Unprocessed contract events (capped at 1000)',
+    registers: [registry],
+    async collect() {
+      const backlog = await eventBacklog(db).catch(() => null);
+      if (backlog !== null) this.set(backlog.count);
+    },
+  });
+  new Gauge({
+    name: 'x402_pending_payments',
+    help: 'Settled payments waiting to be recorded in the ledger',
+    registers: [registry],
+    async collect() {
+      const unresolved = await pending.listUnresolved().catch(() => null);
+      if (unresolved !== null) this.set(unresolved.length);
+    },
+  });
+
+  return {
+    registry,
+    httpDuration,
+    payment(mode, outcome, value) {
+      payments.inc({ mode, outcome });
+      if (outcome !== 'replayed') amount.inc({ mode }, Number(value));
+    },
+  };
+}

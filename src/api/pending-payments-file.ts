@@ -1,0 +1,169 @@
+/**
+ * Pending payments in an append-only JSON Lines file, fsync'ed before `add` resolves. It works
+ * with every backend and, unlike a table, survives the database outage that usually causes a
+ * pending record in the first place. Each line is one operation (`add`, `failure`, `resolve`);
+ * the state is their fold. Opening compacts the file to the unresolved records. One process owns
+ * the file at a time (a `.lock` file beside it), because compaction replaces the file.
+ */
+import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { isStorageError, StorageError } from '../storage/errors.js';
+import { lockDataDir } from '../storage/pglite-dir-lock.js';
+import { mergePending, type NewPendingPayment, type PendingPayment, type PendingPaymentStore } from './pending-payments.js';
+
+type Line =
+  | { op: 'add'; at: string; record: Omit<PendingPayment, 'createdAt' | 'resolvedAt'> & { createdAt: string } }
+  | { op: 'failure'; at: string; facilitatorTxHash: string; error: string }
+  | { op: 'resolve'; at: string; facilitatorTxHash: string };
+
+/** Makes a directory entry (a new or renamed file) durable. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function apply(records: Map<string, PendingPayment>, line: Line): void {
+  if (line.op === 'add') {
+    const r = line.record;
+    records.set(r.facilitatorTxHash, { ...r, createdAt: new Date(r.createdAt), resolvedAt: null });
+    return;
+  }
+  const record = records.get(line.facilitatorTxHash);
+  if (record === undefined) return;
+  if (line.op === 'failure') records.set(line.facilitatorTxHash, { ...record, error: line.error, attempts: record.attempts + 1 });
+  else records.set(line.facilitatorTxHash, { ...record, resolvedAt: new Date(line.at) });
+}
+
+function addLine(record: PendingPayment, at: Date): Line {
+  const { resolvedAt: _resolved, createdAt, ...rest } = record;
+  return { op: 'add', at: at.toISOString(), record: { ...rest, createdAt: createdAt.toISOString() } };
+}
+
+/** The file-backed {@link PendingPaymentStore}. Create it with {@link FilePendingPaymentStore.open}. */
+export class FilePendingPaymentStore implements PendingPaymentStore {
+  readonly kind = 'file';
+  /** Lines the last open could not parse (a write torn by a crash). */
+  skippedLines = 0;
+  private handle: FileHandle | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly path: string,
+    private readonly records: Map<string, PendingPayment>,
+    private readonly unlock: () => Promise<void>,
+  ) {}
+
+  /** Takes `<path>.lock` (the storage layer's owner-file lock, reused with a message about this file). */
+  private static async lock(path: string): Promise<() => Promise<void>> {
+    try {
+      return await lockDataDir(path);
+    } catch (error) {
+      if (!isStorageError(error, 'CONFLICT')) throw error;
+      throw new StorageError('CONFLICT', `pending payment file ${path} is in use by another store (lock file ${path}.lock)`, {
+        details: { path, ...error.details },
+      });
+    }
+  }
+
+  /** Opens (creating if needed) the file at `path`, loads it and compacts it. */
+  static async open(path: string): Promise<FilePendingPaymentStore> {
+    await mkdir(dirname(path), { recursive: true });
+    const unlock = await FilePendingPaymentStore.lock(path);
+    const records = new Map<string, PendingPayment>();
+    let skipped = 0;
+    let text = '';
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    for (const raw of text.split('\n')) {
+      if (raw.trim() === '') continue;
+      try {
+        apply(records, JSON.parse(raw) as Line);
+      } catch {
+        skipped += 1;
+      }
+    }
+    const store = new FilePendingPaymentStore(path, records, unlock);
+    store.skippedLines = skipped;
+    try {
+      await store.compact();
+    } catch (error) {
+      await unlock();
+      throw error;
+    }
+    return store;
+  }
+
+  /** Rewrites the file with only the unresolved records (temp file, fsync, rename, fsync dir). */
+  private async compact(): Promise<void> {
+    const now = new Date();
+    const lines = [...this.records.values()].filter((r) => r.resolvedAt === null).map((r) => JSON.stringify(addLine(r, now)) + '\n');
+    const temp = `${this.path}.compact`;
+    const out = await open(temp, 'w');
+    try {
+      await out.writeFile(lines.join(''));
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    await rename(temp, this.path);
+    await syncDir(dirname(this.path));
+    for (const [hash, record] of this.records) if (record.resolvedAt !== null) this.records.delete(hash);
+    this.handle = await open(this.path, 'a');
+  }
+
+  /** Appends lines and fsyncs; appends run one at a time so lines never interleave. */
+  private append(line: Line): Promise<void> {
+    const run = this.tail.then(async () => {
+      if (this.handle === undefined) throw new Error('pending payment file is closed');
+      await this.handle.appendFile(JSON.stringify(line) + '\n');
+      await this.handle.datasync();
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async add(input: NewPendingPayment): Promise<PendingPayment> {
+    const now = new Date();
+    const record = mergePending(this.records.get(input.facilitatorTxHash), input, now);
+    await this.append(addLine(record, now));
+    this.records.set(record.facilitatorTxHash, record);
+    return structuredClone(record);
+  }
+
+  async listUnresolved(): Promise<PendingPayment[]> {
+    return [...this.records.values()]
+      .filter((r) => r.resolvedAt === null)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .map((r) => structuredClone(r));
+  }
+
+  async recordFailure(facilitatorTxHash: string, error: string): Promise<void> {
+    if (!this.records.has(facilitatorTxHash)) return;
+    const line: Line = { op: 'failure', at: new Date().toISOString(), facilitatorTxHash, error };
+    await this.append(line);
+    apply(this.records, line);
+  }
+
+  async resolve(facilitatorTxHash: string): Promise<void> {
+    if (this.records.get(facilitatorTxHash)?.resolvedAt !== null) return;
+    const line: Line = { op: 'resolve', at: new Date().toISOString(), facilitatorTxHash };
+    await this.append(line);
+    apply(this.records, line);
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    const handle = this.handle;
+    if (handle === undefined) return;
+    this.handle = undefined;
+    await handle.close();
+    await this.unlock();
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Admin routes (API key required whatever the method). The reset route is not registered at all
+ * in production, so no key and no mistake can reach it there.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { replayPendingPayments } from '../pending-payments.js';
+import { object } from '../schemas.js';
+
+/** Registers the admin routes. */
+export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const admin = { admin: true };
+  const noInput = { querystring: object({}) };
+
+  if (ctx.config.env !== 'production') {
+    app.post('/api/admin/reset', { schema: noInput, config: admin }, async () => {
+      await ctx.db.clear();
+      return { cleared: true };
+    });
+  }
+
+  app.post('/api/admin/pending/replay', { schema: noInput, config: admin }, async () => {
+    const report = await replayPendingPayments(ctx.db, ctx.pending);
+    return { ...report, remaining: (await ctx.pending.listUnresolved()).length };
+  });
+}

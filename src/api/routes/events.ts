@@ -1,0 +1,52 @@
+/** Contract event routes: unprocessed list, backlog, get one, and idempotent ingestion. */
+import type { FastifyInstance } from 'fastify';
+import type { NewEvent } from '../../storage/database.js';
+import type { AppContext } from '../context.js';
+import { notFound } from '../errors.js';
+import { BACKLOG_CAP, eventBacklog } from '../ops.js';
+import { field, object, params } from '../schemas.js';
+import { eventJson } from '../serialize.js';
+
+const newEventBody = object(
+  {
+    eventName: { type: 'string', minLength: 1, maxLength: 100 },
+    contractAddress: field.address,
+    blockNumber: field.blockNumber,
+    transactionHash: field.hash,
+    logIndex: field.logIndex,
+    args: field.document,
+    processed: { type: 'boolean' },
+  },
+  ['eventName', 'contractAddress', 'blockNumber', 'transactionHash', 'logIndex'],
+);
+
+/** Registers the event routes. */
+export function registerEventRoutes(app: FastifyInstance, { db }: AppContext): void {
+  app.get<{ Querystring: { limit: number } }>(
+    '/api/events/unprocessed',
+    { schema: { querystring: object({ limit: { ...field.limit, maximum: BACKLOG_CAP } }) } },
+    async (request) => ({ items: (await db.getUnprocessedEvents(request.query.limit)).map(eventJson) }),
+  );
+
+  app.get('/api/events/backlog', { schema: { querystring: object({}) } }, async () => ({ ...(await eventBacklog(db)), cap: BACKLOG_CAP }));
+
+  app.get<{ Params: { txHash: string; logIndex: number } }>(
+    '/api/events/:txHash/:logIndex',
+    { schema: { params: params({ txHash: field.hash, logIndex: field.logIndex }) } },
+    async (request) => {
+      const { txHash, logIndex } = request.params;
+      const event = await db.getEvent(txHash, logIndex);
+      if (event === null) throw notFound('event', { transactionHash: txHash, logIndex });
+      return eventJson(event);
+    },
+  );
+
+  // Idempotent: a re-ingested event is answered 200 with the stored one (its `processed` flag
+  // untouched), a new one 201.
+  app.post<{ Body: Omit<NewEvent, 'args'> & { args?: NewEvent['args'] } }>('/api/events', { schema: { body: newEventBody } }, async (request, reply) => {
+    const existing = await db.getEvent(request.body.transactionHash, request.body.logIndex);
+    if (existing !== null) return reply.code(200).send(eventJson(existing));
+    const event = await db.saveEvent({ args: {}, ...request.body });
+    return reply.code(201).send(eventJson(event));
+  });
+}

@@ -1,0 +1,49 @@
+/** Revenue reports: a lease's revenue per UTC day, an asset's revenue split by lease. */
+import type { FastifyInstance } from 'fastify';
+import { validationError } from '../../storage/errors.js';
+import type { TimeRange } from '../../storage/ledger-queries.js';
+import type { AppContext } from '../context.js';
+import { notFound } from '../errors.js';
+import { optionalInstant } from '../paging.js';
+import { field, object, pageQuery, params, type PageQuery } from '../schemas.js';
+import { assetRevenueJson, dailyRevenueJson, pageJson } from '../serialize.js';
+import { pageOptions } from './payments.js';
+
+/** Default report window when `from` is not given. */
+export const DEFAULT_REPORT_DAYS = 30;
+
+/** The half-open range [from, to) of a report; `to` defaults to now, `from` to 30 days before it. */
+function range(query: { from?: string; to?: string }, now: Date): TimeRange {
+  const to = optionalInstant(query.to, 'to') ?? now;
+  const from = optionalInstant(query.from, 'from') ?? new Date(to.getTime() - DEFAULT_REPORT_DAYS * 86_400_000);
+  if (from.getTime() > to.getTime()) throw validationError('to', 'must not be before from');
+  return { from, to };
+}
+
+/** Registers the revenue routes. */
+export function registerRevenueRoutes(app: FastifyInstance, { db, now }: AppContext): void {
+  const rangeQuery = { from: field.instant, to: field.instant };
+
+  app.get<{ Params: { leaseId: string }; Querystring: PageQuery & { from?: string; to?: string } }>(
+    '/api/leases/:leaseId/revenue/daily',
+    { schema: { params: params({ leaseId: field.key }), querystring: object({ ...rangeQuery, ...pageQuery }) } },
+    async (request) => {
+      const { leaseId } = request.params;
+      const window = range(request.query, now());
+      if ((await db.getLease(leaseId)) === null) throw notFound('lease', { leaseId });
+      const page = await db.getDailyRevenue(leaseId, window, pageOptions(request.query));
+      return { from: window.from.toISOString(), to: window.to.toISOString(), ...pageJson(page, dailyRevenueJson) };
+    },
+  );
+
+  app.get<{ Params: { assetId: string }; Querystring: { from?: string; to?: string } }>(
+    '/api/assets/:assetId/revenue',
+    { schema: { params: params({ assetId: field.key }), querystring: object(rangeQuery) } },
+    async (request) => {
+      const { assetId } = request.params;
+      const window = range(request.query, now());
+      if ((await db.getAsset(assetId)) === null) throw notFound('asset', { assetId });
+      return assetRevenueJson(await db.getAssetRevenue(assetId, window));
+    },
+  );
+}

@@ -1,0 +1,58 @@
+/** The x402 routes: the quote of the current interval, and paid access (DOMAIN.md, HTTP 402 flow). */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PaymentMode } from '../../storage/database.js';
+import type { AppContext } from '../context.js';
+import { notFound } from '../errors.js';
+import { field, object, params } from '../schemas.js';
+import { handleAccess } from '../x402/access.js';
+import { paymentHeaderOf } from '../x402/payment-header.js';
+import { buildRequirements } from '../x402/requirements.js';
+
+type LeaseRequest = FastifyRequest<{ Params: { leaseId: string }; Querystring: { mode: PaymentMode } }>;
+
+/** Registers the x402 routes. */
+export function registerX402Routes(app: FastifyInstance, ctx: AppContext): void {
+  const schema = { params: params({ leaseId: field.key }), querystring: object({ mode: field.mode }) };
+
+  // The URL a payment buys: what x402 calls the resource.
+  const resourceOf = (request: LeaseRequest) => {
+    const base = ctx.config.publicUrl ?? `${request.protocol}://${request.host}`;
+    return `${base}/api/leases/${encodeURIComponent(request.params.leaseId)}/access?mode=${request.query.mode}`;
+  };
+  const leaseOf = async (request: LeaseRequest) => {
+    const lease = await ctx.db.getLease(request.params.leaseId);
+    if (lease === null) throw notFound('lease', { leaseId: request.params.leaseId });
+    return lease;
+  };
+
+  app.get<{ Params: { leaseId: string }; Querystring: { mode: PaymentMode } }>(
+    '/api/leases/:leaseId/x402/requirements',
+    { schema },
+    async (request) => {
+      const lease = await leaseOf(request);
+      const { requirements, quote } = buildRequirements(lease, request.query.mode, ctx.now(), ctx.config.x402, resourceOf(request));
+      return {
+        x402Version: 1,
+        accepts: [requirements],
+        quote: {
+          leaseId: lease.leaseId,
+          mode: quote.mode,
+          intervalIndex: quote.intervalIndex,
+          intervalsPerHour: quote.intervalsPerHour,
+          hourlyPriceMinorUnits: quote.hourlyPriceMinorUnits.toString(),
+        },
+      };
+    },
+  );
+
+  app.post<{ Params: { leaseId: string }; Querystring: { mode: PaymentMode } }>(
+    '/api/leases/:leaseId/access',
+    { schema, config: { public: true } },
+    async (request, reply) => {
+      const lease = await leaseOf(request);
+      const header = paymentHeaderOf(request.headers);
+      const result = await handleAccess(ctx, lease, request.query.mode, header, resourceOf(request), request.log);
+      return reply.code(result.status).headers(result.headers).send(result.body);
+    },
+  );
+}

@@ -1,0 +1,137 @@
+/**
+ * The paid access of DOMAIN.md's HTTP 402 flow: without a payment, 402 with the requirements;
+ * with one, verify, settle, record (idempotently, never losing a settled payment) and grant.
+ * The payer recorded is the one the facilitator verified, never the header's claim.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { PaymentMode, StoredLease } from '../../storage/database.js';
+import { MAX_AMOUNT } from '../../storage/money.js';
+import type { AppContext } from '../context.js';
+import { ApiError, errorBody } from '../errors.js';
+import { FacilitatorError } from '../facilitator/facilitator.js';
+import { paymentJson } from '../serialize.js';
+import { decodePaymentHeader, encodeJsonHeader } from './payment-header.js';
+import { recordSettledPayment } from './record-payment.js';
+import { assertAccessible, buildRequirements } from './requirements.js';
+import type { PaymentPayload, PaymentRequirements } from './types.js';
+
+/** A response to send. */
+export interface AccessResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
+
+/** A 402 carrying fresh requirements in the body and the `Payment-Required` header. */
+export function paymentRequired(requirements: PaymentRequirements, code: string, message: string, details: Record<string, unknown> = {}): AccessResponse {
+  return {
+    status: 402,
+    headers: { 'payment-required': encodeJsonHeader({ x402Version: 1, error: message, accepts: [requirements] }) },
+    body: { ...errorBody(code, message, details), x402Version: 1, accepts: [requirements] },
+  };
+}
+
+function facilitatorFailure(error: FacilitatorError): ApiError {
+  const settling = error.operation === 'settle';
+  return new ApiError(
+    error.code === 'TIMEOUT' ? 504 : 502,
+    error.code === 'TIMEOUT' ? 'FACILITATOR_TIMEOUT' : 'FACILITATOR_UNAVAILABLE',
+    // A settle that did not answer may still have moved money; the same header is safe to resend.
+    settling ? `${error.message}; the payment may have settled, resend the same payment header` : error.message,
+    { operation: error.operation },
+  );
+}
+
+async function ask<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof FacilitatorError) throw facilitatorFailure(error);
+    throw error;
+  }
+}
+
+/** Cheap checks done before bothering the facilitator; null when the payment may be valid. */
+function precheck(payload: PaymentPayload, requirements: PaymentRequirements): string | null {
+  if (payload.scheme !== requirements.scheme) return 'unsupported_scheme';
+  if (payload.network !== requirements.network) return 'invalid_network';
+  const value = BigInt(payload.payload.authorization.value);
+  if (value > MAX_AMOUNT) return 'invalid_payload_value';
+  if (value < BigInt(requirements.amount)) return 'insufficient_amount';
+  return null;
+}
+
+/** Handles `POST /api/leases/:leaseId/access` for a lease that exists. */
+export async function handleAccess(
+  ctx: AppContext,
+  lease: StoredLease,
+  mode: PaymentMode,
+  header: string | undefined,
+  resource: string,
+  log: FastifyBaseLogger,
+): Promise<AccessResponse> {
+  const at = ctx.now();
+  assertAccessible(lease, at);
+  const { requirements } = buildRequirements(lease, mode, at, ctx.config.x402, resource);
+  if (header === undefined) return paymentRequired(requirements, 'PAYMENT_REQUIRED', 'payment required');
+
+  const payload = decodePaymentHeader(header);
+  const early = precheck(payload, requirements);
+  if (early !== null) return paymentRequired(requirements, 'PAYMENT_INVALID', `payment refused: ${early}`, { reason: early });
+
+  const verified = await ask(() => ctx.facilitator.verify(payload, requirements));
+  if (!verified.isValid) {
+    const reason = verified.invalidReason ?? 'invalid_payment';
+    return paymentRequired(requirements, 'PAYMENT_INVALID', `payment refused: ${reason}`, { reason });
+  }
+  const settled = await ask(() => ctx.facilitator.settle(payload, requirements));
+  if (!settled.success) {
+    const reason = settled.errorReason ?? 'settlement_failed';
+    return paymentRequired(requirements, 'SETTLEMENT_FAILED', `payment not settled: ${reason}`, { reason });
+  }
+  const txHash = settled.transaction;
+  if (txHash === undefined || !TX_HASH.test(txHash)) {
+    log.error({ settled, authorization: payload.payload.authorization }, 'facilitator settled without a usable transaction hash');
+    throw new ApiError(502, 'FACILITATOR_UNAVAILABLE', 'the facilitator settled without a transaction hash', { operation: 'settle' });
+  }
+
+  const payer = verified.payer ?? settled.payer;
+  if (payer === undefined || !ADDRESS.test(payer)) log.warn({ facilitatorTxHash: txHash }, 'facilitator gave no payer; the lessee is recorded');
+  const amount = payload.payload.authorization.value;
+  const timestamp = ctx.now().toISOString();
+  const outcome = await recordSettledPayment(
+    { db: ctx.db, pending: ctx.pending, retryDelaysMs: ctx.recordRetryDelaysMs, log },
+    {
+      leaseId: lease.leaseId,
+      amount,
+      timestamp,
+      mode,
+      facilitatorTxHash: txHash,
+      ...(payer !== undefined && ADDRESS.test(payer) ? { payer } : {}),
+    },
+    { network: settled.network, payer },
+  );
+
+  const paymentResponse = { 'payment-response': encodeJsonHeader({ success: true, transaction: txHash, network: settled.network ?? requirements.network, payer: payer ?? null }) };
+  if (outcome.status === 'pending') {
+    ctx.metrics.payment(mode, 'pending', BigInt(amount));
+    // The money has moved, so access is granted; the ledger row follows on replay.
+    return {
+      status: 200,
+      headers: paymentResponse,
+      body: { access: 'granted', leaseId: lease.leaseId, mode, ledger: 'pending', facilitatorTxHash: txHash, pendingId: outcome.pending.id },
+    };
+  }
+  const { payment } = outcome;
+  // A replay returns the original row, whose timestamp is the first request's, not ours.
+  const replayed = payment.paymentTimestamp.toISOString() !== timestamp;
+  ctx.metrics.payment(mode, replayed ? 'replayed' : 'recorded', payment.amountMinorUnits);
+  return {
+    status: 200,
+    headers: paymentResponse,
+    body: { access: 'granted', leaseId: lease.leaseId, mode, ledger: replayed ? 'replayed' : 'recorded', payment: paymentJson(payment) },
+  };
+}

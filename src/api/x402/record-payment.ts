@@ -1,0 +1,90 @@
+/**
+ * Recording a payment the facilitator has already settled. Money has moved, so it must end up in
+ * the ledger: transient failures are retried (recordPayment is idempotent on the settlement
+ * hash), and a payment that still cannot be recorded is kept as a durable pending record for
+ * replay. Only if even that fails is the payment logged in full as a last resort.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database, RecordPaymentParams, StoredX402Payment } from '../../storage/database.js';
+import { isStorageError, type StorageError } from '../../storage/errors.js';
+import { ApiError } from '../errors.js';
+import { describeFailure, type PendingPayment, type PendingPaymentStore } from '../pending-payments.js';
+
+/** Delays before each retry of a failed record (default: three retries within ~1.3 s). */
+export const DEFAULT_RECORD_RETRY_DELAYS_MS: readonly number[] = [50, 250, 1000];
+
+/** What happened to a settled payment. */
+export type RecordOutcome =
+  | { status: 'recorded'; payment: StoredX402Payment }
+  | { status: 'pending'; pending: PendingPayment; error: { code: string; message: string } };
+
+/** Dependencies of {@link recordSettledPayment}. */
+export interface RecordDeps {
+  db: Pick<Database, 'recordPayment'>;
+  pending: PendingPaymentStore;
+  retryDelaysMs: readonly number[];
+  log: FastifyBaseLogger;
+}
+
+// The errors a later attempt can cure. NOT_CONNECTED is not among them: the store is shutting
+// down, so the payment goes straight to the pending record.
+const TRANSIENT = new Set(['CONNECTION', 'TIMEOUT', 'INTERNAL']);
+
+function transient(error: unknown): boolean {
+  return !isStorageError(error) || TRANSIENT.has(error.code);
+}
+
+/**
+ * The settlement hash already pays another lease or amount: that settlement is in the ledger
+ * already, so nothing is lost and there is nothing to keep. (The storage error for this case is
+ * the only CONFLICT whose details name the hash.)
+ */
+function alreadyRecordedElsewhere(error: unknown): error is StorageError {
+  return isStorageError(error, 'CONFLICT') && error.details !== undefined && 'facilitatorTxHash' in error.details;
+}
+
+/**
+ * Records a settled payment, retrying transient failures; if it cannot, stores a pending record
+ * and returns it. Throws the storage error when the hash is already recorded for something else,
+ * and a 500 `PAYMENT_NOT_RECORDED` when even the pending record cannot be written.
+ */
+export async function recordSettledPayment(
+  deps: RecordDeps,
+  params: RecordPaymentParams & { facilitatorTxHash: string },
+  settlement: { network?: string | undefined; payer?: string | undefined },
+): Promise<RecordOutcome> {
+  let lastError: unknown;
+  let attempts = 0;
+  for (const delay of [0, ...deps.retryDelaysMs]) {
+    if (delay > 0) await sleep(delay);
+    attempts += 1;
+    try {
+      return { status: 'recorded', payment: await deps.db.recordPayment(params) };
+    } catch (error) {
+      lastError = error;
+      deps.log.warn({ err: error, facilitatorTxHash: params.facilitatorTxHash, attempt: attempts }, 'recording a settled payment failed');
+      if (!transient(error)) break;
+    }
+  }
+  if (alreadyRecordedElsewhere(lastError)) throw lastError;
+
+  const failure = describeFailure(lastError);
+  try {
+    const pending = await deps.pending.add({
+      facilitatorTxHash: params.facilitatorTxHash,
+      leaseId: params.leaseId,
+      payload: { payment: params, settlement },
+      error: `${failure.code}: ${failure.message}`,
+      attempts,
+    });
+    deps.log.error({ facilitatorTxHash: params.facilitatorTxHash, pendingId: pending.id, code: failure.code }, 'settled payment kept as pending');
+    return { status: 'pending', pending, error: failure };
+  } catch (storeError) {
+    // The last place the payment exists: the log line carries everything needed to record it.
+    deps.log.fatal({ err: storeError, payment: params, settlement }, 'SETTLED PAYMENT NOT RECORDED: ledger and pending store both failed');
+    throw new ApiError(500, 'PAYMENT_NOT_RECORDED', 'the payment was settled but could not be recorded; it has been logged for manual recovery', {
+      facilitatorTxHash: params.facilitatorTxHash,
+    });
+  }
+}

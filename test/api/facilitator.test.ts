@@ -1,0 +1,134 @@
+/**
+ * The facilitators: the local one's checks and deterministic settlement, and the HTTP client
+ * against a fake facilitator server over real HTTP (answers, timeouts, failures), including how
+ * the access route reports a facilitator that does not answer.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FacilitatorError } from '../../src/api/facilitator/facilitator.js';
+import { HttpFacilitator } from '../../src/api/facilitator/http.js';
+import { LocalFacilitator, localSettlementHash } from '../../src/api/facilitator/local.js';
+import { createPaymentPayload, paymentHeader } from '../../src/api/x402/client.js';
+import type { PaymentPayload, PaymentRequirements } from '../../src/api/x402/types.js';
+import { activeLease, http, memoryBackend, startApp } from './support.js';
+
+const PAYER = '0x9999999999999999999999999999999999999999';
+const LESSOR = '0x742d35Cc6511C84a92A30A7D7B0D6E1234567890';
+const requirements: PaymentRequirements = {
+  scheme: 'exact',
+  network: 'base-sepolia',
+  asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
+  amount: '1000',
+  maxAmountRequired: '1000',
+  payTo: LESSOR,
+  resource: 'http://localhost/api/leases/L-1/access?mode=second',
+  description: 'test',
+  mimeType: 'application/json',
+  maxTimeoutSeconds: 60,
+  mode: 'second',
+  intervalSeconds: 1,
+  intervalStart: '2026-01-01T00:00:00.000Z',
+  extra: { name: 'USDC', version: '2' },
+};
+
+describe('LocalFacilitator', () => {
+  const local = new LocalFacilitator();
+
+  it('verifies a payment and settles it to the hash of its authorization, the same on replay', async () => {
+    const payload = createPaymentPayload(requirements, { from: PAYER });
+    expect(await local.verify(payload, requirements)).toEqual({ isValid: true, payer: PAYER });
+    const first = await local.settle(payload, requirements);
+    expect(first).toMatchObject({ success: true, transaction: localSettlementHash(payload.payload.authorization), payer: PAYER });
+    expect((await local.settle(structuredClone(payload), requirements)).transaction).toBe(first.transaction);
+    const other = createPaymentPayload(requirements, { from: PAYER });
+    expect((await local.settle(other, requirements)).transaction).not.toBe(first.transaction);
+  });
+
+  it.each([
+    ['insufficient_amount', (p: PaymentPayload) => (p.payload.authorization.value = '999')],
+    ['invalid_pay_to', (p: PaymentPayload) => (p.payload.authorization.to = PAYER)],
+    ['invalid_network', (p: PaymentPayload) => (p.network = 'base')],
+    ['authorization_expired', (p: PaymentPayload) => (p.payload.authorization.validBefore = '1')],
+    ['invalid_payload_nonce', (p: PaymentPayload) => (p.payload.authorization.nonce = 'nonce')],
+    ['invalid_payload_from', (p: PaymentPayload) => (p.payload.authorization.from = 'me')],
+  ])('refuses %s', async (reason, spoil) => {
+    const payload = createPaymentPayload(requirements, { from: PAYER });
+    spoil(payload);
+    expect(await local.verify(payload, requirements)).toEqual({ isValid: false, invalidReason: reason });
+    expect(await local.settle(payload, requirements)).toEqual({ success: false, errorReason: reason });
+  });
+
+  it('refuses a malformed payload without throwing', async () => {
+    expect(await local.verify({} as PaymentPayload, requirements)).toEqual({ isValid: false, invalidReason: 'invalid_payload' });
+  });
+});
+
+describe('HttpFacilitator against a facilitator server', () => {
+  let fake: FastifyInstance;
+  let url: string;
+  let mode: 'ok' | 'slow' | 'broken' = 'ok';
+  const seen: unknown[] = [];
+
+  beforeAll(async () => {
+    const local = new LocalFacilitator();
+    fake = Fastify();
+    const handler = (op: 'verify' | 'settle') => async (request: { body: unknown; headers: Record<string, unknown> }) => {
+      seen.push({ op, body: request.body, authorization: request.headers['authorization'] });
+      if (mode === 'slow') await new Promise((resolve) => setTimeout(resolve, 500));
+      if (mode === 'broken') throw new Error('boom');
+      const { paymentPayload, paymentRequirements } = request.body as { paymentPayload: PaymentPayload; paymentRequirements: PaymentRequirements };
+      return local[op](paymentPayload, paymentRequirements);
+    };
+    fake.post('/verify', handler('verify'));
+    fake.post('/settle', handler('settle'));
+    url = await fake.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  it('verifies and settles through POST /verify and /settle with the x402 body', async () => {
+    mode = 'ok';
+    const client = new HttpFacilitator({ url: `${url}/`, verifyTimeoutMs: 2000, settleTimeoutMs: 2000, apiKey: 'facilitator-key' });
+    const payload = createPaymentPayload(requirements, { from: PAYER });
+    expect(await client.verify(payload, requirements)).toMatchObject({ isValid: true, payer: PAYER });
+    expect(await client.settle(payload, requirements)).toMatchObject({ success: true, transaction: localSettlementHash(payload.payload.authorization) });
+    expect(seen.at(-1)).toMatchObject({ op: 'settle', authorization: 'Bearer facilitator-key', body: { x402Version: 1, paymentPayload: payload, paymentRequirements: requirements } });
+  });
+
+  it('fails with TIMEOUT, BAD_RESPONSE or UNAVAILABLE when there is no usable answer', async () => {
+    const payload = createPaymentPayload(requirements, { from: PAYER });
+    mode = 'slow';
+    const hasty = new HttpFacilitator({ url, verifyTimeoutMs: 100, settleTimeoutMs: 100 });
+    await expect(hasty.verify(payload, requirements)).rejects.toMatchObject({ code: 'TIMEOUT', operation: 'verify' });
+    mode = 'broken';
+    await expect(hasty.settle(payload, requirements)).rejects.toMatchObject({ code: 'BAD_RESPONSE', operation: 'settle' });
+    const nowhere = new HttpFacilitator({ url: 'http://127.0.0.1:9', verifyTimeoutMs: 1000, settleTimeoutMs: 1000 });
+    await expect(nowhere.verify(payload, requirements)).rejects.toBeInstanceOf(FacilitatorError);
+    await expect(nowhere.verify(payload, requirements)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('makes the access route answer 504 on a facilitator timeout and 502 when it fails', async () => {
+    const { db, schema, dispose } = await memoryBackend.create();
+    const server = await startApp({ db, schema, facilitator: new HttpFacilitator({ url, verifyTimeoutMs: 100, settleTimeoutMs: 100 }) });
+    try {
+      await activeLease(server.url, 'A-1', 'L-1');
+      const quote = (await http(server.url, 'GET', '/api/leases/L-1/x402/requirements')).body.accepts[0];
+      mode = 'slow';
+      const slow = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(quote, { from: PAYER }) } });
+      expect(slow.status).toBe(504);
+      expect(slow.body.error.code).toBe('FACILITATOR_TIMEOUT');
+      mode = 'broken';
+      const broken = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(quote, { from: PAYER }) } });
+      expect(broken.status).toBe(502);
+      expect(broken.body.error.code).toBe('FACILITATOR_UNAVAILABLE');
+      mode = 'ok';
+      const paid = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(quote, { from: PAYER }) } });
+      expect(paid.status).toBe(200);
+      expect(paid.body.payment.payer).toBe(PAYER);
+    } finally {
+      await server.close();
+      await dispose();
+    }
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * The protocol's flow over real HTTP, written once and run on every backend (memory.test.ts,
+ * pglite.test.ts, postgres.test.ts): asset, lease, activation, quote, 402, payment, 200, the
+ * payment once in the ledger and in its batch, a replayed header not counted twice; plus the
+ * storage-mapped statuses, which each backend must produce the same way.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localSettlementHash } from '../../src/api/facilitator/local.js';
+import { paymentHeader, createPaymentPayload } from '../../src/api/x402/client.js';
+import type { PaymentRequirements } from '../../src/api/x402/types.js';
+import { encodeJsonHeader } from '../../src/api/x402/payment-header.js';
+import { AUTH, LESSEE, LESSOR, type ApiBackend, type BackendHandle, type Running, assetBody, decodeHeader, http, leaseBody, startApp } from './support.js';
+
+const PAYER = '0x9999999999999999999999999999999999999999';
+
+/** Runs the flow suite against `backend`. */
+export function describeApiFlow(backend: ApiBackend): void {
+  describe(`HTTP API flow on ${backend.name}`, () => {
+    let handle: BackendHandle;
+    let server: Running;
+    let base: string;
+
+    beforeAll(async () => {
+      handle = await backend.create();
+      server = await startApp({ db: handle.db, schema: handle.schema });
+      base = server.url;
+    });
+    afterAll(async () => {
+      await server?.close();
+      await handle?.dispose();
+    });
+
+    it('runs the x402 flow and records a replayed payment once', async () => {
+      const created = await http(base, 'POST', '/api/assets', { body: assetBody('SAT-ALPHA-1'), headers: AUTH });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ assetId: 'SAT-ALPHA-1', chainId: 84532, metadata: { name: 'Satellite Alpha-1' } });
+      expect((await http(base, 'GET', '/api/assets/SAT-ALPHA-1')).body.assetId).toBe('SAT-ALPHA-1');
+
+      expect((await http(base, 'POST', '/api/leases', { body: leaseBody('L-1', 'SAT-ALPHA-1'), headers: AUTH })).status).toBe(201);
+      const activated = await http(base, 'PATCH', '/api/leases/L-1/status', { body: { status: 'active' }, headers: AUTH });
+      expect(activated.status).toBe(200);
+      expect(activated.body.status).toBe('active');
+
+      const quote = await http(base, 'GET', '/api/leases/L-1/x402/requirements?mode=second');
+      expect(quote.status).toBe(200);
+      const requirements = quote.body.accepts[0] as PaymentRequirements;
+      expect(requirements).toMatchObject({ scheme: 'exact', network: 'base-sepolia', amount: '1000000', payTo: LESSOR, mode: 'second', intervalSeconds: 1 });
+      expect(requirements.resource).toContain('/api/leases/L-1/access?mode=second');
+      expect(quote.body.quote.hourlyPriceMinorUnits).toBe('3600000000');
+
+      const unpaid = await http(base, 'POST', '/api/leases/L-1/access?mode=second');
+      expect(unpaid.status).toBe(402);
+      expect(unpaid.body.error.code).toBe('PAYMENT_REQUIRED');
+      expect(unpaid.body.accepts[0]).toMatchObject({ amount: '1000000', payTo: LESSOR });
+      expect(decodeHeader(unpaid.headers.get('payment-required'))).toMatchObject({ x402Version: 1, accepts: [{ amount: '1000000' }] });
+
+      const payload = createPaymentPayload(requirements, { from: PAYER });
+      const header = encodeJsonHeader(payload);
+      const paid = await http(base, 'POST', '/api/leases/L-1/access?mode=second', { headers: { 'x-payment': header } });
+      expect(paid.status).toBe(200);
+      expect(paid.body).toMatchObject({ access: 'granted', ledger: 'recorded', payment: { amountMinorUnits: '1000000', payer: PAYER, mode: 'second' } });
+      const txHash = localSettlementHash(payload.payload.authorization);
+      expect(decodeHeader(paid.headers.get('payment-response'))).toMatchObject({ success: true, transaction: txHash });
+
+      const ledger = await http(base, 'GET', '/api/leases/L-1/payments');
+      expect(ledger.body.items.filter((p: { facilitatorTxHash: string }) => p.facilitatorTxHash === txHash)).toHaveLength(1);
+      const bucket = paid.body.payment.bucketSlot as string;
+      const batchOf = async () => (await http(base, 'GET', '/api/leases/L-1/batches')).body.items.find((b: { hourBucket: string }) => b.hourBucket === bucket);
+      expect(await batchOf()).toMatchObject({ paymentCount: 1, totalAmountMinorUnits: '1000000' });
+
+      // The same header again (x402 v2 name): settled to the same hash, recorded once.
+      const replay = await http(base, 'POST', '/api/leases/L-1/access?mode=second', { headers: { 'payment-signature': header } });
+      expect(replay.status).toBe(200);
+      expect(replay.body.ledger).toBe('replayed');
+      expect(replay.body.payment.id).toBe(paid.body.payment.id);
+      expect((await http(base, 'GET', '/api/leases/L-1/payments')).body.items).toHaveLength(1);
+      expect(await batchOf()).toMatchObject({ paymentCount: 1, totalAmountMinorUnits: '1000000' });
+
+      const hour = await http(base, 'GET', `/api/leases/L-1/hour-totals?at=${encodeURIComponent(bucket)}`);
+      expect(hour.body).toMatchObject({ bucket, paymentCount: 1, totalAmountMinorUnits: '1000000' });
+      const daily = await http(base, 'GET', '/api/leases/L-1/revenue/daily');
+      expect(daily.body.items[0]).toMatchObject({ leaseId: 'L-1', totalAmountMinorUnits: '1000000', paymentCount: 1 });
+      const revenue = await http(base, 'GET', '/api/assets/SAT-ALPHA-1/revenue');
+      expect(revenue.body).toMatchObject({ totalAmountMinorUnits: '1000000', leases: [{ leaseId: 'L-1', paymentCount: 1 }] });
+      const reconcile = await http(base, 'GET', '/api/system/reconcile');
+      expect(reconcile.body).toMatchObject({ consistent: true, differences: [], pendingPayments: [] });
+      const metrics = await http(base, 'GET', '/metrics');
+      expect(metrics.body).toContain('x402_payments_total{mode="second",outcome="recorded"} 1');
+      expect(metrics.body).toContain('x402_payments_total{mode="second",outcome="replayed"} 1');
+    });
+
+    it('pays in batch-5s mode at five times the per-second price', async () => {
+      const quote = await http(base, 'GET', '/api/leases/L-1/x402/requirements?mode=batch-5s');
+      const requirements = quote.body.accepts[0] as PaymentRequirements;
+      expect(requirements).toMatchObject({ amount: '5000000', intervalSeconds: 5 });
+      const paid = await http(base, 'POST', '/api/leases/L-1/access?mode=batch-5s', { headers: { 'x-payment': paymentHeader(requirements, { from: PAYER }) } });
+      expect(paid.status).toBe(200);
+      expect(paid.body.payment).toMatchObject({ mode: 'batch-5s', intervalSeconds: 5, amountMinorUnits: '5000000' });
+    });
+
+    it('maps storage errors to the same statuses', async () => {
+      const duplicate = await http(base, 'POST', '/api/assets', { body: assetBody('SAT-ALPHA-1'), headers: AUTH });
+      expect(duplicate.status).toBe(409);
+      expect(duplicate.body.error.code).toBe('DUPLICATE');
+      const orphan = await http(base, 'POST', '/api/leases', { body: leaseBody('L-ORPHAN', 'NO-SUCH-ASSET'), headers: AUTH });
+      expect(orphan.status).toBe(422);
+      expect(orphan.body.error.code).toBe('REFERENCE_NOT_FOUND');
+      const invalid = await http(base, 'POST', '/api/leases', { body: { ...leaseBody('L-BAD', 'SAT-ALPHA-1'), agreement: { terms: 'x'.repeat(300_000) } }, headers: AUTH });
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.error.code).toBe('VALIDATION');
+      const cursor = await http(base, 'GET', '/api/leases/L-1/payments?after=not-a-cursor');
+      expect(cursor.status).toBe(400);
+      expect((await http(base, 'GET', '/api/leases/NOPE/payments')).status).toBe(404);
+    });
+
+    it('lists leases by filter with keyset pagination', async () => {
+      for (const id of ['L-2', 'L-3', 'L-4']) {
+        expect((await http(base, 'POST', '/api/leases', { body: leaseBody(id, 'SAT-ALPHA-1'), headers: AUTH })).status).toBe(201);
+      }
+      const ids: string[] = [];
+      let after: string | null = null;
+      do {
+        const query: string = after === null ? '' : `&after=${after}`;
+        const page = await http(base, 'GET', `/api/leases?status=pending&lessee=${LESSEE.toLowerCase()}&limit=2${query}`);
+        expect(page.status).toBe(200);
+        ids.push(...page.body.items.map((l: { leaseId: string }) => l.leaseId));
+        after = page.body.nextCursor;
+      } while (after !== null);
+      expect(ids).toEqual(['L-2', 'L-3', 'L-4']);
+      expect((await http(base, 'GET', '/api/leases?assetId=SAT-ALPHA-1')).body.items).toHaveLength(4);
+      expect((await http(base, 'GET', '/api/leases?status=active')).body.items.map((l: { leaseId: string }) => l.leaseId)).toEqual(['L-1']);
+    });
+  });
+}

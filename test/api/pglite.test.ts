@@ -1,0 +1,5 @@
+/** The HTTP API flow on the pglite backend. */
+import { describeApiFlow } from './flow.js';
+import { pgliteBackend } from './support.js';
+
+describeApiFlow(pgliteBackend);

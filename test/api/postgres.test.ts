@@ -1,0 +1,5 @@
+/** The HTTP API flow on the postgres backend. */
+import { describeApiFlow } from './flow.js';
+import { postgresBackend } from './support.js';
+
+describeApiFlow(postgresBackend);
