@@ -3,9 +3,11 @@
  * figures whose name contains NAME. Figures go to stdout as one JSON object per line
  * (`{"name","value","unit",...}`); progress and notes go to stderr.
  *
- * A module exports `benchX(opts: BenchOptions)` and, optionally, `names` (every figure it can
- * print) so the runner can skip it when the filter matches none of them. A module without
- * `names` runs when there is no filter or the filter and the module name contain one another.
+ * NAME selects in two steps. When it is part of a module's name (`memory`, `sql`, `payments`,
+ * `data-migration`, `http`), those modules run in full. Otherwise it filters figures: only the
+ * lines whose name contains NAME are printed, and a module runs only when it may print one: a
+ * module exports `benchX(opts: BenchOptions)` and, optionally, `names` (every figure it can
+ * print); one without `names` runs when NAME starts with its name.
  * The memory benchmark runs in a child process so its RSS is not polluted by the others.
  */
 import { spawn } from 'node:child_process';
@@ -43,10 +45,14 @@ const ENTRIES: readonly Entry[] = [
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const repoDir = fileURLToPath(new URL('..', import.meta.url));
 
-function wanted(entry: Entry, names: readonly string[] | undefined, filter: string | undefined): boolean {
-  if (filter === undefined || filter === '') return true;
-  if (names !== undefined) return anyMatches(filter, names);
-  return entry.name.includes(filter) || filter.includes(entry.name);
+/** How a module takes part: not at all, in full, or printing only the figures matching the filter. */
+type Selection = { run: false } | { run: true; filter: string | undefined };
+
+function select(entry: Entry, names: readonly string[] | undefined, filter: string | undefined): Selection {
+  if (filter === undefined || filter === '') return { run: true, filter: undefined };
+  if (ENTRIES.some((e) => e.name.includes(filter))) return entry.name.includes(filter) ? { run: true, filter: undefined } : { run: false };
+  const run = names !== undefined ? anyMatches(filter, names) : filter.startsWith(entry.name);
+  return run ? { run, filter } : { run: false };
 }
 
 /** Runs a module in its own Node process and forwards its figures through `report`. */
@@ -75,27 +81,29 @@ async function runChild(file: string, filter: string | undefined, report: Report
 }
 
 async function main(): Promise<void> {
-  const filter = process.argv[2];
-  const report = stdoutReporter(filter);
-  const opts: BenchOptions = filter === undefined ? { report } : { filter, report };
+  const argument = process.argv[2];
   for (const entry of ENTRIES) {
     const path = `${benchDir}${entry.file}`;
     try {
       if (entry.child) {
-        if (!wanted(entry, memoryNames, filter)) continue;
+        const selection = select(entry, memoryNames, argument);
+        if (!selection.run) continue;
         info(`${entry.name}: running in a child process`);
-        await runChild(path, filter, report);
+        await runChild(path, selection.filter, stdoutReporter(selection.filter));
         continue;
       }
       if (!existsSync(path)) {
-        if (entry.optional && wanted(entry, undefined, filter)) info(`${entry.name}: skipped, bench/${entry.file} does not exist yet`);
+        if (entry.optional && select(entry, undefined, argument).run) info(`${entry.name}: skipped, bench/${entry.file} does not exist yet`);
         continue;
       }
       const mod = (await import(`./${entry.file}`)) as BenchModule;
-      if (!wanted(entry, mod.names, filter)) continue;
+      const selection = select(entry, mod.names, argument);
+      if (!selection.run) continue;
       const run = mod[entry.fn];
       if (typeof run !== 'function') throw new Error(`bench/${entry.file} does not export ${entry.fn}()`);
       info(`${entry.name}: running`);
+      const report = stdoutReporter(selection.filter);
+      const opts: BenchOptions = selection.filter === undefined ? { report } : { filter: selection.filter, report };
       await (run as (o: BenchOptions) => Promise<void>)(opts);
     } catch (error) {
       process.exitCode = 1;

@@ -24,6 +24,7 @@ import {
 } from './support/fixtures.js';
 import { anyMatches, info, matches, round, type BenchOptions } from './support/report.js';
 import { bulkImport, captureStatement, driverOf, explain, openPglite, openPostgres, type SqlBench } from './support/sql.js';
+import { quietly } from './support/cpu.js';
 import { convert, sampleLatencies, summarize } from './support/stats.js';
 
 const ASSETS = 10_000;
@@ -145,6 +146,10 @@ async function runBackend(bench: SqlBench, { filter, report }: BenchOptions): Pr
 
   const driver = driverOf(bench.db);
   const random = prng(7);
+  const pgPids = async () =>
+    kind === 'postgres'
+      ? (await bench.raw('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).map((r) => Number(r['pid']))
+      : [];
   const misses: string[] = [];
   let leaseP50: number | undefined;
 
@@ -155,20 +160,27 @@ async function runBackend(bench: SqlBench, { filter, report }: BenchOptions): Pr
     const statement = await captureStatement(driver, () => read.call(bench, random, events));
     const plan = await explain(bench, statement);
     let rows = 0;
+    let calls = 0;
     const warmup = Math.max(2, Math.floor(read.iterations / 10));
-    const samples = await sampleLatencies(
-      read.iterations,
-      async () => {
-        const result = await read.call(bench, random, events);
-        rows += Array.isArray(result) ? result.length : result === null ? 0 : 1;
-      },
-      warmup,
+    const run = await quietly(
+      () =>
+        sampleLatencies(
+          read.iterations,
+          async () => {
+            const result = await read.call(bench, random, events);
+            rows += Array.isArray(result) ? result.length : result === null ? 0 : 1;
+            calls += 1;
+          },
+          warmup,
+        ),
+      { pgPids },
     );
-    const s = summarize(convert(samples, 'ms'));
-    const avgRows = round(rows / (read.iterations + warmup), 1);
+    const s = summarize(convert(run.result, 'ms'));
+    const avgRows = round(rows / calls, 1);
     const goal = read.keyed ? { goalP99Ms: GOAL_P99_MS, ok: s.p99 < GOAL_P99_MS } : {};
-    report(`${label}.${read.name}.p50`, round(s.p50), 'ms', { n: s.n, rows: avgRows, ...plan, ...scale });
-    report(`${label}.${read.name}.p99`, round(s.p99), 'ms', { n: s.n, rows: avgRows, ...plan, ...goal });
+    const load = { otherCpuPct: run.cpu.otherCpuPct, attempts: run.attempts };
+    report(`${label}.${read.name}.p50`, round(s.p50), 'ms', { n: s.n, rows: avgRows, ...plan, ...scale, ...load });
+    report(`${label}.${read.name}.p99`, round(s.p99), 'ms', { n: s.n, rows: avgRows, ...plan, ...goal, ...load });
     if (read.name === 'getLeasesByStatus') {
       report(`${label}.getLeasesByStatus.perRow.p50`, round((s.p50 * 1000) / Math.max(1, avgRows)), 'us/row', { rows: avgRows, status: 'active' });
     }
@@ -178,9 +190,11 @@ async function runBackend(bench: SqlBench, { filter, report }: BenchOptions): Pr
 
   if (anyMatches(filter, [`${label}.baseline.roundTrip.p50`, `${label}.baseline.roundTrip.p99`])) {
     // The floor of any read: one statement through the same pool (or PGlite connection).
-    const s = summarize(convert(await sampleLatencies(ITERATIONS, () => driver.query('SELECT 1', [])), 'ms'));
-    report(`${label}.baseline.roundTrip.p50`, round(s.p50), 'ms', { n: s.n, statement: 'SELECT 1' });
-    report(`${label}.baseline.roundTrip.p99`, round(s.p99), 'ms', { n: s.n, statement: 'SELECT 1' });
+    const run = await quietly(() => sampleLatencies(ITERATIONS, () => driver.query('SELECT 1', []), 100), { pgPids });
+    const s = summarize(convert(run.result, 'ms'));
+    const extra = { n: s.n, statement: 'SELECT 1', otherCpuPct: run.cpu.otherCpuPct };
+    report(`${label}.baseline.roundTrip.p50`, round(s.p50), 'ms', extra);
+    report(`${label}.baseline.roundTrip.p99`, round(s.p99), 'ms', extra);
   }
 
   if (anyMatches(filter, [`${label}.baseline.seqScanGetLease.p50`, `${label}.baseline.seqScanGetLease.p99`, `${label}.getLease.speedupVsSeqScan`])) {

@@ -41,7 +41,10 @@ async function replay(db: Parameters<typeof replayPendingPayments>[0], pending: 
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-payment"]'] });
-  const store = await createDatabase({ ...storeConfigFromEnv(), logger });
+  const store = await createDatabase({ ...storeConfigFromEnv(), logger }).catch((error: unknown) => {
+    logger.fatal({ reason: describe(error) }, 'cannot start: invalid database configuration');
+    process.exit(1);
+  });
   const { db, schema, description } = store;
 
   try {
@@ -59,7 +62,14 @@ async function main(): Promise<void> {
 
   // The file survives a database outage (the usual reason a payment cannot be recorded); the
   // in-memory backend keeps nothing across restarts, so neither do its pending records.
-  const pending = db.capabilities.durable ? await FilePendingPaymentStore.open(config.pendingPaymentsFile) : new MemoryPendingPaymentStore();
+  let pending: PendingPaymentStore;
+  try {
+    pending = db.capabilities.durable ? await FilePendingPaymentStore.open(config.pendingPaymentsFile) : new MemoryPendingPaymentStore();
+  } catch (error) {
+    logger.fatal({ file: config.pendingPaymentsFile, reason: describe(error) }, 'cannot start: the pending payment file is not usable');
+    await db.disconnect().catch(() => undefined);
+    process.exit(1);
+  }
   const app = await buildApp({ db, schema, config, logger, pending, description, processMetrics: true });
   await replay(db, pending, logger).catch((error: unknown) => logger.error({ reason: describe(error) }, 'pending payment replay failed'));
   const replayTimer = setInterval(() => {

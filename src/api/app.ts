@@ -82,8 +82,9 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
-    // Paths are matched as given: "/api/leases/x/" is not "/api/leases/x".
-    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 300 },
+    // Ids are up to 255 characters, percent-encoded up to three times that; longer than the
+    // router's default (100) must reach the schema and get a 400, not a 404.
+    routerOptions: { maxParamLength: 1024 },
   });
   const ctx: AppContext = {
     db,
@@ -111,6 +112,11 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   });
   app.addHook('preClose', async () => {
     ctx.closing = true;
+  });
+  // A keep-alive socket that goes idle after close() began would hold the server open until its
+  // keep-alive timeout; answering in-flight requests with `Connection: close` ends them instead.
+  app.addHook('onSend', async (_request, reply) => {
+    if (ctx.closing) reply.header('connection', 'close');
   });
 
   registerSystemRoutes(app, ctx);

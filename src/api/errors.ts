@@ -97,6 +97,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     void reply.code(status).headers(headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`));
+    const path = (request.url.split('?')[0] ?? '').slice(0, 200);
+    void reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${path}`));
   });
 }

@@ -24,6 +24,23 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+/** How long a scrape-time database read is reused: scrapes every few seconds must not each scan. */
+const SCRAPE_CACHE_MS = 30_000;
+
+/** `read` at most once per `ttlMs`; a failed read is not cached. */
+function cached<T>(read: () => Promise<T>, ttlMs = SCRAPE_CACHE_MS): () => Promise<T | null> {
+  let value: { at: number; data: T } | undefined;
+  return async () => {
+    if (value !== undefined && Date.now() - value.at < ttlMs) return value.data;
+    try {
+      value = { at: Date.now(), data: await read() };
+      return value.data;
+    } catch {
+      return null;
+    }
+  };
+}
+
 /** Creates the registry and its metrics. */
 export function createMetrics({ db, pending, processMetrics = false }: MetricsOptions): ApiMetrics {
   const registry = new Registry();
@@ -50,6 +67,8 @@ export function createMetrics({ db, pending, processMetrics = false }: MetricsOp
   });
 
   // Scrape-time gauges: a failing read leaves the gauge out of that scrape instead of failing it.
+  const batches = cached(() => db.summarizeTable('x402_batches'));
+  const backlog = cached(() => eventBacklog(db));
   new Gauge({
     name: 'db_pool_connections',
     help: 'Database pool connections by state (total, idle, waiting)',
@@ -65,11 +84,11 @@ export function createMetrics({ db, pending, processMetrics = false }: MetricsOp
   });
   new Gauge({
     name: 'x402_batches',
-    help: 'Hourly batches: count and total amount in minor units',
+    help: 'Hourly batches: count and total amount in minor units (refreshed every 30 s)',
     labelNames: ['measure'] as const,
     registers: [registry],
     async collect() {
-      const summary = await db.summarizeTable('x402_batches').catch(() => null);
+      const summary = await batches();
       if (summary === null) return;
       this.set({ measure: 'count' }, summary.count);
       this.set({ measure: 'amount_minor_units' }, Number(summary.amountSum));
@@ -77,11 +96,11 @@ export function createMetrics({ db, pending, processMetrics = false }: MetricsOp
   });
   new Gauge({
     name: 'events_unprocessed',
-    help: 'Unprocessed contract events (capped at 1000)',
+    help: 'Unprocessed contract events (capped at 1000, refreshed every 30 s)',
     registers: [registry],
     async collect() {
-      const backlog = await eventBacklog(db).catch(() => null);
-      if (backlog !== null) this.set(backlog.count);
+      const events = await backlog();
+      if (events !== null) this.set(events.count);
     },
   });
   new Gauge({

@@ -43,6 +43,36 @@ function addLine(record: PendingPayment, at: Date): Line {
   return { op: 'add', at: at.toISOString(), record: { ...rest, createdAt: createdAt.toISOString() } };
 }
 
+/** Folds the file's lines into records; a missing file is empty, an unparsable line is skipped. */
+async function readLines(path: string): Promise<{ records: Map<string, PendingPayment>; skipped: number }> {
+  const records = new Map<string, PendingPayment>();
+  let skipped = 0;
+  let text = '';
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  for (const raw of text.split('\n')) {
+    if (raw.trim() === '') continue;
+    try {
+      apply(records, JSON.parse(raw) as Line);
+    } catch {
+      skipped += 1;
+    }
+  }
+  return { records, skipped };
+}
+
+/**
+ * The unresolved records of a pending payment file, read without taking its lock (so a CLI can
+ * report them while the service runs). Read-only: it neither compacts nor writes.
+ */
+export async function readPendingFile(path: string): Promise<PendingPayment[]> {
+  const { records } = await readLines(path);
+  return [...records.values()].filter((r) => r.resolvedAt === null).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+}
+
 /** The file-backed {@link PendingPaymentStore}. Create it with {@link FilePendingPaymentStore.open}. */
 export class FilePendingPaymentStore implements PendingPaymentStore {
   readonly kind = 'file';
@@ -73,31 +103,16 @@ export class FilePendingPaymentStore implements PendingPaymentStore {
   static async open(path: string): Promise<FilePendingPaymentStore> {
     await mkdir(dirname(path), { recursive: true });
     const unlock = await FilePendingPaymentStore.lock(path);
-    const records = new Map<string, PendingPayment>();
-    let skipped = 0;
-    let text = '';
     try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    for (const raw of text.split('\n')) {
-      if (raw.trim() === '') continue;
-      try {
-        apply(records, JSON.parse(raw) as Line);
-      } catch {
-        skipped += 1;
-      }
-    }
-    const store = new FilePendingPaymentStore(path, records, unlock);
-    store.skippedLines = skipped;
-    try {
+      const { records, skipped } = await readLines(path);
+      const store = new FilePendingPaymentStore(path, records, unlock);
+      store.skippedLines = skipped;
       await store.compact();
+      return store;
     } catch (error) {
       await unlock();
       throw error;
     }
-    return store;
   }
 
   /** Rewrites the file with only the unresolved records (temp file, fsync, rename, fsync dir). */

@@ -31,8 +31,19 @@ export interface MigrationProgress {
 export interface MigrateDataOptions {
   /** Records per importRecords call, i.e. per transaction (default 5,000). */
   batchSize?: number;
-  /** Read and verify the source only; the target is not touched. */
+  /**
+   * Batches of one table imported at the same time (default 2). Each is its own transaction, so
+   * the order they commit in does not matter; a single-connection backend just queues them.
+   */
+  concurrency?: number;
+  /** Read and verify the source only, validating every record; the target is not touched. */
   dryRun?: boolean;
+  /**
+   * Snapshots: validate every record's fields in the first pass too, so even an intact file with
+   * an invalid record writes nothing (default false: the first pass checks integrity, and an
+   * intact file holds what a store exported; importRecords validates everything it writes).
+   */
+  validateFirst?: boolean;
   /** Progress callback; an exception thrown here aborts the migration (batches already written stay). */
   onProgress?: (progress: MigrationProgress) => void;
 }
@@ -53,6 +64,7 @@ export interface MigrationReport {
 }
 
 const DEFAULT_BATCH = 5_000;
+const DEFAULT_CONCURRENCY = 2;
 
 /**
  * Copies every table of `source` (a connected Database, or the path of a snapshot file) into
@@ -67,6 +79,8 @@ export async function migrateData(source: Database | string, target: Database, o
   const src = typeof source === 'string' ? snapshotSource(source) : databaseSource(source);
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a positive integer');
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a positive integer');
   const progress = options.onProgress ?? (() => undefined);
   const phaseMs: Record<MigrationPhase, number> = { 'verify-source': 0, copy: 0, 'verify-target': 0 };
   const time = async <T>(phase: MigrationPhase, work: () => Promise<T>): Promise<T> => {
@@ -80,13 +94,16 @@ export async function migrateData(source: Database | string, target: Database, o
 
   const peeked = typeof source === 'string' ? await peekSnapshotCounts(source) : undefined;
   const declared = await time('verify-source', () =>
-    src.prepare((table, done) => progress({ phase: 'verify-source', table, done, total: peeked?.[table] ?? 0, inserted: 0 })),
+    src.prepare({
+      validate: options.dryRun === true || options.validateFirst === true,
+      onProgress: (table, done) => progress({ phase: 'verify-source', table, done, total: peeked?.[table] ?? 0, inserted: 0 }),
+    }),
   );
   let tables: TableReport[];
   if (options.dryRun) {
     tables = await time('verify-source', () => dryRun(src, typeof source !== 'string', declared, batchSize));
   } else {
-    const copied = await time('copy', () => copy(src, target, declared, batchSize, progress));
+    const copied = await time('copy', () => copy(src, target, declared, { batchSize, concurrency }, progress));
     tables = await time('verify-target', () => verifyTarget(src, typeof source === 'string' ? undefined : source, target, copied, progress));
   }
   return {
@@ -110,37 +127,41 @@ async function copy(
   src: RecordSource,
   target: Database,
   declared: Record<TableName, DeclaredTable>,
-  batchSize: number,
+  { batchSize, concurrency }: { batchSize: number; concurrency: number },
   progress: (p: MigrationProgress) => void,
 ): Promise<Record<TableName, Copied>> {
   const digests = new Map(TABLES.map((t) => [t, new TableDigest(t)]));
   const done = new Map<TableName, number>(TABLES.map((t) => [t, 0]));
   const inserted = new Map<TableName, number>(TABLES.map((t) => [t, 0]));
-  // One import in flight while the next batch is read and parsed: reading is CPU in this process,
-  // importing mostly waits on the database, so overlapping them hides most of the read time.
-  // Imports themselves stay strictly sequential (later tables refer to earlier ones).
-  let pending: Promise<void> = Promise.resolve();
+  // Imports run while the next batch is read and parsed (CPU here, while an import mostly waits
+  // on the database), up to `concurrency` at once within a table. A table's imports all finish
+  // before the next table's start, because later tables refer to earlier ones.
+  const inflight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
+  let current: TableName | undefined;
   try {
     for await (const { table, records } of src.batches(batchSize)) {
       const digest = digests.get(table) as TableDigest;
       for (const record of records) {
         if (!digest.add(record)) throw new Error(`${table}: source ids are not ascending at ${record.id}`);
       }
-      await pending;
+      if (table !== current) await Promise.all(inflight);
+      current = table;
+      while (inflight.size >= concurrency) await Promise.race(inflight);
       if (failure) throw failure.error;
-      pending = (async () => {
+      const job: Promise<void> = (async () => {
         const added = await target.importRecords(table, records);
         done.set(table, (done.get(table) ?? 0) + records.length);
         inserted.set(table, (inserted.get(table) ?? 0) + added);
         progress({ phase: 'copy', table, done: done.get(table) ?? 0, total: declared[table].count, inserted: inserted.get(table) ?? 0 });
-      })().catch((error: unknown) => {
+      })()
         // Kept, not left rejected: nobody awaits this promise while the next batch is read.
-        failure = { error };
-      });
+        .catch((error: unknown) => void (failure ??= { error }))
+        .finally(() => inflight.delete(job));
+      inflight.add(job);
     }
   } finally {
-    await pending;
+    await Promise.all(inflight);
   }
   if (failure) throw failure.error;
   return Object.fromEntries(TABLES.map((t) => [t, { digest: (digests.get(t) as TableDigest).value(), inserted: inserted.get(t) ?? 0 }])) as Record<TableName, Copied>;

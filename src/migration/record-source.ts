@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import type { Database } from '../storage/database.js';
 import { TABLES, type TableName, type TableRecords } from '../storage/records.js';
 import { parseBodyLine } from './snapshot-format.js';
-import { readSnapshot, verifySnapshot } from './snapshot-reader.js';
+import { readSnapshot, verifySnapshot, type VerifyOptions } from './snapshot-reader.js';
 
 /** Records of one table, at most the requested batch size. */
 export interface RecordBatch<T extends TableName = TableName> {
@@ -29,10 +29,10 @@ export interface RecordSource {
   /** For reports and logs; never contains a password. */
   readonly description: string;
   /**
-   * Reads what the source declares; for a snapshot this is the whole verification pass, which
-   * reports its progress through `onProgress` (table, records checked).
+   * Reads what the source declares; for a snapshot this is the whole verification pass (see
+   * {@link VerifyOptions}; a database ignores the options).
    */
-  prepare(onProgress?: (table: TableName, done: number) => void): Promise<Record<TableName, DeclaredTable>>;
+  prepare(options?: VerifyOptions): Promise<Record<TableName, DeclaredTable>>;
   /** All records, TABLES order, ids ascending, `batchSize` at most per batch. */
   batches(batchSize: number): AsyncIterable<RecordBatch>;
 }
@@ -74,8 +74,8 @@ async function* rebatch<T extends TableName>(table: T, pages: AsyncIterable<Tabl
 export function snapshotSource(path: string): RecordSource {
   return {
     description: `snapshot ${path}`,
-    async prepare(onProgress) {
-      const info = await verifySnapshot(path, onProgress);
+    async prepare(options) {
+      const info = await verifySnapshot(path, options);
       return info.tables;
     },
     async *batches(batchSize) {

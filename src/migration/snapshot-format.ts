@@ -107,10 +107,13 @@ export function parseHeader(line: string | undefined): SnapshotHeader {
   return header as SnapshotHeader;
 }
 
-/** A parsed line after the header: a record line or the trailer. */
-export type BodyLine = { kind: 'record'; table: TableName; raw: unknown } | { kind: 'trailer'; trailer: SnapshotTrailer };
+/** A parsed record object, before {@link reviveRecord}. */
+export type RawRecord = Record<string, unknown> & { id: string };
 
-/** Parses a line after the header, checking its shape (not yet the record's fields). */
+/** A parsed line after the header: a record line or the trailer. */
+export type BodyLine = { kind: 'record'; table: TableName; raw: RawRecord } | { kind: 'trailer'; trailer: SnapshotTrailer };
+
+/** Parses a line after the header, checking its shape (not yet the record's fields beyond its id). */
 export function parseBodyLine(line: string, lineNo: number): BodyLine {
   const value = parseJson(line, lineNo) as Record<string, unknown> | null;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new SnapshotError('expected a JSON object', lineNo);
@@ -119,29 +122,35 @@ export function parseBodyLine(line: string, lineNo: number): BodyLine {
   if (typeof table !== 'string' || !(TABLES as readonly string[]).includes(table)) {
     throw new SnapshotError(`unknown table ${JSON.stringify(table)}`, lineNo);
   }
-  return { kind: 'record', table: table as TableName, raw: value['r'] };
+  const raw = value['r'] as RawRecord | null;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SnapshotError('record is not an object', lineNo);
+  if (typeof raw.id !== 'string') throw new SnapshotError(`${table}.id is not a string`, lineNo);
+  return { kind: 'record', table: table as TableName, raw };
+}
+
+/** The amount of a parsed record (0 for tables without one), checked to be decimal digits. */
+export function rawAmount(table: TableName, raw: RawRecord, lineNo: number): bigint {
+  const field = BIGINT_FIELD[table];
+  if (field === undefined) return 0n;
+  const value = raw[field];
+  if (typeof value !== 'string' || !/^[0-9]{1,20}$/.test(value)) throw new SnapshotError(`${table}.${field} is not a decimal amount`, lineNo);
+  return BigInt(value);
 }
 
 /**
- * Turns a parsed record back into stored-record types (Date, bigint) without validating the other
- * fields; importRecords validates every record it is given.
+ * Turns a parsed record into stored-record types (Date, bigint) in place, without validating the
+ * other fields: importRecords validates every record it is given.
  */
-export function reviveRecord<T extends TableName>(table: T, raw: unknown, lineNo: number): TableRecords[T] {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SnapshotError('record is not an object', lineNo);
-  const record: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
-  if (typeof record['id'] !== 'string') throw new SnapshotError(`${table}.id is not a string`, lineNo);
+export function reviveRecord<T extends TableName>(table: T, raw: RawRecord, lineNo: number): TableRecords[T] {
   for (const field of DATE_FIELDS[table]) {
-    const value = record[field];
-    if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw new SnapshotError(`${table}.${field} is not an ISO date`, lineNo);
-    record[field] = new Date(value);
+    const value = raw[field];
+    const date = typeof value === 'string' ? new Date(value) : undefined;
+    if (date === undefined || Number.isNaN(date.getTime())) throw new SnapshotError(`${table}.${field} is not an ISO date`, lineNo);
+    raw[field] = date;
   }
-  const amountField = BIGINT_FIELD[table];
-  if (amountField !== undefined) {
-    const value = record[amountField];
-    if (typeof value !== 'string' || !/^[0-9]{1,20}$/.test(value)) throw new SnapshotError(`${table}.${amountField} is not a decimal amount`, lineNo);
-    record[amountField] = BigInt(value);
-  }
-  return record as unknown as TableRecords[T];
+  const field = BIGINT_FIELD[table];
+  if (field !== undefined) (raw as Record<string, unknown>)[field] = rawAmount(table, raw, lineNo);
+  return raw as unknown as TableRecords[T];
 }
 
 /** Validates a revived record with the same rules importRecords applies. */

@@ -22,24 +22,38 @@ export class TableDigest {
   private count = 0;
   private amountSum = 0n;
   private lastId: string | undefined;
+  // Ids are hashed in blocks: one update per id costs more than the hashing itself.
+  private pending = '';
 
   constructor(readonly table: TableName) {}
 
-  /**
-   * Adds one record. Returns false (and ignores the record) when its id is not greater than the
-   * previous one, i.e. the stream is not strictly ascending; callers decide how to report that.
-   */
+  /** Adds one record; see {@link TableDigest.addId}. */
   add(record: TableRecords[TableName]): boolean {
-    if (this.lastId !== undefined && record.id <= this.lastId) return false;
-    this.lastId = record.id;
+    return this.addId(record.id, amountOf(this.table, record));
+  }
+
+  /**
+   * Adds one record by id and amount. Returns false (and ignores the record) when the id is not
+   * greater than the previous one, i.e. the stream is not strictly ascending; callers decide how
+   * to report that.
+   */
+  addId(id: string, amount: bigint): boolean {
+    if (this.lastId !== undefined && id <= this.lastId) return false;
+    this.lastId = id;
     this.count += 1;
-    this.amountSum += amountOf(this.table, record);
-    this.hash.update(`${record.id}\n`);
+    if (amount !== 0n) this.amountSum += amount;
+    this.pending += `${id}\n`;
+    if (this.pending.length > 65_536) {
+      this.hash.update(this.pending);
+      this.pending = '';
+    }
     return true;
   }
 
   /** The digest so far (call once: the hash is finalized). */
   value(): TableDigestValue {
+    this.hash.update(this.pending);
+    this.pending = '';
     return { count: this.count, amountSum: this.amountSum, idsSha256: this.hash.digest('hex') };
   }
 }

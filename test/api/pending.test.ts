@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FilePendingPaymentStore } from '../../src/api/pending-payments-file.js';
+import { FilePendingPaymentStore, readPendingFile } from '../../src/api/pending-payments-file.js';
 import { SqlPendingPaymentStore } from '../../src/api/pending-payments-sql.js';
 import { type NewPendingPayment, type PendingPaymentStore } from '../../src/api/pending-payments.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
@@ -167,6 +167,8 @@ describe('pending payment stores', () => {
     const path = await tempFile();
     const store = await FilePendingPaymentStore.open(path);
     await checkStore(store);
+    // Readable without the lock while the store is open (what a CLI report does).
+    expect((await readPendingFile(path)).map((r) => r.attempts)).toEqual([4]);
     await store.close();
     await writeFile(path, (await readFile(path, 'utf8')) + '{"op":"add","rec', { flag: 'w' });
     const reopened = await FilePendingPaymentStore.open(path);

@@ -58,6 +58,8 @@ async function ask<T>(call: () => Promise<T>): Promise<T> {
 function precheck(payload: PaymentPayload, requirements: PaymentRequirements): string | null {
   if (payload.scheme !== requirements.scheme) return 'unsupported_scheme';
   if (payload.network !== requirements.network) return 'invalid_network';
+  // Checked here too: a facilitator that ignored `to` would settle money the lessor never gets.
+  if (payload.payload.authorization.to.toLowerCase() !== requirements.payTo.toLowerCase()) return 'invalid_pay_to';
   const value = BigInt(payload.payload.authorization.value);
   if (value > MAX_AMOUNT) return 'invalid_payload_value';
   if (value < BigInt(requirements.amount)) return 'insufficient_amount';

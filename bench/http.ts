@@ -1,0 +1,246 @@
+/**
+ * Issue 6: the HTTP service under load. The real entry point (src/main.ts) runs in its own
+ * process on a fresh PostgreSQL test database seeded with 1,000 assets and 1,000 active leases;
+ * autocannon drives it from this process with 100 connections:
+ *   - baseline: GET /health (the framework and network floor, measured in the same run),
+ *   - read: GET /api/leases/:leaseId across all leases,
+ *   - paid: POST /api/leases/:leaseId/access, every request a new valid payment (fresh nonce), so
+ *     each one is verified, settled (local facilitator) and recorded.
+ * After the paid run the ledger must hold exactly one payment per 200 and reconcile cleanly.
+ * Goal (issue 6): read p99 < 50 ms, paid access p99 < 200 ms.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import { createPaymentPayload } from '../src/api/x402/client.js';
+import { encodeJsonHeader } from '../src/api/x402/payment-header.js';
+import type { PaymentRequirements } from '../src/api/x402/types.js';
+import type { StoredLease } from '../src/storage/database.js';
+import { assetKey, hash, leaseKey, lessorAddress, lesseeAddress, storedAsset, CHAIN_ID } from './support/fixtures.js';
+import { CpuMeter, waitForQuiet } from './support/cpu.js';
+import { anyMatches, info, round, stdoutReporter, type BenchOptions } from './support/report.js';
+import { bulkImport, openPostgres } from './support/sql.js';
+
+const LEASES = 1_000;
+const CONNECTIONS = 100;
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+const WARMUP_SECONDS = 2;
+const GOAL = { readP99Ms: 50, paidP99Ms: 200 };
+const CASES = ['baseline', 'read', 'paid'] as const;
+type Case = (typeof CASES)[number];
+const PAYER = '0x00000000000000000000000000000000000000Fe';
+
+/** Every figure this module can print. */
+export const names: readonly string[] = [
+  ...CASES.flatMap((c) => ['rps', 'p50', 'p99'].map((f) => `http.${c}.${f}`)),
+  'http.paid.recorded',
+  'http.goal',
+];
+
+/** Lease `i`: active, its term around now, 3,600 tokens an hour (1 USDC a second). */
+function activeLease(i: number): StoredLease {
+  const now = Date.now();
+  const leaseId = leaseKey(i);
+  const at = new Date(now - 86_400_000 + i);
+  return {
+    id: randomUUID(),
+    leaseId,
+    assetId: assetKey(i),
+    chainId: CHAIN_ID,
+    contractAddress: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512',
+    lessor: lessorAddress(i),
+    lessee: lesseeAddress(i),
+    agreement: {
+      leaseId,
+      assetId: assetKey(i),
+      terms: {
+        startDate: new Date(now - 86_400_000).toISOString(),
+        endDate: new Date(now + 86_400_000).toISOString(),
+        paymentAmount: '3600000000000000000000',
+        paymentSchedule: 'per-second',
+        currency: 'USDC',
+      },
+    },
+    status: 'active',
+    blockNumber: 2_000_000 + i,
+    transactionHash: hash('e1', i),
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Starts src/main.ts on `url`'s database and waits until /ready answers 200. */
+async function startService(databaseUrl: string): Promise<{ base: string; pid: number; stop: () => Promise<number | null> }> {
+  const port = await freePort();
+  const repo = fileURLToPath(new URL('..', import.meta.url));
+  // BENCH_HTTP_PROFILE=1 writes a V8 CPU profile of the service to .bench/profiles on exit.
+  const profile = process.env.BENCH_HTTP_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=.bench/profiles'] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+    cwd: repo,
+    // The production pool size (guide section 5); development mode for the local facilitator.
+    env: { ...process.env, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'development', PGPOOL_MAX: '20', USE_MOCK_DATABASE: '' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const base = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}`);
+    const ok = await fetch(`${base}/ready`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (attempt > 200) throw new Error('the service did not become ready');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    base,
+    pid: child.pid ?? 0,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  other: number;
+  errors: number;
+  cpu: { servicePct: number; loadGeneratorPct: number; restPct: number; cores: number };
+}
+
+/** CPU seconds used so far by process `pid` (Linux /proc; 0 when unreadable). */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** What a case sends: a fixed list of requests (prebuilt by autocannon), or one built per request. */
+type Requests = { method: 'GET'; paths: string[] } | { method: 'POST'; next: () => { path: string; headers: Record<string, string> } };
+
+/** One autocannon run, with where the machine's CPU went meanwhile. */
+async function load(base: string, seconds: number, requests: Requests, servicePid: number): Promise<Run> {
+  const meter = new CpuMeter();
+  const serviceBefore = cpuSecondsOf(servicePid);
+  const started = performance.now();
+  const result = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests:
+      requests.method === 'GET'
+        ? requests.paths.map((path) => ({ method: 'GET' as const, path }))
+        : [
+            {
+              method: 'POST',
+              setupRequest: (request) => {
+                const { path, headers } = requests.next();
+                return { ...request, path, headers: { ...request.headers, ...headers } };
+              },
+            },
+          ],
+  });
+  const cpu = meter.stop();
+  const servicePct = Math.round(((cpuSecondsOf(servicePid) - serviceBefore) / ((performance.now() - started) / 1000)) * 100);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ok: result['2xx'],
+    other: result.non2xx,
+    errors: result.errors + result.timeouts,
+    // % of one core; the rest is PostgreSQL plus anything else running on the machine.
+    cpu: { servicePct, loadGeneratorPct: cpu.nodeCpuPct, restPct: Math.max(0, cpu.otherCpuPct + cpu.pgCpuPct - servicePct), cores: cpu.cores },
+  };
+}
+
+/** Runs the HTTP benchmark (called by bench/run.ts). */
+export async function benchHttp({ filter, report }: BenchOptions): Promise<void> {
+  const wanted = CASES.filter((c) => anyMatches(filter, [`http.${c}.rps`, `http.${c}.p50`, `http.${c}.p99`, 'http.goal', ...(c === 'paid' ? ['http.paid.recorded'] : [])]));
+  if (wanted.length === 0) return;
+  const bench = await openPostgres();
+  let service: Awaited<ReturnType<typeof startService>> | undefined;
+  try {
+    info(`http: seeding ${LEASES} assets and active leases`);
+    await bulkImport(bench.db, 'assets', LEASES, storedAsset, { chunk: 500 });
+    await bulkImport(bench.db, 'leases', LEASES, activeLease, { chunk: 500 });
+    service = await startService(bench.url ?? '');
+    const { base } = service;
+
+    // Requirements are the same for every lease but the payee; fetched once through the API.
+    const quote = (await (await fetch(`${base}/api/leases/${leaseKey(0)}/x402/requirements?mode=second`)).json()) as { accepts: PaymentRequirements[] };
+    const template = quote.accepts[0];
+    if (template === undefined) throw new Error('no requirements');
+    let n = 0;
+    const cases: Record<Case, Requests> = {
+      baseline: { method: 'GET', paths: ['/health'] },
+      read: { method: 'GET', paths: Array.from({ length: LEASES }, (_, i) => `/api/leases/${leaseKey(i)}`) },
+      paid: {
+        method: 'POST',
+        next: () => {
+          const i = n++ % LEASES;
+          const payload = createPaymentPayload({ ...template, payTo: lessorAddress(i) }, { from: PAYER });
+          return { path: `/api/leases/${leaseKey(i)}/access?mode=second`, headers: { 'x-payment': encodeJsonHeader(payload) } };
+        },
+      },
+    };
+
+    const results: Partial<Record<Case, Run>> = {};
+    for (const name of wanted) {
+      info(`http: ${name} warm-up ${WARMUP_SECONDS} s`);
+      await load(base, WARMUP_SECONDS, cases[name], service.pid);
+      const quiet = await waitForQuiet();
+      const before = name === 'paid' ? (await bench.db.summarizeTable('x402_payments')).count : 0;
+      info(`http: ${name} ${SECONDS} s at ${CONNECTIONS} connections`);
+      const run = await load(base, SECONDS, cases[name], service.pid);
+      results[name] = run;
+      const extra = { connections: CONNECTIONS, seconds: SECONDS, ok: run.ok, non2xx: run.other, errors: run.errors, otherCpuPctBefore: quiet, cpu: run.cpu };
+      report(`http.${name}.rps`, round(run.rps, 1), 'req/s', extra);
+      report(`http.${name}.p50`, run.p50, 'ms', extra);
+      report(`http.${name}.p99`, run.p99, 'ms', extra);
+      if (name === 'paid') {
+        // Requests in flight when autocannon stops are still served (and paid) but not counted
+        // by it, so the ledger may hold up to one more payment per connection than its 2xx count.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const recorded = (await bench.db.summarizeTable('x402_payments')).count - before;
+        const { differences } = await bench.db.reconcile();
+        const consistent = recorded >= run.ok && recorded <= run.ok + CONNECTIONS && differences.length === 0;
+        report('http.paid.recorded', recorded, 'payments', { responses200: run.ok, consistent, reconcileDifferences: differences.length });
+      }
+    }
+    const readOk = results.read === undefined || results.read.p99 < GOAL.readP99Ms;
+    const paidOk = results.paid === undefined || results.paid.p99 < GOAL.paidP99Ms;
+    report('http.goal', readOk && paidOk ? 1 : 0, 'bool', { readP99Ms: results.read?.p99 ?? null, paidP99Ms: results.paid?.p99 ?? null, goal: GOAL });
+  } finally {
+    const code = await service?.stop();
+    if (code !== undefined && code !== 0) info(`http: the service exited with code ${code} on SIGTERM`);
+    await bench.close();
+  }
+}
+
+// `tsx bench/http.ts [filter]` runs it alone.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const filter = process.argv[2];
+  await benchHttp(filter === undefined ? { report: stdoutReporter() } : { filter, report: stdoutReporter(filter) });
+}
