@@ -12,7 +12,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
@@ -87,13 +90,16 @@ async function freePort(): Promise<number> {
 /** Starts src/main.ts on `url`'s database and waits until /ready answers 200. */
 async function startService(databaseUrl: string): Promise<{ base: string; pid: number; stop: () => Promise<number | null> }> {
   const port = await freePort();
+  // Its own pending-payment file, so the benchmark never contends with a service run from ./data.
+  const dataDir = await mkdtemp(join(tmpdir(), 'bench-http-'));
   const repo = fileURLToPath(new URL('..', import.meta.url));
   // BENCH_HTTP_PROFILE=1 writes a V8 CPU profile of the service to .bench/profiles on exit.
   const profile = process.env.BENCH_HTTP_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=.bench/profiles'] : [];
+  const settings = { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'development', PGPOOL_MAX: '20' };
   const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: repo,
     // The production pool size (guide section 5); development mode for the local facilitator.
-    env: { ...process.env, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'development', PGPOOL_MAX: '20', USE_MOCK_DATABASE: '' },
+    env: { ...process.env, ...settings, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, PENDING_PAYMENTS_FILE: '', USE_MOCK_DATABASE: '' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -110,7 +116,9 @@ async function startService(databaseUrl: string): Promise<{ base: string; pid: n
     pid: child.pid ?? 0,
     stop: async () => {
       child.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      await rm(dataDir, { recursive: true, force: true });
+      return code;
     },
   };
 }

@@ -66,6 +66,8 @@ class PaymentSource {
 
 interface RunResult {
   count: number;
+  /** Transactions committed meanwhile (payments per transaction = count / transactions). */
+  transactions?: number;
   errors: number;
   seconds: number;
   latenciesMs: number[];
@@ -131,7 +133,18 @@ async function measure(bench: SqlBench, source: PaymentSource, config: Config, c
   await db.connect();
   try {
     await drive(db, source, concurrency, WARMUP_SECONDS);
-    return await quietly(() => drive(db, source, concurrency, seconds), { attempts: ATTEMPTS, pgPids: () => backendPids(bench) });
+    const traced = async () => {
+      const tracer = traceDriver(driverOf(db));
+      let result: RunResult | undefined;
+      try {
+        result = await drive(db, source, concurrency, seconds);
+      } finally {
+        const trace = tracer.stop();
+        if (result) result.transactions = trace.transactions;
+      }
+      return result;
+    };
+    return await quietly(traced, { attempts: ATTEMPTS, pgPids: () => backendPids(bench) });
   } finally {
     await db.disconnect();
   }
@@ -147,6 +160,7 @@ function reportRun(report: Report, prefix: string, config: Config, concurrency: 
     count: r.count,
     errors: r.errors,
     seconds: round(r.seconds, 2),
+    ...(r.transactions ? { paymentsPerTransaction: round(r.count / r.transactions, 1) } : {}),
     ...run.cpu,
     eventLoopUtilization: r.eventLoopUtilization,
     attempts: run.attempts,

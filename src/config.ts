@@ -7,10 +7,12 @@ import { isAbsolute, join } from 'node:path';
 
 /** Runtime environments; production turns on the strict checks. */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
+/** A runtime environment. */
 export type NodeEnv = (typeof NODE_ENVS)[number];
 
 /** pino levels accepted by LOG_LEVEL. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** A pino level. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** USDC per x402 network, used when X402_ASSET_ADDRESS is not set (EIP-712 name and version). */
@@ -131,8 +133,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const assetAddress = address('X402_ASSET_ADDRESS') ?? known?.address;
   if (assetAddress === undefined) problems.push(`X402_ASSET_ADDRESS is required for network "${network}" (no default USDC address)`);
 
-  const dataDir = text('DATA_DIR') ?? './data';
-  const pendingFile = text('PENDING_PAYMENTS_FILE') ?? join(dataDir, 'pending-payments.jsonl');
 
   const config: AppConfig = {
     env: nodeEnv,
@@ -142,7 +142,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     corsOrigins,
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     publicUrl: url('PUBLIC_URL'),
-    pendingPaymentsFile: isAbsolute(pendingFile) ? pendingFile : join(process.cwd(), pendingFile),
+    pendingPaymentsFile: pendingPaymentsFileFromEnv(env),
     facilitator: {
       url: facilitatorUrl,
       apiKey: text('FACILITATOR_API_KEY'),
@@ -161,6 +161,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * The pending payment file (absolute): `PENDING_PAYMENTS_FILE`, else `$DATA_DIR/pending-payments.jsonl`
+ * (DATA_DIR default `./data`). Exported so a CLI finds the same file as the service.
+ */
+export function pendingPaymentsFileFromEnv(env: Env = process.env): string {
+  const file = env['PENDING_PAYMENTS_FILE']?.trim() || join(env['DATA_DIR']?.trim() || './data', 'pending-payments.jsonl');
+  return isAbsolute(file) ? file : join(process.cwd(), file);
 }
 
 function isOrigin(value: string): boolean {

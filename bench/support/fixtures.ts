@@ -48,7 +48,7 @@ export function leaseKey(i: number): string {
   return `LEASE-${i}`;
 }
 
-/** Asset `i` as `saveAsset` takes it; metadata about 2 KB of JSON, like the protocol's. */
+/** Asset `i` as `saveAsset` takes it; metadata about 1.7 KB of JSON, shaped like the protocol's (2-3 KB). */
 export function newAsset(i: number): NewAsset {
   const assetId = assetKey(i);
   return {
@@ -67,13 +67,19 @@ export function newAsset(i: number): NewAsset {
       specifications: {
         orbital: { type: 'geo', altitude_km: 35786, inclination_deg: 0.05, longitude_deg: (i % 360) - 180 },
         physical: { mass_kg: 3500 + (i % 500), power_watts: 12000, design_life_years: 15 },
-        mission: { launch_date: '2023-03-15T00:00:00.000Z', operator: 'Example Orbital Ltd', status: 'operational' },
+        mission: {
+          launch_date: '2023-03-15T00:00:00.000Z',
+          operator: 'Example Orbital Ltd',
+          status: 'operational',
+          payload: ['24 Ku-band transponders (36 MHz)', '8 Ka-band spot beams', 'telemetry, tracking and command on S-band'],
+          coverage: 'Europe, North Africa and the Middle East',
+        },
       },
-      documents: [0, 1].map((d) => ({
+      documents: ['technical_specification', 'insurance_certificate', 'operating_license', 'orbital_slot_filing'].map((documentType, d) => ({
         documentId: `doc_${assetId}_${d}`,
-        filename: `${assetId.toLowerCase()}-spec-${d}.pdf`,
-        documentType: d === 0 ? 'technical_specification' : 'insurance_certificate',
-        hash: hash('d0', i * 2 + d),
+        filename: `${assetId.toLowerCase()}-${documentType}.pdf`,
+        documentType,
+        hash: hash('d0', i * 4 + d),
         size: 1_048_576 + d,
         uploadedAt: '2024-01-10T12:00:00.000Z',
       })),
@@ -136,14 +142,16 @@ function agreement(leaseId: string, assetId: string, lessor: string, lessee: str
       hash: hash('c1', i),
       size: 2_048_000,
       uploadedAt: '2024-12-15T14:00:00.000Z',
+      description: `Legally binding lease agreement ${leaseId} for transponder capacity of ${assetId}`,
     },
     metadataHash: hash('c2', i),
     status: 'active',
+    signatures: { lessor: hash('c3', i), lessee: hash('c4', i) },
     metadata: { createdAt: '2024-12-15T14:00:00.000Z', updatedAt: '2024-12-20T10:30:00.000Z', version: '1.0.0' },
   };
 }
 
-/** Lease `i` over `assetCount` assets, as `saveLease` takes it; agreement about 1.2 KB of JSON. */
+/** Lease `i` over `assetCount` assets, as `saveLease` takes it; agreement about 1.3 KB of JSON (the protocol's are 1.5-2 KB). */
 export function newLease(i: number, assetCount: number): NewLease {
   const place = placeLease(i, assetCount);
   const leaseId = leaseKey(i);

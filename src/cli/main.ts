@@ -3,7 +3,12 @@
  * in `commands/` and registers itself here.
  */
 import { Command } from 'commander';
+import { registerBackupCommand } from './commands/backup.js';
+import { registerExportCommand } from './commands/export.js';
+import { registerImportCommand } from './commands/import.js';
+import { registerMigrateDataCommand } from './commands/migrate-data.js';
 import { registerMigrateCommands } from './commands/migrate.js';
+import { registerRestoreCommand } from './commands/restore.js';
 import { registerReconcileCommand } from './commands/reconcile.js';
 
 const program = new Command('leasing-store')
@@ -11,6 +16,11 @@ const program = new Command('leasing-store')
   .showHelpAfterError();
 
 registerMigrateCommands(program);
+registerExportCommand(program);
+registerImportCommand(program);
+registerMigrateDataCommand(program);
+registerBackupCommand(program);
+registerRestoreCommand(program);
 registerReconcileCommand(program);
 
 await program.parseAsync(process.argv);

@@ -101,7 +101,7 @@ export async function migrateData(source: Database | string, target: Database, o
   );
   let tables: TableReport[];
   if (options.dryRun) {
-    tables = await time('verify-source', () => dryRun(src, typeof source !== 'string', declared, batchSize));
+    tables = await time('verify-source', () => dryRun(src, typeof source !== 'string', declared, batchSize, progress));
   } else {
     const copied = await time('copy', () => copy(src, target, declared, { batchSize, concurrency }, progress));
     tables = await time('verify-target', () => verifyTarget(src, typeof source === 'string' ? undefined : source, target, copied, progress));
@@ -197,7 +197,13 @@ async function verifyTarget(
 }
 
 // A snapshot was checked completely by prepare(); a database is read once, every record validated.
-async function dryRun(src: RecordSource, readAll: boolean, declared: Record<TableName, DeclaredTable>, batchSize: number): Promise<TableReport[]> {
+async function dryRun(
+  src: RecordSource,
+  readAll: boolean,
+  declared: Record<TableName, DeclaredTable>,
+  batchSize: number,
+  progress: (p: MigrationProgress) => void,
+): Promise<TableReport[]> {
   const digests = new Map(TABLES.map((t) => [t, new TableDigest(t)]));
   if (readAll) {
     for await (const { table, records } of src.batches(batchSize)) {
@@ -206,6 +212,7 @@ async function dryRun(src: RecordSource, readAll: boolean, declared: Record<Tabl
         validateStoredRecord(table, record);
         if (!digest.add(record)) throw new Error(`${table}: source ids are not ascending at ${record.id}`);
       }
+      progress({ phase: 'verify-source', table, done: digest.count, total: declared[table].count, inserted: 0 });
     }
   }
   return TABLES.map((table) => {
@@ -213,4 +220,9 @@ async function dryRun(src: RecordSource, readAll: boolean, declared: Record<Tabl
     const read = readAll ? (digests.get(table) as TableDigest).value() : { count: d.count, amountSum: d.amountSum, idsSha256: d.idsSha256 ?? '' };
     return compareDigests(table, read, { count: d.count, amountSum: d.amountSum, idsSha256: d.idsSha256 ?? read.idsSha256 }, 0);
   });
+}
+
+/** Imports a snapshot file into `target`: {@link migrateData} with the file as the source. */
+export function importSnapshot(path: string, target: Database, options: MigrateDataOptions = {}): Promise<MigrationReport> {
+  return migrateData(path, target, options);
 }

@@ -19,13 +19,18 @@ export interface TableDigestValue {
 /** Accumulates a {@link TableDigestValue} over records in id order. */
 export class TableDigest {
   private readonly hash: Hash = createHash('sha256');
-  private count = 0;
+  private n = 0;
   private amountSum = 0n;
   private lastId: string | undefined;
   // Ids are hashed in blocks: one update per id costs more than the hashing itself.
   private pending = '';
 
   constructor(readonly table: TableName) {}
+
+  /** Records added so far. */
+  get count(): number {
+    return this.n;
+  }
 
   /** Adds one record; see {@link TableDigest.addId}. */
   add(record: TableRecords[TableName]): boolean {
@@ -40,7 +45,7 @@ export class TableDigest {
   addId(id: string, amount: bigint): boolean {
     if (this.lastId !== undefined && id <= this.lastId) return false;
     this.lastId = id;
-    this.count += 1;
+    this.n += 1;
     if (amount !== 0n) this.amountSum += amount;
     this.pending += `${id}\n`;
     if (this.pending.length > 65_536) {
@@ -54,7 +59,7 @@ export class TableDigest {
   value(): TableDigestValue {
     this.hash.update(this.pending);
     this.pending = '';
-    return { count: this.count, amountSum: this.amountSum, idsSha256: this.hash.digest('hex') };
+    return { count: this.n, amountSum: this.amountSum, idsSha256: this.hash.digest('hex') };
   }
 }
 

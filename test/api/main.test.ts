@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalFacilitator } from '../../src/api/facilitator/local.js';
+import { PgliteDriver } from '../../src/storage/pglite-driver.js';
+import { Migrator } from '../../src/storage/sql/migrator.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
 import type { PaymentPayload, PaymentRequirements } from '../../src/api/x402/types.js';
 import { activeLease, assetBody, http } from './support.js';
@@ -101,6 +103,18 @@ describe('npm start (src/main.ts)', () => {
     } finally {
       await facilitator.close();
     }
+  });
+
+  it('refuses to start when an applied migration drifted from its file', async () => {
+    const dir = await tempDir();
+    const driver = new PgliteDriver(join(dir, 'pglite'));
+    await driver.open();
+    expect((await new Migrator(driver).up()).error).toBeUndefined();
+    await driver.query(`UPDATE schema_migrations SET sha256 = repeat('0', 64) WHERE version = 2`);
+    await driver.close();
+    const refused = start({ PGLITE_DATA_DIR: join(dir, 'pglite'), DATA_DIR: dir });
+    await expect(refused).rejects.toThrow(/exited 1/);
+    await expect(refused).rejects.toThrow(/002_ledger_integrity \(drifted\)[\s\S]*cannot start: the database is not usable/);
   });
 
   it('refuses to start with invalid configuration, naming every problem', async () => {

@@ -19,6 +19,7 @@ import { createTestDatabase } from '../support/pg.js';
 
 /** The API key the tests configure. */
 export const API_KEY = 'test-api-key-0123456789abcdef';
+/** The Authorization header carrying {@link API_KEY}. */
 export const AUTH = { authorization: `Bearer ${API_KEY}` };
 
 /** A connected, migrated backend and how to dispose of it. */
@@ -150,7 +151,9 @@ export function sample(name: string): JsonObject {
   return JSON.parse(readFileSync(`${SAMPLES}${name}`, 'utf8')) as JsonObject;
 }
 
+/** The sample lease's lessor, who is paid. */
 export const LESSOR = '0x742d35Cc6511C84a92A30A7D7B0D6E1234567890';
+/** The sample lease's lessee. */
 export const LESSEE = '0x123d35Cc6511C84a92A30A7D7B0D6E1987654321';
 const hex64 = (digit: string) => `0x${digit.repeat(64)}`;
 

@@ -7,6 +7,7 @@ import type { Facilitator } from './facilitator.js';
 import { HttpFacilitator } from './http.js';
 import { LocalFacilitator } from './local.js';
 
+/** The facilitator interface and implementations, re-exported for callers of this module. */
 export { FacilitatorError, type Facilitator } from './facilitator.js';
 export { HttpFacilitator } from './http.js';
 export { LocalFacilitator, localSettlementHash } from './local.js';

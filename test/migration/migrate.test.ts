@@ -1,0 +1,133 @@
+/**
+ * migrateData from a MockDatabase holding every kind of record (through a snapshot, and
+ * directly) into PostgreSQL and into the embedded PGlite: verification, exact equality, idempotent
+ * re-runs, refusal of damaged snapshots with nothing written, resumption after an interruption,
+ * and differences reported when the target does not match.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { migrateData, type MigrationProgress } from '../../src/migration/migrate-data.js';
+import { exportSnapshot } from '../../src/migration/snapshot-writer.js';
+import type { MockDatabase } from '../../src/storage/mock-database.js';
+import { TABLES } from '../../src/storage/records.js';
+import { MAX_AMOUNT, buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
+import { pgliteTarget, postgresTarget, tempDir, type Target } from './targets.js';
+
+let source: MockDatabase;
+let before: StoreDump;
+let tmp: Awaited<ReturnType<typeof tempDir>>;
+let snapshot: string;
+
+beforeAll(async () => {
+  source = await buildFullStore();
+  before = await dumpStore(source);
+  tmp = await tempDir();
+  snapshot = tmp.file('store.jsonl');
+  await exportSnapshot(source, snapshot);
+});
+afterAll(() => tmp?.remove());
+
+describe.each([
+  ['PostgreSQL', postgresTarget],
+  ['PGlite', pgliteTarget],
+])('migrateData into %s', (_name, open) => {
+  let target: Target;
+  beforeAll(async () => {
+    target = await open();
+  });
+  afterAll(() => target?.close());
+  beforeEach(async () => {
+    await target.db.clear();
+  });
+
+  it('the source holds every kind of record the test promises', () => {
+    const amounts = before.x402_payments.map((p) => p.amountMinorUnits);
+    expect(amounts).toContain(0n);
+    expect(amounts).toContain(MAX_AMOUNT);
+    expect(new Set(before.x402_payments.map((p) => p.mode))).toEqual(new Set(['second', 'batch-5s']));
+    expect(new Set(before.events.map((e) => e.processed))).toEqual(new Set([true, false]));
+    expect(before.x402_batches.some((b) => b.settlementTxHash !== undefined)).toBe(true);
+    expect(before.x402_batches.some((b) => b.settlementTxHash === undefined && b.paymentCount > 0)).toBe(true);
+    expect(before.x402_batches.some((b) => b.paymentCount === 0)).toBe(true);
+    expect(JSON.stringify(before.assets)).toContain('😀👍🏽');
+    expect(before.assets.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('migrates a snapshot: verified, equal record for record, and a second run adds nothing', async () => {
+    const steps: MigrationProgress[] = [];
+    const report = await migrateData(snapshot, target.db, { batchSize: 25, onProgress: (p) => steps.push(p) });
+    expect(report.ok).toBe(true);
+    for (const t of report.tables) {
+      expect(t).toMatchObject({ ok: true, idsMatch: true, sourceCount: before[t.table].length, targetCount: before[t.table].length, inserted: before[t.table].length });
+      expect(t.amountSumTarget).toBe(t.amountSumSource);
+    }
+    expect(report.tables.find((t) => t.table === 'x402_payments')?.amountSumTarget).toBe(before.x402_payments.reduce((s, p) => s + p.amountMinorUnits, 0n));
+    expect(await dumpStore(target.db)).toEqual(before);
+    const copySteps = steps.filter((s) => s.phase === 'copy' && s.table === 'x402_payments');
+    expect(copySteps.length).toBe(Math.ceil(before.x402_payments.length / 25));
+    expect(Math.max(...copySteps.map((s) => s.done))).toBe(before.x402_payments.length);
+    expect(copySteps.every((s) => s.total === before.x402_payments.length)).toBe(true);
+
+    const again = await migrateData(snapshot, target.db, { batchSize: 25 });
+    expect(again.ok).toBe(true);
+    expect(again.inserted).toBe(0);
+    expect(await dumpStore(target.db)).toEqual(before);
+  });
+
+  it('migrates straight from the MockDatabase, and reconcile finds the ledger consistent', async () => {
+    const report = await migrateData(source, target.db, { batchSize: 40, concurrency: 3 });
+    expect(report.ok).toBe(true);
+    expect(report.source).toBe('memory');
+    expect(await dumpStore(target.db)).toEqual(before);
+    expect((await target.db.reconcile()).differences).toEqual((await source.reconcile()).differences);
+    expect((await migrateData(source, target.db)).inserted).toBe(0);
+  });
+
+  it('refuses a truncated or an edited snapshot with nothing written', async () => {
+    const text = await readFile(snapshot, 'utf8');
+    const truncated = tmp.file(`truncated-${target.name}.jsonl`);
+    await writeFile(truncated, text.slice(0, Math.floor(text.length * 0.8)));
+    await expect(migrateData(truncated, target.db)).rejects.toThrow(/truncated/);
+    expect(await isEmpty(target.db)).toBe(true);
+    const edited = tmp.file(`edited-${target.name}.jsonl`);
+    await writeFile(edited, text.replace(/"amountMinorUnits":"1007"/, '"amountMinorUnits":"1008"'));
+    expect(await readFile(edited, 'utf8')).not.toBe(text);
+    await expect(migrateData(edited, target.db)).rejects.toThrow(/checksum/);
+    expect(await isEmpty(target.db)).toBe(true);
+  });
+
+  it('completes correctly when run again after being interrupted part way through the payments', async () => {
+    const interrupt = (p: MigrationProgress) => {
+      if (p.phase === 'copy' && p.table === 'x402_payments') throw new Error('interrupted');
+    };
+    await expect(migrateData(snapshot, target.db, { batchSize: 20, concurrency: 1, onProgress: interrupt })).rejects.toThrow('interrupted');
+    const partial = await summaries(target.db);
+    expect(partial.leases.count).toBe(before.leases.length);
+    expect(partial.x402_payments.count).toBe(20);
+    expect(partial.x402_batches.count).toBe(0);
+
+    const resumed = await migrateData(snapshot, target.db, { batchSize: 20 });
+    expect(resumed.ok).toBe(true);
+    expect(resumed.tables.find((t) => t.table === 'x402_payments')?.inserted).toBe(before.x402_payments.length - 20);
+    expect(resumed.tables.find((t) => t.table === 'assets')?.inserted).toBe(0);
+    expect(await dumpStore(target.db)).toEqual(before);
+  });
+
+  it('reports a target that holds records the source does not have', async () => {
+    await migrateData(snapshot, target.db);
+    const stray = { ...before.assets[0]!, id: 'ffffffff-ffff-4fff-bfff-ffffffffffff', assetId: 'STRAY-ASSET' };
+    expect(await target.db.importRecords('assets', [stray])).toBe(1);
+    const report = await migrateData(snapshot, target.db);
+    expect(report.ok).toBe(false);
+    const assets = report.tables.find((t) => t.table === 'assets');
+    expect(assets).toMatchObject({ ok: false, idsMatch: false, sourceCount: before.assets.length, targetCount: before.assets.length + 1, extraIds: [stray.id], missingIds: [] });
+    expect(report.tables.filter((t) => t.table !== 'assets').every((t) => t.ok)).toBe(true);
+  });
+
+  it('a dry run from a database reads and validates the source and leaves the target alone', async () => {
+    const report = await migrateData(source, target.db, { dryRun: true });
+    expect(report).toMatchObject({ ok: true, dryRun: true, inserted: 0 });
+    expect(report.tables.map((t) => t.sourceCount)).toEqual(TABLES.map((t) => before[t].length));
+    expect(await isEmpty(target.db)).toBe(true);
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Snapshot files: the format on disk, a faithful round trip, and refusal of damaged, truncated
+ * or edited files before anything is written (MockDatabase and PGlite targets).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { migrateData } from '../../src/migration/migrate-data.js';
+import { SnapshotError } from '../../src/migration/snapshot-format.js';
+import { verifySnapshot } from '../../src/migration/snapshot-reader.js';
+import { SnapshotWriter, exportSnapshot } from '../../src/migration/snapshot-writer.js';
+import type { Database } from '../../src/storage/database.js';
+import { MockDatabase } from '../../src/storage/mock-database.js';
+import { TABLES } from '../../src/storage/records.js';
+import { MAX_AMOUNT, buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
+import { pgliteTarget, tempDir, type Target } from './targets.js';
+
+let source: MockDatabase;
+let before: StoreDump;
+let tmp: Awaited<ReturnType<typeof tempDir>>;
+let snapshot: string;
+let text: string;
+let pglite: Target;
+
+beforeAll(async () => {
+  source = await buildFullStore();
+  before = await dumpStore(source);
+  tmp = await tempDir();
+  snapshot = tmp.file('full.jsonl');
+  await exportSnapshot(source, snapshot, { pageSize: 7 });
+  text = await readFile(snapshot, 'utf8');
+  pglite = await pgliteTarget();
+});
+afterAll(async () => {
+  await pglite?.close();
+  await tmp?.remove();
+});
+beforeEach(async () => {
+  await pglite.db.clear();
+});
+
+const lines = () => text.trimEnd().split('\n');
+
+describe('snapshot format', () => {
+  it('has a header, one JSON line per record in table order, and a trailer with counts and sums', async () => {
+    const all = lines().map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(all[0]).toMatchObject({ format: 'asset-leasing-snapshot', version: 1, source: 'memory' });
+    expect(Date.parse(String(all[0]?.['createdAt']))).not.toBeNaN();
+    const records = all.slice(1, -1) as { t: string; r: Record<string, unknown> }[];
+    expect(records.map((l) => l.t)).toEqual(TABLES.flatMap((t) => before[t].map(() => t)));
+    const trailer = all.at(-1) as { trailer: boolean; records: number; tables: Record<string, { count: number; amountSum: string }> };
+    const sums = await summaries(source);
+    expect(trailer.trailer).toBe(true);
+    expect(trailer.records).toBe(records.length);
+    for (const t of TABLES) expect(trailer.tables[t]).toMatchObject({ count: sums[t].count, amountSum: sums[t].amountSum.toString() });
+  });
+
+  it('writes amounts as decimal strings and dates as ISO strings, unicode as is', () => {
+    const payments = lines().filter((l) => l.startsWith('{"t":"x402_payments"')).map((l) => (JSON.parse(l) as { r: Record<string, unknown> }).r);
+    expect(payments.map((p) => p['amountMinorUnits'])).toContain(MAX_AMOUNT.toString());
+    expect(payments.map((p) => p['amountMinorUnits'])).toContain('0');
+    expect(payments[0]?.['paymentTimestamp']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(text).toContain('衛星 🛰️');
+    expect(text).toContain('👩‍🚀');
+  });
+
+  it('the writer refuses tables out of order and ids that do not ascend, and abort leaves no file', async () => {
+    const path = tmp.file('bad.jsonl');
+    const writer = await SnapshotWriter.create(path, 'test');
+    await writer.write('leases', before.leases.slice(0, 1));
+    await expect(writer.write('assets', before.assets.slice(0, 1))).rejects.toThrow(/TABLES order/);
+    await expect(writer.write('leases', before.leases.slice(0, 1))).rejects.toThrow(/ascend/);
+    await writer.abort();
+    await expect(readFile(`${path}.partial`)).rejects.toThrow(/ENOENT/);
+    await expect(readFile(path)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('snapshot import', () => {
+  it.each([
+    ['a MockDatabase', async () => (await (async () => { const m = new MockDatabase(); await m.connect(); return m; })()) as Database],
+    ['PGlite', async () => pglite.db],
+  ])('into %s reproduces every record exactly; a second import adds nothing', async (_name, make) => {
+    const target = await make();
+    const first = await migrateData(snapshot, target, { batchSize: 10 });
+    expect(first.ok).toBe(true);
+    expect(first.inserted).toBe(first.records);
+    expect(await dumpStore(target)).toEqual(before);
+    const second = await migrateData(snapshot, target, { batchSize: 10 });
+    expect(second.ok).toBe(true);
+    expect(second.inserted).toBe(0);
+    expect(second.tables.map((t) => t.inserted)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('a dry run validates the whole file and writes nothing', async () => {
+    const report = await migrateData(snapshot, pglite.db, { dryRun: true });
+    expect(report).toMatchObject({ ok: true, dryRun: true, inserted: 0 });
+    expect(report.records).toBe(TABLES.reduce((n, t) => n + before[t].length, 0));
+    expect(await isEmpty(pglite.db)).toBe(true);
+  });
+});
+
+const payLine = () => lines().findIndex((l) => l.includes(`"amountMinorUnits":"${MAX_AMOUNT}"`));
+const DAMAGE: [string, () => string, RegExp][] = [
+  ['truncated mid-line', () => text.slice(0, Math.floor(text.length * 0.6)), /truncated/],
+  ['truncated at a line end (no trailer)', () => `${lines().slice(0, -1).join('\n')}\n`, /no trailer.*truncated/],
+  ['cut to the header', () => `${lines()[0]}\n`, /truncated/],
+  ['empty', () => '', /empty/],
+  ['an amount edited', () => text.replace(`"amountMinorUnits":"${MAX_AMOUNT}"`, `"amountMinorUnits":"${MAX_AMOUNT - 1n}"`), /checksum|amount sum/],
+  ['a line removed', () => lines().filter((_l, i) => i !== payLine()).join('\n') + '\n', /records|count/],
+  ['a record duplicated', () => { const l = lines(); l.splice(payLine(), 0, l[payLine()] ?? ''); return `${l.join('\n')}\n`; }, /out of order/],
+  ['data after the trailer', () => `${text}${lines()[1]}\n`, /after the trailer/],
+  ['another format version', () => text.replace('"version":1', '"version":2'), /version 2/],
+  ['not a snapshot', () => '{"hello":"world"}\n', /not a asset-leasing-snapshot/],
+  ['a byte flipped in a document', () => text.replace('衛星', '衛生'), /checksum/],
+];
+
+describe('damaged snapshots are refused before anything is written', () => {
+  it.each(DAMAGE)('%s', async (_name, damage, message) => {
+    const path = tmp.file('damaged.jsonl');
+    await writeFile(path, damage());
+    await expect(verifySnapshot(path)).rejects.toThrow(SnapshotError);
+    const memory = new MockDatabase();
+    await memory.connect();
+    for (const target of [memory, pglite.db]) {
+      await expect(migrateData(path, target, { batchSize: 5 })).rejects.toThrow(message);
+      expect(await isEmpty(target)).toBe(true);
+    }
+  });
+
+  it('an intact file with an invalid record is refused up front with validateFirst', async () => {
+    const path = tmp.file('invalid.jsonl');
+    const writer = await SnapshotWriter.create(path, 'test');
+    for (const table of TABLES) await writer.write(table, table === 'x402_payments' ? before[table].map((p, i) => (i === 3 ? { ...p, payer: 'nobody' } : p)) : before[table]);
+    await writer.finish();
+    await expect(migrateData(path, pglite.db, { validateFirst: true })).rejects.toThrow(/payer/);
+    expect(await isEmpty(pglite.db)).toBe(true);
+    await expect(migrateData(path, pglite.db, { dryRun: true })).rejects.toThrow(/payer/);
+  });
+});

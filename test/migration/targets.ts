@@ -1,0 +1,88 @@
+/**
+ * Migration targets for the tests: a migrated PostgreSQL database of its own (dropped after), or
+ * an in-memory PGlite, each connected; plus a temporary directory and the CLI runner.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Database } from '../../src/storage/database.js';
+import { PgliteDatabase } from '../../src/storage/pglite-database.js';
+import { PostgresDatabase } from '../../src/storage/postgres-database.js';
+import { createTestDatabase } from '../support/pg.js';
+
+/** A connected, migrated target and how to dispose of it. */
+export interface Target {
+  name: string;
+  db: Database;
+  /** PostgreSQL only. */
+  url?: string;
+  close(): Promise<void>;
+}
+
+/** A new PostgreSQL database with the schema applied. */
+export async function postgresTarget(): Promise<Target & { url: string }> {
+  const created = await createTestDatabase();
+  const db = new PostgresDatabase(created.url);
+  await db.connect();
+  const result = await db.migrator().up();
+  if (result.error) throw result.error;
+  return { name: 'postgres', db, url: created.url, close: async () => (await db.disconnect(), await created.drop()) };
+}
+
+/** A new in-memory PGlite with the schema applied. */
+export async function pgliteTarget(): Promise<Target> {
+  const db = new PgliteDatabase();
+  await db.connect();
+  const result = await db.migrator().up();
+  if (result.error) throw result.error;
+  return { name: 'pglite', db, close: () => db.disconnect() };
+}
+
+/** A fresh temporary directory and its removal. */
+export async function tempDir(): Promise<{ dir: string; file: (name: string) => string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'migration-test-'));
+  return { dir, file: (name) => join(dir, name), remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A running CLI process: its output so far and its exit. */
+export interface CliRun {
+  stdout: () => string;
+  stderr: () => string;
+  /** Called with each complete stderr line as it arrives. */
+  onLine: (listener: (line: string) => void) => void;
+  kill: () => void;
+  exit: Promise<number | null>;
+}
+
+/** Starts `leasing-store <args>` (through tsx) with stdout/stderr piped, i.e. not a terminal. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: '', PGLITE_DATA_DIR: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let partial = '';
+  const listeners: ((line: string) => void)[] = [];
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    err += c;
+    const lines = (partial + c).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) for (const l of listeners) l(line);
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { stdout: () => out, stderr: () => err, onLine: (l) => listeners.push(l), kill: () => child.kill('SIGKILL'), exit };
+}
+
+/** Runs the CLI to completion. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = startCli(args, env);
+  const code = await run.exit;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
