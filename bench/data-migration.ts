@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { migrateData } from '../src/migration/migrate-data.js';
@@ -148,6 +148,11 @@ function rssSampler(): { stop: () => number; sample: () => void } {
   return { sample, stop: () => (clearInterval(timer), sample(), Math.round(peak / 1048576)) };
 }
 
+// Other work on the machine (load average) moves these figures a lot; report it with them.
+function machine(): { cpus: number; loadavg1m: number } {
+  return { cpus: cpus().length, loadavg1m: Number(loadavg()[0]?.toFixed(2)) };
+}
+
 /** Runs the benchmark; `report` receives each figure. */
 export async function benchDataMigration(opts: BenchOptions): Promise<void> {
   const wanted = (part: string) => opts.filter === undefined || part.includes(opts.filter) || opts.filter.includes(part);
@@ -171,7 +176,7 @@ export async function benchDataMigration(opts: BenchOptions): Promise<void> {
         const peak = rss.stop();
         if (!result.ok) throw new Error(`verification failed: ${JSON.stringify(result.tables.filter((t) => !t.ok), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
         migrateRate = Math.round(result.records / seconds);
-        opts.report('data-migration.migrate_1m', migrateRate, 'rows/s', { rows: result.records, seconds: Number(seconds.toFixed(1)), phaseMs: result.phaseMs });
+        opts.report('data-migration.migrate_1m', migrateRate, 'rows/s', { rows: result.records, seconds: Number(seconds.toFixed(1)), phaseMs: result.phaseMs, ...machine() });
         opts.report('data-migration.migrate_1m.copy_only', Math.round(result.records / (result.phaseMs.copy / 1000)), 'rows/s');
         opts.report('data-migration.migrate_1m.peak_rss', peak, 'MB', { limit: 512 });
       } finally {
@@ -186,7 +191,7 @@ export async function benchDataMigration(opts: BenchOptions): Promise<void> {
         const t0 = performance.now();
         const rows = await rowAtATime(file, pg.db);
         const rate = Math.round(rows / ((performance.now() - t0) / 1000));
-        opts.report('data-migration.baseline_row_at_a_time', rate, 'rows/s', { rows });
+        opts.report('data-migration.baseline_row_at_a_time', rate, 'rows/s', { rows, ...machine() });
         if (migrateRate !== undefined) opts.report('data-migration.speedup_vs_baseline', Number((migrateRate / rate).toFixed(1)), 'x', { goal: 10 });
       } finally {
         await pg.drop();

@@ -4,7 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database, PaymentMode } from '../storage/database.js';
-import { eventBacklog, poolStatsOf } from './ops.js';
+import { eventBacklog } from './ops.js';
 import type { PendingPaymentStore } from './pending-payments.js';
 
 /** The metrics an app records into. */
@@ -75,7 +75,7 @@ export function createMetrics({ db, pending, processMetrics = false }: MetricsOp
     labelNames: ['state'] as const,
     registers: [registry],
     collect() {
-      const stats = poolStatsOf(db);
+      const stats = db.poolStats();
       if (stats === null) return;
       this.set({ state: 'total' }, stats.total);
       this.set({ state: 'idle' }, stats.idle);
@@ -96,7 +96,7 @@ export function createMetrics({ db, pending, processMetrics = false }: MetricsOp
   });
   new Gauge({
     name: 'events_unprocessed',
-    help: 'Unprocessed contract events (capped at 1000, refreshed every 30 s)',
+    help: 'Unprocessed contract events (refreshed every 30 s)',
     registers: [registry],
     async collect() {
       const events = await backlog();

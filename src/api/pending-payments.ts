@@ -3,9 +3,10 @@
  * so a payment whose `recordPayment` keeps failing is written here, durably, and replayed later
  * (`recordPayment` is idempotent on the settlement hash, so replaying is always safe).
  *
- * Implementations: {@link MemoryPendingPaymentStore} (the in-memory backend, tests), the
- * append-only file in pending-payments-file.ts (every backend; survives a database outage, which
- * is the usual reason a record fails), and the `pending_payments` table in pending-payments-sql.ts.
+ * Implementations: {@link MemoryPendingPaymentStore} (the in-memory backend, tests) and the
+ * append-only file in pending-payments-file.ts (every backend). The file, not a table, is the
+ * durable store on purpose: a database outage is the usual reason a record fails, and a table in
+ * that same database would fail with it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Database, RecordPaymentParams } from '../storage/database.js';

@@ -136,7 +136,7 @@ async function checkComplete(stream: Readable, path: string): Promise<void> {
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) tail = (tail + chunk.toString('latin1')).slice(-4096);
   } catch (error) {
-    throw new Error(`${path} is damaged: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${path} is damaged: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   if (!tail.includes(DUMP_COMPLETE)) throw new Error(`${path} is not a complete pg_dump (its "${DUMP_COMPLETE}" line is missing)`);
 }

@@ -56,8 +56,8 @@ export function parseCursorInstant(value: string): number {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The (paymentTimestamp, id) key of a payments cursor, checked. */
-export function paymentCursorKey(after: readonly string[]): { ts: number; id: string } {
+/** The (instant, id) key of a cursor over (paymentTimestamp, id) or (createdAt, id), checked. */
+export function timeIdCursorKey(after: readonly string[]): { ts: number; id: string } {
   const [ts = '', id = ''] = after;
   if (!UUID.test(id)) throw validationError('after', 'is not a cursor returned by a previous page');
   return { ts: parseCursorInstant(ts), id };
@@ -69,4 +69,9 @@ export function dayCursorKey(after: readonly string[]): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw validationError('after', 'is not a cursor returned by a previous page');
   parseCursorInstant(`${day}T00:00:00Z`);
   return day;
+}
+
+/** The cursor of a record ordered by (instant, id). */
+export function timeIdCursor(at: Date, id: string): string {
+  return encodeCursor([at.toISOString(), id]);
 }

@@ -4,8 +4,9 @@
  * one conformance suite in `test/conformance/`.
  */
 
-import type { LedgerQueries } from './ledger-queries.js';
+import type { LedgerQueries, Page, PageOptions } from './ledger-queries.js';
 import type { RecordTransfer } from './records.js';
+import type { PoolStats } from './sql/driver.js';
 
 /** Stored lease status (the guide's enum; differs from the agreement's own `status`). */
 export const LEASE_STATUSES = ['pending', 'active', 'completed', 'terminated'] as const;
@@ -158,6 +159,14 @@ export interface RecordPaymentParams {
   facilitatorTxHash?: string;
 }
 
+/** Filter of {@link Database.getLeasesPage}; every given field must match (addresses case-insensitively). */
+export interface LeaseFilter {
+  status?: LeaseStatus;
+  assetId?: string;
+  lessor?: string;
+  lessee?: string;
+}
+
 /** Options of {@link Database.clear}. */
 export interface ClearOptions {
   /** Required to clear a store while `NODE_ENV=production`. */
@@ -182,6 +191,8 @@ export interface Database extends LedgerQueries, RecordTransfer {
   /** Idempotent. */
   disconnect(): Promise<void>;
   isConnected(): boolean;
+  /** Connection pool statistics, or null for a backend without a pool (memory). */
+  poolStats(): PoolStats | null;
 
   /** Fails with `DUPLICATE` when `assetId` exists. */
   saveAsset(asset: NewAsset): Promise<StoredAsset>;
@@ -190,6 +201,8 @@ export interface Database extends LedgerQueries, RecordTransfer {
   getAssetByTokenAddress(tokenAddress: string): Promise<StoredAsset | null>;
   /** Ordered by (createdAt, id). */
   getAllAssets(): Promise<StoredAsset[]>;
+  /** Assets in (createdAt, id) order, keyset-paginated. */
+  getAssetsPage(page?: PageOptions): Promise<Page<StoredAsset>>;
   /** Returns null when the asset does not exist. */
   updateAsset(assetId: string, updates: AssetUpdate): Promise<StoredAsset | null>;
 
@@ -208,18 +221,30 @@ export interface Database extends LedgerQueries, RecordTransfer {
   getLeasesByLessor(address: string): Promise<StoredLease[]>;
   /** Leases whose lessee matches case-insensitively, newest first. */
   getLeasesByLessee(address: string): Promise<StoredLease[]>;
+  /** Leases matching `filter` in (createdAt, id) order, keyset-paginated. */
+  getLeasesPage(filter: LeaseFilter, page?: PageOptions): Promise<Page<StoredLease>>;
   updateLease(leaseId: string, updates: LeaseUpdate): Promise<StoredLease | null>;
+  /**
+   * Changes a lease's status from `from` to `to` atomically: a `CONFLICT` when its status is not
+   * `from` (another writer got there first), null when the lease does not exist. Which
+   * transitions are allowed is the caller's policy.
+   */
+  transitionLeaseStatus(leaseId: string, from: LeaseStatus, to: LeaseStatus): Promise<StoredLease | null>;
 
   /** Idempotent on (transactionHash, logIndex): an existing event is returned unchanged. */
   saveEvent(event: NewEvent): Promise<StoredEvent>;
   getEvent(transactionHash: string, logIndex: number): Promise<StoredEvent | null>;
   /** At most `limit` unprocessed events ordered by (blockNumber, logIndex). */
   getUnprocessedEvents(limit?: number): Promise<StoredEvent[]>;
+  /** Number of unprocessed events (the ingestion backlog). */
+  countUnprocessedEvents(): Promise<number>;
   /** Fails with `NOT_FOUND` for an unknown id; marking twice is harmless. */
   markEventProcessed(id: string): Promise<void>;
 
   /** Stores a payment and adds it to its hourly batch in one step (same rules as recordPayment). */
   saveX402Payment(payment: NewX402Payment): Promise<StoredX402Payment>;
+  /** The payment settled by `facilitatorTxHash`, if recorded. */
+  getPaymentByFacilitatorTxHash(facilitatorTxHash: string): Promise<StoredX402Payment | null>;
   /** Ordered by (paymentTimestamp, id). */
   getX402PaymentsByLease(leaseId: string): Promise<StoredX402Payment[]>;
   /** Ordered by (paymentTimestamp, id). */

@@ -10,6 +10,7 @@ import type {
   BatchUpdate,
   ClearOptions,
   Database,
+  LeaseFilter,
   LeaseStatus,
   LeaseUpdate,
   NewAsset,
@@ -27,7 +28,9 @@ import type {
 import { StorageError, notConnectedError } from './errors.js';
 import { cloneJson } from './json-document.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, PageOptions, ReconcileReport, TimeRange } from './ledger-queries.js';
-import { assertClearAllowed } from './payment-rules.js';
+import { resolvePage } from './cursor.js';
+import { assertClearAllowed, assertStatusIs } from './payment-rules.js';
+import { pageByCreation } from './memory/memory-pages.js';
 import type { TableName, TableRecords, TableSummary } from './records.js';
 import { checkDate, hourBucketOf } from './time.js';
 import {
@@ -38,6 +41,7 @@ import {
   validateHash,
   validateId,
   validateKey,
+  validateLeaseFilter,
   validateLeaseUpdate,
   validateLimit,
   validateLogIndex,
@@ -77,6 +81,10 @@ export class MockDatabase implements Database {
     return this.connected;
   }
 
+  poolStats(): null {
+    return null;
+  }
+
   private ready(): void {
     if (!this.connected) throw notConnectedError();
   }
@@ -110,6 +118,11 @@ export class MockDatabase implements Database {
   async getAllAssets(): Promise<StoredAsset[]> {
     this.ready();
     return this.tables.assetList.values().map(copyAsset);
+  }
+
+  async getAssetsPage(page?: PageOptions): Promise<Page<StoredAsset>> {
+    this.ready();
+    return pageByCreation(this.tables.assetList, resolvePage(page, 2), () => true, copyAsset);
   }
 
   async updateAsset(assetId: string, updates: AssetUpdate): Promise<StoredAsset | null> {
@@ -176,6 +189,44 @@ export class MockDatabase implements Database {
     return newestFirst(this.tables.leasesByLessee.get(validateAddress(address, 'lessee').toLowerCase()));
   }
 
+  async getLeasesPage(filter: LeaseFilter, page?: PageOptions): Promise<Page<StoredLease>> {
+    this.ready();
+    const f = validateLeaseFilter(filter);
+    const resolved = resolvePage(page, 2);
+    const lessor = f.lessor?.toLowerCase();
+    const lessee = f.lessee?.toLowerCase();
+    // Walk the most selective index the filter names; check the other fields on the way.
+    const list =
+      f.assetId !== undefined
+        ? this.tables.leasesByAsset.list(f.assetId)
+        : lessor !== undefined
+          ? this.tables.leasesByLessor.list(lessor)
+          : lessee !== undefined
+            ? this.tables.leasesByLessee.list(lessee)
+            : f.status !== undefined
+              ? this.tables.leasesByStatus.list(f.status)
+              : this.tables.leaseList;
+    const keep = (l: StoredLease) =>
+      (f.status === undefined || l.status === f.status) &&
+      (f.assetId === undefined || l.assetId === f.assetId) &&
+      (lessor === undefined || l.lessor.toLowerCase() === lessor) &&
+      (lessee === undefined || l.lessee.toLowerCase() === lessee);
+    return pageByCreation(list, resolved, keep, copyLease);
+  }
+
+  async transitionLeaseStatus(leaseId: string, from: LeaseStatus, to: LeaseStatus): Promise<StoredLease | null> {
+    this.ready();
+    const key = validateKey(leaseId, 'leaseId');
+    const expected = validateStatus(from, 'from');
+    const next = validateStatus(to, 'to');
+    const stored = this.tables.leases.get(key);
+    if (!stored) return null;
+    assertStatusIs(stored, expected);
+    const updated: StoredLease = { ...stored, status: next, updatedAt: nextUpdatedAt(stored.updatedAt) };
+    this.tables.replaceLease(stored, updated);
+    return copyLease(updated);
+  }
+
   async updateLease(leaseId: string, updates: LeaseUpdate): Promise<StoredLease | null> {
     this.ready();
     const key = validateKey(leaseId, 'leaseId');
@@ -220,6 +271,11 @@ export class MockDatabase implements Database {
     return this.tables.unprocessedEvents.values().slice(0, max).map(copyEvent);
   }
 
+  async countUnprocessedEvents(): Promise<number> {
+    this.ready();
+    return this.tables.unprocessedEvents.size;
+  }
+
   async markEventProcessed(id: string): Promise<void> {
     this.ready();
     const key = validateId(id);
@@ -240,6 +296,12 @@ export class MockDatabase implements Database {
     this.ready();
     const input = validateRecordPayment(params);
     return this.ledger.record(input, this.tables.leases.get(input.leaseId));
+  }
+
+  async getPaymentByFacilitatorTxHash(facilitatorTxHash: string): Promise<StoredX402Payment | null> {
+    this.ready();
+    const row = this.ledger.paymentsByHash.get(validateHash(facilitatorTxHash, 'facilitatorTxHash'));
+    return row ? paymentRecord(row) : null;
   }
 
   async getX402PaymentsByLease(leaseId: string): Promise<StoredX402Payment[]> {

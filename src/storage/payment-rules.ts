@@ -90,6 +90,15 @@ export function planBatchUpdate(batch: StoredX402Batch, updates: BatchUpdate, no
   return Object.keys(changes).length === 0 ? null : changes;
 }
 
+/** Refuses a status transition whose expected current status is not the lease's. */
+export function assertStatusIs(lease: { leaseId: string; status: LeaseStatus }, expected: LeaseStatus): void {
+  if (lease.status !== expected) {
+    throw new StorageError('CONFLICT', `lease ${lease.leaseId} is ${lease.status}, not ${expected}`, {
+      details: { leaseId: lease.leaseId, status: lease.status, expected },
+    });
+  }
+}
+
 /** Refuses to clear a production store unless the caller insists. */
 export function assertClearAllowed(options: ClearOptions | undefined): void {
   if (process.env['NODE_ENV'] === 'production' && options?.allowProduction !== true) {

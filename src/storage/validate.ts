@@ -8,6 +8,7 @@ import type {
   AssetUpdate,
   BatchUpdate,
   JsonObject,
+  LeaseFilter,
   LeaseStatus,
   LeaseUpdate,
   NewAsset,
@@ -356,4 +357,12 @@ export function validateRange(value: unknown, field = 'range'): { from: Date; to
   checkDate(to, 'to');
   if ((from as Date).getTime() > (to as Date).getTime()) throw validationError('to', 'must not be before from');
   return { from: from as Date, to: to as Date };
+}
+
+const leaseFilterSchema = z.strictObject({ status: status.optional(), assetId: key.optional(), lessor: address.optional(), lessee: address.optional() });
+
+/** Validates a lease filter (every field optional). */
+export function validateLeaseFilter(input: unknown): LeaseFilter {
+  const parsed = parse(leaseFilterSchema, input ?? {}, 'filter');
+  return Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== undefined)) as LeaseFilter;
 }

@@ -128,7 +128,7 @@ describe('error statuses', () => {
   it('500 hides the failure of an unexpected error', async () => {
     const db = new MockDatabase();
     await db.connect();
-    db.getAllAssets = async () => {
+    db.getAssetsPage = async () => {
       throw new Error('secret internals at /srv/app.js:12');
     };
     const broken = await startApp({ db, schema: handle.schema });
@@ -159,12 +159,12 @@ describe('error statuses', () => {
   });
 
   it('503 from /ready while a migration is pending', async () => {
-    const schema = { status: async () => [{ version: 3, name: 'pending_payments', state: 'pending' as const }], up: handle.schema.up };
+    const schema = { status: async () => [{ version: 3, name: 'keyset_indexes', state: 'pending' as const }], up: handle.schema.up };
     const app = await startApp({ db: handle.db, schema });
     try {
       const answer = await http(app.url, 'GET', '/ready');
       expectError(answer, 503, 'MIGRATIONS_NOT_CURRENT');
-      expect(answer.body.error.details.migrations).toEqual([{ version: 3, name: 'pending_payments', state: 'pending' }]);
+      expect(answer.body.error.details.migrations).toEqual([{ version: 3, name: 'keyset_indexes', state: 'pending' }]);
     } finally {
       await app.close();
     }

@@ -7,14 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FilePendingPaymentStore, readPendingFile } from '../../src/api/pending-payments-file.js';
-import { SqlPendingPaymentStore } from '../../src/api/pending-payments-sql.js';
 import { type NewPendingPayment, type PendingPaymentStore } from '../../src/api/pending-payments.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
 import type { RecordPaymentParams } from '../../src/storage/database.js';
 import { StorageError } from '../../src/storage/errors.js';
 import { MockDatabase } from '../../src/storage/mock-database.js';
-import { PgliteDriver } from '../../src/storage/pglite-driver.js';
-import { Migrator } from '../../src/storage/sql/migrator.js';
 import { AUTH, activeLease, http, memoryBackend, startApp, type Running } from './support.js';
 
 const PAYER = '0x9999999999999999999999999999999999999999';
@@ -176,14 +173,6 @@ describe('pending payment stores', () => {
     expect(reopened.skippedLines).toBe(1);
     expect((await reopened.listUnresolved()).map((r) => r.attempts)).toEqual([4]);
     expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(1);
-  });
-
-  it('sql: the pending_payments table of migration 003 (PGlite)', async () => {
-    const driver = new PgliteDriver();
-    await driver.open();
-    cleanups.push(() => driver.close());
-    expect((await new Migrator(driver).up()).error).toBeUndefined();
-    await checkStore(new SqlPendingPaymentStore(driver));
   });
 });
 

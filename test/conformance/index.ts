@@ -12,6 +12,7 @@ import type { ConformanceBackend } from './fixtures.js';
 import { leaseTests } from './leases.js';
 import { ledgerQueryTests } from './ledger-queries.js';
 import { lifecycleTests } from './lifecycle.js';
+import { pageTests } from './pages.js';
 import { paymentConcurrencyTests } from './payment-concurrency.js';
 import { paymentRecordTests } from './payment-records.js';
 import { paymentTests } from './payments.js';
@@ -36,6 +37,7 @@ export function runConformanceSuite(backend: ConformanceBackend): void {
     paymentConcurrencyTests(backend);
     batchTests(backend);
     ledgerQueryTests(backend);
+    pageTests(backend);
     validationTests(backend);
     documentTests(backend);
     sampleDataTests(backend);

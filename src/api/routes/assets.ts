@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { NewAsset } from '../../storage/database.js';
 import type { AppContext } from '../context.js';
 import { notFound } from '../errors.js';
-import { pageByCreation } from '../paging.js';
+import { pageOptions } from '../paging.js';
 import { field, object, pageQuery, params, type PageQuery } from '../schemas.js';
 import { assetJson, pageJson } from '../serialize.js';
 
@@ -24,8 +24,7 @@ const newAssetBody = object(
 /** Registers the asset routes. */
 export function registerAssetRoutes(app: FastifyInstance, { db }: AppContext): void {
   app.get<{ Querystring: PageQuery }>('/api/assets', { schema: { querystring: object(pageQuery) } }, async (request) => {
-    const page = pageByCreation(await db.getAllAssets(), request.query.limit, request.query.after);
-    return pageJson(page, assetJson);
+    return pageJson(await db.getAssetsPage(pageOptions(request.query)), assetJson);
   });
 
   app.get<{ Params: { tokenAddress: string } }>(

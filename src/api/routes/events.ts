@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { NewEvent } from '../../storage/database.js';
 import type { AppContext } from '../context.js';
 import { notFound } from '../errors.js';
-import { BACKLOG_CAP, eventBacklog } from '../ops.js';
+import { eventBacklog } from '../ops.js';
+
+// The most events one backlog read returns (the contract's limit).
+const MAX_EVENTS_PER_READ = 10_000;
 import { field, object, params } from '../schemas.js';
 import { eventJson } from '../serialize.js';
 
@@ -24,11 +27,11 @@ const newEventBody = object(
 export function registerEventRoutes(app: FastifyInstance, { db }: AppContext): void {
   app.get<{ Querystring: { limit: number } }>(
     '/api/events/unprocessed',
-    { schema: { querystring: object({ limit: { ...field.limit, maximum: BACKLOG_CAP } }) } },
+    { schema: { querystring: object({ limit: { ...field.limit, maximum: MAX_EVENTS_PER_READ } }) } },
     async (request) => ({ items: (await db.getUnprocessedEvents(request.query.limit)).map(eventJson) }),
   );
 
-  app.get('/api/events/backlog', { schema: { querystring: object({}) } }, async () => ({ ...(await eventBacklog(db)), cap: BACKLOG_CAP }));
+  app.get('/api/events/backlog', { schema: { querystring: object({}) } }, async () => await eventBacklog(db));
 
   app.get<{ Params: { txHash: string; logIndex: number } }>(
     '/api/events/:txHash/:logIndex',

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { notFound } from '../errors.js';
-import { optionalInstant } from '../paging.js';
+import { optionalInstant, pageOptions } from '../paging.js';
 import { field, object, pageQuery, params, type PageQuery } from '../schemas.js';
 import { batchJson, hourTotalsJson, pageJson, paymentJson } from '../serialize.js';
 
@@ -47,7 +47,3 @@ export function registerPaymentRoutes(app: FastifyInstance, { db }: AppContext):
   );
 }
 
-/** Page options without undefined members (exactOptionalPropertyTypes). */
-export function pageOptions(query: PageQuery): { limit: number; after?: string } {
-  return query.after === undefined ? { limit: query.limit } : { limit: query.limit, after: query.after };
-}

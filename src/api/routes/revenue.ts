@@ -4,10 +4,9 @@ import { validationError } from '../../storage/errors.js';
 import type { TimeRange } from '../../storage/ledger-queries.js';
 import type { AppContext } from '../context.js';
 import { notFound } from '../errors.js';
-import { optionalInstant } from '../paging.js';
+import { optionalInstant, pageOptions } from '../paging.js';
 import { field, object, pageQuery, params, type PageQuery } from '../schemas.js';
 import { assetRevenueJson, dailyRevenueJson, pageJson } from '../serialize.js';
-import { pageOptions } from './payments.js';
 
 /** Default report window when `from` is not given. */
 export const DEFAULT_REPORT_DAYS = 30;

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { TABLES } from '../../storage/records.js';
 import type { AppContext } from '../context.js';
 import { describeError, errorBody } from '../errors.js';
-import { eventBacklog, poolStatsOf, schemaProblems } from '../ops.js';
+import { eventBacklog, schemaProblems } from '../ops.js';
 import { object } from '../schemas.js';
 import { reconcileJson } from '../serialize.js';
 
@@ -41,7 +41,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: AppContext): voi
     return {
       backend: { kind: db.capabilities.kind, durable: db.capabilities.durable, description: ctx.description },
       facilitator: ctx.facilitator.kind,
-      pool: poolStatsOf(db),
+      pool: db.poolStats(),
       counts,
       eventBacklog: await eventBacklog(db),
       pendingPayments: { store: pending.kind, count: (await pending.listUnresolved()).length },

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database, RecordPaymentParams, StoredX402Payment } from '../../storage/database.js';
-import { isStorageError, type StorageError } from '../../storage/errors.js';
+import { isStorageError } from '../../storage/errors.js';
 import { ApiError } from '../errors.js';
 import { describeFailure, type PendingPayment, type PendingPaymentStore } from '../pending-payments.js';
 
@@ -21,7 +21,7 @@ export type RecordOutcome =
 
 /** Dependencies of {@link recordSettledPayment}. */
 export interface RecordDeps {
-  db: Pick<Database, 'recordPayment'>;
+  db: Pick<Database, 'recordPayment' | 'getPaymentByFacilitatorTxHash'>;
   pending: PendingPaymentStore;
   retryDelaysMs: readonly number[];
   log: FastifyBaseLogger;
@@ -36,12 +36,13 @@ function transient(error: unknown): boolean {
 }
 
 /**
- * The settlement hash already pays another lease or amount: that settlement is in the ledger
- * already, so nothing is lost and there is nothing to keep. (The storage error for this case is
- * the only CONFLICT whose details name the hash.)
+ * A CONFLICT while a payment with this settlement hash is in the ledger means the hash already
+ * pays another lease or amount: that settlement is recorded, so nothing is lost and there is
+ * nothing to keep. (Other CONFLICTs, such as a lease that is no longer active, keep a record.)
  */
-function alreadyRecordedElsewhere(error: unknown): error is StorageError {
-  return isStorageError(error, 'CONFLICT') && error.details !== undefined && 'facilitatorTxHash' in error.details;
+async function alreadyRecordedElsewhere(db: Pick<Database, 'getPaymentByFacilitatorTxHash'>, error: unknown, facilitatorTxHash: string): Promise<boolean> {
+  if (!isStorageError(error, 'CONFLICT')) return false;
+  return (await db.getPaymentByFacilitatorTxHash(facilitatorTxHash).catch(() => null)) !== null;
 }
 
 /**
@@ -67,7 +68,7 @@ export async function recordSettledPayment(
       if (!transient(error)) break;
     }
   }
-  if (alreadyRecordedElsewhere(lastError)) throw lastError;
+  if (await alreadyRecordedElsewhere(deps.db, lastError, params.facilitatorTxHash)) throw lastError;
 
   const failure = describeFailure(lastError);
   try {

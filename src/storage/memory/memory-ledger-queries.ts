@@ -3,7 +3,7 @@
  * the same orders, ranges and cursors as the SQL backends.
  */
 import type { StoredX402Batch, StoredX402Payment } from '../database.js';
-import { dayCursorKey, encodeCursor, parseCursorInstant, paymentCursorKey, resolvePage } from '../cursor.js';
+import { dayCursorKey, encodeCursor, parseCursorInstant, timeIdCursorKey, resolvePage } from '../cursor.js';
 import type {
   AssetRevenue,
   DailyRevenue,
@@ -93,7 +93,7 @@ export function paymentsPage(ledger: MemoryLedger, leaseId: string, page: PageOp
   if (!list) return { items: [], nextCursor: null };
   let start = 0;
   if (after) {
-    const { ts, id } = paymentCursorKey(after);
+    const { ts, id } = timeIdCursorKey(after);
     start = list.firstAfter((row) => row.ts - ts || compareStrings(row.id, id));
   }
   const rows = list.values().slice(start, start + limit + 1);

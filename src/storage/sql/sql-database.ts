@@ -9,6 +9,7 @@ import type {
   BatchUpdate,
   ClearOptions,
   Database,
+  LeaseFilter,
   LeaseStatus,
   LeaseUpdate,
   NewAsset,
@@ -25,7 +26,8 @@ import type {
 } from '../database.js';
 import { StorageError, notConnectedError } from '../errors.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, PageOptions, ReconcileReport, TimeRange } from '../ledger-queries.js';
-import { assertClearAllowed } from '../payment-rules.js';
+import { resolvePage } from '../cursor.js';
+import { assertClearAllowed, assertStatusIs } from '../payment-rules.js';
 import type { TableName, TableRecords, TableSummary } from '../records.js';
 import { checkDate } from '../time.js';
 import {
@@ -36,6 +38,7 @@ import {
   validateHash,
   validateId,
   validateKey,
+  validateLeaseFilter,
   validateLeaseUpdate,
   validateLimit,
   validateLogIndex,
@@ -48,12 +51,13 @@ import {
   validateRecordPayment,
   validateStatus,
 } from '../validate.js';
-import { assetFromRow, batchFromRow, eventFromRow, jsonParam, leaseFromRow, paymentFromRow, type Row } from './codecs.js';
+import { assetFromRow, batchFromRow, eventFromRow, jsonParam, leaseFromRow, paymentFromRow, toSafeInt, type Row } from './codecs.js';
 import { ASSET_UPDATE_COLUMNS, LEASE_UPDATE_COLUMNS, buildSetClause } from './columns.js';
 import type { PoolStats, SqlDriver } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
 import { Migrator, type MigratorOptions } from './migrator.js';
 import { SqlLedgerReads } from './sql-ledger-queries.js';
+import { SqlPages } from './sql-pages.js';
 import { SqlPaymentWriter, type PaymentWriterOptions } from './sql-payments.js';
 import { SqlRecords } from './sql-records.js';
 
@@ -71,6 +75,7 @@ export class SqlDatabase implements Database {
   private readonly payments: SqlPaymentWriter;
   private readonly reads: SqlLedgerReads;
   private readonly records: SqlRecords;
+  private readonly pages: SqlPages;
 
   constructor(
     protected readonly driver: SqlDriver,
@@ -80,6 +85,7 @@ export class SqlDatabase implements Database {
     this.payments = new SqlPaymentWriter(driver, options.payments);
     this.reads = new SqlLedgerReads(driver);
     this.records = new SqlRecords(driver);
+    this.pages = new SqlPages(driver);
   }
 
   /** Opens the pool. A SQL backend is single-use: after disconnect(), create a new one. */
@@ -164,6 +170,11 @@ export class SqlDatabase implements Database {
     return (await this.query('getAllAssets', 'SELECT * FROM assets ORDER BY created_at, id')).map(assetFromRow);
   }
 
+  async getAssetsPage(page?: PageOptions): Promise<Page<StoredAsset>> {
+    this.ready();
+    return this.pages.assets(resolvePage(page, 2));
+  }
+
   async updateAsset(assetId: string, updates: AssetUpdate): Promise<StoredAsset | null> {
     this.ready();
     const key = validateKey(assetId, 'assetId');
@@ -244,6 +255,29 @@ export class SqlDatabase implements Database {
     return rows.map(leaseFromRow);
   }
 
+  async getLeasesPage(filter: LeaseFilter, page?: PageOptions): Promise<Page<StoredLease>> {
+    this.ready();
+    return this.pages.leases(validateLeaseFilter(filter), resolvePage(page, 2));
+  }
+
+  async transitionLeaseStatus(leaseId: string, from: LeaseStatus, to: LeaseStatus): Promise<StoredLease | null> {
+    this.ready();
+    const key = validateKey(leaseId, 'leaseId');
+    const expected = validateStatus(from, 'from');
+    const next = validateStatus(to, 'to');
+    // The status condition in the UPDATE makes check-and-set one step, across processes too.
+    const rows = await this.query('transitionLeaseStatus', 'UPDATE leases SET status = $3 WHERE lease_id = $1 AND status = $2 RETURNING *', [
+      key,
+      expected,
+      next,
+    ]);
+    if (rows[0]) return leaseFromRow(rows[0]);
+    const current = await this.getLease(key);
+    if (!current) return null;
+    assertStatusIs(current, expected);
+    throw new StorageError('CONFLICT', `lease ${key} changed while its status was being set; retry`, { retryable: true });
+  }
+
   async updateLease(leaseId: string, updates: LeaseUpdate): Promise<StoredLease | null> {
     this.ready();
     const key = validateKey(leaseId, 'leaseId');
@@ -292,6 +326,11 @@ export class SqlDatabase implements Database {
     return rows.map(eventFromRow);
   }
 
+  async countUnprocessedEvents(): Promise<number> {
+    const rows = await this.query('countUnprocessedEvents', 'SELECT COUNT(*) AS backlog FROM events WHERE NOT processed');
+    return toSafeInt(rows[0]?.['backlog'], 'backlog');
+  }
+
   async markEventProcessed(id: string): Promise<void> {
     this.ready();
     const key = validateId(id);
@@ -309,6 +348,14 @@ export class SqlDatabase implements Database {
   async recordPayment(params: RecordPaymentParams): Promise<StoredX402Payment> {
     this.ready();
     return this.payments.record(validateRecordPayment(params));
+  }
+
+  async getPaymentByFacilitatorTxHash(facilitatorTxHash: string): Promise<StoredX402Payment | null> {
+    this.ready();
+    const rows = await this.query('getPaymentByFacilitatorTxHash', 'SELECT * FROM x402_payments WHERE facilitator_tx_hash = $1', [
+      validateHash(facilitatorTxHash, 'facilitatorTxHash'),
+    ]);
+    return rows[0] ? paymentFromRow(rows[0]) : null;
   }
 
   async getX402PaymentsByLease(leaseId: string): Promise<StoredX402Payment[]> {

@@ -4,7 +4,7 @@
  * as the in-memory backend's, whatever the database's collation.
  */
 import type { StoredX402Batch, StoredX402Payment } from '../database.js';
-import { dayCursorKey, encodeCursor, parseCursorInstant, paymentCursorKey, resolvePage } from '../cursor.js';
+import { dayCursorKey, encodeCursor, parseCursorInstant, timeIdCursorKey, resolvePage } from '../cursor.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, PageOptions, ReconcileReport, TimeRange } from '../ledger-queries.js';
 import { hourBucketOf } from '../time.js';
 import { batchFromRow, paymentFromRow, toBigInt, toBucket, toSafeInt, type Row } from './codecs.js';
@@ -93,7 +93,7 @@ export class SqlLedgerReads {
   /** A lease's payments in (paymentTimestamp, id) order after the cursor. */
   async paymentsPage(leaseId: string, page: PageOptions | undefined): Promise<Page<StoredX402Payment>> {
     const { limit, after } = resolvePage(page, 2);
-    const key = after ? paymentCursorKey(after) : null;
+    const key = after ? timeIdCursorKey(after) : null;
     const rows = key
       ? await this.rows(
           'getPaymentsPage',
