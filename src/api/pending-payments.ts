@@ -39,7 +39,7 @@ export interface PendingPayment extends NewPendingPayment {
 
 /** Durable store of pending payments, keyed by settlement hash. */
 export interface PendingPaymentStore {
-  /** "memory", "file" or "sql", for status reports. */
+  /** "memory" or "file", for status reports. */
   readonly kind: string;
   /**
    * Adds a record, or updates the one with the same hash: attempts add up, the error is replaced

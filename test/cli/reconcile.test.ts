@@ -1,16 +1,20 @@
 // `reconcile` exits 0 on a clean ledger and 1 (listing the batch) when a batch disagrees with its payments.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/storage/postgres-database.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
-import { newAsset, newLease } from '../conformance/fixtures.js';
+import { hash, newAsset, newLease } from '../conformance/fixtures.js';
+import { FilePendingPaymentStore } from '../../src/api/pending-payments-file.js';
 
 const run = promisify(execFile);
 
-async function reconcileCli(url: string): Promise<{ code: number; stdout: string }> {
+async function reconcileCli(url: string, pendingFile: string): Promise<{ code: number; stdout: string }> {
   try {
-    const { stdout } = await run('npx', ['tsx', 'src/cli/main.ts', 'reconcile', '--json', '--database-url', url]);
+    const { stdout } = await run('npx', ['tsx', 'src/cli/main.ts', 'reconcile', '--json', '--database-url', url, '--pending-file', pendingFile]);
     return { code: 0, stdout };
   } catch (error) {
     const e = error as { code: number; stdout: string };
@@ -21,8 +25,12 @@ async function reconcileCli(url: string): Promise<{ code: number; stdout: string
 describe('reconcile command', () => {
   let database: TestDatabase;
   let db: PostgresDatabase;
+  let dir: string;
+  let pendingFile: string;
 
   beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'reconcile-'));
+    pendingFile = join(dir, 'pending-payments.jsonl');
     database = await createTestDatabase();
     db = new PostgresDatabase(database.url);
     await db.connect();
@@ -36,12 +44,34 @@ describe('reconcile command', () => {
   afterAll(async () => {
     await db?.disconnect();
     await database?.drop();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('exits 0 on a clean ledger', async () => {
-    const { code, stdout } = await reconcileCli(database.url);
+    const { code, stdout } = await reconcileCli(database.url, pendingFile);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ batchesChecked: 1, paymentsChecked: 1, differences: [] });
+    expect(JSON.parse(stdout)).toMatchObject({ batchesChecked: 1, paymentsChecked: 1, differences: [], pendingPayments: [] });
+  });
+
+  it('exits 1 and lists a settled payment the service could not record', async () => {
+    const store = await FilePendingPaymentStore.open(pendingFile);
+    try {
+      await store.add({
+        facilitatorTxHash: hash(0xabc),
+        leaseId: 'LEASE-R',
+        payload: { payment: { leaseId: 'LEASE-R', amount: '9', timestamp: '2026-02-25T10:16:00Z', mode: 'second', facilitatorTxHash: hash(0xabc) }, settlement: {} },
+        error: 'CONNECTION: database unreachable',
+        attempts: 4,
+      });
+    } finally {
+      await store.close();
+    }
+    const { code, stdout } = await reconcileCli(database.url, pendingFile);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout);
+    expect(report.differences).toEqual([]);
+    expect(report.pendingPayments.map((p: { facilitatorTxHash: string }) => p.facilitatorTxHash)).toEqual([hash(0xabc)]);
+    await rm(pendingFile);
   });
 
   it('exits 1 and names the batch when its total disagrees with its payments', async () => {
@@ -58,7 +88,7 @@ describe('reconcile command', () => {
         createdAt: new Date(),
       },
     ]);
-    const { code, stdout } = await reconcileCli(database.url);
+    const { code, stdout } = await reconcileCli(database.url, pendingFile);
     expect(code).toBe(1);
     expect(JSON.parse(stdout).differences).toEqual([
       {

@@ -1,13 +1,17 @@
 /**
- * `reconcile`: checks every hourly batch's total and count against its payments.
- * Exit codes: 0 clean; 1 differences found; 2 the command could not run.
+ * `reconcile`: checks every hourly batch's total and count against its payments, and lists the
+ * settled payments the service could not record yet (its pending-payments file).
+ * Exit codes: 0 clean; 1 differences or pending payments found; 2 the command could not run.
  */
 import type { Command } from 'commander';
+import { readPendingFile } from '../../api/pending-payments-file.js';
+import type { PendingPayment } from '../../api/pending-payments.js';
+import { pendingPaymentsFileFromEnv } from '../../config.js';
 import type { ReconcileReport } from '../../storage/ledger-queries.js';
 import { addBackendOptions, openStore, reportCommandError, type BackendOptions } from '../backend-options.js';
 
 /** Renders a report as JSON with amounts as decimal strings. */
-export function reconcileReportJson(report: ReconcileReport): string {
+export function reconcileReportJson(report: ReconcileReport & { pendingPayments: PendingPayment[] }): string {
   return JSON.stringify(report, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }
 
@@ -17,13 +21,15 @@ export function registerReconcileCommand(program: Command): void {
     program
       .command('reconcile')
       .description('check every batch total and count against its payments; exit 1 on any difference')
-      .option('--json', 'print the report as JSON'),
-  ).action(async (options: BackendOptions & { json?: boolean }) => {
+      .option('--json', 'print the report as JSON')
+      .option('--pending-file <path>', 'pending-payments file of the service', pendingPaymentsFileFromEnv()),
+  ).action(async (options: BackendOptions & { json?: boolean; pendingFile: string }) => {
     try {
       const { db } = await openStore(options);
       try {
         const report = await db.reconcile();
-        if (options.json) process.stdout.write(`${reconcileReportJson(report)}\n`);
+        const pendingPayments = await readPendingFile(options.pendingFile);
+        if (options.json) process.stdout.write(`${reconcileReportJson({ ...report, pendingPayments })}\n`);
         else {
           process.stdout.write(`checked ${report.batchesChecked} batches and ${report.paymentsChecked} payments\n`);
           for (const d of report.differences) {
@@ -31,9 +37,13 @@ export function registerReconcileCommand(program: Command): void {
               `  lease ${d.leaseId} hour ${d.hourBucket}: batch ${d.storedTotal}/${d.storedCount}, payments ${d.paymentsTotal}/${d.paymentsCount}\n`,
             );
           }
-          process.stdout.write(report.differences.length === 0 ? 'clean\n' : `${report.differences.length} difference(s)\n`);
+          for (const p of pendingPayments) {
+            process.stdout.write(`  pending: lease ${p.leaseId} settlement ${p.facilitatorTxHash} (${p.attempts} attempts): ${p.error}\n`);
+          }
+          const problems = report.differences.length + pendingPayments.length;
+          process.stdout.write(problems === 0 ? 'clean\n' : `${report.differences.length} difference(s), ${pendingPayments.length} pending payment(s)\n`);
         }
-        if (report.differences.length > 0) process.exitCode = 1;
+        if (report.differences.length > 0 || pendingPayments.length > 0) process.exitCode = 1;
       } finally {
         await db.disconnect();
       }
