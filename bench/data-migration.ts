@@ -27,6 +27,7 @@ export interface BenchOptions {
   report: (name: string, value: number, unit: string, extra?: object) => void;
 }
 
+/** How many records of each table a generated snapshot holds. */
 export interface Shape {
   assets: number;
   leases: number;
@@ -35,6 +36,7 @@ export interface Shape {
   batches: number;
 }
 
+/** The benchmark's 1,000,000-record snapshot. */
 export const FULL: Shape = { assets: 1_000, leases: 10_000, events: 100_000, payments: 880_000, batches: 9_000 };
 const SUBSET: Shape = { assets: 20, leases: 200, events: 2_000, payments: 17_600, batches: 180 };
 const total = (s: Shape) => s.assets + s.leases + s.events + s.payments + s.batches;
@@ -47,7 +49,10 @@ const uuid = (n: number, tag: number, tail: Buffer) => `${hex(n, 8)}-${hex(tag, 
 const address = (n: number) => `0x${hex(n, 40)}`;
 const randomHash = () => `0x${randomBytes(32).toString('hex')}`;
 
-/** Writes a synthetic snapshot of `shape` to `path`, 5,000 records per write. */
+/**
+ * Writes a synthetic snapshot of `shape` to `path`, 5,000 records per write. Payment p belongs to
+ * batch p % batches (lease b, hour b % 48), so batches hold their payments' real totals.
+ */
 export async function generateSnapshot(path: string, shape: Shape): Promise<void> {
   const writer = await SnapshotWriter.create(path, 'synthetic');
   const emit = async <T extends TableName>(table: T, count: number, make: (n: number) => TableRecords[T]) => {
@@ -72,7 +77,7 @@ export async function generateSnapshot(path: string, shape: Shape): Promise<void
     id: uuid(n, 3, randomBytes(8)), eventName: n % 2 === 0 ? 'LeaseMinted' : 'PaymentSettled', contractAddress: address(0xab), blockNumber: 10_000 + (n >> 2),
     transactionHash: randomHash(), logIndex: n % 4, args: { tokenId: String(n), amount: String(n * 1_000) }, processed: n % 3 !== 0, createdAt: at(n),
   }));
-  // Payment p belongs to batch p % batches: lease b, hour b % 48, 36 s apart within the hour.
+  // 98 payments at most per batch, 36 s apart, stay inside their hour.
   const totals = new Array<bigint>(shape.batches).fill(0n);
   const counts = new Array<number>(shape.batches).fill(0);
   await emit('x402_payments', shape.payments, (p): StoredX402Payment => {

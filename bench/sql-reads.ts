@@ -25,6 +25,7 @@ import {
 import { anyMatches, info, matches, round, type BenchOptions } from './support/report.js';
 import { bulkImport, captureStatement, driverOf, explain, openPglite, openPostgres, type SqlBench } from './support/sql.js';
 import { quietly } from './support/cpu.js';
+import { GcWatch } from './support/gc.js';
 import { convert, sampleLatencies, summarize } from './support/stats.js';
 
 const ASSETS = 10_000;
@@ -163,22 +164,31 @@ async function runBackend(bench: SqlBench, { filter, report }: BenchOptions): Pr
     let calls = 0;
     const warmup = Math.max(2, Math.floor(read.iterations / 10));
     const run = await quietly(
-      () =>
-        sampleLatencies(
-          read.iterations,
-          async () => {
-            const result = await read.call(bench, random, events);
-            rows += Array.isArray(result) ? result.length : result === null ? 0 : 1;
-            calls += 1;
-          },
-          warmup,
-        ),
+      async () => {
+        const starts: number[] = [];
+        const gc = new GcWatch();
+        try {
+          const samples = await sampleLatencies(
+            read.iterations,
+            async () => {
+              const result = await read.call(bench, random, events);
+              rows += Array.isArray(result) ? result.length : result === null ? 0 : 1;
+              calls += 1;
+            },
+            warmup,
+            starts,
+          );
+          return { samples, slowestInGc: gc.slowestOverlapping(starts, samples) };
+        } finally {
+          gc.stop();
+        }
+      },
       { pgPids },
     );
-    const s = summarize(convert(run.result, 'ms'));
+    const s = summarize(convert(run.result.samples, 'ms'));
     const avgRows = round(rows / calls, 1);
     const goal = read.keyed ? { goalP99Ms: GOAL_P99_MS, ok: s.p99 < GOAL_P99_MS } : {};
-    const load = { otherCpuPct: run.cpu.otherCpuPct, attempts: run.attempts };
+    const load = { otherCpuPct: run.cpu.otherCpuPct, attempts: run.attempts, slowest1PctDuringNodeGc: run.result.slowestInGc };
     report(`${label}.${read.name}.p50`, round(s.p50), 'ms', { n: s.n, rows: avgRows, ...plan, ...scale, ...load });
     report(`${label}.${read.name}.p99`, round(s.p99), 'ms', { n: s.n, rows: avgRows, ...plan, ...goal, ...load });
     if (read.name === 'getLeasesByStatus') {

@@ -36,15 +36,16 @@ export function nowNs(): number {
 
 /**
  * Calls `fn(i)` `iterations` times one after another (after `warmup` untimed calls) and returns
- * each call's latency in nanoseconds.
+ * each call's latency in nanoseconds. When `starts` is given, each call's start (ns) is pushed to it.
  */
-export async function sampleLatencies(iterations: number, fn: (i: number) => Promise<unknown>, warmup = 0): Promise<number[]> {
+export async function sampleLatencies(iterations: number, fn: (i: number) => Promise<unknown>, warmup = 0, starts?: number[]): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn(i);
   const samples = new Array<number>(iterations);
   for (let i = 0; i < iterations; i++) {
     const start = nowNs();
     await fn(warmup + i);
     samples[i] = nowNs() - start;
+    starts?.push(start);
   }
   return samples;
 }

@@ -14,6 +14,7 @@ import { runPgProgram, type PgConnection } from './pg-tools.js';
 
 /** The three backup formats. */
 export const BACKUP_FORMATS = ['plain', 'gzip', 'custom'] as const;
+/** A backup format: plain SQL, gzipped plain SQL, or pg_dump's custom format. */
 export type BackupFormat = (typeof BACKUP_FORMATS)[number];
 
 /** The format a file name implies: `.sql.gz`/`.gz` gzip, `.dump` custom, anything else plain. */

@@ -12,7 +12,7 @@ import { migrateData } from '../../src/migration/migrate-data.js';
 import { PostgresDatabase } from '../../src/storage/postgres-database.js';
 import { createTestDatabase } from '../support/pg.js';
 import { buildFullStore, dumpStore, summaries, type StoreDump } from './full-store.js';
-import { postgresTarget, runCli, tempDir, type Target } from './targets.js';
+import { postgresTarget, quietLogger, runCli, tempDir, type Target } from './targets.js';
 
 let source: Target & { url: string };
 let before: StoreDump;
@@ -40,7 +40,7 @@ afterAll(async () => {
 /** Runs `work` with a new, empty database and a connected PostgresDatabase on it. */
 async function withFreshDatabase(work: (url: string, db: PostgresDatabase) => Promise<void>): Promise<void> {
   const created = await createTestDatabase();
-  const db = new PostgresDatabase(created.url);
+  const db = new PostgresDatabase(created.url, { logger: quietLogger() });
   try {
     await work(created.url, db);
   } finally {

@@ -10,7 +10,17 @@ import { fileURLToPath } from 'node:url';
 import type { Database } from '../../src/storage/database.js';
 import { PgliteDatabase } from '../../src/storage/pglite-database.js';
 import { PostgresDatabase } from '../../src/storage/postgres-database.js';
+import { recordingLogger } from '../support/logger.js';
 import { createTestDatabase } from '../support/pg.js';
+
+/**
+ * A logger that keeps pool warnings out of the test output: pg-pool's end() resolves before its
+ * sockets close, so dropping a database WITH (FORCE) right after disconnect() can make a closing
+ * idle connection report "terminating connection due to administrator command".
+ */
+export function quietLogger(): ReturnType<typeof recordingLogger>['logger'] {
+  return recordingLogger().logger;
+}
 
 /** A connected, migrated target and how to dispose of it. */
 export interface Target {
@@ -24,7 +34,7 @@ export interface Target {
 /** A new PostgreSQL database with the schema applied. */
 export async function postgresTarget(): Promise<Target & { url: string }> {
   const created = await createTestDatabase();
-  const db = new PostgresDatabase(created.url);
+  const db = new PostgresDatabase(created.url, { logger: quietLogger() });
   await db.connect();
   const result = await db.migrator().up();
   if (result.error) throw result.error;
