@@ -74,5 +74,40 @@ export function paymentConcurrencyTests(backend: ConformanceBackend): void {
       expect((await db.summarizeTable('x402_payments')).amountSum).toBe(total);
       expect((await db.summarizeTable('x402_batches')).amountSum).toBe(total);
     });
+
+    it('concurrent payments into a settled hour and past a full batch are refused alone', async () => {
+      const { db } = ctx;
+      const lease = await seedLease(db);
+      const other = await seedLease(db);
+      const settledHour = '2026-02-25T08:00:00.000Z';
+      await db.recordPayment({ leaseId: lease.leaseId, amount: '1', timestamp: '2026-02-25T08:10:00Z', mode: 'second' });
+      const [batch] = await db.getX402BatchesByLease(lease.leaseId);
+      await db.updateX402Batch(batch!.id, { settlementTxHash: hash(0xd00d) });
+      // Nearly full: one more large payment in this hour would pass 10^20-1.
+      await db.recordPayment({ leaseId: other.leaseId, amount: (9n * 10n ** 19n).toString(), timestamp: '2026-02-25T09:00:00Z', mode: 'second' });
+
+      const calls: Promise<unknown>[] = [];
+      for (let i = 0; i < 60; i++) {
+        const kind = i % 3;
+        const params =
+          kind === 0
+            ? { leaseId: lease.leaseId, amount: '5', timestamp: `2026-02-25T08:${String(i % 60).padStart(2, '0')}:00Z`, mode: 'second' }
+            : kind === 1
+              ? { leaseId: other.leaseId, amount: (2n * 10n ** 19n).toString(), timestamp: '2026-02-25T09:30:00Z', mode: 'second' }
+              : { leaseId: lease.leaseId, amount: '7', timestamp: `2026-02-25T10:${String(i % 60).padStart(2, '0')}:00Z`, mode: 'second' };
+        calls.push(db.recordPayment(params).then(() => 'ok', (e: unknown) => (isStorageError(e, 'CONFLICT') ? 'conflict' : e)));
+      }
+      const results = await Promise.all(calls);
+      expect(results.filter((_, i) => i % 3 === 0).every((r) => r === 'conflict')).toBe(true);
+      expect(results.filter((_, i) => i % 3 === 1).every((r) => r === 'conflict')).toBe(true);
+      expect(results.filter((_, i) => i % 3 === 2).every((r) => r === 'ok')).toBe(true);
+      const batches = await db.getX402BatchesByLease(lease.leaseId);
+      expect(batches.map((b) => [b.hourBucket, b.totalAmountMinorUnits, b.paymentCount])).toEqual([
+        [settledHour, 1n, 1],
+        ['2026-02-25T10:00:00.000Z', 7n * 20n, 20],
+      ]);
+      expect((await db.getX402BatchesByLease(other.leaseId)).map((b) => b.totalAmountMinorUnits)).toEqual([9n * 10n ** 19n]);
+      expect((await db.reconcile()).differences).toEqual([]);
+    });
   });
 }

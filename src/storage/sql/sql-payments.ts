@@ -124,8 +124,16 @@ async function writeGroup(tx: SqlExecutor, items: PaymentInput[]): Promise<Outco
   const leaseRows = await tx.query<Row>(`SELECT lease_id, status, lessee FROM leases WHERE lease_id IN (${list(leaseIds.length)})`, leaseIds);
   const leases = new Map(leaseRows.rows.map((r) => [r['lease_id'] as string, { status: r['status'] as LeaseStatus, lessee: r['lessee'] as string }]));
 
-  const givenHashes = [...new Set(items.flatMap((i) => (i.facilitatorTxHash ? [i.facilitatorTxHash] : [])))];
-  const existing = await paymentsByHash(tx, givenHashes);
+  // A group is written optimistically, in as few round trips as possible: replays of payable
+  // leases are found by the insert's ON CONFLICT, and a settled or full batch by the upsert, which
+  // then rolls the group back to be retried payment by payment. A single payment (and so every
+  // retry) checks everything first, so its refusal names its own cause.
+  const optimistic = items.length > 1;
+  const lookups = items.filter((i) => {
+    const lease = leases.get(i.leaseId);
+    return i.facilitatorTxHash !== undefined && lease !== undefined && (!optimistic || lease.status !== 'active');
+  });
+  const existing = await paymentsByHash(tx, [...new Set(lookups.map((i) => i.facilitatorTxHash as string))]);
 
   const candidates: Candidate[] = [];
   items.forEach((input, index) => {
@@ -147,7 +155,7 @@ async function writeGroup(tx: SqlExecutor, items: PaymentInput[]): Promise<Outco
   });
 
   // Payments into a settled hour, or past a batch's capacity, are refused before anything is written.
-  const batches = await existingBatches(tx, candidates);
+  const batches = optimistic ? new Map<string, BatchState>() : await existingBatches(tx, candidates);
   const writable = candidates.filter((c) => {
     const key = batchKey(c.input.leaseId, c.input.bucketSlot);
     const batch = batches.get(key) ?? { leaseId: c.input.leaseId, hourBucket: c.input.bucketSlot, settlementTxHash: undefined, total: 0n };
