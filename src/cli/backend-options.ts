@@ -2,7 +2,6 @@
  * The backend options every command that touches the store shares, and the driver they select.
  */
 import type { Command } from 'commander';
-import { createDatabase, type Store } from '../storage/create-database.js';
 import { createDriver, DEFAULT_PGLITE_DATA_DIR } from '../storage/create-driver.js';
 import { isStorageError } from '../storage/errors.js';
 import type { SqlDriver } from '../storage/sql/driver.js';
@@ -39,13 +38,6 @@ export async function openDriver(options: BackendOptions): Promise<SqlDriver> {
     throw error;
   }
   return driver;
-}
-
-/** Creates and connects the store chosen by the options (SQL only); the caller disconnects it. */
-export async function openStore(options: BackendOptions): Promise<Store> {
-  const store = await createDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
-  await store.db.connect();
-  return store;
 }
 
 /** Prints an error without secrets and sets exit code 2 (1 is kept for "not up to date" answers). */

@@ -8,7 +8,8 @@ import { readPendingFile } from '../../api/pending-payments-file.js';
 import type { PendingPayment } from '../../api/pending-payments.js';
 import { pendingPaymentsFileFromEnv } from '../../config.js';
 import type { ReconcileReport } from '../../storage/ledger-queries.js';
-import { addBackendOptions, openStore, reportCommandError, type BackendOptions } from '../backend-options.js';
+import { openStore } from '../../migration/cli-store.js';
+import { addBackendOptions, reportCommandError, type BackendOptions } from '../backend-options.js';
 
 /** Renders a report as JSON with amounts as decimal strings. */
 export function reconcileReportJson(report: ReconcileReport & { pendingPayments: PendingPayment[] }): string {
