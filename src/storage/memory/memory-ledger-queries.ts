@@ -121,7 +121,7 @@ export function batchesPage(ledger: MemoryLedger, leaseId: string, page: PageOpt
 /** Compares every batch with the sum and count of its payments. */
 export function reconcile(ledger: MemoryLedger): ReconcileReport {
   const sums = new Map<string, { leaseId: string; bucket: string; total: bigint; count: number }>();
-  for (const row of ledger.paymentsById.values()) {
+  for (const row of ledger.paymentsByHash.values()) {
     const key = `${row.leaseId}\u0000${row.bucket}`;
     let sum = sums.get(key);
     if (!sum) {
@@ -162,5 +162,5 @@ export function reconcile(ledger: MemoryLedger): ReconcileReport {
     });
   }
   differences.sort((a, b) => compareStrings(a.leaseId, b.leaseId) || compareStrings(a.hourBucket, b.hourBucket));
-  return { batchesChecked: ledger.batchesById.size, paymentsChecked: ledger.paymentsById.size, differences };
+  return { batchesChecked: ledger.batchesById.size, paymentsChecked: ledger.paymentsByHash.size, differences };
 }

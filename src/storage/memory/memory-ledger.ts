@@ -91,8 +91,11 @@ export function batchRecord(row: BatchRow): StoredX402Batch {
 
 /** The payment and batch tables with their indexes. */
 export class MemoryLedger {
-  readonly paymentsById = new Map<string, PaymentRow>();
+  // Payments are keyed by their unique settlement hash only: a second map by id would cost tens of
+  // megabytes per million payments, and no read looks a payment up by id.
   readonly paymentsByHash = new Map<string, PaymentRow>();
+  /** Ids of imported payments, so a repeated import is recognised (fresh ids are random UUIDs). */
+  readonly importedPaymentIds = new Set<string>();
   readonly paymentsByLease = new SortedIndex<string, PaymentRow>(byTimestampThenId);
   readonly paymentsByBucket = new SortedIndex<string, PaymentRow>(byTimestampThenId);
   readonly batchesById = new Map<string, BatchRow>();
@@ -103,8 +106,8 @@ export class MemoryLedger {
 
   /** Removes every payment and batch. */
   clear(): void {
-    this.paymentsById.clear();
     this.paymentsByHash.clear();
+    this.importedPaymentIds.clear();
     this.paymentsByLease.clear();
     this.paymentsByBucket.clear();
     this.batchesById.clear();
@@ -199,7 +202,6 @@ export class MemoryLedger {
 
   /** Adds a payment row to every index (no checks; callers have made them). */
   insertPayment(row: PaymentRow): void {
-    this.paymentsById.set(row.id, row);
     this.paymentsByHash.set(row.hash, row);
     this.paymentsByLease.add(row.leaseId, row);
     this.paymentsByBucket.add(row.bucket, row);

@@ -20,7 +20,7 @@ function allRecords(tables: MemoryTables, ledger: MemoryLedger, table: TableName
     case 'events':
       return [...tables.eventsById.values()].map((r) => ({ id: r.id, copy: () => copyEvent(r) }));
     case 'x402_payments':
-      return [...ledger.paymentsById.values()].map((r) => ({ id: r.id, copy: () => paymentRecord(r) }));
+      return [...ledger.paymentsByHash.values()].map((r) => ({ id: r.id, copy: () => paymentRecord(r) }));
     case 'x402_batches':
       return [...ledger.batchesById.values()].map((r) => ({ id: r.id, copy: () => batchRecord(r) }));
   }
@@ -50,8 +50,8 @@ export function summarizeMemoryTable(tables: MemoryTables, ledger: MemoryLedger,
       return { count: tables.events.size, amountSum: 0n };
     case 'x402_payments': {
       let sum = 0n;
-      for (const row of ledger.paymentsById.values()) sum += row.amount;
-      return { count: ledger.paymentsById.size, amountSum: sum };
+      for (const row of ledger.paymentsByHash.values()) sum += row.amount;
+      return { count: ledger.paymentsByHash.size, amountSum: sum };
     }
     case 'x402_batches': {
       let sum = 0n;
@@ -84,7 +84,7 @@ export function importMemoryRecords<T extends TableName>(
   const fresh: AnyRecord[] = [];
   // Checks only: nothing is written until every record has passed.
   for (const record of valid) {
-    if (seenIds.has(record.id) || idExists(tables, ledger, table, record.id)) continue;
+    if (seenIds.has(record.id) || idExists(tables, ledger, table, record)) continue;
     seenIds.add(record.id);
     const key = naturalKey(table, record);
     if (seenKeys.has(key) || naturalKeyExists(tables, ledger, table, record)) throw duplicate(key);
@@ -96,7 +96,8 @@ export function importMemoryRecords<T extends TableName>(
   return fresh.length;
 }
 
-function idExists(tables: MemoryTables, ledger: MemoryLedger, table: TableName, id: string): boolean {
+function idExists(tables: MemoryTables, ledger: MemoryLedger, table: TableName, record: AnyRecord): boolean {
+  const id = record.id;
   switch (table) {
     case 'assets':
       return tables.assetIds.has(id);
@@ -105,7 +106,8 @@ function idExists(tables: MemoryTables, ledger: MemoryLedger, table: TableName, 
     case 'events':
       return tables.eventsById.has(id);
     case 'x402_payments':
-      return ledger.paymentsById.has(id);
+      // The same payment is found under its hash; an imported one also by its id.
+      return ledger.paymentsByHash.get((record as TableRecords['x402_payments']).facilitatorTxHash)?.id === id || ledger.importedPaymentIds.has(id);
     case 'x402_batches':
       return ledger.batchesById.has(id);
   }
@@ -169,6 +171,7 @@ function write(tables: MemoryTables, ledger: MemoryLedger, table: TableName, rec
       return tables.insertEvent(copyEvent(record as TableRecords['events']));
     case 'x402_payments': {
       const p = record as TableRecords['x402_payments'];
+      ledger.importedPaymentIds.add(p.id);
       ledger.insertPayment({
         id: p.id,
         leaseId: p.leaseId,
