@@ -1,8 +1,9 @@
 /**
  * Group commit: concurrent submissions are gathered and handed to one `commit` call, so many
- * small writes share a transaction (and its fsync). A group is flushed as soon as a commit slot
- * is free, when it reaches `maxSize`, or when its oldest item has waited `maxWaitMs`; each
- * submitter's promise settles with its own outcome only after its group's commit returns.
+ * small writes share a transaction (and its fsync). What is submitted in one event-loop turn is
+ * flushed as one group (at most `maxSize`) when a commit slot is free; with every slot busy, items
+ * wait for the next free slot, at most `maxWaitMs`. Each submitter's promise settles with its own
+ * outcome only after its group's commit returns.
  */
 
 /** The outcome of one item of a group: its value or its own error. */
@@ -12,7 +13,7 @@ export type ItemOutcome<O> = { ok: true; value: O } | { ok: false; error: unknow
 export interface GroupCommitOptions {
   /** Most items in one group (default 256). */
   maxSize?: number;
-  /** Longest an item waits for its group to start while every slot is busy (default 5 ms). */
+  /** Longest an item waits for a slot while every slot is busy, then an extra group starts (default 50 ms). */
   maxWaitMs?: number;
   /** Groups committing at once (default 4); more overlap network and fsync waits. */
   concurrency?: number;
@@ -29,6 +30,7 @@ export class GroupCommitter<I, O> {
   private queue: Pending<I, O>[] = [];
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
+  private flushQueued = false;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly maxSize: number;
   private readonly maxWaitMs: number;
@@ -43,7 +45,7 @@ export class GroupCommitter<I, O> {
     options: GroupCommitOptions = {},
   ) {
     this.maxSize = options.maxSize ?? 256;
-    this.maxWaitMs = options.maxWaitMs ?? 5;
+    this.maxWaitMs = options.maxWaitMs ?? 50;
     this.concurrency = options.concurrency ?? 4;
   }
 
@@ -63,20 +65,34 @@ export class GroupCommitter<I, O> {
   }
 
   private schedule(): void {
-    while (this.queue.length > 0 && this.active < this.concurrency) this.flush();
-    if (this.queue.length >= this.maxSize) return; // flushed as soon as a slot frees
-    if (this.queue.length > 0 && this.timer === undefined) {
-      // Every slot is busy: bound the wait by starting an extra group when the oldest item is due.
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        if (this.queue.length > 0) this.flush();
-      }, this.maxWaitMs);
+    // Flush on the next turn of the event loop, not at once: everything submitted in the same
+    // turn (concurrent callers usually are) then joins one group instead of the first going alone.
+    if (!this.flushQueued && this.queue.length > 0 && this.active < this.concurrency) {
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flushQueued = false;
+        while (this.queue.length > 0 && this.active < this.concurrency) this.flush();
+        this.armTimer();
+      });
     }
+    this.armTimer();
+  }
+
+  // Every slot busy: the oldest item waits for a slot, but never longer than maxWaitMs, after
+  // which an extra group starts (a stalled transaction must not hold everyone behind it).
+  private armTimer(): void {
+    if (this.queue.length === 0 || this.active < this.concurrency || this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.queue.length > 0) this.flush();
+      this.armTimer();
+    }, this.maxWaitMs);
   }
 
   private flush(): void {
     const group = this.queue.splice(0, this.maxSize);
-    if (this.queue.length === 0 && this.timer !== undefined) {
+    // The wait bound restarts for what is still queued (armTimer runs after every flush).
+    if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
