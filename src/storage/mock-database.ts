@@ -32,7 +32,7 @@ import { resolvePage } from './cursor.js';
 import { assertClearAllowed, assertStatusIs } from './payment-rules.js';
 import { pageByCreation } from './memory/memory-pages.js';
 import type { TableName, TableRecords, TableSummary } from './records.js';
-import { checkDate, hourBucketOf } from './time.js';
+import { checkDate } from './time.js';
 import {
   validateAddress,
   validateAssetUpdate,
@@ -342,7 +342,7 @@ export class MockDatabase implements Database {
   async getHourTotals(leaseId: string, at: Date = new Date()): Promise<HourTotals> {
     this.ready();
     checkDate(at, 'at');
-    return ledgerReads.hourTotals(this.ledger, validateKey(leaseId, 'leaseId'), new Date(hourBucketOf(at)));
+    return ledgerReads.hourTotals(this.ledger, validateKey(leaseId, 'leaseId'), at);
   }
 
   async getDailyRevenue(leaseId: string, range: TimeRange, page?: PageOptions): Promise<Page<DailyRevenue>> {

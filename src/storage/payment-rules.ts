@@ -10,6 +10,11 @@ import type { PaymentInput } from './validate.js';
 import { MAX_AMOUNT } from './money.js';
 import { bucketEnd } from './time.js';
 
+/** The key of a lease's batch for one hour, for maps over (leaseId, hourBucket). */
+export function batchKey(leaseId: string, hourBucket: string): string {
+  return `${leaseId}\u0000${hourBucket}`;
+}
+
 /** A fresh random 32-byte reference for a payment recorded without a facilitator hash. */
 export function randomPaymentReference(): string {
   return `0x${randomBytes(32).toString('hex')}`;

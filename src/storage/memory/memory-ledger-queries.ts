@@ -14,6 +14,7 @@ import type {
   ReconcileReport,
   TimeRange,
 } from '../ledger-queries.js';
+import { batchKey } from '../payment-rules.js';
 import { hourBucketOf } from '../time.js';
 import { batchRecord, paymentRecord, type MemoryLedger, type PaymentRow } from './memory-ledger.js';
 import { compareStrings } from './sorted-list.js';
@@ -122,7 +123,7 @@ export function batchesPage(ledger: MemoryLedger, leaseId: string, page: PageOpt
 export function reconcile(ledger: MemoryLedger): ReconcileReport {
   const sums = new Map<string, { leaseId: string; bucket: string; total: bigint; count: number }>();
   for (const row of ledger.paymentsByHash.values()) {
-    const key = `${row.leaseId}\u0000${row.bucket}`;
+    const key = batchKey(row.leaseId, row.bucket);
     let sum = sums.get(key);
     if (!sum) {
       sum = { leaseId: row.leaseId, bucket: row.bucket, total: 0n, count: 0 };
@@ -133,7 +134,7 @@ export function reconcile(ledger: MemoryLedger): ReconcileReport {
   }
   const differences: ReconcileDifference[] = [];
   for (const batch of ledger.batchesById.values()) {
-    const key = `${batch.leaseId}\u0000${batch.hourBucket}`;
+    const key = batchKey(batch.leaseId, batch.hourBucket);
     const sum = sums.get(key);
     sums.delete(key);
     const paymentsTotal = sum?.total ?? 0n;

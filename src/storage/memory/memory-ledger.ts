@@ -11,6 +11,7 @@ import {
   assertBatchCapacity,
   assertBatchOpen,
   assertLeasePayable,
+  batchKey,
   planBatchUpdate,
   randomPaymentReference,
   resolveReplay,
@@ -118,7 +119,7 @@ export class MemoryLedger {
 
   /** The batch of a lease for one hour, if any. */
   batchFor(leaseId: string, hourBucket: string): BatchRow | undefined {
-    return this.batchByLeaseHour.get(leaseHourKey(leaseId, hourBucket));
+    return this.batchByLeaseHour.get(batchKey(leaseId, hourBucket));
   }
 
   /**
@@ -210,7 +211,7 @@ export class MemoryLedger {
   /** Adds a batch row to every index (no checks; callers have made them). */
   insertBatch(row: BatchRow): BatchRow {
     this.batchesById.set(row.id, row);
-    this.batchByLeaseHour.set(leaseHourKey(row.leaseId, row.hourBucket), row);
+    this.batchByLeaseHour.set(batchKey(row.leaseId, row.hourBucket), row);
     this.batchesByLease.add(row.leaseId, row);
     return row;
   }
@@ -222,10 +223,6 @@ export class MemoryLedger {
     this.interned.set(value, value);
     return value;
   }
-}
-
-function leaseHourKey(leaseId: string, hourBucket: string): string {
-  return `${leaseId}\u0000${hourBucket}`;
 }
 
 function referenceError(leaseId: string): StorageError {

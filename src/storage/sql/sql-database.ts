@@ -54,7 +54,7 @@ import {
 import { assetFromRow, batchFromRow, eventFromRow, jsonParam, leaseFromRow, paymentFromRow, toSafeInt, type Row } from './codecs.js';
 import { ASSET_UPDATE_COLUMNS, LEASE_UPDATE_COLUMNS, buildSetClause } from './columns.js';
 import type { PoolStats, SqlDriver } from './driver.js';
-import { mapDriverError } from './map-driver-error.js';
+import { queryRows } from './query-rows.js';
 import { Migrator, type MigratorOptions } from './migrator.js';
 import { SqlLedgerReads } from './sql-ledger-queries.js';
 import { SqlPages } from './sql-pages.js';
@@ -125,11 +125,7 @@ export class SqlDatabase implements Database {
   /** Runs a statement on the pool with the contract's lifecycle and error mapping. */
   private async query(context: string, text: string, params: readonly unknown[] = []): Promise<Row[]> {
     if (!this.connected) throw notConnectedError();
-    try {
-      return (await this.driver.query<Row>(text, params)).rows;
-    } catch (error) {
-      throw mapDriverError(error, context);
-    }
+    return queryRows(this.driver, context, text, params);
   }
 
   private ready(): void {

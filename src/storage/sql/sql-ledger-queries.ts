@@ -9,18 +9,14 @@ import type { AssetRevenue, DailyRevenue, HourTotals, Page, PageOptions, Reconci
 import { hourBucketOf } from '../time.js';
 import { batchFromRow, paymentFromRow, toBigInt, toBucket, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver } from './driver.js';
-import { mapDriverError } from './map-driver-error.js';
+import { queryRows } from './query-rows.js';
 
 /** Ledger reads over a {@link SqlDriver}. */
 export class SqlLedgerReads {
   constructor(private readonly driver: SqlDriver) {}
 
-  private async rows(context: string, text: string, params: readonly unknown[]): Promise<Row[]> {
-    try {
-      return (await this.driver.query<Row>(text, params)).rows;
-    } catch (error) {
-      throw mapDriverError(error, context);
-    }
+  private rows(context: string, text: string, params: readonly unknown[]): Promise<Row[]> {
+    return queryRows(this.driver, context, text, params);
   }
 
   /** Totals of the hour containing `at`, read from the batch the write path maintains. */

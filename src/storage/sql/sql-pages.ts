@@ -7,7 +7,7 @@ import { timeIdCursor, timeIdCursorKey, type ResolvedPage } from '../cursor.js';
 import type { Page } from '../ledger-queries.js';
 import { assetFromRow, leaseFromRow, type Row } from './codecs.js';
 import type { SqlDriver } from './driver.js';
-import { mapDriverError } from './map-driver-error.js';
+import { queryRows } from './query-rows.js';
 
 const LEASE_FILTER_SQL: Readonly<Record<keyof LeaseFilter, string>> = {
   status: 'status = $?',
@@ -52,12 +52,7 @@ export class SqlPages {
     }
     params.push(limit + 1);
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    let rows: Row[];
-    try {
-      rows = (await this.driver.query<Row>(`SELECT * FROM ${table} ${where} ORDER BY created_at, id LIMIT $${params.length}`, params)).rows;
-    } catch (error) {
-      throw mapDriverError(error, context);
-    }
+    const rows = await queryRows(this.driver, context, `SELECT * FROM ${table} ${where} ORDER BY created_at, id LIMIT $${params.length}`, params);
     const items = rows.slice(0, limit).map(decode);
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? timeIdCursor(last.createdAt, last.id) : null };

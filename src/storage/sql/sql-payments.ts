@@ -6,7 +6,7 @@
  */
 import type { BatchUpdate, LeaseStatus, StoredX402Batch, StoredX402Payment } from '../database.js';
 import { StorageError } from '../errors.js';
-import { assertBatchCapacity, assertBatchOpen, assertLeasePayable, planBatchUpdate, randomPaymentReference, resolveReplay } from '../payment-rules.js';
+import { assertBatchCapacity, assertBatchOpen, assertLeasePayable, batchKey, planBatchUpdate, randomPaymentReference, resolveReplay } from '../payment-rules.js';
 import { bucketEnd } from '../time.js';
 import type { PaymentInput } from '../validate.js';
 import { batchFromRow, paymentFromRow, toBigInt, toBucket, type Row } from './codecs.js';
@@ -106,12 +106,8 @@ function placeholders(rows: number, width: number, casts: readonly string[] = []
   return out.join(', ');
 }
 
-function list(count: number, offset = 0): string {
-  return Array.from({ length: count }, (_, i) => `$${i + offset + 1}`).join(', ');
-}
-
-function batchKey(leaseId: string, bucket: string): string {
-  return `${leaseId}\u0000${bucket}`;
+function list(count: number): string {
+  return Array.from({ length: count }, (_, i) => `$${i + 1}`).join(', ');
 }
 
 const fail = (error: unknown): Outcome => ({ ok: false, error });

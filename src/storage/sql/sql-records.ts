@@ -8,6 +8,7 @@ import { validateStoredRecord, validateTable } from '../validate-records.js';
 import { assetFromRow, batchFromRow, eventFromRow, leaseFromRow, paymentFromRow, toBigInt, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
+import { queryRows } from './query-rows.js';
 
 type Getter = (record: never) => unknown;
 type Column = readonly [name: string, cast: string, get: Getter];
@@ -104,16 +105,10 @@ export class SqlRecords {
     const decode = DECODERS[table] as (row: Row) => TableRecords[T];
     let last: string | null = null;
     for (;;) {
-      let rows: Row[];
-      try {
-        rows = (
-          last === null
-            ? await this.driver.query<Row>(`SELECT * FROM ${table} ORDER BY id LIMIT $1`, [pageSize])
-            : await this.driver.query<Row>(`SELECT * FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2`, [last, pageSize])
-        ).rows;
-      } catch (error) {
-        throw mapDriverError(error, `export ${table}`);
-      }
+      const rows =
+        last === null
+          ? await queryRows(this.driver, `export ${table}`, `SELECT * FROM ${table} ORDER BY id LIMIT $1`, [pageSize])
+          : await queryRows(this.driver, `export ${table}`, `SELECT * FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2`, [last, pageSize]);
       if (rows.length === 0) return;
       yield rows.map(decode);
       if (rows.length < pageSize) return;
@@ -146,12 +141,8 @@ export class SqlRecords {
     validateTable(table);
     const amount = AMOUNT_COLUMN[table];
     const sum = amount ? `COALESCE(SUM(${amount}), 0)::text` : `'0'`;
-    try {
-      const { rows } = await this.driver.query<Row>(`SELECT COUNT(*) AS count, ${sum} AS amount_sum FROM ${table}`);
-      const row = rows[0] ?? {};
-      return { count: toSafeInt(row['count'], 'count'), amountSum: toBigInt(row['amount_sum'], 'amount_sum') };
-    } catch (error) {
-      throw mapDriverError(error, `summarize ${table}`);
-    }
+    const rows = await queryRows(this.driver, `summarize ${table}`, `SELECT COUNT(*) AS count, ${sum} AS amount_sum FROM ${table}`);
+    const row = rows[0] ?? {};
+    return { count: toSafeInt(row['count'], 'count'), amountSum: toBigInt(row['amount_sum'], 'amount_sum') };
   }
 }
