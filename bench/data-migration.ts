@@ -16,9 +16,9 @@ import { pathToFileURL } from 'node:url';
 import { migrateData } from '../src/migration/migrate-data.js';
 import { readSnapshot } from '../src/migration/snapshot-reader.js';
 import { SnapshotWriter } from '../src/migration/snapshot-writer.js';
-import type { Database, StoredX402Batch, StoredX402Payment } from '../src/storage/database.js';
-import { PostgresDatabase } from '../src/storage/postgres-database.js';
-import type { TableName, TableRecords } from '../src/storage/records.js';
+import type { Database, StoredX402Batch, StoredX402Payment } from '../src/storage/contract/database.js';
+import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
+import type { TableName, TableRecords } from '../src/storage/contract/transfer.js';
 import { createTestDatabase } from '../test/support/pg.js';
 
 /** Options of {@link benchDataMigration}; `report` prints one figure. */

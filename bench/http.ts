@@ -22,7 +22,7 @@ import autocannon from 'autocannon';
 import { createPaymentPayload } from '../src/api/x402/client.js';
 import { encodeJsonHeader } from '../src/api/x402/payment-header.js';
 import type { PaymentRequirements } from '../src/api/x402/types.js';
-import type { StoredLease } from '../src/storage/database.js';
+import type { StoredLease } from '../src/storage/contract/database.js';
 import { assetKey, hash, leaseKey, lessorAddress, lesseeAddress, storedAsset, CHAIN_ID } from './support/fixtures.js';
 import { CpuMeter, waitForQuiet } from './support/cpu.js';
 import { anyMatches, info, round, stdoutReporter, type BenchOptions } from './support/report.js';

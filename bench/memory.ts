@@ -8,8 +8,8 @@
  * (`node --expose-gc --import tsx bench/memory.ts [filter]`); run directly it does the same.
  */
 import { pathToFileURL } from 'node:url';
-import type { StoredLease } from '../src/storage/database.js';
-import { MockDatabase } from '../src/storage/mock-database.js';
+import type { StoredLease } from '../src/storage/contract/database.js';
+import { MockDatabase } from '../src/storage/backends/memory/mock-database.js';
 import { assetKey, hash, leaseKey, newAsset, newLease, pick, placeLease, prng, tokenAddress } from './support/fixtures.js';
 import { anyMatches, info, matches, round, stdoutReporter, type BenchOptions } from './support/report.js';
 import { quietly, type QuietRun } from './support/cpu.js';

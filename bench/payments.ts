@@ -9,9 +9,9 @@
  * goes; BENCH_PAYMENTS_EXPERIMENTS=1 also tries other group-commit and pool options.
  */
 import { performance } from 'node:perf_hooks';
-import type { RecordPaymentParams } from '../src/storage/database.js';
-import type { PaymentWriterOptions } from '../src/storage/sql/sql-payments.js';
-import { PostgresDatabase } from '../src/storage/postgres-database.js';
+import type { RecordPaymentParams } from '../src/storage/contract/database.js';
+import type { PaymentWriterOptions } from '../src/storage/backends/sql/payments.js';
+import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
 import { hash, leaseKey, pick, prng, range, storedAsset, storedLease } from './support/fixtures.js';
 import { quietly, type QuietRun } from './support/cpu.js';
 import { anyMatches, info, matches, round, type BenchOptions, type Report } from './support/report.js';

@@ -11,8 +11,8 @@ import { FilePendingPaymentStore } from './api/pending-payments-file.js';
 import { MemoryPendingPaymentStore, replayPendingPayments, type PendingPaymentStore } from './api/pending-payments.js';
 import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { createDatabase, storeConfigFromEnv } from './storage/create-database.js';
-import { isStorageError } from './storage/errors.js';
-import { scrubSecrets } from './storage/sql/map-driver-error.js';
+import { isStorageError } from './storage/contract/errors.js';
+import { scrubSecrets } from './storage/backends/sql/map-driver-error.js';
 
 /** How often pending payments are replayed in the background. */
 const PENDING_REPLAY_INTERVAL_MS = 60_000;

@@ -1,7 +1,7 @@
 // Group commit: groups are bounded in size, a stalled slot does not hold later items forever,
 // and every item settles with its own outcome.
 import { describe, expect, it } from 'vitest';
-import { GroupCommitter, type ItemOutcome } from '../src/storage/sql/group-commit.js';
+import { GroupCommitter, type ItemOutcome } from '../src/storage/backends/sql/group-commit.js';
 
 describe('GroupCommitter', () => {
   it('gathers items submitted together into groups of at most maxSize, each settling alone', async () => {

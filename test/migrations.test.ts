@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PgliteDriver } from '../src/storage/pglite-driver.js';
-import { poolConfigFromEnv } from '../src/storage/postgres-pool-config.js';
-import { PgDriver } from '../src/storage/postgres-driver.js';
-import type { SqlDriver } from '../src/storage/sql/driver.js';
-import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from '../src/storage/sql/migration-files.js';
-import { Migrator } from '../src/storage/sql/migrator.js';
+import { PgliteDriver } from '../src/storage/backends/pglite/driver.js';
+import { poolConfigFromEnv } from '../src/storage/backends/postgres/pool-config.js';
+import { PgDriver } from '../src/storage/backends/postgres/driver.js';
+import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
+import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from '../src/storage/backends/sql/migration-files.js';
+import { Migrator } from '../src/storage/backends/sql/migrator.js';
 import { createTestDatabase } from './support/pg.js';
 import { recordingLogger } from './support/logger.js';
 

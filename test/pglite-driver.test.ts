@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgliteDriver } from '../src/storage/pglite-driver.js';
-import { mapDriverError } from '../src/storage/sql/map-driver-error.js';
+import { PgliteDriver } from '../src/storage/backends/pglite/driver.js';
+import { mapDriverError } from '../src/storage/backends/sql/map-driver-error.js';
 
 describe('PgliteDriver in memory', () => {
   const driver = new PgliteDriver();

@@ -6,10 +6,10 @@ import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StorageError } from '../src/storage/errors.js';
-import { poolConfigFromEnv, type PoolEnv } from '../src/storage/postgres-pool-config.js';
-import { PgDriver } from '../src/storage/postgres-driver.js';
-import { mapDriverError, redactConnectionString } from '../src/storage/sql/map-driver-error.js';
+import { StorageError } from '../src/storage/contract/errors.js';
+import { poolConfigFromEnv, type PoolEnv } from '../src/storage/backends/postgres/pool-config.js';
+import { PgDriver } from '../src/storage/backends/postgres/driver.js';
+import { mapDriverError, redactConnectionString } from '../src/storage/backends/sql/map-driver-error.js';
 import { ADMIN_URL, createTestDatabase, type TestDatabase } from './support/pg.js';
 import { recordingLogger } from './support/logger.js';
 

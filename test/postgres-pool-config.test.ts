@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { poolConfigFromEnv } from '../src/storage/postgres-pool-config.js';
+import { poolConfigFromEnv } from '../src/storage/backends/postgres/pool-config.js';
 import { recordingLogger } from './support/logger.js';
 
 describe('poolConfigFromEnv', () => {

@@ -1,8 +1,8 @@
 // Exact per-interval pricing: an hour of payments sums to the hourly price, in both modes.
 import { describe, expect, it } from 'vitest';
 import { hourlyPriceFromAgreement, intervalPrice, intervalsPerHour, quoteInterval } from '../src/ledger/pricing.js';
-import { StorageError } from '../src/storage/errors.js';
-import type { PaymentMode } from '../src/storage/database.js';
+import { StorageError } from '../src/storage/contract/errors.js';
+import type { PaymentMode } from '../src/storage/contract/database.js';
 
 const MODES: PaymentMode[] = ['second', 'batch-5s'];
 

@@ -1,7 +1,7 @@
 // SQL backends are single-use: once disconnected (pool closed), connect() refuses clearly.
 import { expect, it } from 'vitest';
-import { PgliteDatabase } from '../src/storage/pglite-database.js';
-import { isStorageError } from '../src/storage/errors.js';
+import { PgliteDatabase } from '../src/storage/backends/pglite/pglite-database.js';
+import { isStorageError } from '../src/storage/contract/errors.js';
 
 it('a disconnected SQL backend refuses to reconnect with NOT_CONNECTED', async () => {
   const db = new PgliteDatabase();

@@ -4,8 +4,8 @@
  * DOMAIN.md (documents of typical size, mixed-case addresses looked up case-insensitively).
  */
 import { randomUUID } from 'node:crypto';
-import type { LeaseAgreement, LeaseStatus, NewAsset, NewLease, StoredAsset, StoredEvent, StoredLease } from '../../src/storage/database.js';
-import { LEASE_STATUSES } from '../../src/storage/database.js';
+import type { LeaseAgreement, LeaseStatus, NewAsset, NewLease, StoredAsset, StoredEvent, StoredLease } from '../../src/storage/contract/database.js';
+import { LEASE_STATUSES } from '../../src/storage/contract/database.js';
 
 /** Chain id used throughout (Base Sepolia). */
 export const CHAIN_ID = 84532;

@@ -4,11 +4,11 @@
  * reduced to the node that does the work.
  */
 import pg from 'pg';
-import { PgliteDatabase } from '../../src/storage/pglite-database.js';
-import { PostgresDatabase, type PostgresDatabaseOptions } from '../../src/storage/postgres-database.js';
-import type { TableName, TableRecords } from '../../src/storage/records.js';
-import type { SqlDriver } from '../../src/storage/sql/driver.js';
-import type { SqlDatabase } from '../../src/storage/sql/sql-database.js';
+import { PgliteDatabase } from '../../src/storage/backends/pglite/pglite-database.js';
+import { PostgresDatabase, type PostgresDatabaseOptions } from '../../src/storage/backends/postgres/postgres-database.js';
+import type { TableName, TableRecords } from '../../src/storage/contract/transfer.js';
+import type { SqlDriver } from '../../src/storage/backends/sql/driver.js';
+import type { SqlDatabase } from '../../src/storage/backends/sql/sql-database.js';
 import { createTestDatabase } from '../../test/support/pg.js';
 import { info } from './report.js';
 

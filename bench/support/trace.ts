@@ -3,7 +3,7 @@
  * per transaction, and time per statement kind. Benchmark-only instrumentation; it costs two
  * clock reads per statement.
  */
-import type { SqlDriver, SqlExecutor } from '../../src/storage/sql/driver.js';
+import type { SqlDriver, SqlExecutor } from '../../src/storage/backends/sql/driver.js';
 import { nowNs } from './stats.js';
 
 /** Totals of a traced interval. */

@@ -4,8 +4,8 @@
  * test builds an app around any backend and any facilitator.
  */
 import type { AppConfig } from '../config.js';
-import type { SchemaManager } from '../storage/create-database.js';
-import type { Database } from '../storage/database.js';
+import type { SchemaManager } from '../storage/contract/database.js';
+import type { Database } from '../storage/contract/database.js';
 import type { Facilitator } from './facilitator/facilitator.js';
 import type { ApiMetrics } from './metrics.js';
 import type { PendingPaymentStore } from './pending-payments.js';

@@ -4,7 +4,7 @@
  * JSON, body size) to 4xx, anything unexpected to a 500 that reveals nothing.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isStorageError, type StorageErrorCode } from '../storage/errors.js';
+import { isStorageError, type StorageErrorCode } from '../storage/contract/errors.js';
 
 /** The body of every error response. */
 export interface ErrorBody {

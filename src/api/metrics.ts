@@ -3,7 +3,7 @@
  * never share counters). Gauges that describe the database are read at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Database, PaymentMode } from '../storage/database.js';
+import type { Database, PaymentMode } from '../storage/contract/database.js';
 import { eventBacklog } from './ops.js';
 import type { PendingPaymentStore } from './pending-payments.js';
 

@@ -2,8 +2,8 @@
  * Operational facts shared by the status, readiness and metrics routes: the event backlog and
  * whether the schema is current.
  */
-import type { Database } from '../storage/database.js';
-import type { SchemaManager } from '../storage/create-database.js';
+import type { Database } from '../storage/contract/database.js';
+import type { SchemaManager } from '../storage/contract/database.js';
 
 /** Unprocessed events (the ingestion backlog). */
 export async function eventBacklog(db: Database): Promise<{ count: number }> {

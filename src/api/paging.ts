@@ -2,7 +2,7 @@
  * Query-string helpers shared by the paginated and reporting routes.
  */
 import type { PageQuery } from './schemas.js';
-import { parseInstant } from '../storage/time.js';
+import { parseInstant } from '../storage/core/time.js';
 
 /** Page options without undefined members (exactOptionalPropertyTypes). */
 export function pageOptions(query: PageQuery): { limit: number; after?: string } {

@@ -7,7 +7,7 @@
  */
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isStorageError, StorageError } from '../storage/errors.js';
+import { isStorageError, StorageError } from '../storage/contract/errors.js';
 import { lockDataDir } from '../storage/pglite-dir-lock.js';
 import { mergePending, type NewPendingPayment, type PendingPayment, type PendingPaymentStore } from './pending-payments.js';
 

@@ -9,8 +9,8 @@
  * that same database would fail with it.
  */
 import { randomUUID } from 'node:crypto';
-import type { Database, RecordPaymentParams } from '../storage/database.js';
-import { isStorageError } from '../storage/errors.js';
+import type { Database, RecordPaymentParams } from '../storage/contract/database.js';
+import { isStorageError } from '../storage/contract/errors.js';
 
 /** What a pending record keeps: enough to record the payment later, and how it was settled. */
 export interface PendingPayload {

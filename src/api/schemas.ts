@@ -4,8 +4,8 @@
  * storage layer validates again (it is the authority on ranges and formats); these schemas stop
  * malformed input at the door with a precise message.
  */
-import { LEASE_STATUSES, PAYMENT_MODES } from '../storage/database.js';
-import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../storage/cursor.js';
+import { LEASE_STATUSES, PAYMENT_MODES } from '../storage/contract/database.js';
+import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../storage/core/cursor.js';
 
 const MAX_INT4 = 2_147_483_647;
 

@@ -2,8 +2,8 @@
  * Stored records to JSON: amounts as decimal strings (a bigint never becomes a JS number), dates
  * as ISO-8601 strings, internal shapes never leaked by accident. Every route answers through here.
  */
-import type { JsonObject, JsonValue, StoredAsset, StoredEvent, StoredLease, StoredX402Batch, StoredX402Payment } from '../storage/database.js';
-import type { AssetRevenue, DailyRevenue, HourTotals, Page, ReconcileReport } from '../storage/ledger-queries.js';
+import type { JsonObject, JsonValue, StoredAsset, StoredEvent, StoredLease, StoredX402Batch, StoredX402Payment } from '../storage/contract/database.js';
+import type { AssetRevenue, DailyRevenue, HourTotals, Page, ReconcileReport } from '../storage/contract/ledger-queries.js';
 import type { PendingPayment } from './pending-payments.js';
 
 /** An asset as JSON. */

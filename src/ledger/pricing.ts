@@ -10,10 +10,10 @@
  * exactly P. The reference service charged floor(P / N) for every interval and silently lost
  * P mod N each hour (1,000 USDC/h lost 2,800 minor units per hour per second-mode lease).
  */
-import type { JsonObject, PaymentMode } from '../storage/database.js';
-import { INTERVAL_SECONDS } from '../storage/database.js';
-import { validationError } from '../storage/errors.js';
-import { HOUR_MS } from '../storage/time.js';
+import type { JsonObject, PaymentMode } from '../storage/contract/database.js';
+import { INTERVAL_SECONDS } from '../storage/contract/database.js';
+import { validationError } from '../storage/contract/errors.js';
+import { HOUR_MS } from '../storage/core/time.js';
 
 /** Decimals of the agreement's `terms.paymentAmount` (the protocol's 18-decimal token amounts). */
 export const AGREEMENT_DECIMALS = 18;

@@ -5,9 +5,9 @@
  * snapshot refused, a non-empty restore target; 2 the command could not run).
  */
 import { InvalidArgumentError } from 'commander';
-import { createDatabase, type Store } from '../storage/create-database.js';
-import { isStorageError } from '../storage/errors.js';
-import { scrubSecrets } from '../storage/sql/map-driver-error.js';
+import { createDatabase, type ConfiguredDatabase } from '../storage/create-database.js';
+import { isStorageError } from '../storage/contract/errors.js';
+import { scrubSecrets } from '../storage/backends/sql/map-driver-error.js';
 import { NotEmptyError } from './backup.js';
 import { SnapshotError } from './snapshot-format.js';
 
@@ -28,7 +28,7 @@ export function isPostgresUrl(value: string): boolean {
 }
 
 /** Opens the store the options select: PostgreSQL from a URL, else PGlite in the data directory. */
-export async function openStore(options: { databaseUrl?: string | undefined; dataDir?: string | undefined }): Promise<Store> {
+export async function openStore(options: { databaseUrl?: string | undefined; dataDir?: string | undefined }): Promise<ConfiguredDatabase> {
   const databaseUrl = databaseUrlOf(options);
   const store = await createDatabase({ databaseUrl, dataDir: options.dataDir, env: process.env });
   await store.db.connect();
@@ -40,7 +40,7 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
  * when `apply` is set, otherwise refuses with the command to run, because a data command that
  * silently changed a production schema would surprise its operator.
  */
-export async function ensureSchema(store: Store, apply: boolean): Promise<void> {
+export async function ensureSchema(store: ConfiguredDatabase, apply: boolean): Promise<void> {
   if (!store.db.capabilities.sql) return;
   const statuses = await store.schema.status();
   const behind = statuses.filter((s) => s.state !== 'applied');
@@ -76,7 +76,7 @@ export function positiveInt(value: string): number {
 export async function openTarget(
   options: { databaseUrl?: string | undefined; dataDir?: string | undefined },
   applySchema: boolean,
-): Promise<{ db: Store['db']; close: () => Promise<void> }> {
+): Promise<{ db: ConfiguredDatabase['db']; close: () => Promise<void> }> {
   const store = await openStore(options);
   try {
     await ensureSchema(store, applySchema);

@@ -3,9 +3,9 @@
  * written through importRecords (one transaction each, existing ids skipped, so a re-run after an
  * interruption finishes the job and a repeated run adds nothing), then verified table by table.
  */
-import type { Database } from '../storage/database.js';
-import { TABLES, type TableName } from '../storage/records.js';
-import { validateStoredRecord } from '../storage/validate-records.js';
+import type { Database } from '../storage/contract/database.js';
+import { TABLES, type TableName } from '../storage/contract/transfer.js';
+import { validateStoredRecord } from '../storage/core/validate-records.js';
 import { databaseSource, peekSnapshotCounts, snapshotSource, type DeclaredTable, type RecordSource } from './record-source.js';
 import { TableDigest, digestTable, type TableDigestValue } from './table-digest.js';
 import { compareDigests, databaseIds, diffIds, sourceIds, type TableReport } from './verify.js';

@@ -5,8 +5,8 @@
  * verification pass before anything is written).
  */
 import { open } from 'node:fs/promises';
-import type { Database } from '../storage/database.js';
-import { TABLES, type TableName, type TableRecords } from '../storage/records.js';
+import type { Database } from '../storage/contract/database.js';
+import { TABLES, type TableName, type TableRecords } from '../storage/contract/transfer.js';
 import { parseBodyLine } from './snapshot-format.js';
 import { readSnapshot, verifySnapshot, type VerifyOptions } from './snapshot-reader.js';
 

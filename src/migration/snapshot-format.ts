@@ -12,8 +12,8 @@
  * verify a target against the file. The checksum detects damage, not forgery: whoever can edit
  * the file can recompute the trailer.
  */
-import { TABLES, type TableName, type TableRecords } from '../storage/records.js';
-import { validateStoredRecord } from '../storage/validate-records.js';
+import { TABLES, type TableName, type TableRecords } from '../storage/contract/transfer.js';
+import { validateStoredRecord } from '../storage/core/validate-records.js';
 
 /** The `format` value of a snapshot header. */
 export const SNAPSHOT_FORMAT = 'asset-leasing-snapshot';

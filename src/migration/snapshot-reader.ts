@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { TABLES, type TableName, type TableRecords } from '../storage/records.js';
+import { TABLES, type TableName, type TableRecords } from '../storage/contract/transfer.js';
 import {
   SnapshotError,
   checkRecord,

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import type { Database } from '../storage/database.js';
-import { TABLES, type TableName, type TableRecords } from '../storage/records.js';
+import type { Database } from '../storage/contract/database.js';
+import { TABLES, type TableName, type TableRecords } from '../storage/contract/transfer.js';
 import { headerLine, recordLine, type SnapshotTrailer } from './snapshot-format.js';
 import { TableDigest, digestToJson } from './table-digest.js';
 

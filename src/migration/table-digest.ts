@@ -5,8 +5,8 @@
  * their digests of the sorted streams agree, and neither side has to keep the ids in memory.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { Database } from '../storage/database.js';
-import type { TableName, TableRecords } from '../storage/records.js';
+import type { Database } from '../storage/contract/database.js';
+import type { TableName, TableRecords } from '../storage/contract/transfer.js';
 import { amountOf, type TableDigestJson } from './snapshot-format.js';
 
 /** Count, amount sum and id hash of one table. */

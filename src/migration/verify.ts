@@ -3,8 +3,8 @@
  * disagree, a merge of the two sorted id streams that names some of the differing ids (memory
  * stays at one page per side however large the tables are).
  */
-import type { Database } from '../storage/database.js';
-import type { TableName } from '../storage/records.js';
+import type { Database } from '../storage/contract/database.js';
+import type { TableName } from '../storage/contract/transfer.js';
 import type { RecordSource } from './record-source.js';
 import type { TableDigestValue } from './table-digest.js';
 

@@ -1,16 +1,16 @@
 /**
  * The one place that chooses a backend from configuration (guide phase 5):
- * `USE_MOCK_DATABASE=true` gives MockDatabase, `DATABASE_URL` gives PostgreSQL, neither gives the
- * embedded PGlite in a local data directory. Callers get the backend and its schema manager and
- * never branch on which backend they hold.
+ * `USE_MOCK_DATABASE=true` gives MockDatabase, `DATABASE_URL` gives PostgresDatabase, neither
+ * gives the embedded PgliteDatabase in a local data directory. It builds the same public classes
+ * a user would construct; callers get a {@link Database} and never branch on which one it is.
+ * The SQL backends are loaded on demand, so a PGlite user never loads `pg` and vice versa.
  */
-import type { Database } from './database.js';
-import { MockDatabase } from './mock-database.js';
-import type { PoolEnv } from './postgres-pool-config.js';
-import type { StorageLogger } from './sql/logger.js';
-import type { MigrateUpResult, MigrationStatus } from './sql/migrator.js';
-import { SqlDatabase, type SqlDatabaseOptions } from './sql/sql-database.js';
-import { DEFAULT_PGLITE_DATA_DIR, createDriver } from './create-driver.js';
+import type { Database, SchemaManager } from './contract/database.js';
+import { MockDatabase } from './backends/memory/mock-database.js';
+import type { PoolEnv } from './backends/postgres/pool-config.js';
+import type { StorageLogger } from './backends/sql/logger.js';
+import type { SqlDatabaseOptions } from './backends/sql/sql-database.js';
+import { DEFAULT_PGLITE_DATA_DIR } from './create-driver.js';
 
 /** What a backend is chosen from. */
 export interface StoreConfig {
@@ -23,19 +23,14 @@ export interface StoreConfig {
   /** Environment for pool settings (default `process.env`). */
   env?: PoolEnv;
   logger?: StorageLogger;
-  /** Options of the SQL backends (payment group commit). */
+  /** Options of the SQL backends (payment group commit, clock). */
   sql?: SqlDatabaseOptions;
 }
 
-/** Applies and reports schema migrations; a no-op for the in-memory backend. */
-export interface SchemaManager {
-  status(): Promise<MigrationStatus[]>;
-  up(): Promise<MigrateUpResult>;
-}
-
 /** A chosen backend and its schema manager. */
-export interface Store {
+export interface ConfiguredDatabase {
   db: Database;
+  /** The same as `db.schema`: pending migrations are applied with `schema.up()`. */
   schema: SchemaManager;
   /** Human-readable description without secrets ("postgres", "pglite at ./data/pglite", "memory"). */
   description: string;
@@ -51,26 +46,17 @@ export function storeConfigFromEnv(env: PoolEnv = process.env): StoreConfig {
   };
 }
 
-const NO_SCHEMA: SchemaManager = {
-  status: async () => [],
-  up: async () => ({ applied: [], results: [] }),
-};
-
-function sqlSchema(db: SqlDatabase): SchemaManager {
-  return { status: () => db.migrator().status(), up: () => db.migrator().up() };
-}
-
 /** Creates (but does not connect) the configured backend. */
-export async function createDatabase(config: StoreConfig = storeConfigFromEnv()): Promise<Store> {
-  if (config.useMock) return { db: new MockDatabase(), schema: NO_SCHEMA, description: 'memory' };
-  // PostgreSQL or PGlite: createDriver picks the connection layer, the SQL above it is shared.
+export async function createDatabase(config: StoreConfig = storeConfigFromEnv()): Promise<ConfiguredDatabase> {
+  const chosen = (db: Database, description: string): ConfiguredDatabase => ({ db, schema: db.schema, description });
+  if (config.useMock) return chosen(new MockDatabase(), 'memory');
+  const databaseUrl = config.databaseUrl ?? ((config.env ?? process.env)['DATABASE_URL'] || undefined);
+  if (databaseUrl !== undefined) {
+    const { PostgresDatabase } = await import('./backends/postgres/postgres-database.js');
+    const options = { ...config.sql, ...(config.env ? { env: config.env } : {}), ...(config.logger ? { logger: config.logger } : {}) };
+    return chosen(new PostgresDatabase(databaseUrl, options), 'postgres');
+  }
   const dataDir = config.dataDir ?? DEFAULT_PGLITE_DATA_DIR;
-  const driver = await createDriver({
-    databaseUrl: config.databaseUrl,
-    dataDir,
-    ...(config.env ? { env: config.env } : {}),
-    ...(config.logger ? { logger: config.logger } : {}),
-  });
-  const db = new SqlDatabase(driver, config.sql ?? {});
-  return { db, schema: sqlSchema(db), description: driver.kind === 'pglite' ? `pglite at ${dataDir}` : driver.kind };
+  const { PgliteDatabase } = await import('./backends/pglite/pglite-database.js');
+  return chosen(new PgliteDatabase(dataDir, config.sql ?? {}), `pglite at ${dataDir}`);
 }

@@ -3,9 +3,9 @@
  * given (option or `DATABASE_URL`), else the embedded PGlite in a data directory. The backend
  * modules are loaded on demand, so a PGlite user never loads `pg` and vice versa.
  */
-import type { SqlDriver } from './sql/driver.js';
-import type { StorageLogger } from './sql/logger.js';
-import type { PoolEnv } from './postgres-pool-config.js';
+import type { SqlDriver } from './backends/sql/driver.js';
+import type { StorageLogger } from './backends/sql/logger.js';
+import type { PoolEnv } from './backends/postgres/pool-config.js';
 
 /** Where PGlite keeps its data when no directory is given (relative to the working directory). */
 export const DEFAULT_PGLITE_DATA_DIR = './data/pglite';
@@ -27,10 +27,10 @@ export async function createDriver(selection: DriverSelection = {}): Promise<Sql
   const env = selection.env ?? process.env;
   const url = selection.databaseUrl ?? (env.DATABASE_URL === '' ? undefined : env.DATABASE_URL);
   if (url !== undefined) {
-    const [{ PgDriver }, { poolConfigFromEnv }] = await Promise.all([import('./postgres-driver.js'), import('./postgres-pool-config.js')]);
+    const [{ PgDriver }, { poolConfigFromEnv }] = await Promise.all([import('./backends/postgres/driver.js'), import('./backends/postgres/pool-config.js')]);
     const config = poolConfigFromEnv(env, { connectionString: url }, selection.logger);
     return new PgDriver(config, selection.logger === undefined ? {} : { logger: selection.logger });
   }
-  const { PgliteDriver } = await import('./pglite-driver.js');
+  const { PgliteDriver } = await import('./backends/pglite/driver.js');
   return new PgliteDriver(selection.dataDir ?? DEFAULT_PGLITE_DATA_DIR);
 }

@@ -4,7 +4,7 @@
  * time, and a second opener (another process, or a second driver in this one) gets a CONFLICT.
  */
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
-import { StorageError } from './errors.js';
+import { StorageError } from './contract/errors.js';
 
 function isAlive(pid: number): boolean {
   try {

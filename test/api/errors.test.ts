@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentHeader } from '../../src/api/x402/client.js';
 import { encodeJsonHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentRequirements } from '../../src/api/x402/types.js';
-import { MockDatabase } from '../../src/storage/mock-database.js';
+import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { AUTH, type Answer, type BackendHandle, type Running, activeLease, assetBody, http, leaseBody, memoryBackend, startApp } from './support.js';
 
 const PAYER = '0x9999999999999999999999999999999999999999';

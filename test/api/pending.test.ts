@@ -9,9 +9,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FilePendingPaymentStore, readPendingFile } from '../../src/api/pending-payments-file.js';
 import { type NewPendingPayment, type PendingPaymentStore } from '../../src/api/pending-payments.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
-import type { RecordPaymentParams } from '../../src/storage/database.js';
-import { StorageError } from '../../src/storage/errors.js';
-import { MockDatabase } from '../../src/storage/mock-database.js';
+import type { RecordPaymentParams } from '../../src/storage/contract/database.js';
+import { StorageError } from '../../src/storage/contract/errors.js';
+import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { AUTH, activeLease, http, memoryBackend, startApp, type Running } from './support.js';
 
 const PAYER = '0x9999999999999999999999999999999999999999';

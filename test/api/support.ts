@@ -9,12 +9,12 @@ import { pino } from 'pino';
 import { buildApp, type BuildAppOptions } from '../../src/api/app.js';
 import type { App } from '../../src/api/app.js';
 import { testConfig, type AppConfig } from '../../src/config.js';
-import type { SchemaManager } from '../../src/storage/create-database.js';
-import type { Database, JsonObject } from '../../src/storage/database.js';
-import { MockDatabase } from '../../src/storage/mock-database.js';
-import { PgliteDatabase } from '../../src/storage/pglite-database.js';
-import { PostgresDatabase } from '../../src/storage/postgres-database.js';
-import type { SqlDatabase } from '../../src/storage/sql/sql-database.js';
+import type { SchemaManager } from '../../src/storage/contract/database.js';
+import type { Database, JsonObject } from '../../src/storage/contract/database.js';
+import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
+import { PgliteDatabase } from '../../src/storage/backends/pglite/pglite-database.js';
+import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
+import type { SqlDatabase } from '../../src/storage/backends/sql/sql-database.js';
 import { createTestDatabase } from '../support/pg.js';
 
 /** The API key the tests configure. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresDatabase } from '../../src/storage/postgres-database.js';
+import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
 import { FilePendingPaymentStore } from '../../src/api/pending-payments-file.js';

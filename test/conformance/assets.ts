@@ -1,7 +1,7 @@
 /** Conformance cases for assets: save, natural key, lookups, order and updates. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AssetUpdate, StoredAsset } from '../../src/storage/database.js';
+import type { AssetUpdate, StoredAsset } from '../../src/storage/contract/database.js';
 import {
   type ConformanceBackend,
   address,

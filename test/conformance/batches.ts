@@ -1,7 +1,7 @@
 /** Conformance cases for hourly batches: creation, hour buckets, open batches and settlement. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { BatchUpdate, NewX402Batch } from '../../src/storage/database.js';
+import type { BatchUpdate, NewX402Batch } from '../../src/storage/contract/database.js';
 import {
   type ConformanceBackend,
   expectRefused,

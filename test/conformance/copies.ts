@@ -3,7 +3,7 @@
  * are copied on write, so mutating either side never changes stored state.
  */
 import { describe, expect, it } from 'vitest';
-import type { AssetUpdate, JsonObject } from '../../src/storage/database.js';
+import type { AssetUpdate, JsonObject } from '../../src/storage/contract/database.js';
 import { type ConformanceBackend, drain, dumpStore, newAsset, newEvent, newLease, onDay, pay, seedLease, useDatabase } from './fixtures.js';
 
 // Mutates a document in place, nested levels included.

@@ -3,7 +3,7 @@
  * JSON objects within 256 KiB are accepted, and an accepted document comes back exactly.
  */
 import { describe, expect, it } from 'vitest';
-import type { Database, JsonObject, StoredAsset } from '../../src/storage/database.js';
+import type { Database, JsonObject, StoredAsset } from '../../src/storage/contract/database.js';
 import { type ConformanceBackend, dumpStore, expectStorageError, newAsset, newEvent, newLease, unchecked, useDatabase } from './fixtures.js';
 
 const LIMIT = 256 * 1024;

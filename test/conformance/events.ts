@@ -1,7 +1,7 @@
 /** Conformance cases for chain events: idempotent ingestion, processing order and marking. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../src/storage/database.js';
+import type { StoredEvent } from '../../src/storage/contract/database.js';
 import {
   type ConformanceBackend,
   dumpStore,

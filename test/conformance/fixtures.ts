@@ -11,9 +11,9 @@ import type {
   RecordPaymentParams,
   StoredLease,
   StoredX402Payment,
-} from '../../src/storage/database.js';
-import { StorageError, type StorageErrorCode } from '../../src/storage/errors.js';
-import { TABLES, type TableName, type TableRecords } from '../../src/storage/records.js';
+} from '../../src/storage/contract/database.js';
+import { StorageError, type StorageErrorCode } from '../../src/storage/contract/errors.js';
+import { TABLES, type TableName, type TableRecords } from '../../src/storage/contract/transfer.js';
 
 /** A backend under test. */
 export interface ConformanceBackend {

@@ -1,7 +1,7 @@
 /** Conformance cases for leases: save, references, filtered reads and their order, updates. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { LeaseStatus, LeaseUpdate, NewLease, StoredLease } from '../../src/storage/database.js';
+import type { LeaseStatus, LeaseUpdate, NewLease, StoredLease } from '../../src/storage/contract/database.js';
 import {
   type ConformanceBackend,
   expectRefused,

@@ -1,7 +1,7 @@
 /** Conformance cases for the ledger queries: hour totals, revenue, keyset pages, reconcile. */
 import { describe, expect, it } from 'vitest';
-import type { Database } from '../../src/storage/database.js';
-import type { Page, PageOptions } from '../../src/storage/ledger-queries.js';
+import type { Database } from '../../src/storage/contract/database.js';
+import type { Page, PageOptions } from '../../src/storage/contract/ledger-queries.js';
 import {
   type ConformanceBackend,
   expectStorageError,

@@ -1,9 +1,9 @@
 /** Conformance cases for the connection lifecycle, clear() and the backend's capabilities. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Database, StoredAsset } from '../../src/storage/database.js';
-import { StorageError } from '../../src/storage/errors.js';
-import { TABLES } from '../../src/storage/records.js';
+import type { Database, StoredAsset } from '../../src/storage/contract/database.js';
+import { StorageError } from '../../src/storage/contract/errors.js';
+import { TABLES } from '../../src/storage/contract/transfer.js';
 import {
   type ConformanceBackend,
   address,

@@ -3,8 +3,8 @@
  * backlog count, payment lookup by settlement hash and pool statistics.
  */
 import { describe, expect, it } from 'vitest';
-import type { Database, LeaseFilter, StoredLease } from '../../src/storage/database.js';
-import type { Page, PageOptions } from '../../src/storage/ledger-queries.js';
+import type { Database, LeaseFilter, StoredLease } from '../../src/storage/contract/database.js';
+import type { Page, PageOptions } from '../../src/storage/contract/ledger-queries.js';
 import {
   type ConformanceBackend,
   address,

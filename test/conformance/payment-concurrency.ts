@@ -4,7 +4,7 @@
  * commit with groups that mix good payments, replays and refusals.
  */
 import { describe, expect, it } from 'vitest';
-import { isStorageError } from '../../src/storage/errors.js';
+import { isStorageError } from '../../src/storage/contract/errors.js';
 import { type ConformanceBackend, hash, seedLease, useDatabase } from './fixtures.js';
 
 const LEASES = 10;

@@ -1,6 +1,6 @@
 /** Conformance cases for saveX402Payment (the full-record form) and the payment reads. */
 import { describe, expect, it } from 'vitest';
-import type { NewX402Payment, StoredX402Payment } from '../../src/storage/database.js';
+import type { NewX402Payment, StoredX402Payment } from '../../src/storage/contract/database.js';
 import {
   type ConformanceBackend,
   address,

@@ -1,6 +1,6 @@
 /** Conformance cases for recordPayment: batching, hours, exact money, lease rules and replays. */
 import { describe, expect, it } from 'vitest';
-import type { RecordPaymentParams } from '../../src/storage/database.js';
+import type { RecordPaymentParams } from '../../src/storage/contract/database.js';
 import {
   type ConformanceBackend,
   dumpStore,

@@ -1,7 +1,7 @@
 /** Conformance cases for record transfer: export, import, summaries, and reconcile of imports. */
 import { describe, expect, it } from 'vitest';
-import type { Database, StoredAsset, StoredEvent, StoredLease, StoredX402Batch, StoredX402Payment } from '../../src/storage/database.js';
-import { TABLES, type TableName, type TableRecords } from '../../src/storage/records.js';
+import type { Database, StoredAsset, StoredEvent, StoredLease, StoredX402Batch, StoredX402Payment } from '../../src/storage/contract/database.js';
+import { TABLES, type TableName, type TableRecords } from '../../src/storage/contract/transfer.js';
 import {
   type ConformanceBackend,
   address,

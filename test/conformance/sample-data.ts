@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import type { JsonObject } from '../../src/storage/database.js';
+import type { JsonObject } from '../../src/storage/contract/database.js';
 
 /** Where the sample files live, relative to this file. */
 export const SAMPLE_DIR = new URL('../../../shared/fixtures/sample-data/', import.meta.url);

@@ -3,7 +3,7 @@
  * address found in the sample files is refused in every hash and address field, by name.
  */
 import { describe, expect, it } from 'vitest';
-import { type Database, LEASE_STATUSES, type NewX402Payment } from '../../src/storage/database.js';
+import { type Database, LEASE_STATUSES, type NewX402Payment } from '../../src/storage/contract/database.js';
 import {
   type ConformanceBackend,
   address,

@@ -3,7 +3,7 @@
  * accepted edge values are stored as given, each rejected one is VALIDATION naming the field.
  */
 import { describe, expect, it } from 'vitest';
-import type { Database } from '../../src/storage/database.js';
+import type { Database } from '../../src/storage/contract/database.js';
 import {
   type ConformanceBackend,
   dumpStore,

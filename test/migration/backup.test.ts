@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotEmptyError, backupDatabase, listUserTables, restoreDatabase, type BackupFormat, type BackupResult } from '../../src/migration/backup.js';
 import { connectionArgs } from '../../src/migration/pg-tools.js';
 import { migrateData } from '../../src/migration/migrate-data.js';
-import { PostgresDatabase } from '../../src/storage/postgres-database.js';
+import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
 import { createTestDatabase } from '../support/pg.js';
 import { buildFullStore, dumpStore, summaries, type StoreDump } from './full-store.js';
 import { postgresTarget, quietLogger, runCli, tempDir, type Target } from './targets.js';

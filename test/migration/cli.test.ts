@@ -6,8 +6,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSnapshot } from '../../src/migration/snapshot-writer.js';
-import type { MockDatabase } from '../../src/storage/mock-database.js';
-import { TABLES } from '../../src/storage/records.js';
+import type { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
+import { TABLES } from '../../src/storage/contract/transfer.js';
 import { buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
 import { postgresTarget, runCli, startCli, tempDir, type Target } from './targets.js';
 

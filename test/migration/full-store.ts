@@ -5,9 +5,9 @@
  * empty batches, and records whose updatedAt differs from createdAt.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Database, JsonObject } from '../../src/storage/database.js';
-import { MockDatabase } from '../../src/storage/mock-database.js';
-import { TABLES, type TableName, type TableRecords } from '../../src/storage/records.js';
+import type { Database, JsonObject } from '../../src/storage/contract/database.js';
+import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
+import { TABLES, type TableName, type TableRecords } from '../../src/storage/contract/transfer.js';
 
 const SAMPLE_DIR = new URL('../../../shared/fixtures/sample-data/', import.meta.url);
 

@@ -8,8 +8,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrateData, type MigrationProgress } from '../../src/migration/migrate-data.js';
 import { exportSnapshot } from '../../src/migration/snapshot-writer.js';
-import type { MockDatabase } from '../../src/storage/mock-database.js';
-import { TABLES } from '../../src/storage/records.js';
+import type { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
+import { TABLES } from '../../src/storage/contract/transfer.js';
 import { MAX_AMOUNT, buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
 import { pgliteTarget, postgresTarget, tempDir, type Target } from './targets.js';
 

@@ -8,9 +8,9 @@ import { migrateData } from '../../src/migration/migrate-data.js';
 import { SnapshotError } from '../../src/migration/snapshot-format.js';
 import { verifySnapshot } from '../../src/migration/snapshot-reader.js';
 import { SnapshotWriter, exportSnapshot } from '../../src/migration/snapshot-writer.js';
-import type { Database } from '../../src/storage/database.js';
-import { MockDatabase } from '../../src/storage/mock-database.js';
-import { TABLES } from '../../src/storage/records.js';
+import type { Database } from '../../src/storage/contract/database.js';
+import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
+import { TABLES } from '../../src/storage/contract/transfer.js';
 import { MAX_AMOUNT, buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
 import { pgliteTarget, tempDir, type Target } from './targets.js';
 

@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database } from '../../src/storage/database.js';
-import { PgliteDatabase } from '../../src/storage/pglite-database.js';
-import { PostgresDatabase } from '../../src/storage/postgres-database.js';
+import type { Database } from '../../src/storage/contract/database.js';
+import { PgliteDatabase } from '../../src/storage/backends/pglite/pglite-database.js';
+import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
 import { recordingLogger } from '../support/logger.js';
 import { createTestDatabase } from '../support/pg.js';
 

@@ -5,10 +5,10 @@
  * PGlite and migrating it for every test would dominate the suite's time.
  */
 import type { ConformanceBackend } from '../conformance/fixtures.js';
-import { PgliteDriver } from '../../src/storage/pglite-driver.js';
-import { PostgresDatabase } from '../../src/storage/postgres-database.js';
-import type { SqlDriver } from '../../src/storage/sql/driver.js';
-import { SqlDatabase, type SqlDatabaseOptions } from '../../src/storage/sql/sql-database.js';
+import { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
+import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
+import type { SqlDriver } from '../../src/storage/backends/sql/driver.js';
+import { SqlDatabase, type SqlDatabaseOptions } from '../../src/storage/backends/sql/sql-database.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
 
 /** A PostgreSQL backend over a database created for this file (dropped by teardown). */

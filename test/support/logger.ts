@@ -1,5 +1,5 @@
 /** A {@link StorageLogger} that records instead of printing, for asserting on warnings. */
-import type { StorageLogger } from '../../src/storage/sql/logger.js';
+import type { StorageLogger } from '../../src/storage/backends/sql/logger.js';
 
 /** One recorded log call. */
 export interface LogEntry {

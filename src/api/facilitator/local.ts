@@ -5,7 +5,7 @@
  * once. It moves no money, so production refuses to use it (see config.ts).
  */
 import { createHash } from 'node:crypto';
-import { MAX_AMOUNT } from '../../storage/money.js';
+import { MAX_AMOUNT } from '../../storage/core/money.js';
 import type { Authorization, PaymentPayload, PaymentRequirements, SettleResult, VerifyResult } from '../x402/types.js';
 import type { Facilitator } from './facilitator.js';
 

@@ -1,6 +1,6 @@
 /** Asset routes: keyset-paginated list, get by id or token address, create. */
 import type { FastifyInstance } from 'fastify';
-import type { NewAsset } from '../../storage/database.js';
+import type { NewAsset } from '../../storage/contract/database.js';
 import type { AppContext } from '../context.js';
 import { notFound } from '../errors.js';
 import { pageOptions } from '../paging.js';

@@ -1,6 +1,6 @@
 /** Contract event routes: unprocessed list, backlog, get one, and idempotent ingestion. */
 import type { FastifyInstance } from 'fastify';
-import type { NewEvent } from '../../storage/database.js';
+import type { NewEvent } from '../../storage/contract/database.js';
 import type { AppContext } from '../context.js';
 import { notFound } from '../errors.js';
 import { eventBacklog } from '../ops.js';

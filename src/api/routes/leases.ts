@@ -3,7 +3,7 @@
  * pending -> active | terminated, active -> completed | terminated (anything else is 409).
  */
 import type { FastifyInstance } from 'fastify';
-import type { LeaseStatus, NewLease } from '../../storage/database.js';
+import type { LeaseStatus, NewLease } from '../../storage/contract/database.js';
 import type { AppContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { pageOptions } from '../paging.js';

@@ -1,7 +1,7 @@
 /** Revenue reports: a lease's revenue per UTC day, an asset's revenue split by lease. */
 import type { FastifyInstance } from 'fastify';
-import { validationError } from '../../storage/errors.js';
-import type { TimeRange } from '../../storage/ledger-queries.js';
+import { validationError } from '../../storage/contract/errors.js';
+import type { TimeRange } from '../../storage/contract/ledger-queries.js';
 import type { AppContext } from '../context.js';
 import { notFound } from '../errors.js';
 import { optionalInstant, pageOptions } from '../paging.js';

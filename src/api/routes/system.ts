@@ -4,7 +4,7 @@
  * current; a service that is shutting down is not ready.
  */
 import type { FastifyInstance } from 'fastify';
-import { TABLES } from '../../storage/records.js';
+import { TABLES } from '../../storage/contract/transfer.js';
 import type { AppContext } from '../context.js';
 import { describeError, errorBody } from '../errors.js';
 import { eventBacklog, schemaProblems } from '../ops.js';

@@ -1,6 +1,6 @@
 /** The x402 routes: the quote of the current interval, and paid access (DOMAIN.md, HTTP 402 flow). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { PaymentMode } from '../../storage/database.js';
+import type { PaymentMode } from '../../storage/contract/database.js';
 import type { AppContext } from '../context.js';
 import { notFound } from '../errors.js';
 import { field, object, params } from '../schemas.js';

@@ -4,8 +4,8 @@
  * The payer recorded is the one the facilitator verified, never the header's claim.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { PaymentMode, StoredLease } from '../../storage/database.js';
-import { MAX_AMOUNT } from '../../storage/money.js';
+import type { PaymentMode, StoredLease } from '../../storage/contract/database.js';
+import { MAX_AMOUNT } from '../../storage/core/money.js';
 import type { AppContext } from '../context.js';
 import { ApiError, errorBody } from '../errors.js';
 import { FacilitatorError } from '../facilitator/facilitator.js';

@@ -6,8 +6,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Database, RecordPaymentParams, StoredX402Payment } from '../../storage/database.js';
-import { isStorageError } from '../../storage/errors.js';
+import type { Database, RecordPaymentParams, StoredX402Payment } from '../../storage/contract/database.js';
+import { isStorageError } from '../../storage/contract/errors.js';
 import { ApiError } from '../errors.js';
 import { describeFailure, type PendingPayment, type PendingPaymentStore } from '../pending-payments.js';
 

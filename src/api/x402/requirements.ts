@@ -4,8 +4,8 @@
  */
 import type { X402Config } from '../../config.js';
 import { hourlyPriceFromAgreement, quoteInterval, type IntervalQuote } from '../../ledger/pricing.js';
-import type { PaymentMode, StoredLease } from '../../storage/database.js';
-import { isStorageError } from '../../storage/errors.js';
+import type { PaymentMode, StoredLease } from '../../storage/contract/database.js';
+import { isStorageError } from '../../storage/contract/errors.js';
 import { ApiError } from '../errors.js';
 import type { PaymentRequirements } from './types.js';
 

@@ -2,7 +2,7 @@
  * The x402 messages this service exchanges (the `exact` scheme over EIP-3009 authorizations, as
  * x402 v1 and v2 clients send them). DOMAIN.md, "The HTTP 402 flow".
  */
-import type { PaymentMode } from '../../storage/database.js';
+import type { PaymentMode } from '../../storage/contract/database.js';
 
 /** What a client must pay for one interval of a lease, as advertised in a 402 and by the quote route. */
 export interface PaymentRequirements {

@@ -10,8 +10,8 @@ import type { Command } from 'commander';
 import { progressPrinter, reportJson, reportText } from '../../migration/cli-output.js';
 import { isPostgresUrl, openStore, openTarget, positiveInt, reportFailure } from '../../migration/cli-store.js';
 import { migrateData } from '../../migration/migrate-data.js';
-import type { Database } from '../../storage/database.js';
-import { redactConnectionString } from '../../storage/sql/map-driver-error.js';
+import type { Database } from '../../storage/contract/database.js';
+import { redactConnectionString } from '../../storage/backends/sql/map-driver-error.js';
 
 /** Options shared by `migrate-data` and `import`. */
 export interface MigrationRunOptions {

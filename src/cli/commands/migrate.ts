@@ -6,8 +6,8 @@
  * Malformed command-line options are commander's usage errors (exit 1, with the help text).
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { isStorageError } from '../../storage/errors.js';
-import { Migrator, type MigrationStatus } from '../../storage/sql/migrator.js';
+import { isStorageError } from '../../storage/contract/errors.js';
+import { Migrator, type MigrationStatus } from '../../storage/backends/sql/migrator.js';
 import { addBackendOptions, openDriver, reportCommandError, type BackendOptions } from '../backend-options.js';
 
 interface MigrateOptions extends BackendOptions {

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { readPendingFile } from '../../api/pending-payments-file.js';
 import type { PendingPayment } from '../../api/pending-payments.js';
 import { pendingPaymentsFileFromEnv } from '../../config.js';
-import type { ReconcileReport } from '../../storage/ledger-queries.js';
+import type { ReconcileReport } from '../../storage/contract/ledger-queries.js';
 import { openStore } from '../../migration/cli-store.js';
 import { addBackendOptions, reportCommandError, type BackendOptions } from '../backend-options.js';
 

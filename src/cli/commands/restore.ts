@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { BACKUP_FORMATS, restoreDatabase, type BackupFormat } from '../../migration/backup.js';
 import { databaseUrlOf, openStore, reportFailure } from '../../migration/cli-store.js';
-import { TABLES } from '../../storage/records.js';
+import { TABLES } from '../../storage/contract/transfer.js';
 import { backupFormat } from './backup.js';
 
 interface RestoreOptions {

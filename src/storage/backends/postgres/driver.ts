@@ -1,0 +1,214 @@
+/**
+ * {@link SqlDriver} over a node-postgres Pool. With pglite-driver.ts, the only module that
+ * imports a database package.
+ */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool, TypeOverrides, types, type PoolClient, type PoolConfig } from 'pg';
+import { StorageError } from '../../contract/errors.js';
+import type { PoolStats, SqlDriver, SqlExecutor, SqlResult } from '../sql/driver.js';
+import { defaultStorageLogger, type StorageLogger } from '../sql/logger.js';
+import { mapDriverError } from '../sql/map-driver-error.js';
+
+/**
+ * Advisory lock key of the migrator: the first 8 bytes of sha256 of a fixed name, as a signed
+ * int64 (decimal string), so it cannot collide by accident with small hand-picked keys.
+ */
+export const MIGRATION_LOCK_KEY = createHash('sha256')
+  .update('asset-leasing-store:schema_migrations')
+  .digest()
+  .readBigInt64BE(0)
+  .toString();
+
+/**
+ * Type parsers of this driver's pools only; the `pg` module-wide registry stays untouched, so
+ * other code in the process keeps its own choices. NUMERIC and INT8 stay strings (the SQL layer
+ * turns them into bigint / checked numbers); TIMESTAMPTZ (Date) and JSONB (parsed) keep pg's defaults.
+ */
+function driverTypes(): TypeOverrides {
+  const overrides = new TypeOverrides(types);
+  overrides.setTypeParser(types.builtins.NUMERIC, 'text', (value: string) => value);
+  overrides.setTypeParser(types.builtins.INT8, 'text', (value: string) => value);
+  return overrides;
+}
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+async function run<R>(target: Queryable, text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+  // Without parameters pg uses the simple protocol, which allows several statements (a migration
+  // file); it then returns one result per statement, and we report the last one.
+  const raw: unknown = params === undefined || params.length === 0 ? await target.query(text) : await target.query(text, [...params]);
+  const result = (Array.isArray(raw) ? raw.at(-1) : raw) as { rows?: R[]; rowCount?: number | null } | undefined;
+  const rows = result?.rows ?? [];
+  return { rows, rowCount: result?.rowCount ?? rows.length };
+}
+
+/** An executor bound to one checked-out client that refuses use after its scope ended. */
+function scopedExecutor(client: PoolClient, scope: string): { executor: SqlExecutor; end(): void } {
+  let ended = false;
+  return {
+    executor: {
+      query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+        // A leaked executor would otherwise run on a client already given to someone else.
+        if (ended) return Promise.reject(new Error(`${scope} executor used after its scope ended`));
+        return run<R>(client, text, params);
+      },
+    },
+    end: () => {
+      ended = true;
+    },
+  };
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/** Options of a {@link PgDriver}. */
+export interface PgDriverOptions {
+  /** Where pool and client errors are reported (default: pino on stderr). */
+  logger?: StorageLogger;
+}
+
+/** The PostgreSQL connection layer: one `pg.Pool` (see `poolConfigFromEnv` for its settings). */
+export class PgDriver implements SqlDriver {
+  /** Driver kind, for capability reporting. */
+  readonly kind = 'postgres';
+  private readonly pool: Pool;
+  private readonly logger: StorageLogger;
+  private readonly checkedOut = new WeakSet<object>();
+  private ending: Promise<void> | undefined;
+
+  /**
+   * Creates the pool (no connection is made until {@link open} or the first query). The `types`
+   * field of `config` is replaced by this driver's parsers.
+   */
+  constructor(config: PoolConfig, options: PgDriverOptions = {}) {
+    this.logger = options.logger ?? defaultStorageLogger();
+    this.pool = new Pool({ ...config, types: driverTypes() });
+    // Without a listener, an idle client whose server connection dies makes the Pool emit an
+    // unhandled 'error' and the process exits; pg-pool has already discarded that client.
+    this.pool.on('error', (error) => {
+      this.logger.warn({ err: mapDriverError(error) }, 'idle PostgreSQL connection failed and was removed from the pool');
+    });
+    this.pool.on('connect', (client) => {
+      // A checked-out client has no pool listener while no query is running (e.g. a pinned lock
+      // session between polls); this one keeps its failure from crashing the process. The next
+      // query on it fails and the client is destroyed on release.
+      client.on('error', (error) => {
+        if (this.checkedOut.has(client)) {
+          this.logger.warn({ err: mapDriverError(error) }, 'checked-out PostgreSQL connection failed');
+        }
+      });
+    });
+    this.pool.on('acquire', (client) => this.checkedOut.add(client));
+    this.pool.on('release', (_error, client) => this.checkedOut.delete(client));
+  }
+
+  /** Checks that the server answers (`SELECT 1`); failures are mapped {@link StorageError}s. */
+  async open(): Promise<void> {
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (error) {
+      throw mapDriverError(error, 'cannot connect to PostgreSQL');
+    }
+  }
+
+  /** Ends the pool once; later calls wait for the same end. */
+  close(): Promise<void> {
+    this.ending ??= this.pool.end();
+    return this.ending;
+  }
+
+  /** Runs one statement on any pooled connection (several statements when `params` is empty). */
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+    return run<R>(this.pool, text, params);
+  }
+
+  /** BEGIN/COMMIT on one client; ROLLBACK on throw, and a failed ROLLBACK destroys the client. */
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const scope = scopedExecutor(client, 'transaction');
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(scope.executor);
+      const commit = await client.query('COMMIT');
+      // After a failed statement whose error `fn` swallowed, COMMIT "succeeds" as ROLLBACK; report
+      // it as PGlite does (TransactionAbortedError) instead of claiming the writes were kept.
+      if (commit.command === 'ROLLBACK') {
+        throw new StorageError('INTERNAL', 'transaction was rolled back at COMMIT: a statement in it failed and its error was caught');
+      }
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        // The original error is what the caller needs; the rollback failure is only logged.
+        broken = asError(rollbackError);
+        this.logger.warn({ err: mapDriverError(rollbackError) }, 'ROLLBACK failed; discarding the connection');
+      }
+      throw error;
+    } finally {
+      scope.end();
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Holds a session advisory lock ({@link MIGRATION_LOCK_KEY}) on one pinned client while `fn`
+   * runs, polling `pg_try_advisory_lock` every 50-100 ms; after `timeoutMs` it throws a TIMEOUT
+   * {@link StorageError}. The lock is always released (or the session destroyed) afterwards.
+   */
+  async withMigrationLock<T>(timeoutMs: number, fn: (session: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const scope = scopedExecutor(client, 'migration lock');
+    let locked = false;
+    let broken: Error | undefined;
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { rows } = await run<{ locked: boolean }>(client, 'SELECT pg_try_advisory_lock($1::bigint) AS locked', [MIGRATION_LOCK_KEY]);
+        if (rows[0]?.locked === true) break;
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          throw new StorageError('TIMEOUT', `could not acquire the migration lock within ${timeoutMs} ms (another migrator is running)`, {
+            retryable: true,
+            details: { lockKey: MIGRATION_LOCK_KEY, timeoutMs },
+          });
+        }
+        // Jitter keeps several waiting migrators from polling in lockstep.
+        await sleep(Math.min(remaining, 50 + Math.floor(Math.random() * 50)));
+      }
+      locked = true;
+      return await fn(scope.executor);
+    } finally {
+      scope.end();
+      if (locked) {
+        try {
+          await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
+        } catch (unlockError) {
+          // Destroying the session releases its advisory locks on the server side.
+          broken = asError(unlockError);
+          this.logger.warn({ err: mapDriverError(unlockError) }, 'advisory unlock failed; discarding the connection');
+        }
+      }
+      client.release(broken);
+    }
+  }
+
+  /** Connections in the pool, idle ones, and callers waiting for one. */
+  poolStats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  /**
+   * Logs {@link poolStats} every `intervalMs` (guide section 5, "Pool Monitoring"). The timer is
+   * unref'd so it never keeps the process alive. Returns the function that stops it.
+   */
+  startStatsLogging(intervalMs: number, logger: StorageLogger = this.logger): () => void {
+    const timer = setInterval(() => logger.info({ pool: this.poolStats() }, 'PostgreSQL pool stats'), intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The connection layer under the shared SQL implementation. PostgreSQL (pg Pool) and PGlite each
+ * provide one; everything above speaks only this interface, so both run the same SQL.
+ */
+import type { PoolStats } from '../../contract/database.js';
+
+export type { PoolStats };
+
+/** The result of one statement. */
+export interface SqlResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** Something that runs parameterized statements: the pool, a transaction or a pinned session. */
+export interface SqlExecutor {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
+}
+
+/** A connection layer. Errors it throws are driver errors; callers map them with `mapDriverError`. */
+export interface SqlDriver extends SqlExecutor {
+  /** "postgres" or "pglite". */
+  readonly kind: string;
+  /** Opens the connection (checks the server answers). */
+  open(): Promise<void>;
+  /** Closes every connection; idempotent. */
+  close(): Promise<void>;
+  /** Runs `fn` in one transaction on one connection: COMMIT on success, ROLLBACK on throw. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` holding the migration lock, so concurrent migrators apply each file once.
+   * PostgreSQL: a session advisory lock (`pg_try_advisory_lock` polled until `timeoutMs`).
+   */
+  withMigrationLock<T>(timeoutMs: number, fn: (session: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Current pool statistics. */
+  poolStats(): PoolStats;
+}

@@ -1,0 +1,148 @@
+/**
+ * Ledger reads of the SQL backends (guide section 6): hour totals, daily and per-asset revenue,
+ * keyset pages and reconciliation. Text ordering uses COLLATE "C" so it is byte order, the same
+ * as the in-memory backend's, whatever the database's collation.
+ */
+import type { StoredX402Batch, StoredX402Payment } from '../../contract/database.js';
+import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
+import type { PageRequest, Slice, TimeIdKey } from '../../core/backend.js';
+import { batchFromRow, paymentFromRow, toBigInt, toBucket, toSafeInt, type Row } from './codecs.js';
+import type { SqlDriver } from './driver.js';
+import { queryRows } from './query-rows.js';
+
+/** Ledger reads over a {@link SqlDriver}. */
+export class SqlLedgerReads {
+  constructor(private readonly driver: SqlDriver) {}
+
+  private rows(context: string, text: string, params: readonly unknown[]): Promise<Row[]> {
+    return queryRows(this.driver, context, text, params);
+  }
+
+  /** Totals of one hour, read from the batch the write path maintains. */
+  async hourTotals(leaseId: string, bucket: string): Promise<{ totalAmountMinorUnits: bigint; paymentCount: number }> {
+    const rows = await this.rows(
+      'getHourTotals',
+      'SELECT total_amount_minor_units, payment_count FROM x402_batches WHERE lease_id = $1 AND hour_bucket = $2',
+      [leaseId, bucket],
+    );
+    const row = rows[0];
+    return {
+      totalAmountMinorUnits: row ? toBigInt(row['total_amount_minor_units'], 'total_amount_minor_units') : 0n,
+      paymentCount: row ? toSafeInt(row['payment_count'], 'payment_count') : 0,
+    };
+  }
+
+  /** Revenue per UTC day, newest first; the cursor is the last day returned. */
+  async dailyRevenue(leaseId: string, range: TimeRange, { limit, after }: PageRequest<string>): Promise<Slice<DailyRevenue>> {
+    let to = range.to.getTime();
+    // Days before the cursor's day: moving the range's end there keeps the index range scan.
+    if (after !== null) to = Math.min(to, Date.parse(`${after}T00:00:00Z`));
+    const rows = await this.rows(
+      'getDailyRevenue',
+      `SELECT to_char(payment_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+              SUM(amount_minor_units)::text AS total, COUNT(*) AS payment_count
+         FROM x402_payments
+        WHERE lease_id = $1 AND payment_timestamp >= $2 AND payment_timestamp < $3
+        GROUP BY day ORDER BY day DESC LIMIT $4`,
+      [leaseId, range.from, new Date(to), limit + 1],
+    );
+    const items = rows.slice(0, limit).map((r) => ({
+      leaseId,
+      day: r['day'] as string,
+      totalAmountMinorUnits: toBigInt(r['total'], 'total'),
+      paymentCount: toSafeInt(r['payment_count'], 'payment_count'),
+    }));
+    return { items, more: rows.length > limit };
+  }
+
+  /** Revenue of one asset's leases over [from, to). */
+  async assetRevenue(assetId: string, range: TimeRange): Promise<AssetRevenue> {
+    const rows = await this.rows(
+      'getAssetRevenue',
+      `SELECT p.lease_id, SUM(p.amount_minor_units)::text AS total, COUNT(*) AS payment_count
+         FROM x402_payments p JOIN leases l ON l.lease_id = p.lease_id
+        WHERE l.asset_id = $1 AND p.payment_timestamp >= $2 AND p.payment_timestamp < $3
+        GROUP BY p.lease_id ORDER BY p.lease_id COLLATE "C"`,
+      [assetId, range.from, range.to],
+    );
+    const leases = rows.map((r) => ({
+      leaseId: r['lease_id'] as string,
+      totalAmountMinorUnits: toBigInt(r['total'], 'total'),
+      paymentCount: toSafeInt(r['payment_count'], 'payment_count'),
+    }));
+    return {
+      assetId,
+      from: new Date(range.from),
+      to: new Date(range.to),
+      totalAmountMinorUnits: leases.reduce((sum, l) => sum + l.totalAmountMinorUnits, 0n),
+      paymentCount: leases.reduce((sum, l) => sum + l.paymentCount, 0),
+      leases,
+    };
+  }
+
+  /** A lease's payments in (paymentTimestamp, id) order after the cursor. */
+  async paymentsPage(leaseId: string, { limit, after: key }: PageRequest<TimeIdKey>): Promise<Slice<StoredX402Payment>> {
+    const rows = key
+      ? await this.rows(
+          'getPaymentsPage',
+          `SELECT * FROM x402_payments WHERE lease_id = $1 AND (payment_timestamp, id) > ($2, $3::uuid)
+            ORDER BY payment_timestamp, id LIMIT $4`,
+          [leaseId, new Date(key.ts), key.id, limit + 1],
+        )
+      : await this.rows('getPaymentsPage', 'SELECT * FROM x402_payments WHERE lease_id = $1 ORDER BY payment_timestamp, id LIMIT $2', [
+          leaseId,
+          limit + 1,
+        ]);
+    return { items: rows.slice(0, limit).map(paymentFromRow), more: rows.length > limit };
+  }
+
+  /** A lease's batches in hourBucket order after the cursor. */
+  async batchesPage(leaseId: string, { limit, after }: PageRequest<string>): Promise<Slice<StoredX402Batch>> {
+    const rows = after
+      ? await this.rows(
+          'getBatchesPage',
+          'SELECT * FROM x402_batches WHERE lease_id = $1 AND hour_bucket > $2 ORDER BY hour_bucket LIMIT $3',
+          [leaseId, new Date(after), limit + 1],
+        )
+      : await this.rows('getBatchesPage', 'SELECT * FROM x402_batches WHERE lease_id = $1 ORDER BY hour_bucket LIMIT $2', [
+          leaseId,
+          limit + 1,
+        ]);
+    return { items: rows.slice(0, limit).map(batchFromRow), more: rows.length > limit };
+  }
+
+  /** Compares every batch with its payments; also reports payments whose hour has no batch. */
+  async reconcile(): Promise<ReconcileReport> {
+    const rows = await this.rows(
+      'reconcile',
+      `WITH sums AS (
+         SELECT lease_id, bucket_slot, SUM(amount_minor_units) AS total, COUNT(*) AS payment_count
+           FROM x402_payments GROUP BY lease_id, bucket_slot)
+       SELECT b.id, COALESCE(b.lease_id, s.lease_id) AS lease_id, COALESCE(b.hour_bucket, s.bucket_slot) AS hour_bucket,
+              COALESCE(b.total_amount_minor_units, 0)::text AS stored_total, COALESCE(b.payment_count, 0) AS stored_count,
+              COALESCE(s.total, 0)::text AS payments_total, COALESCE(s.payment_count, 0) AS payments_count
+         FROM x402_batches b FULL OUTER JOIN sums s ON s.lease_id = b.lease_id AND s.bucket_slot = b.hour_bucket
+        WHERE b.id IS NULL OR COALESCE(s.total, 0) <> b.total_amount_minor_units OR COALESCE(s.payment_count, 0) <> b.payment_count
+        ORDER BY COALESCE(b.lease_id, s.lease_id) COLLATE "C", 3`,
+      [],
+    );
+    const counts = await this.rows(
+      'reconcile',
+      'SELECT (SELECT COUNT(*) FROM x402_batches) AS batches, (SELECT COUNT(*) FROM x402_payments) AS payments',
+      [],
+    );
+    return {
+      batchesChecked: toSafeInt(counts[0]?.['batches'], 'batches'),
+      paymentsChecked: toSafeInt(counts[0]?.['payments'], 'payments'),
+      differences: rows.map((r) => ({
+        leaseId: r['lease_id'] as string,
+        hourBucket: toBucket(r['hour_bucket'], 'hour_bucket'),
+        batchId: (r['id'] as string | null) ?? null,
+        storedTotal: toBigInt(r['stored_total'], 'stored_total'),
+        storedCount: toSafeInt(r['stored_count'], 'stored_count'),
+        paymentsTotal: toBigInt(r['payments_total'], 'payments_total'),
+        paymentsCount: toSafeInt(r['payments_count'], 'payments_count'),
+      })),
+    };
+  }
+}

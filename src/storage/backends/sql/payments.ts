@@ -1,0 +1,281 @@
+/**
+ * The payment write path of the SQL backends. A payment row and its batch's total and count
+ * change in one transaction; concurrent payments are gathered into one transaction by group
+ * commit (one multi-row insert and one batch upsert per lease and hour). The rules (active lease,
+ * replays, settled hours) are the shared ones in payment-rules.ts.
+ */
+import type { BatchUpdate, LeaseStatus, RecordedPayment, StoredX402Batch, StoredX402Payment } from '../../contract/database.js';
+import { StorageError } from '../../contract/errors.js';
+import { assertBatchCapacity, assertBatchOpen, assertLeasePayable, batchKey, planBatchUpdate, randomPaymentReference, resolveReplay } from '../../core/invariants.js';
+import { bucketEnd } from '../../core/time.js';
+import type { PaymentInput } from '../../core/validate.js';
+import { batchFromRow, paymentFromRow, toBigInt, toBucket, type Row } from './codecs.js';
+import type { SqlDriver, SqlExecutor } from './driver.js';
+import { GroupCommitter, type GroupCommitOptions, type ItemOutcome } from './group-commit.js';
+import { mapDriverError } from './map-driver-error.js';
+
+/** Options of the payment writer. */
+export interface PaymentWriterOptions extends GroupCommitOptions {
+  /** Gather concurrent payments into shared transactions (default true). */
+  group?: boolean;
+}
+
+type Outcome = ItemOutcome<RecordedPayment>;
+
+interface Candidate {
+  index: number;
+  input: PaymentInput;
+  payer: string;
+  hash: string;
+}
+
+/** Raised inside a group transaction to roll it back and retry its payments one by one. */
+class RetryAlone extends Error {}
+
+/** Records payments and settles batches over a {@link SqlDriver}. */
+export class SqlPaymentWriter {
+  private readonly committer: GroupCommitter<PaymentInput, RecordedPayment> | undefined;
+
+  constructor(
+    private readonly driver: SqlDriver,
+    options: PaymentWriterOptions = {},
+  ) {
+    this.committer = options.group === false ? undefined : new GroupCommitter((items) => this.commitGroup(items), options);
+  }
+
+  /** Records one validated payment; resolves after its own transaction has committed. */
+  async record(input: PaymentInput): Promise<RecordedPayment> {
+    if (this.committer) return this.committer.submit(input);
+    const [outcome] = await this.commitGroup([input]);
+    if (!outcome) throw new StorageError('INTERNAL', 'payment produced no outcome');
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  /** Waits until every gathered payment has committed. */
+  async drain(): Promise<void> {
+    await this.committer?.drain();
+  }
+
+  /**
+   * Commits a group. If the transaction itself fails (a deadlock, a race with a settlement, a
+   * constraint), each payment is retried alone, so one bad payment never fails the others.
+   */
+  private async commitGroup(items: PaymentInput[]): Promise<Outcome[]> {
+    try {
+      return await this.driver.transaction((tx) => writeGroup(tx, items));
+    } catch (error) {
+      if (items.length === 1) {
+        const retry = error instanceof RetryAlone ? await this.commitGroup(items) : null;
+        return retry ?? [{ ok: false, error: mapDriverError(error, 'recordPayment') }];
+      }
+      return Promise.all(items.map(async (item) => (await this.commitGroup([item]))[0] as Outcome));
+    }
+  }
+
+  /** Applies a settlement update under a row lock; null when the batch does not exist. */
+  async updateBatch(id: string, updates: BatchUpdate, now: Date): Promise<StoredX402Batch | null> {
+    try {
+      return await this.driver.transaction(async (tx) => {
+        const { rows } = await tx.query<Row>('SELECT * FROM x402_batches WHERE id = $1 FOR UPDATE', [id]);
+        if (!rows[0]) return null;
+        const batch = batchFromRow(rows[0]);
+        const changes = planBatchUpdate(batch, updates, now);
+        if (!changes) return batch;
+        const updated = await tx.query<Row>(
+          `UPDATE x402_batches SET settlement_tx_hash = COALESCE($2, settlement_tx_hash),
+             revenue_round_id = COALESCE($3, revenue_round_id) WHERE id = $1 RETURNING *`,
+          [id, changes.settlementTxHash ?? null, changes.revenueRoundId ?? null],
+        );
+        return batchFromRow(updated.rows[0] as Row);
+      });
+    } catch (error) {
+      throw mapDriverError(error, 'updateX402Batch');
+    }
+  }
+}
+
+/** `($1, $2), ($3, $4)`-style placeholders for `rows` rows of `width` parameters. */
+function placeholders(rows: number, width: number, casts: readonly string[] = []): string {
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const cells: string[] = [];
+    for (let c = 0; c < width; c++) cells.push(`$${r * width + c + 1}${casts[c] ? `::${casts[c]}` : ''}`);
+    out.push(`(${cells.join(', ')})`);
+  }
+  return out.join(', ');
+}
+
+function list(count: number): string {
+  return Array.from({ length: count }, (_, i) => `$${i + 1}`).join(', ');
+}
+
+const fail = (error: unknown): Outcome => ({ ok: false, error });
+
+/** The body of one group transaction. Returns one outcome per item, in order. */
+async function writeGroup(tx: SqlExecutor, items: PaymentInput[]): Promise<Outcome[]> {
+  const outcomes: Outcome[] = new Array<Outcome>(items.length);
+
+  const leaseIds = [...new Set(items.map((i) => i.leaseId))];
+  const leaseRows = await tx.query<Row>(`SELECT lease_id, status, lessee FROM leases WHERE lease_id IN (${list(leaseIds.length)})`, leaseIds);
+  const leases = new Map(leaseRows.rows.map((r) => [r['lease_id'] as string, { status: r['status'] as LeaseStatus, lessee: r['lessee'] as string }]));
+
+  // A group is written optimistically, in as few round trips as possible: replays of payable
+  // leases are found by the insert's ON CONFLICT, and a settled or full batch by the upsert, which
+  // then rolls the group back to be retried payment by payment. A single payment (and so every
+  // retry) checks everything first, so its refusal names its own cause.
+  const optimistic = items.length > 1;
+  const lookups = items.filter((i) => {
+    const lease = leases.get(i.leaseId);
+    return i.facilitatorTxHash !== undefined && lease !== undefined && (!optimistic || lease.status !== 'active');
+  });
+  const existing = await paymentsByHash(tx, [...new Set(lookups.map((i) => i.facilitatorTxHash as string))]);
+
+  const candidates: Candidate[] = [];
+  items.forEach((input, index) => {
+    const lease = leases.get(input.leaseId);
+    try {
+      if (!lease) {
+        throw new StorageError('REFERENCE_NOT_FOUND', `lease ${input.leaseId} does not exist`, { details: { leaseId: input.leaseId } });
+      }
+      const stored = input.facilitatorTxHash ? existing.get(input.facilitatorTxHash) : undefined;
+      if (stored) {
+        outcomes[index] = { ok: true, value: { payment: resolveReplay(stored, input), replayed: true } };
+        return;
+      }
+      assertLeasePayable(input.leaseId, lease.status);
+      candidates.push({ index, input, payer: input.payer ?? lease.lessee, hash: input.facilitatorTxHash ?? randomPaymentReference() });
+    } catch (error) {
+      outcomes[index] = fail(error);
+    }
+  });
+
+  // Payments into a settled hour, or past a batch's capacity, are refused before anything is written.
+  const batches = optimistic ? new Map<string, BatchState>() : await existingBatches(tx, candidates);
+  const writable = candidates.filter((c) => {
+    const key = batchKey(c.input.leaseId, c.input.bucketSlot);
+    const batch = batches.get(key) ?? { leaseId: c.input.leaseId, hourBucket: c.input.bucketSlot, settlementTxHash: undefined, total: 0n };
+    try {
+      assertBatchOpen(batch);
+      assertBatchCapacity(batch.leaseId, batch.hourBucket, batch.total, c.input.amountMinorUnits);
+    } catch (error) {
+      outcomes[c.index] = fail(error);
+      return false;
+    }
+    // Counted now, so later payments of the group see it; a replay in the group is counted
+    // too, which can only refuse early, never let a total overflow.
+    batches.set(key, { ...batch, total: batch.total + c.input.amountMinorUnits });
+    return true;
+  });
+
+  // The first payment with a hash is inserted; later ones in the group are replays of it.
+  const firsts = new Map<string, Candidate>();
+  for (const c of writable) if (!firsts.has(c.hash)) firsts.set(c.hash, c);
+  const inserted = await insertPayments(tx, [...firsts.values()].sort((a, b) => (a.hash < b.hash ? -1 : 1)));
+
+  // A hash inserted meanwhile by another transaction was skipped by ON CONFLICT: read it back.
+  const missing = [...firsts.keys()].filter((h) => !inserted.has(h));
+  const concurrent = await paymentsByHash(tx, missing);
+  for (const c of writable) {
+    const mine = firsts.get(c.hash) === c ? inserted.get(c.hash) : undefined;
+    if (mine) {
+      outcomes[c.index] = { ok: true, value: { payment: mine, replayed: false } };
+      continue;
+    }
+    const original = inserted.get(c.hash) ?? concurrent.get(c.hash);
+    try {
+      if (!original) throw new StorageError('INTERNAL', `payment ${c.hash} was neither inserted nor found`);
+      outcomes[c.index] = { ok: true, value: { payment: resolveReplay(original, c.input), replayed: true } };
+    } catch (error) {
+      outcomes[c.index] = fail(error);
+    }
+  }
+
+  await addToBatches(tx, [...inserted.values()]);
+  return outcomes;
+}
+
+async function paymentsByHash(tx: SqlExecutor, hashes: string[]): Promise<Map<string, StoredX402Payment>> {
+  if (hashes.length === 0) return new Map();
+  const { rows } = await tx.query<Row>(`SELECT * FROM x402_payments WHERE facilitator_tx_hash IN (${list(hashes.length)})`, hashes);
+  return new Map(rows.map((r) => [r['facilitator_tx_hash'] as string, paymentFromRow(r)]));
+}
+
+interface BatchState {
+  leaseId: string;
+  hourBucket: string;
+  settlementTxHash: string | undefined;
+  total: bigint;
+}
+
+async function existingBatches(tx: SqlExecutor, candidates: Candidate[]): Promise<Map<string, BatchState>> {
+  const keys = new Map<string, [string, string]>();
+  for (const c of candidates) keys.set(batchKey(c.input.leaseId, c.input.bucketSlot), [c.input.leaseId, c.input.bucketSlot]);
+  if (keys.size === 0) return new Map();
+  const params = [...keys.values()].flat();
+  const { rows } = await tx.query<Row>(
+    `SELECT b.lease_id, b.hour_bucket, b.settlement_tx_hash, b.total_amount_minor_units FROM x402_batches b
+     JOIN (VALUES ${placeholders(keys.size, 2, ['text', 'timestamptz'])}) AS k(lease_id, hour_bucket)
+       ON b.lease_id = k.lease_id AND b.hour_bucket = k.hour_bucket`,
+    params,
+  );
+  const out = new Map<string, BatchState>();
+  for (const r of rows) {
+    const hourBucket = toBucket(r['hour_bucket'], 'hour_bucket');
+    const leaseId = r['lease_id'] as string;
+    out.set(batchKey(leaseId, hourBucket), {
+      leaseId,
+      hourBucket,
+      settlementTxHash: (r['settlement_tx_hash'] as string | null) ?? undefined,
+      total: toBigInt(r['total_amount_minor_units'], 'total_amount_minor_units'),
+    });
+  }
+  return out;
+}
+
+async function insertPayments(tx: SqlExecutor, rows: Candidate[]): Promise<Map<string, StoredX402Payment>> {
+  if (rows.length === 0) return new Map();
+  const params: unknown[] = [];
+  for (const c of rows) {
+    const p = c.input;
+    params.push(p.leaseId, p.mode, p.intervalSeconds, p.amountMinorUnits.toString(), c.payer, p.paymentTimestamp, c.hash, p.bucketSlot);
+  }
+  const result = await tx.query<Row>(
+    `INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
+     VALUES ${placeholders(rows.length, 8, ['text', 'text', 'integer', 'numeric', 'text', 'timestamptz', 'text', 'timestamptz'])}
+     ON CONFLICT (facilitator_tx_hash) DO NOTHING RETURNING *`,
+    params,
+  );
+  return new Map(result.rows.map((r) => [r['facilitator_tx_hash'] as string, paymentFromRow(r)]));
+}
+
+/**
+ * Adds inserted payments to their batches: one upsert row per lease and hour, in key order so
+ * concurrent groups lock batch rows in the same order. A batch settled since the check above is
+ * not updated (the WHERE), which rolls the group back to be retried payment by payment.
+ */
+async function addToBatches(tx: SqlExecutor, payments: StoredX402Payment[]): Promise<void> {
+  if (payments.length === 0) return;
+  const sums = new Map<string, { leaseId: string; bucket: string; total: bigint; count: number }>();
+  for (const p of payments) {
+    const key = batchKey(p.leaseId, p.bucketSlot);
+    const sum = sums.get(key) ?? { leaseId: p.leaseId, bucket: p.bucketSlot, total: 0n, count: 0 };
+    sum.total += p.amountMinorUnits;
+    sum.count += 1;
+    sums.set(key, sum);
+  }
+  const ordered = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s);
+  const params: unknown[] = [];
+  for (const s of ordered) params.push(s.leaseId, s.bucket, s.bucket, bucketEnd(s.bucket), s.total.toString(), s.count);
+  const { rows } = await tx.query<Row>(
+    `INSERT INTO x402_batches AS b (lease_id, hour_bucket, started_at, closed_at, total_amount_minor_units, payment_count)
+     VALUES ${placeholders(ordered.length, 6, ['text', 'timestamptz', 'timestamptz', 'timestamptz', 'numeric', 'integer'])}
+     ON CONFLICT (lease_id, hour_bucket) DO UPDATE SET
+       total_amount_minor_units = b.total_amount_minor_units + EXCLUDED.total_amount_minor_units,
+       payment_count = b.payment_count + EXCLUDED.payment_count
+     WHERE b.settlement_tx_hash IS NULL
+     RETURNING b.id`,
+    params,
+  );
+  if (rows.length !== ordered.length) throw new RetryAlone('a batch was settled while payments were being added');
+}

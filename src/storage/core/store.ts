@@ -1,0 +1,318 @@
+/**
+ * The one core every caller's {@link Database} is: `MockDatabase`, `PostgresDatabase` and
+ * `PgliteDatabase` are this class over their backend. It owns, once for all backends, the
+ * lifecycle (NOT_CONNECTED outside connect/disconnect), input validation, page and cursor
+ * resolution, the production guard on `clear()` and the clock; the backend receives only checked,
+ * normalized input (see {@link StorageBackend}).
+ */
+import type {
+  AssetUpdate,
+  BackendCapabilities,
+  BatchUpdate,
+  ClearOptions,
+  Database,
+  LeaseFilter,
+  LeaseStatus,
+  LeaseUpdate,
+  NewAsset,
+  NewEvent,
+  NewLease,
+  NewX402Batch,
+  NewX402Payment,
+  PoolStats,
+  RecordPaymentParams,
+  RecordedPayment,
+  SchemaManager,
+  StoredAsset,
+  StoredEvent,
+  StoredLease,
+  StoredX402Batch,
+  StoredX402Payment,
+} from '../contract/database.js';
+import { StorageError, notConnectedError } from '../contract/errors.js';
+import type { AssetRevenue, DailyRevenue, HourTotals, Page, PageOptions, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
+import type { TableName, TableRecords, TableSummary } from '../contract/transfer.js';
+import type { StorageBackend } from './backend.js';
+import { bucketPage, dayPage, timeIdPage, toPage } from './cursor.js';
+import { assertClearAllowed } from './invariants.js';
+import { checkDate, hourBucketOf } from './time.js';
+import {
+  validateAddress,
+  validateAssetUpdate,
+  validateBatchUpdate,
+  validateBucket,
+  validateHash,
+  validateId,
+  validateKey,
+  validateLeaseFilter,
+  validateLeaseUpdate,
+  validateLimit,
+  validateLogIndex,
+  validateNewAsset,
+  validateNewBatch,
+  validateNewEvent,
+  validateNewLease,
+  validateNewPayment,
+  validateRange,
+  validateRecordPayment,
+  validateStatus,
+} from './validate.js';
+import { validateStoredRecord, validateTable } from './validate-records.js';
+
+/** Options every store takes. */
+export interface StoreOptions {
+  /** The clock for "now" (default hour totals, the settlement-after-the-hour rule); default the system clock. */
+  clock?: () => Date;
+}
+
+const byCreation = (r: { createdAt: Date; id: string }) => [r.createdAt.toISOString(), r.id];
+
+/** The storage contract over a {@link StorageBackend}. */
+export class Store implements Database {
+  readonly capabilities: BackendCapabilities;
+  readonly schema: SchemaManager;
+  private connected = false;
+  private closed = false;
+  private readonly clock: () => Date;
+
+  constructor(
+    private readonly backend: StorageBackend,
+    options: StoreOptions = {},
+  ) {
+    this.capabilities = backend.capabilities;
+    // Migrations run on the open connection, so the schema manager obeys the lifecycle too.
+    this.schema = { status: () => this.live.schema.status(), up: () => this.live.schema.up() };
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /**
+   * The backend, once connected. Every contract method reaches the backend through this getter,
+   * which JavaScript evaluates before the call's arguments: a call on a closed store is
+   * NOT_CONNECTED before its input is looked at, on every backend alike.
+   */
+  private get live(): StorageBackend {
+    if (!this.connected) throw notConnectedError();
+    return this.backend;
+  }
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    if (this.closed && !this.capabilities.reconnectable) {
+      throw new StorageError('NOT_CONNECTED', 'this database was disconnected and its pool closed; create a new instance to connect again');
+    }
+    await this.backend.open();
+    this.connected = true;
+  }
+
+  /** Idempotent. SQL backends first wait for gathered payments to commit. */
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    this.closed = true;
+    await this.backend.close();
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  poolStats(): PoolStats | null {
+    return this.backend.poolStats();
+  }
+
+  // Assets
+
+  async saveAsset(asset: NewAsset): Promise<StoredAsset> {
+    return this.live.insertAsset(validateNewAsset(asset));
+  }
+
+  async getAsset(assetId: string): Promise<StoredAsset | null> {
+    return this.live.findAsset(validateKey(assetId, 'assetId'));
+  }
+
+  async getAssetByTokenAddress(tokenAddress: string): Promise<StoredAsset | null> {
+    return this.live.findAssetByToken(validateAddress(tokenAddress, 'tokenAddress'));
+  }
+
+  async getAllAssets(): Promise<StoredAsset[]> {
+    return this.live.listAssets();
+  }
+
+  async getAssetsPage(page?: PageOptions): Promise<Page<StoredAsset>> {
+    return toPage(await this.live.assetsPage(timeIdPage(page)), byCreation);
+  }
+
+  async updateAsset(assetId: string, updates: AssetUpdate): Promise<StoredAsset | null> {
+    return this.live.updateAsset(validateKey(assetId, 'assetId'), validateAssetUpdate(updates));
+  }
+
+  // Leases
+
+  async saveLease(lease: NewLease): Promise<StoredLease> {
+    return this.live.insertLease(validateNewLease(lease));
+  }
+
+  async getLease(leaseId: string): Promise<StoredLease | null> {
+    return this.live.findLease(validateKey(leaseId, 'leaseId'));
+  }
+
+  async getAllLeases(): Promise<StoredLease[]> {
+    return this.live.listLeases({}, 'oldest-first');
+  }
+
+  async getLeasesByAsset(assetId: string): Promise<StoredLease[]> {
+    return this.live.listLeases({ assetId: validateKey(assetId, 'assetId') }, 'oldest-first');
+  }
+
+  async getLeasesByStatus(status: LeaseStatus): Promise<StoredLease[]> {
+    return this.live.listLeases({ status: validateStatus(status) }, 'oldest-first');
+  }
+
+  async getActiveLeasesForAsset(assetId: string): Promise<StoredLease[]> {
+    return this.live.listLeases({ assetId: validateKey(assetId, 'assetId'), status: 'active' }, 'newest-first');
+  }
+
+  async getLeasesByLessor(address: string): Promise<StoredLease[]> {
+    return this.live.listLeases({ lessor: validateAddress(address, 'lessor') }, 'newest-first');
+  }
+
+  async getLeasesByLessee(address: string): Promise<StoredLease[]> {
+    return this.live.listLeases({ lessee: validateAddress(address, 'lessee') }, 'newest-first');
+  }
+
+  async getLeasesPage(filter: LeaseFilter, page?: PageOptions): Promise<Page<StoredLease>> {
+    return toPage(await this.live.leasesPage(validateLeaseFilter(filter), timeIdPage(page)), byCreation);
+  }
+
+  async updateLease(leaseId: string, updates: LeaseUpdate): Promise<StoredLease | null> {
+    return this.live.updateLease(validateKey(leaseId, 'leaseId'), validateLeaseUpdate(updates));
+  }
+
+  async transitionLeaseStatus(leaseId: string, from: LeaseStatus, to: LeaseStatus): Promise<StoredLease | null> {
+    return this.live.transitionLeaseStatus(validateKey(leaseId, 'leaseId'), validateStatus(from, 'from'), validateStatus(to, 'to'));
+  }
+
+  // Events
+
+  async saveEvent(event: NewEvent): Promise<StoredEvent> {
+    return this.live.insertEvent(validateNewEvent(event));
+  }
+
+  async getEvent(transactionHash: string, logIndex: number): Promise<StoredEvent | null> {
+    return this.live.findEvent(validateHash(transactionHash, 'transactionHash'), validateLogIndex(logIndex, 'logIndex'));
+  }
+
+  async getUnprocessedEvents(limit = 100): Promise<StoredEvent[]> {
+    return this.live.unprocessedEvents(validateLimit(limit));
+  }
+
+  async countUnprocessedEvents(): Promise<number> {
+    return this.live.countUnprocessedEvents();
+  }
+
+  async markEventProcessed(id: string): Promise<void> {
+    const backend = this.live;
+    const key = validateId(id);
+    if (!(await backend.markEventProcessed(key))) {
+      throw new StorageError('NOT_FOUND', `event ${key} does not exist`, { details: { id: key } });
+    }
+  }
+
+  // Payments and batches
+
+  async saveX402Payment(payment: NewX402Payment): Promise<StoredX402Payment> {
+    return (await this.live.recordPayment(validateNewPayment(payment))).payment;
+  }
+
+  async recordPayment(params: RecordPaymentParams): Promise<StoredX402Payment> {
+    return (await this.recordPaymentWithOutcome(params)).payment;
+  }
+
+  async recordPaymentWithOutcome(params: RecordPaymentParams): Promise<RecordedPayment> {
+    return this.live.recordPayment(validateRecordPayment(params));
+  }
+
+  async getPaymentByFacilitatorTxHash(facilitatorTxHash: string): Promise<StoredX402Payment | null> {
+    return this.live.findPaymentByHash(validateHash(facilitatorTxHash, 'facilitatorTxHash'));
+  }
+
+  async getX402PaymentsByLease(leaseId: string): Promise<StoredX402Payment[]> {
+    return this.live.listPayments({ leaseId: validateKey(leaseId, 'leaseId') });
+  }
+
+  async getX402PaymentsByBucket(bucketSlot: string): Promise<StoredX402Payment[]> {
+    return this.live.listPayments({ bucketSlot: validateBucket(bucketSlot, 'bucketSlot') });
+  }
+
+  async saveX402Batch(batch: NewX402Batch): Promise<StoredX402Batch> {
+    return this.live.insertBatch(validateNewBatch(batch));
+  }
+
+  async getX402BatchesByLease(leaseId: string): Promise<StoredX402Batch[]> {
+    return this.live.listBatches(validateKey(leaseId, 'leaseId'));
+  }
+
+  async getOpenBatchForLease(leaseId: string, bucket: string): Promise<StoredX402Batch | null> {
+    const batch = await this.live.findBatch(validateKey(leaseId, 'leaseId'), validateBucket(bucket, 'bucket'));
+    return batch && batch.settlementTxHash === undefined ? batch : null;
+  }
+
+  async updateX402Batch(id: string, updates: BatchUpdate): Promise<StoredX402Batch | null> {
+    return this.live.updateBatch(validateId(id), validateBatchUpdate(updates), this.clock());
+  }
+
+  // Ledger reads
+
+  async getHourTotals(leaseId: string, at?: Date): Promise<HourTotals> {
+    const backend = this.live;
+    const key = validateKey(leaseId, 'leaseId');
+    const bucket = hourBucketOf(at === undefined ? this.clock() : checkDate(at, 'at'));
+    return { leaseId: key, bucket, ...(await backend.hourTotals(key, bucket)) };
+  }
+
+  async getDailyRevenue(leaseId: string, range: TimeRange, page?: PageOptions): Promise<Page<DailyRevenue>> {
+    const backend = this.live;
+    const key = validateKey(leaseId, 'leaseId');
+    const slice = await backend.dailyRevenue(key, validateRange(range), dayPage(page));
+    return toPage(slice, (d) => [d.day]);
+  }
+
+  async getAssetRevenue(assetId: string, range: TimeRange): Promise<AssetRevenue> {
+    return this.live.assetRevenue(validateKey(assetId, 'assetId'), validateRange(range));
+  }
+
+  async getPaymentsPage(leaseId: string, page?: PageOptions): Promise<Page<StoredX402Payment>> {
+    const slice = await this.live.paymentsPage(validateKey(leaseId, 'leaseId'), timeIdPage(page));
+    return toPage(slice, (p) => [p.paymentTimestamp.toISOString(), p.id]);
+  }
+
+  async getBatchesPage(leaseId: string, page?: PageOptions): Promise<Page<StoredX402Batch>> {
+    return toPage(await this.live.batchesPage(validateKey(leaseId, 'leaseId'), bucketPage(page)), (b) => [b.hourBucket]);
+  }
+
+  async reconcile(): Promise<ReconcileReport> {
+    return this.live.reconcile();
+  }
+
+  // Whole-table transfer
+
+  async *exportRecords<T extends TableName>(table: T, pageSize = 1000): AsyncIterable<TableRecords[T][]> {
+    yield* this.live.exportRecords(validateTable(table) as T, validateLimit(pageSize, 'pageSize'));
+  }
+
+  async importRecords<T extends TableName>(table: T, records: readonly TableRecords[T][]): Promise<number> {
+    const backend = this.live;
+    const name = validateTable(table) as T;
+    return backend.importRecords(name, records.map((r) => validateStoredRecord(name, r)));
+  }
+
+  async summarizeTable(table: TableName): Promise<TableSummary> {
+    return this.live.summarizeTable(validateTable(table));
+  }
+
+  async clear(options?: ClearOptions): Promise<void> {
+    const backend = this.live;
+    assertClearAllowed(options);
+    await backend.clear();
+  }
+}
