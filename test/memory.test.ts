@@ -1,8 +1,5 @@
-/** The conformance suite against the in-memory backend: every store is a new MockDatabase. */
-import { MockDatabase } from '../src/storage/backends/memory/mock-database.js';
+// The storage conformance suite on the in-memory backend (MockDatabase).
 import { runConformanceSuite } from './conformance/index.js';
+import { backend } from './support/backends.js';
 
-runConformanceSuite({
-  name: 'memory',
-  create: () => Promise.resolve(new MockDatabase()),
-});
+runConformanceSuite(backend('memory').conformance());

@@ -1,5 +1,5 @@
 // The storage conformance suite on the embedded PGlite backend (in memory).
 import { runConformanceSuite } from './conformance/index.js';
-import { pgliteBackend } from './support/backends.js';
+import { backend } from './support/backends.js';
 
-runConformanceSuite(pgliteBackend());
+runConformanceSuite(backend('pglite').conformance());

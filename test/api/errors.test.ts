@@ -7,7 +7,8 @@ import { paymentHeader } from '../../src/api/x402/client.js';
 import { encodeJsonHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentRequirements } from '../../src/api/x402/types.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
-import { AUTH, type Answer, type BackendHandle, type Running, activeLease, assetBody, http, leaseBody, memoryBackend, startApp } from './support.js';
+import { AUTH, type Answer, type Running, activeLease, assetBody, http, leaseBody, startApp } from './support.js';
+import { backend, type OpenBackend } from '../support/backends.js';
 
 const PAYER = '0x9999999999999999999999999999999999999999';
 
@@ -18,14 +19,14 @@ function expectError(answer: Answer, status: number, code: string): void {
 }
 
 describe('error statuses', () => {
-  let handle: BackendHandle;
+  let handle: OpenBackend;
   let server: Running;
   let base: string;
   let requirements: PaymentRequirements;
 
   beforeAll(async () => {
-    handle = await memoryBackend.create();
-    server = await startApp({ db: handle.db, schema: handle.schema });
+    handle = await backend('memory').open();
+    server = await startApp({ db: handle.db });
     base = server.url;
     await activeLease(base, 'A-1', 'L-1');
     requirements = (await http(base, 'GET', '/api/leases/L-1/x402/requirements')).body.accepts[0];
@@ -131,7 +132,7 @@ describe('error statuses', () => {
     db.getAssetsPage = async () => {
       throw new Error('secret internals at /srv/app.js:12');
     };
-    const broken = await startApp({ db, schema: handle.schema });
+    const broken = await startApp({ db });
     try {
       const answer = await http(broken.url, 'GET', '/api/assets');
       expectError(answer, 500, 'INTERNAL');
@@ -144,7 +145,7 @@ describe('error statuses', () => {
   it('503 when the database is not connected, and /ready says so', async () => {
     const db = new MockDatabase();
     await db.connect();
-    const app = await startApp({ db, schema: handle.schema });
+    const app = await startApp({ db });
     try {
       expect((await http(app.url, 'GET', '/ready')).status).toBe(200);
       await db.disconnect();
@@ -159,7 +160,7 @@ describe('error statuses', () => {
   });
 
   it('503 from /ready while a migration is pending', async () => {
-    const schema = { status: async () => [{ version: 3, name: 'keyset_indexes', state: 'pending' as const }], up: handle.schema.up };
+    const schema = { status: async () => [{ version: 3, name: 'keyset_indexes', state: 'pending' as const }], up: handle.db.schema.up };
     const app = await startApp({ db: handle.db, schema });
     try {
       const answer = await http(app.url, 'GET', '/ready');

@@ -10,7 +10,8 @@ import { HttpFacilitator } from '../../src/api/facilitator/http.js';
 import { LocalFacilitator, localSettlementHash } from '../../src/api/facilitator/local.js';
 import { createPaymentPayload, paymentHeader } from '../../src/api/x402/client.js';
 import type { PaymentPayload, PaymentRequirements } from '../../src/api/x402/types.js';
-import { activeLease, http, memoryBackend, startApp } from './support.js';
+import { activeLease, http, startApp } from './support.js';
+import { backend } from '../support/backends.js';
 
 const PAYER = '0x9999999999999999999999999999999999999999';
 const LESSOR = '0x742d35Cc6511C84a92A30A7D7B0D6E1234567890';
@@ -109,8 +110,8 @@ describe('HttpFacilitator against a facilitator server', () => {
   });
 
   it('makes the access route answer 504 on a facilitator timeout and 502 when it fails', async () => {
-    const { db, schema, dispose } = await memoryBackend.create();
-    const server = await startApp({ db, schema, facilitator: new HttpFacilitator({ url, verifyTimeoutMs: 100, settleTimeoutMs: 100 }) });
+    const { db, dispose } = await backend('memory').open();
+    const server = await startApp({ db, facilitator: new HttpFacilitator({ url, verifyTimeoutMs: 100, settleTimeoutMs: 100 }) });
     try {
       await activeLease(server.url, 'A-1', 'L-1');
       const quote = (await http(server.url, 'GET', '/api/leases/L-1/x402/requirements')).body.accepts[0];

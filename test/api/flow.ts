@@ -9,20 +9,21 @@ import { localSettlementHash } from '../../src/api/facilitator/local.js';
 import { paymentHeader, createPaymentPayload } from '../../src/api/x402/client.js';
 import type { PaymentRequirements } from '../../src/api/x402/types.js';
 import { encodeJsonHeader } from '../../src/api/x402/payment-header.js';
-import { AUTH, LESSEE, LESSOR, type ApiBackend, type BackendHandle, type Running, assetBody, decodeHeader, http, leaseBody, startApp } from './support.js';
+import { AUTH, LESSEE, LESSOR, type Running, assetBody, decodeHeader, http, leaseBody, startApp } from './support.js';
+import { type OpenBackend, type TestBackend } from '../support/backends.js';
 
 const PAYER = '0x9999999999999999999999999999999999999999';
 
 /** Runs the flow suite against `backend`. */
-export function describeApiFlow(backend: ApiBackend): void {
+export function describeApiFlow(backend: TestBackend): void {
   describe(`HTTP API flow on ${backend.name}`, () => {
-    let handle: BackendHandle;
+    let handle: OpenBackend;
     let server: Running;
     let base: string;
 
     beforeAll(async () => {
-      handle = await backend.create();
-      server = await startApp({ db: handle.db, schema: handle.schema });
+      handle = await backend.open();
+      server = await startApp({ db: handle.db });
       base = server.url;
     });
     afterAll(async () => {

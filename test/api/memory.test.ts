@@ -1,5 +1,5 @@
 /** The HTTP API flow on the memory backend. */
+import { backend } from '../support/backends.js';
 import { describeApiFlow } from './flow.js';
-import { memoryBackend } from './support.js';
 
-describeApiFlow(memoryBackend);
+describeApiFlow(backend('memory'));

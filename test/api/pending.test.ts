@@ -12,7 +12,7 @@ import { paymentHeader } from '../../src/api/x402/client.js';
 import type { RecordPaymentParams } from '../../src/storage/contract/database.js';
 import { StorageError } from '../../src/storage/contract/errors.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
-import { AUTH, activeLease, http, memoryBackend, startApp, type Running } from './support.js';
+import { AUTH, activeLease, http, startApp, type Running } from './support.js';
 
 const PAYER = '0x9999999999999999999999999999999999999999';
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -37,8 +37,7 @@ class FlakyDatabase extends MockDatabase {
 async function flakyApp(pending?: PendingPaymentStore): Promise<{ db: FlakyDatabase; server: Running; requirements: Parameters<typeof paymentHeader>[0] }> {
   const db = new FlakyDatabase();
   await db.connect();
-  const { schema } = await memoryBackend.create();
-  const server = await startApp({ db, schema, ...(pending ? { pending } : {}) });
+  const server = await startApp({ db, ...(pending ? { pending } : {}) });
   cleanups.push(() => server.close());
   await activeLease(server.url, 'A-1', 'L-1');
   const requirements = (await http(server.url, 'GET', '/api/leases/L-1/x402/requirements')).body.accepts[0];
@@ -82,8 +81,7 @@ describe('settled payments when the ledger fails', () => {
     const [kept] = await reopened.listUnresolved();
     expect(kept).toMatchObject({ facilitatorTxHash: paid.body.facilitatorTxHash, leaseId: 'L-1', attempts: 3, error: expect.stringContaining('CONNECTION') });
     expect(kept?.payload.payment).toMatchObject({ amount: '1000000', payer: PAYER, mode: 'second' });
-    const { schema } = await memoryBackend.create();
-    const restarted = await startApp({ db, schema, pending: reopened });
+    const restarted = await startApp({ db, pending: reopened });
     cleanups.push(() => restarted.close());
     const base = restarted.url;
 

@@ -1,5 +1,5 @@
 /** The HTTP API flow on the pglite backend. */
+import { backend } from '../support/backends.js';
 import { describeApiFlow } from './flow.js';
-import { pgliteBackend } from './support.js';
 
-describeApiFlow(pgliteBackend);
+describeApiFlow(backend('pglite'));

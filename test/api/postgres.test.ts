@@ -1,5 +1,5 @@
 /** The HTTP API flow on the postgres backend. */
+import { backend } from '../support/backends.js';
 import { describeApiFlow } from './flow.js';
-import { postgresBackend } from './support.js';
 
-describeApiFlow(postgresBackend);
+describeApiFlow(backend('postgres'));

@@ -7,7 +7,8 @@ import type { Facilitator } from '../../src/api/facilitator/facilitator.js';
 import { LocalFacilitator } from '../../src/api/facilitator/local.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
 import { ConfigError, loadConfig, testConfig } from '../../src/config.js';
-import { API_KEY, AUTH, activeLease, assetBody, http, memoryBackend, startApp } from './support.js';
+import { API_KEY, AUTH, activeLease, assetBody, http, startApp } from './support.js';
+import { backend } from '../support/backends.js';
 
 describe('configuration', () => {
   it('has development defaults', () => {
@@ -55,8 +56,8 @@ describe('configuration', () => {
 
 describe('security', () => {
   it('answers CORS only for configured origins', async () => {
-    const { db, schema } = await memoryBackend.create();
-    const server = await startApp({ db, schema, config: testConfig({ apiKey: API_KEY, corsOrigins: ['https://app.example.com'] }) });
+    const { db } = await backend('memory').open();
+    const server = await startApp({ db, config: testConfig({ apiKey: API_KEY, corsOrigins: ['https://app.example.com'] }) });
     try {
       const allowed = await http(server.url, 'GET', '/health', { headers: { origin: 'https://app.example.com' } });
       expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
@@ -74,8 +75,8 @@ describe('security', () => {
   });
 
   it('leaves write routes open without a configured key (development)', async () => {
-    const { db, schema } = await memoryBackend.create();
-    const server = await startApp({ db, schema, config: testConfig() });
+    const { db } = await backend('memory').open();
+    const server = await startApp({ db, config: testConfig() });
     try {
       expect((await http(server.url, 'POST', '/api/assets', { body: assetBody('A-1') })).status).toBe(201);
       expect((await http(server.url, 'POST', '/api/admin/reset')).status).toBe(200);
@@ -86,8 +87,8 @@ describe('security', () => {
   });
 
   it('has no reset route in production', async () => {
-    const { db, schema } = await memoryBackend.create();
-    const server = await startApp({ db, schema, config: testConfig({ env: 'production', apiKey: API_KEY }) });
+    const { db } = await backend('memory').open();
+    const server = await startApp({ db, config: testConfig({ env: 'production', apiKey: API_KEY }) });
     try {
       expect((await http(server.url, 'POST', '/api/admin/reset', { headers: AUTH })).status).toBe(404);
       expect((await http(server.url, 'POST', '/api/admin/pending/replay', { headers: AUTH })).status).toBe(200);
@@ -104,8 +105,8 @@ describe('security', () => {
       verify: async (payload, requirements) => ({ ...(await local.verify(payload, requirements)), payer: verifiedPayer }),
       settle: (payload, requirements) => local.settle(payload, requirements),
     };
-    const { db, schema } = await memoryBackend.create();
-    const server = await startApp({ db, schema, facilitator });
+    const { db } = await backend('memory').open();
+    const server = await startApp({ db, facilitator });
     try {
       await activeLease(server.url, 'A-1', 'L-1');
       const quote = (await http(server.url, 'GET', '/api/leases/L-1/x402/requirements')).body.accepts[0];

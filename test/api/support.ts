@@ -1,6 +1,5 @@
 /**
- * Harness of the API tests: backends (memory, PGlite in memory, a throwaway PostgreSQL
- * database), an app listening on port 0, a small fetch wrapper, and request bodies built from
+ * Harness of the API tests (backends come from test/support/backends.ts): an app listening on port 0, a small fetch wrapper, and request bodies built from
  * the protocol's sample documents.
  */
 import { readFileSync } from 'node:fs';
@@ -9,80 +8,12 @@ import { pino } from 'pino';
 import { buildApp, type BuildAppOptions } from '../../src/api/app.js';
 import type { App } from '../../src/api/app.js';
 import { testConfig, type AppConfig } from '../../src/config.js';
-import type { SchemaManager } from '../../src/storage/contract/database.js';
-import type { Database, JsonObject } from '../../src/storage/contract/database.js';
-import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
-import { PgliteDatabase } from '../../src/storage/backends/pglite/pglite-database.js';
-import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
-import type { SqlDatabase } from '../../src/storage/backends/sql/sql-database.js';
-import { createTestDatabase } from '../support/pg.js';
+import type { Database, JsonObject, SchemaManager } from '../../src/storage/contract/database.js';
 
 /** The API key the tests configure. */
 export const API_KEY = 'test-api-key-0123456789abcdef';
 /** The Authorization header carrying {@link API_KEY}. */
 export const AUTH = { authorization: `Bearer ${API_KEY}` };
-
-/** A connected, migrated backend and how to dispose of it. */
-export interface BackendHandle {
-  db: Database;
-  schema: SchemaManager;
-  dispose(): Promise<void>;
-}
-
-/** A named way to make a backend for a test file. */
-export interface ApiBackend {
-  name: string;
-  create(): Promise<BackendHandle>;
-}
-
-function sqlSchema(db: SqlDatabase): SchemaManager {
-  return { status: () => db.migrator().status(), up: () => db.migrator().up() };
-}
-
-async function migrated(db: SqlDatabase): Promise<SchemaManager> {
-  await db.connect();
-  const result = await db.migrator().up();
-  if (result.error) throw result.error;
-  return sqlSchema(db);
-}
-
-/** The in-memory backend. */
-export const memoryBackend: ApiBackend = {
-  name: 'memory',
-  async create() {
-    const db = new MockDatabase();
-    await db.connect();
-    return { db, schema: { status: async () => [], up: async () => ({ applied: [], results: [] }) }, dispose: () => db.disconnect() };
-  },
-};
-
-/** PGlite in memory, migrated. */
-export const pgliteBackend: ApiBackend = {
-  name: 'pglite',
-  async create() {
-    const db = new PgliteDatabase();
-    const schema = await migrated(db);
-    return { db, schema, dispose: () => db.disconnect() };
-  },
-};
-
-/** A throwaway PostgreSQL database, migrated, dropped by dispose(). */
-export const postgresBackend: ApiBackend = {
-  name: 'postgres',
-  async create() {
-    const database = await createTestDatabase();
-    const db = new PostgresDatabase(database.url);
-    const schema = await migrated(db);
-    return {
-      db,
-      schema,
-      dispose: async () => {
-        await db.disconnect();
-        await database.drop();
-      },
-    };
-  },
-};
 
 /** A running app and its base URL. */
 export interface Running {
@@ -91,12 +22,13 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** Builds an app (silent logs, API key set) and listens on port 0. */
-export async function startApp(options: Partial<BuildAppOptions> & { db: Database; schema: SchemaManager; config?: AppConfig }): Promise<Running> {
+/** Builds an app (silent logs, API key set; the store's own schema unless one is given) and listens on port 0. */
+export async function startApp(options: Partial<BuildAppOptions> & { db: Database; schema?: SchemaManager; config?: AppConfig }): Promise<Running> {
   const app = await buildApp({
     logger: pino({ level: 'silent' }),
     recordRetryDelaysMs: [1, 1],
     ...options,
+    schema: options.schema ?? options.db.schema,
     config: options.config ?? testConfig({ apiKey: API_KEY }),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -15,10 +15,32 @@ import type {
 import { StorageError, type StorageErrorCode } from '../../src/storage/contract/errors.js';
 import { TABLES, type TableName, type TableRecords } from '../../src/storage/contract/transfer.js';
 
-/** A backend under test. */
+/** The suite's topics, one file each; a backend may opt out of a topic by name. */
+export const SUITE_TOPICS = [
+  'lifecycle',
+  'assets',
+  'leases',
+  'events',
+  'payments',
+  'payment-records',
+  'payment-concurrency',
+  'batches',
+  'ledger-queries',
+  'pages',
+  'validation',
+  'documents',
+  'samples',
+  'copies',
+  'records',
+] as const;
+export type SuiteTopic = (typeof SUITE_TOPICS)[number];
+
+/** A backend under test: one store per test file. */
 export interface ConformanceBackend {
   /** Shown in test names. */
   name: string;
+  /** Topics this backend opts out of. */
+  skip: ReadonlySet<SuiteTopic>;
   /** A new, unconnected Database over a store that may hold data; the suite connects it and calls clear(). */
   create(): Promise<Database>;
   /** Called once after all tests (e.g. drop the test database). */

@@ -198,12 +198,24 @@ export function paymentTests(backend: ConformanceBackend): void {
       expect((await ctx.db.reconcile()).differences).toEqual([]);
     });
 
-    it('records concurrent replays of one facilitatorTxHash once', async () => {
+    it('recordPaymentWithOutcome says which call recorded the payment and which replayed it', async () => {
+      const lease = await seedLease(ctx.db);
+      const params = { leaseId: lease.leaseId, amount: '500', timestamp: onDay('12:30:00.000'), mode: 'second', facilitatorTxHash: hash(0xfeed) };
+      const first = await ctx.db.recordPaymentWithOutcome(params);
+      expect(first.replayed).toBe(false);
+      const again = await ctx.db.recordPaymentWithOutcome(params);
+      expect(again).toEqual({ payment: first.payment, replayed: true });
+      // recordPayment and recordPaymentWithOutcome share one ledger: a replay through either is seen.
+      expect(await ctx.db.recordPayment(params)).toEqual(first.payment);
+    });
+
+    it('records concurrent replays of one facilitatorTxHash once, and exactly one call says it recorded it', async () => {
       const lease = await seedLease(ctx.db);
       const facilitatorTxHash = hash(0xd00d);
-      const results = await Promise.all(
-        Array.from({ length: 8 }, () => pay(ctx.db, lease.leaseId, onDay('12:00:00.000'), '42', { facilitatorTxHash })),
-      );
+      const params = { leaseId: lease.leaseId, amount: '42', timestamp: onDay('12:00:00.000'), mode: 'second', facilitatorTxHash };
+      const outcomes = await Promise.all(Array.from({ length: 8 }, () => ctx.db.recordPaymentWithOutcome(params)));
+      const results = outcomes.map((o) => o.payment);
+      expect(outcomes.filter((o) => !o.replayed)).toHaveLength(1);
       expect(new Set(results.map((p) => p.id)).size).toBe(1);
       const batches = await ctx.db.getX402BatchesByLease(lease.leaseId);
       expect(batches.map((b) => [b.totalAmountMinorUnits, b.paymentCount])).toEqual([[42n, 1]]);

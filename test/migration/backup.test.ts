@@ -12,9 +12,10 @@ import { migrateData } from '../../src/migration/migrate-data.js';
 import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
 import { createTestDatabase } from '../support/pg.js';
 import { buildFullStore, dumpStore, summaries, type StoreDump } from './full-store.js';
-import { postgresTarget, quietLogger, runCli, tempDir, type Target } from './targets.js';
+import { openPostgres, type OpenBackend } from '../support/backends.js';
+import { quietLogger, runCli, tempDir } from './targets.js';
 
-let source: Target & { url: string };
+let source: OpenBackend & { url: string };
 let before: StoreDump;
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 const FORMATS: [BackupFormat, string][] = [
@@ -25,7 +26,7 @@ const FORMATS: [BackupFormat, string][] = [
 const backups = new Map<BackupFormat, BackupResult>();
 
 beforeAll(async () => {
-  source = await postgresTarget();
+  source = await openPostgres({ logger: quietLogger() });
   const report = await migrateData(await buildFullStore(), source.db);
   if (!report.ok) throw new Error('seeding the source failed');
   before = await dumpStore(source.db);
@@ -33,7 +34,7 @@ beforeAll(async () => {
   for (const [format, name] of FORMATS) backups.set(format, await backupDatabase({ databaseUrl: source.url }, tmp.file(name)));
 });
 afterAll(async () => {
-  await source?.close();
+  await source?.dispose();
   await tmp?.remove();
 });
 

@@ -9,13 +9,14 @@ import { exportSnapshot } from '../../src/migration/snapshot-writer.js';
 import type { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { TABLES } from '../../src/storage/contract/transfer.js';
 import { buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
-import { postgresTarget, runCli, startCli, tempDir, type Target } from './targets.js';
+import { openPostgres, type OpenBackend } from '../support/backends.js';
+import { quietLogger, runCli, startCli, tempDir } from './targets.js';
 
 let source: MockDatabase;
 let before: StoreDump;
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 let snapshot: string;
-let target: Target & { url: string };
+let target: OpenBackend & { url: string };
 
 beforeAll(async () => {
   // Enough payments (1,202) that a migration in batches of 10 runs long enough to be killed.
@@ -24,10 +25,10 @@ beforeAll(async () => {
   tmp = await tempDir();
   snapshot = tmp.file('store.jsonl');
   await exportSnapshot(source, snapshot);
-  target = await postgresTarget();
+  target = await openPostgres({ logger: quietLogger() });
 });
 afterAll(async () => {
-  await target?.close();
+  await target?.dispose();
   await tmp?.remove();
 });
 

@@ -1,6 +1,6 @@
 /**
  * migrateData from a MockDatabase holding every kind of record (through a snapshot, and
- * directly) into PostgreSQL and into the embedded PGlite: verification, exact equality, idempotent
+ * directly) into every backend (memory, PostgreSQL, the embedded PGlite): verification, exact equality, idempotent
  * re-runs, refusal of damaged snapshots with nothing written, resumption after an interruption,
  * and differences reported when the target does not match.
  */
@@ -11,7 +11,8 @@ import { exportSnapshot } from '../../src/migration/snapshot-writer.js';
 import type { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { TABLES } from '../../src/storage/contract/transfer.js';
 import { MAX_AMOUNT, buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
-import { pgliteTarget, postgresTarget, tempDir, type Target } from './targets.js';
+import { BACKENDS, type OpenBackend } from '../support/backends.js';
+import { quietLogger, tempDir } from './targets.js';
 
 let source: MockDatabase;
 let before: StoreDump;
@@ -27,15 +28,12 @@ beforeAll(async () => {
 });
 afterAll(() => tmp?.remove());
 
-describe.each([
-  ['PostgreSQL', postgresTarget],
-  ['PGlite', pgliteTarget],
-])('migrateData into %s', (_name, open) => {
-  let target: Target;
+describe.each(BACKENDS.map((b) => [b.name, b] as const))('migrateData into %s', (_name, backend) => {
+  let target: OpenBackend;
   beforeAll(async () => {
-    target = await open();
+    target = await backend.open({ logger: quietLogger() });
   });
-  afterAll(() => target?.close());
+  afterAll(() => target?.dispose());
   beforeEach(async () => {
     await target.db.clear();
   });

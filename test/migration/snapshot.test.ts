@@ -12,14 +12,15 @@ import type { Database } from '../../src/storage/contract/database.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { TABLES } from '../../src/storage/contract/transfer.js';
 import { MAX_AMOUNT, buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
-import { pgliteTarget, tempDir, type Target } from './targets.js';
+import { backend, type OpenBackend } from '../support/backends.js';
+import { tempDir } from './targets.js';
 
 let source: MockDatabase;
 let before: StoreDump;
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 let snapshot: string;
 let text: string;
-let pglite: Target;
+let pglite: OpenBackend;
 
 beforeAll(async () => {
   source = await buildFullStore();
@@ -28,10 +29,10 @@ beforeAll(async () => {
   snapshot = tmp.file('full.jsonl');
   await exportSnapshot(source, snapshot, { pageSize: 7 });
   text = await readFile(snapshot, 'utf8');
-  pglite = await pgliteTarget();
+  pglite = await backend('pglite').open();
 });
 afterAll(async () => {
-  await pglite?.close();
+  await pglite?.dispose();
   await tmp?.remove();
 });
 beforeEach(async () => {

@@ -1,17 +1,13 @@
 /**
- * Migration targets for the tests: a migrated PostgreSQL database of its own (dropped after), or
- * an in-memory PGlite, each connected; plus a temporary directory and the CLI runner.
+ * Helpers of the migration tests (targets come from test/support/backends.ts): a quiet logger,
+ * a temporary directory and the CLI runner.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database } from '../../src/storage/contract/database.js';
-import { PgliteDatabase } from '../../src/storage/backends/pglite/pglite-database.js';
-import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
 import { recordingLogger } from '../support/logger.js';
-import { createTestDatabase } from '../support/pg.js';
 
 /**
  * A logger that keeps pool warnings out of the test output: pg-pool's end() resolves before its
@@ -20,34 +16,6 @@ import { createTestDatabase } from '../support/pg.js';
  */
 export function quietLogger(): ReturnType<typeof recordingLogger>['logger'] {
   return recordingLogger().logger;
-}
-
-/** A connected, migrated target and how to dispose of it. */
-export interface Target {
-  name: string;
-  db: Database;
-  /** PostgreSQL only. */
-  url?: string;
-  close(): Promise<void>;
-}
-
-/** A new PostgreSQL database with the schema applied. */
-export async function postgresTarget(): Promise<Target & { url: string }> {
-  const created = await createTestDatabase();
-  const db = new PostgresDatabase(created.url, { logger: quietLogger() });
-  await db.connect();
-  const result = await db.migrator().up();
-  if (result.error) throw result.error;
-  return { name: 'postgres', db, url: created.url, close: async () => (await db.disconnect(), await created.drop()) };
-}
-
-/** A new in-memory PGlite with the schema applied. */
-export async function pgliteTarget(): Promise<Target> {
-  const db = new PgliteDatabase();
-  await db.connect();
-  const result = await db.migrator().up();
-  if (result.error) throw result.error;
-  return { name: 'pglite', db, close: () => db.disconnect() };
 }
 
 /** A fresh temporary directory and its removal. */

@@ -1,37 +1,100 @@
 /**
- * Conformance harnesses for the SQL backends. PostgreSQL: one throwaway database per test file,
- * a new PostgresDatabase (own pool) per test. PGlite: one in-memory instance per test file, shared
- * by a new PgliteDatabase per test through a driver whose close() leaves it open, because booting
- * PGlite and migrating it for every test would dominate the suite's time.
+ * The one list of backends every backend-parameterized test uses (conformance, API, migration).
+ * Each builds the public classes a user would (`MockDatabase`, `PostgresDatabase`,
+ * `PgliteDatabase`), migrated through `db.schema`. Adding a backend is one entry in
+ * {@link BACKENDS}.
+ *
+ * Two shapes of use:
+ * - `conformance()`: one store per test file, and a new unconnected Database over it per test
+ *   (the suite connects and clears it). PostgreSQL gets a throwaway database; PGlite one
+ *   in-memory instance shared through a driver whose close() leaves it open, because booting and
+ *   migrating PGlite for every test would dominate the suite's time.
+ * - `open()`: a new, isolated store, connected and migrated, for one API or migration test.
  */
-import type { ConformanceBackend } from '../conformance/fixtures.js';
+import type { Database } from '../../src/storage/contract/database.js';
+import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
-import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
+import { PgliteDatabase } from '../../src/storage/backends/pglite/pglite-database.js';
+import { PostgresDatabase, type PostgresDatabaseOptions } from '../../src/storage/backends/postgres/postgres-database.js';
 import type { SqlDriver } from '../../src/storage/backends/sql/driver.js';
 import { SqlDatabase, type SqlDatabaseOptions } from '../../src/storage/backends/sql/sql-database.js';
+import type { ConformanceBackend } from '../conformance/fixtures.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
 
-/** A PostgreSQL backend over a database created for this file (dropped by teardown). */
-export function postgresBackend(options: SqlDatabaseOptions = {}): ConformanceBackend & { url(): Promise<string> } {
-  let database: Promise<TestDatabase> | undefined;
-  const url = async () => {
-    database ??= (async () => {
-      const created = await createTestDatabase();
-      const db = new PostgresDatabase(created.url);
-      await db.connect();
-      const result = await db.migrator().up();
-      await db.disconnect();
-      if (result.error) throw result.error;
-      return created;
-    })();
-    return (await database).url;
-  };
+/** The backend names. */
+export type BackendName = 'memory' | 'postgres' | 'pglite';
+
+/** An isolated, connected and migrated store. */
+export interface OpenBackend {
+  name: BackendName;
+  db: Database;
+  /** The connection string (PostgreSQL only). */
+  url?: string;
+  /** Disconnects and removes the store. */
+  dispose(): Promise<void>;
+}
+
+/** Options for the stores a backend builds (SQL options are ignored by memory). */
+export type BackendOptions = SqlDatabaseOptions & Pick<PostgresDatabaseOptions, 'logger'>;
+
+/** One backend of the list. */
+export interface TestBackend {
+  name: BackendName;
+  conformance(options?: BackendOptions): ConformanceBackend;
+  open(options?: BackendOptions): Promise<OpenBackend>;
+}
+
+async function migrated<D extends Database>(db: D): Promise<D> {
+  await db.connect();
+  const result = await db.schema.up();
+  if (result.error) throw result.error;
+  return db;
+}
+
+const memory: TestBackend = {
+  name: 'memory',
+  conformance: () => ({ name: 'memory', skip: new Set(), create: async () => new MockDatabase() }),
+  async open() {
+    const db = await migrated(new MockDatabase());
+    return { name: 'memory', db, dispose: () => db.disconnect() };
+  },
+};
+
+const postgres: TestBackend = {
+  name: 'postgres',
+  conformance(options = {}) {
+    let database: Promise<TestDatabase> | undefined;
+    const url = async () => {
+      database ??= (async () => {
+        const created = await createTestDatabase();
+        await (await migrated(new PostgresDatabase(created.url, options))).disconnect();
+        return created;
+      })();
+      return (await database).url;
+    };
+    return {
+      name: 'postgres',
+      skip: new Set(),
+      create: async () => new PostgresDatabase(await url(), options),
+      teardown: async () => {
+        if (database) await (await database).drop();
+      },
+    };
+  },
+  open: openPostgres,
+};
+
+/** A new PostgreSQL database of its own, migrated; its URL is always known. */
+export async function openPostgres(options: BackendOptions = {}): Promise<OpenBackend & { url: string }> {
+  const created = await createTestDatabase();
+  const db = await migrated(new PostgresDatabase(created.url, options));
   return {
     name: 'postgres',
-    url,
-    create: async () => new PostgresDatabase(await url(), options),
-    teardown: async () => {
-      if (database) await (await database).drop();
+    db,
+    url: created.url,
+    dispose: async () => {
+      await db.disconnect();
+      await created.drop();
     },
   };
 }
@@ -49,25 +112,39 @@ function borrowed(driver: SqlDriver): SqlDriver {
   };
 }
 
-/** A PGlite backend: one migrated in-memory instance for the whole file. */
-export function pgliteBackend(options: SqlDatabaseOptions = {}): ConformanceBackend {
-  let shared: Promise<PgliteDriver> | undefined;
-  const driver = async () => {
-    shared ??= (async () => {
-      const d = new PgliteDriver();
-      const db = new SqlDatabase(borrowed(d));
-      await db.connect();
-      const result = await db.migrator().up();
-      if (result.error) throw result.error;
-      return d;
-    })();
-    return shared;
-  };
-  return {
-    name: 'pglite',
-    create: async () => new SqlDatabase(borrowed(await driver()), options),
-    teardown: async () => {
-      if (shared) await (await shared).close();
-    },
-  };
+const pglite: TestBackend = {
+  name: 'pglite',
+  conformance(options = {}) {
+    let shared: Promise<PgliteDriver> | undefined;
+    const driver = async () => {
+      shared ??= (async () => {
+        const d = new PgliteDriver();
+        await migrated(new SqlDatabase(borrowed(d)));
+        return d;
+      })();
+      return shared;
+    };
+    return {
+      name: 'pglite',
+      skip: new Set(),
+      create: async () => new SqlDatabase(borrowed(await driver()), options),
+      teardown: async () => {
+        if (shared) await (await shared).close();
+      },
+    };
+  },
+  async open(options = {}) {
+    const db = await migrated(new PgliteDatabase(undefined, options));
+    return { name: 'pglite', db, dispose: () => db.disconnect() };
+  },
+};
+
+/** Every backend, in the order test names show them. */
+export const BACKENDS: readonly TestBackend[] = [memory, postgres, pglite];
+
+/** The backend of that name. */
+export function backend(name: BackendName): TestBackend {
+  const found = BACKENDS.find((b) => b.name === name);
+  if (!found) throw new Error(`no test backend ${name}`);
+  return found;
 }

@@ -81,7 +81,7 @@ export class Store implements Database {
   ) {
     this.capabilities = backend.capabilities;
     // Migrations run on the open connection, so the schema manager obeys the lifecycle too.
-    this.schema = { status: () => this.live.schema.status(), up: () => this.live.schema.up() };
+    this.schema = { status: async () => this.live.schema.status(), up: async () => this.live.schema.up() };
     this.clock = options.clock ?? (() => new Date());
   }
 
