@@ -24,7 +24,7 @@ afterAll(async () => {
 
 /** The ```sql block of section 3.1 of the guide, read at test time. */
 async function guideDdl(): Promise<string> {
-  const candidates = [process.env.GUIDE_PATH, join(repo, 'docs/DATABASE_MIGRATION_GUIDE.md'), resolve(repo, '../shared/DATABASE_MIGRATION_GUIDE.md')];
+  const candidates = [process.env.GUIDE_PATH, resolve(repo, 'test/fixtures/guide-schema-ddl.md')];
   const path = candidates.find((c): c is string => c !== undefined && existsSync(c));
   if (path === undefined) throw new Error('DATABASE_MIGRATION_GUIDE.md not found; set GUIDE_PATH');
   const guide = await readFile(path, 'utf8');

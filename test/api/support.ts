@@ -76,7 +76,7 @@ export function decodeHeader(value: string | null): unknown {
   return JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
 }
 
-const SAMPLES = fileURLToPath(new URL('../../../shared/fixtures/sample-data/', import.meta.url));
+const SAMPLES = fileURLToPath(new URL('../fixtures/sample-data/', import.meta.url));
 
 /** A sample document of the protocol's public repository. */
 export function sample(name: string): JsonObject {

@@ -1,5 +1,5 @@
 /**
- * The protocol's real sample records (/work/shared/fixtures/sample-data): asset metadata and lease
+ * The protocol's real sample records (test/fixtures/sample-data): asset metadata and lease
  * agreements used as documents, and their malformed hex strings used as validation inputs.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { JsonObject } from '../../src/storage/contract/database.js';
 
 /** Where the sample files live, relative to this file. */
-export const SAMPLE_DIR = new URL('../../../shared/fixtures/sample-data/', import.meta.url);
+export const SAMPLE_DIR = new URL('../fixtures/sample-data/', import.meta.url);
 
 /** One parsed sample file. */
 export interface SampleFile {

@@ -9,7 +9,7 @@ import type { Database, JsonObject } from '../../src/storage/contract/database.j
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { TABLES, type TableName, type TableRecords } from '../../src/storage/contract/transfer.js';
 
-const SAMPLE_DIR = new URL('../../../shared/fixtures/sample-data/', import.meta.url);
+const SAMPLE_DIR = new URL('../fixtures/sample-data/', import.meta.url);
 
 /** Sample documents whose file name starts with `prefix` ("assets-", "leases-"). */
 export function sampleDocs(prefix: string): JsonObject[] {
