@@ -221,8 +221,3 @@ async function dryRun(
     return compareDigests(table, read, { count: d.count, amountSum: d.amountSum, idsSha256: d.idsSha256 ?? read.idsSha256 }, 0);
   });
 }
-
-/** Imports a snapshot file into `target`: {@link migrateData} with the file as the source. */
-export function importSnapshot(path: string, target: Database, options: MigrateDataOptions = {}): Promise<MigrationReport> {
-  return migrateData(path, target, options);
-}
