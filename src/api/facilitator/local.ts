@@ -5,12 +5,11 @@
  * once. It moves no money, so production refuses to use it (see config.ts).
  */
 import { createHash } from 'node:crypto';
+import { isAddress, isHash } from '../../shared/hex.js';
 import { MAX_AMOUNT } from '../../storage/money.js';
 import type { Authorization, PaymentPayload, PaymentRequirements, SettleResult, VerifyResult } from '../x402/types.js';
 import type { Facilitator } from './facilitator.js';
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-const NONCE = /^0x[0-9a-fA-F]{64}$/;
 const DIGITS = /^[0-9]{1,78}$/;
 
 /** The deterministic settlement hash of an authorization. */
@@ -50,9 +49,9 @@ export class LocalFacilitator implements Facilitator {
   private problem(payload: PaymentPayload, requirements: PaymentRequirements): string | null {
     const a = (payload as Partial<PaymentPayload> | null)?.payload?.authorization as Partial<Authorization> | undefined;
     if (a === undefined || a === null || typeof a !== 'object') return 'invalid_payload';
-    if (typeof a.from !== 'string' || !ADDRESS.test(a.from)) return 'invalid_payload_from';
-    if (typeof a.to !== 'string' || !ADDRESS.test(a.to)) return 'invalid_payload_to';
-    if (typeof a.nonce !== 'string' || !NONCE.test(a.nonce)) return 'invalid_payload_nonce';
+    if (!isAddress(a.from)) return 'invalid_payload_from';
+    if (!isAddress(a.to)) return 'invalid_payload_to';
+    if (!isHash(a.nonce)) return 'invalid_payload_nonce';
     if (typeof a.value !== 'string' || !DIGITS.test(a.value)) return 'invalid_payload_value';
     if (typeof a.validAfter !== 'string' || !DIGITS.test(a.validAfter)) return 'invalid_payload_valid_after';
     if (typeof a.validBefore !== 'string' || !DIGITS.test(a.validBefore)) return 'invalid_payload_valid_before';

@@ -6,6 +6,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { PaymentMode, StoredLease } from '../../storage/database.js';
 import { MAX_AMOUNT } from '../../storage/money.js';
+import { isAddress, isHash } from '../../shared/hex.js';
 import type { AppContext } from '../context.js';
 import { ApiError, errorBody } from '../errors.js';
 import { FacilitatorError } from '../facilitator/facilitator.js';
@@ -21,9 +22,6 @@ export interface AccessResponse {
   headers: Record<string, string>;
   body: unknown;
 }
-
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
 
 /** A 402 carrying fresh requirements in the body and the `Payment-Required` header. */
 export function paymentRequired(requirements: PaymentRequirements, code: string, message: string, details: Record<string, unknown> = {}): AccessResponse {
@@ -95,13 +93,13 @@ export async function handleAccess(
     return paymentRequired(requirements, 'SETTLEMENT_FAILED', `payment not settled: ${reason}`, { reason });
   }
   const txHash = settled.transaction;
-  if (txHash === undefined || !TX_HASH.test(txHash)) {
+  if (!isHash(txHash)) {
     log.error({ settled, authorization: payload.payload.authorization }, 'facilitator settled without a usable transaction hash');
     throw new ApiError(502, 'FACILITATOR_UNAVAILABLE', 'the facilitator settled without a transaction hash', { operation: 'settle' });
   }
 
   const payer = verified.payer ?? settled.payer;
-  if (payer === undefined || !ADDRESS.test(payer)) log.warn({ facilitatorTxHash: txHash }, 'facilitator gave no payer; the lessee is recorded');
+  if (!isAddress(payer)) log.warn({ facilitatorTxHash: txHash }, 'facilitator gave no payer; the lessee is recorded');
   const amount = payload.payload.authorization.value;
   const timestamp = ctx.now().toISOString();
   const outcome = await recordSettledPayment(
@@ -112,7 +110,7 @@ export async function handleAccess(
       timestamp,
       mode,
       facilitatorTxHash: txHash,
-      ...(payer !== undefined && ADDRESS.test(payer) ? { payer } : {}),
+      ...(isAddress(payer) ? { payer } : {}),
     },
     { network: settled.network, payer },
   );
