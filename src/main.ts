@@ -12,7 +12,7 @@ import { MemoryPendingPaymentStore, replayPendingPayments, type PendingPaymentSt
 import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { createDatabase, storeConfigFromEnv } from './storage/create-database.js';
 import { isStorageError } from './storage/errors.js';
-import { scrubSecrets } from './storage/sql/map-driver-error.js';
+import { scrubSecrets } from './shared/scrub-secrets.js';
 
 /** How often pending payments are replayed in the background. */
 const PENDING_REPLAY_INTERVAL_MS = 60_000;

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { createDriver, DEFAULT_PGLITE_DATA_DIR } from '../storage/create-driver.js';
 import { isStorageError } from '../storage/errors.js';
 import type { SqlDriver } from '../storage/sql/driver.js';
-import { scrubSecrets } from '../storage/sql/map-driver-error.js';
+import { scrubSecrets } from '../shared/scrub-secrets.js';
 
 /** Parsed values of {@link addBackendOptions}. */
 export interface BackendOptions {

@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from 'commander';
 import { createDatabase, type Store } from '../storage/create-database.js';
 import { isStorageError } from '../storage/errors.js';
-import { scrubSecrets } from '../storage/sql/map-driver-error.js';
+import { scrubSecrets } from '../shared/scrub-secrets.js';
 import { NotEmptyError } from './backup.js';
 import { SnapshotError } from './snapshot-format.js';
 
