@@ -7,8 +7,8 @@
 import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import { schemaProblems } from './api/ops.js';
-import { FilePendingPaymentStore } from './api/pending-payments-file.js';
-import { MemoryPendingPaymentStore, replayPendingPayments, type PendingPaymentStore } from './api/pending-payments.js';
+import { FilePendingPaymentStore } from './ledger/pending-payments-file.js';
+import { MemoryPendingPaymentStore, replayPendingPayments, type PendingPaymentStore } from './ledger/pending-payments.js';
 import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { createDatabase, storeConfigFromEnv } from './storage/create-database.js';
 import { isStorageError } from './storage/errors.js';

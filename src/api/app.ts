@@ -13,7 +13,7 @@ import { installErrorHandlers } from './errors.js';
 import { createFacilitator } from './facilitator/index.js';
 import type { Facilitator } from './facilitator/facilitator.js';
 import { createMetrics } from './metrics.js';
-import { MemoryPendingPaymentStore, type PendingPaymentStore } from './pending-payments.js';
+import { MemoryPendingPaymentStore, type PendingPaymentStore } from '../ledger/pending-payments.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAssetRoutes } from './routes/assets.js';
 import { registerEventRoutes } from './routes/events.js';

@@ -9,7 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database, RecordPaymentParams, StoredX402Payment } from '../../storage/database.js';
 import { isStorageError } from '../../storage/errors.js';
 import { ApiError } from '../errors.js';
-import { describeFailure, type PendingPayment, type PendingPaymentStore } from '../pending-payments.js';
+import { describeFailure, type PendingPayment, type PendingPaymentStore } from '../../ledger/pending-payments.js';
 
 /** Delays before each retry of a failed record (default: three retries within ~1.3 s). */
 export const DEFAULT_RECORD_RETRY_DELAYS_MS: readonly number[] = [50, 250, 1000];

@@ -4,8 +4,8 @@
  * Exit codes: 0 clean; 1 differences or pending payments found; 2 the command could not run.
  */
 import type { Command } from 'commander';
-import { readPendingFile } from '../../api/pending-payments-file.js';
-import type { PendingPayment } from '../../api/pending-payments.js';
+import { readPendingFile } from '../../ledger/pending-payments-file.js';
+import type { PendingPayment } from '../../ledger/pending-payments.js';
 import { pendingPaymentsFileFromEnv } from '../../config.js';
 import type { ReconcileReport } from '../../storage/ledger-queries.js';
 import { openStore } from '../../migration/cli-store.js';

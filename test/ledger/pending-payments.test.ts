@@ -6,13 +6,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FilePendingPaymentStore, readPendingFile } from '../../src/api/pending-payments-file.js';
-import { type NewPendingPayment, type PendingPaymentStore } from '../../src/api/pending-payments.js';
+import { FilePendingPaymentStore, readPendingFile } from '../../src/ledger/pending-payments-file.js';
+import { type NewPendingPayment, type PendingPaymentStore } from '../../src/ledger/pending-payments.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
 import type { RecordPaymentParams } from '../../src/storage/database.js';
 import { StorageError } from '../../src/storage/errors.js';
 import { MockDatabase } from '../../src/storage/mock-database.js';
-import { AUTH, activeLease, http, memoryBackend, startApp, type Running } from './support.js';
+import { AUTH, activeLease, http, memoryBackend, startApp, type Running } from '../api/support.js';
 
 const PAYER = '0x9999999999999999999999999999999999999999';
 const cleanups: Array<() => Promise<unknown>> = [];
