@@ -5,7 +5,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { PaymentMode, StoredLease } from '../../storage/database.js';
-import { MAX_AMOUNT } from '../../storage/money.js';
+import { checkPayment } from '../../ledger/payment-check.js';
 import { isAddress, isHash } from '../../shared/hex.js';
 import type { AppContext } from '../context.js';
 import { ApiError, errorBody } from '../errors.js';
@@ -14,7 +14,7 @@ import { paymentJson } from '../serialize.js';
 import { decodePaymentHeader, encodeJsonHeader } from './payment-header.js';
 import { recordSettledPayment } from './record-payment.js';
 import { assertAccessible, buildRequirements } from './requirements.js';
-import type { PaymentPayload, PaymentRequirements } from './types.js';
+import type { PaymentRequirements } from './types.js';
 
 /** A response to send. */
 export interface AccessResponse {
@@ -52,18 +52,6 @@ async function ask<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Cheap checks done before bothering the facilitator; null when the payment may be valid. */
-function precheck(payload: PaymentPayload, requirements: PaymentRequirements): string | null {
-  if (payload.scheme !== requirements.scheme) return 'unsupported_scheme';
-  if (payload.network !== requirements.network) return 'invalid_network';
-  // Checked here too: a facilitator that ignored `to` would settle money the lessor never gets.
-  if (payload.payload.authorization.to.toLowerCase() !== requirements.payTo.toLowerCase()) return 'invalid_pay_to';
-  const value = BigInt(payload.payload.authorization.value);
-  if (value > MAX_AMOUNT) return 'invalid_payload_value';
-  if (value < BigInt(requirements.amount)) return 'insufficient_amount';
-  return null;
-}
-
 /** Handles `POST /api/leases/:leaseId/access` for a lease that exists. */
 export async function handleAccess(
   ctx: AppContext,
@@ -79,7 +67,8 @@ export async function handleAccess(
   if (header === undefined) return paymentRequired(requirements, 'PAYMENT_REQUIRED', 'payment required');
 
   const payload = decodePaymentHeader(header);
-  const early = precheck(payload, requirements);
+  // Cheap checks done before bothering the facilitator.
+  const early = checkPayment(payload, requirements);
   if (early !== null) return paymentRequired(requirements, 'PAYMENT_INVALID', `payment refused: ${early}`, { reason: early });
 
   const verified = await ask(() => ctx.facilitator.verify(payload, requirements));
