@@ -6,13 +6,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { PaymentMode, StoredLease } from '../../storage/database.js';
 import { checkPayment } from '../../ledger/payment-check.js';
+import { PaymentNotRecordedError, recordSettledPayment } from '../../ledger/record-settled-payment.js';
 import { isAddress, isHash } from '../../shared/hex.js';
 import type { AppContext } from '../context.js';
 import { ApiError, errorBody } from '../errors.js';
 import { FacilitatorError } from '../facilitator/facilitator.js';
 import { paymentJson } from '../serialize.js';
 import { decodePaymentHeader, encodeJsonHeader } from './payment-header.js';
-import { recordSettledPayment } from './record-payment.js';
 import { assertAccessible, buildRequirements } from './requirements.js';
 import type { PaymentRequirements } from './types.js';
 
@@ -102,7 +102,10 @@ export async function handleAccess(
       ...(isAddress(payer) ? { payer } : {}),
     },
     { network: settled.network, payer },
-  );
+  ).catch((error: unknown) => {
+    if (!(error instanceof PaymentNotRecordedError)) throw error;
+    throw new ApiError(500, 'PAYMENT_NOT_RECORDED', error.message, { facilitatorTxHash: error.facilitatorTxHash });
+  });
 
   const paymentResponse = { 'payment-response': encodeJsonHeader({ success: true, transaction: txHash, network: settled.network ?? requirements.network, payer: payer ?? null }) };
   if (outcome.status === 'pending') {
@@ -114,9 +117,7 @@ export async function handleAccess(
       body: { access: 'granted', leaseId: lease.leaseId, mode, ledger: 'pending', facilitatorTxHash: txHash, pendingId: outcome.pending.id },
     };
   }
-  const { payment } = outcome;
-  // A replay returns the original row, whose timestamp is the first request's, not ours.
-  const replayed = payment.paymentTimestamp.toISOString() !== timestamp;
+  const { payment, replayed } = outcome;
   ctx.metrics.payment(mode, replayed ? 'replayed' : 'recorded', payment.amountMinorUnits);
   return {
     status: 200,
