@@ -4,6 +4,7 @@
  * one restart per variable.
  */
 import { isAbsolute, join } from 'node:path';
+import { isAddress } from './shared/hex.js';
 
 /** Runtime environments; production turns on the strict checks. */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
@@ -73,7 +74,6 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const MIN_API_KEY_LENGTH = 16;
 
 /** Reads and checks the configuration; throws {@link ConfigError} listing every problem. */
@@ -112,7 +112,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
   const address = (name: string): string | undefined => {
     const raw = text(name);
-    if (raw !== undefined && !ADDRESS.test(raw)) problems.push(`${name} must be 0x followed by 40 hex digits, got "${raw}"`);
+    if (raw !== undefined && !isAddress(raw)) problems.push(`${name} must be 0x followed by 40 hex digits, got "${raw}"`);
     return raw;
   };
 

@@ -7,12 +7,12 @@
 import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import { schemaProblems } from './api/ops.js';
-import { FilePendingPaymentStore } from './api/pending-payments-file.js';
-import { MemoryPendingPaymentStore, replayPendingPayments, type PendingPaymentStore } from './api/pending-payments.js';
+import { FilePendingPaymentStore } from './ledger/pending-payments-file.js';
+import { MemoryPendingPaymentStore, replayPendingPayments, type PendingPaymentStore } from './ledger/pending-payments.js';
 import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { createDatabase, storeConfigFromEnv } from './storage/create-database.js';
 import { isStorageError } from './storage/contract/errors.js';
-import { scrubSecrets } from './storage/backends/sql/map-driver-error.js';
+import { scrubSecrets } from './shared/scrub-secrets.js';
 
 /** How often pending payments are replayed in the background. */
 const PENDING_REPLAY_INTERVAL_MS = 60_000;

@@ -13,7 +13,8 @@ import { installErrorHandlers } from './errors.js';
 import { createFacilitator } from './facilitator/index.js';
 import type { Facilitator } from './facilitator/facilitator.js';
 import { createMetrics } from './metrics.js';
-import { MemoryPendingPaymentStore, type PendingPaymentStore } from './pending-payments.js';
+import { MemoryPendingPaymentStore, type PendingPaymentStore } from '../ledger/pending-payments.js';
+import { DEFAULT_RECORD_RETRY_DELAYS_MS } from '../ledger/record-settled-payment.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAssetRoutes } from './routes/assets.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -23,7 +24,6 @@ import { registerRevenueRoutes } from './routes/revenue.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerX402Routes } from './routes/x402.js';
 import { installAuth, installCors } from './security.js';
-import { DEFAULT_RECORD_RETRY_DELAYS_MS } from './x402/record-payment.js';
 
 /** Largest request body (1 MB); larger is a 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;

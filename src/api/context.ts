@@ -8,7 +8,7 @@ import type { SchemaManager } from '../storage/contract/database.js';
 import type { Database } from '../storage/contract/database.js';
 import type { Facilitator } from './facilitator/facilitator.js';
 import type { ApiMetrics } from './metrics.js';
-import type { PendingPaymentStore } from './pending-payments.js';
+import type { PendingPaymentStore } from '../ledger/pending-payments.js';
 
 /** Shared dependencies of the routes. */
 export interface AppContext {

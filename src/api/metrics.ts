@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database, PaymentMode } from '../storage/contract/database.js';
 import { eventBacklog } from './ops.js';
-import type { PendingPaymentStore } from './pending-payments.js';
+import type { PendingPaymentStore } from '../ledger/pending-payments.js';
 
 /** The metrics an app records into. */
 export interface ApiMetrics {

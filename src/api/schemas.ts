@@ -6,13 +6,14 @@
  */
 import { LEASE_STATUSES, PAYMENT_MODES } from '../storage/contract/database.js';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../storage/core/cursor.js';
+import { ADDRESS_PATTERN, HASH_PATTERN } from '../shared/hex.js';
 
 const MAX_INT4 = 2_147_483_647;
 
 /** Field schemas. */
 export const field = {
-  address: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' },
-  hash: { type: 'string', pattern: '^0x[0-9a-fA-F]{64}$' },
+  address: { type: 'string', pattern: ADDRESS_PATTERN },
+  hash: { type: 'string', pattern: HASH_PATTERN },
   key: { type: 'string', minLength: 1, maxLength: 255 },
   chainId: { type: 'integer', minimum: 1, maximum: MAX_INT4 },
   blockNumber: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },

@@ -4,7 +4,7 @@
  */
 import type { JsonObject, JsonValue, StoredAsset, StoredEvent, StoredLease, StoredX402Batch, StoredX402Payment } from '../storage/contract/database.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, ReconcileReport } from '../storage/contract/ledger-queries.js';
-import type { PendingPayment } from './pending-payments.js';
+import type { PendingPayment } from '../ledger/pending-payments.js';
 
 /** An asset as JSON. */
 export function assetJson(a: StoredAsset): JsonObject {

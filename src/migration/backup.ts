@@ -6,9 +6,10 @@
  * forced.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
+import { fsyncFile } from '../shared/fsync.js';
 import { createDriver } from '../storage/create-driver.js';
 import { runPgProgram, type PgConnection } from './pg-tools.js';
 
@@ -50,22 +51,13 @@ export async function backupDatabase(connection: PgConnection, path: string, for
       const args = format === 'custom' ? ['--format=custom'] : ['--format=plain', '--clean', '--if-exists'];
       await runPgProgram({ program: 'pg_dump', args: [...args, `--file=${partial}`], connection });
     }
-    await syncFile(partial);
+    await fsyncFile(partial);
     await rename(partial, path);
   } catch (error) {
     await rm(partial, { force: true });
     throw error;
   }
   return { path, format, bytes: (await stat(path)).size, durationMs: Math.round(performance.now() - started) };
-}
-
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Tables outside the system schemas, as `schema.table`. */

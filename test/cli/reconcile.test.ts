@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
-import { FilePendingPaymentStore } from '../../src/api/pending-payments-file.js';
+import { FilePendingPaymentStore } from '../../src/ledger/pending-payments-file.js';
 
 const run = promisify(execFile);
 

@@ -5,12 +5,11 @@
  * once. It moves no money, so production refuses to use it (see config.ts).
  */
 import { createHash } from 'node:crypto';
-import { MAX_AMOUNT } from '../../storage/core/money.js';
+import { checkPayment } from '../../ledger/payment-check.js';
+import { isAddress, isHash } from '../../shared/hex.js';
 import type { Authorization, PaymentPayload, PaymentRequirements, SettleResult, VerifyResult } from '../x402/types.js';
 import type { Facilitator } from './facilitator.js';
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-const NONCE = /^0x[0-9a-fA-F]{64}$/;
 const DIGITS = /^[0-9]{1,78}$/;
 
 /** The deterministic settlement hash of an authorization. */
@@ -50,18 +49,16 @@ export class LocalFacilitator implements Facilitator {
   private problem(payload: PaymentPayload, requirements: PaymentRequirements): string | null {
     const a = (payload as Partial<PaymentPayload> | null)?.payload?.authorization as Partial<Authorization> | undefined;
     if (a === undefined || a === null || typeof a !== 'object') return 'invalid_payload';
-    if (typeof a.from !== 'string' || !ADDRESS.test(a.from)) return 'invalid_payload_from';
-    if (typeof a.to !== 'string' || !ADDRESS.test(a.to)) return 'invalid_payload_to';
-    if (typeof a.nonce !== 'string' || !NONCE.test(a.nonce)) return 'invalid_payload_nonce';
+    if (!isAddress(a.from)) return 'invalid_payload_from';
+    if (!isAddress(a.to)) return 'invalid_payload_to';
+    if (!isHash(a.nonce)) return 'invalid_payload_nonce';
     if (typeof a.value !== 'string' || !DIGITS.test(a.value)) return 'invalid_payload_value';
     if (typeof a.validAfter !== 'string' || !DIGITS.test(a.validAfter)) return 'invalid_payload_valid_after';
     if (typeof a.validBefore !== 'string' || !DIGITS.test(a.validBefore)) return 'invalid_payload_valid_before';
-    if (payload.scheme !== 'exact' || requirements.scheme !== 'exact') return 'unsupported_scheme';
-    if (payload.network !== requirements.network) return 'invalid_network';
-    if (a.to.toLowerCase() !== requirements.payTo.toLowerCase()) return 'invalid_pay_to';
-    const value = BigInt(a.value);
-    if (value > MAX_AMOUNT) return 'invalid_payload_value';
-    if (value < BigInt(requirements.amount)) return 'insufficient_amount';
+    // Only `exact` is supported; the rest of the scheme check is the ledger's.
+    if (requirements.scheme !== 'exact') return 'unsupported_scheme';
+    const mismatch = checkPayment(payload, requirements);
+    if (mismatch !== null) return mismatch;
     const now = BigInt(Math.floor(this.now().getTime() / 1000));
     if (now < BigInt(a.validAfter)) return 'authorization_not_yet_valid';
     if (now >= BigInt(a.validBefore)) return 'authorization_expired';

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
-import { replayPendingPayments } from '../pending-payments.js';
+import { replayPendingPayments } from '../../ledger/pending-payments.js';
 import { object } from '../schemas.js';
 
 /** Registers the admin routes. */

@@ -5,15 +5,16 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { PaymentMode, StoredLease } from '../../storage/contract/database.js';
-import { MAX_AMOUNT } from '../../storage/core/money.js';
+import { checkPayment } from '../../ledger/payment-check.js';
+import { PaymentNotRecordedError, recordSettledPayment } from '../../ledger/record-settled-payment.js';
+import { isAddress, isHash } from '../../shared/hex.js';
 import type { AppContext } from '../context.js';
 import { ApiError, errorBody } from '../errors.js';
 import { FacilitatorError } from '../facilitator/facilitator.js';
 import { paymentJson } from '../serialize.js';
 import { decodePaymentHeader, encodeJsonHeader } from './payment-header.js';
-import { recordSettledPayment } from './record-payment.js';
 import { assertAccessible, buildRequirements } from './requirements.js';
-import type { PaymentPayload, PaymentRequirements } from './types.js';
+import type { PaymentRequirements } from './types.js';
 
 /** A response to send. */
 export interface AccessResponse {
@@ -21,9 +22,6 @@ export interface AccessResponse {
   headers: Record<string, string>;
   body: unknown;
 }
-
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
 
 /** A 402 carrying fresh requirements in the body and the `Payment-Required` header. */
 export function paymentRequired(requirements: PaymentRequirements, code: string, message: string, details: Record<string, unknown> = {}): AccessResponse {
@@ -54,18 +52,6 @@ async function ask<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Cheap checks done before bothering the facilitator; null when the payment may be valid. */
-function precheck(payload: PaymentPayload, requirements: PaymentRequirements): string | null {
-  if (payload.scheme !== requirements.scheme) return 'unsupported_scheme';
-  if (payload.network !== requirements.network) return 'invalid_network';
-  // Checked here too: a facilitator that ignored `to` would settle money the lessor never gets.
-  if (payload.payload.authorization.to.toLowerCase() !== requirements.payTo.toLowerCase()) return 'invalid_pay_to';
-  const value = BigInt(payload.payload.authorization.value);
-  if (value > MAX_AMOUNT) return 'invalid_payload_value';
-  if (value < BigInt(requirements.amount)) return 'insufficient_amount';
-  return null;
-}
-
 /** Handles `POST /api/leases/:leaseId/access` for a lease that exists. */
 export async function handleAccess(
   ctx: AppContext,
@@ -81,7 +67,8 @@ export async function handleAccess(
   if (header === undefined) return paymentRequired(requirements, 'PAYMENT_REQUIRED', 'payment required');
 
   const payload = decodePaymentHeader(header);
-  const early = precheck(payload, requirements);
+  // Cheap checks done before bothering the facilitator.
+  const early = checkPayment(payload, requirements);
   if (early !== null) return paymentRequired(requirements, 'PAYMENT_INVALID', `payment refused: ${early}`, { reason: early });
 
   const verified = await ask(() => ctx.facilitator.verify(payload, requirements));
@@ -95,13 +82,13 @@ export async function handleAccess(
     return paymentRequired(requirements, 'SETTLEMENT_FAILED', `payment not settled: ${reason}`, { reason });
   }
   const txHash = settled.transaction;
-  if (txHash === undefined || !TX_HASH.test(txHash)) {
+  if (!isHash(txHash)) {
     log.error({ settled, authorization: payload.payload.authorization }, 'facilitator settled without a usable transaction hash');
     throw new ApiError(502, 'FACILITATOR_UNAVAILABLE', 'the facilitator settled without a transaction hash', { operation: 'settle' });
   }
 
   const payer = verified.payer ?? settled.payer;
-  if (payer === undefined || !ADDRESS.test(payer)) log.warn({ facilitatorTxHash: txHash }, 'facilitator gave no payer; the lessee is recorded');
+  if (!isAddress(payer)) log.warn({ facilitatorTxHash: txHash }, 'facilitator gave no payer; the lessee is recorded');
   const amount = payload.payload.authorization.value;
   const timestamp = ctx.now().toISOString();
   const outcome = await recordSettledPayment(
@@ -112,10 +99,13 @@ export async function handleAccess(
       timestamp,
       mode,
       facilitatorTxHash: txHash,
-      ...(payer !== undefined && ADDRESS.test(payer) ? { payer } : {}),
+      ...(isAddress(payer) ? { payer } : {}),
     },
     { network: settled.network, payer },
-  );
+  ).catch((error: unknown) => {
+    if (!(error instanceof PaymentNotRecordedError)) throw error;
+    throw new ApiError(500, 'PAYMENT_NOT_RECORDED', error.message, { facilitatorTxHash: error.facilitatorTxHash });
+  });
 
   const paymentResponse = { 'payment-response': encodeJsonHeader({ success: true, transaction: txHash, network: settled.network ?? requirements.network, payer: payer ?? null }) };
   if (outcome.status === 'pending') {
@@ -127,9 +117,7 @@ export async function handleAccess(
       body: { access: 'granted', leaseId: lease.leaseId, mode, ledger: 'pending', facilitatorTxHash: txHash, pendingId: outcome.pending.id },
     };
   }
-  const { payment } = outcome;
-  // A replay returns the original row, whose timestamp is the first request's, not ours.
-  const replayed = payment.paymentTimestamp.toISOString() !== timestamp;
+  const { payment, replayed } = outcome;
   ctx.metrics.payment(mode, replayed ? 'replayed' : 'recorded', payment.amountMinorUnits);
   return {
     status: 200,

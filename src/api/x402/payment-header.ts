@@ -4,6 +4,7 @@
  * and encoding `Payment-Required` / `Payment-Response`.
  */
 import { z } from 'zod';
+import { ADDRESS_RE, HASH_RE } from '../../shared/hex.js';
 import { ApiError } from '../errors.js';
 import type { PaymentPayload } from './types.js';
 
@@ -15,12 +16,12 @@ const digits = (max: number) => z.string().regex(new RegExp(`^[0-9]{1,${max}}$`)
 const unixSeconds = z.union([digits(20), z.number().int().nonnegative().transform(String)]);
 
 const authorizationSchema = z.looseObject({
-  from: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address'),
-  to: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address'),
+  from: z.string().regex(ADDRESS_RE, 'must be an address'),
+  to: z.string().regex(ADDRESS_RE, 'must be an address'),
   value: digits(78),
   validAfter: unixSeconds,
   validBefore: unixSeconds,
-  nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits'),
+  nonce: z.string().regex(HASH_RE, 'must be 0x followed by 64 hex digits'),
 });
 
 // Loose objects: x402 v2 adds fields (accepted, resource, extensions) the facilitator may need,

@@ -1,8 +1,9 @@
 /**
- * The quote of a lease's current interval as x402 payment requirements, and the checks that decide
- * whether a lease may be paid at all right now.
+ * The quote of a lease's current interval as x402 payment requirements, and the API's answers
+ * when the ledger says a lease may not be paid at all right now.
  */
 import type { X402Config } from '../../config.js';
+import { payability } from '../../ledger/payability.js';
 import { hourlyPriceFromAgreement, quoteInterval, type IntervalQuote } from '../../ledger/pricing.js';
 import type { PaymentMode, StoredLease } from '../../storage/contract/database.js';
 import { isStorageError } from '../../storage/contract/errors.js';
@@ -53,39 +54,24 @@ export function buildRequirements(lease: StoredLease, mode: PaymentMode, at: Dat
   };
 }
 
-function termDate(lease: StoredLease, name: 'startDate' | 'endDate'): Date | null | 'invalid' {
-  const terms = lease.agreement['terms'];
-  if (terms === undefined || terms === null || typeof terms !== 'object' || Array.isArray(terms)) return null;
-  const raw = terms[name];
-  if (raw === undefined || raw === null) return null;
-  const date = typeof raw === 'string' ? new Date(raw) : null;
-  return date === null || Number.isNaN(date.getTime()) ? 'invalid' : date;
-}
-
 /**
- * Refuses access (403) to a lease that is not active or is outside its agreement's
- * [startDate, endDate) window. A missing date leaves that side open; an unreadable one refuses,
- * because granting paid access on a term we cannot read is the wrong way to fail.
+ * Refuses access (403) to a lease the ledger says may not be paid now (see ledger/payability.ts:
+ * not active, or outside its agreement's [startDate, endDate) window, or with unreadable dates).
  */
 export function assertAccessible(lease: StoredLease, at: Date): void {
-  if (lease.status !== 'active') {
-    throw new ApiError(403, 'LEASE_NOT_ACTIVE', `lease ${lease.leaseId} is ${lease.status}; only an active lease grants access`, {
-      leaseId: lease.leaseId,
-      status: lease.status,
-    });
-  }
-  const start = termDate(lease, 'startDate');
-  const end = termDate(lease, 'endDate');
-  if (start === 'invalid' || end === 'invalid') {
-    throw new ApiError(403, 'LEASE_TERMS_INVALID', `lease ${lease.leaseId} has an unreadable terms.startDate or terms.endDate`, {
-      leaseId: lease.leaseId,
-    });
-  }
-  if ((start !== null && at < start) || (end !== null && at >= end)) {
-    throw new ApiError(403, 'OUTSIDE_LEASE_WINDOW', `lease ${lease.leaseId} grants access only within its agreement's term`, {
-      leaseId: lease.leaseId,
-      startDate: start?.toISOString() ?? null,
-      endDate: end?.toISOString() ?? null,
-    });
+  const verdict = payability(lease, at);
+  if (verdict.payable) return;
+  const { leaseId } = lease;
+  switch (verdict.reason) {
+    case 'LEASE_NOT_ACTIVE':
+      throw new ApiError(403, verdict.reason, `lease ${leaseId} is ${verdict.status}; only an active lease grants access`, { leaseId, status: verdict.status });
+    case 'LEASE_TERMS_INVALID':
+      throw new ApiError(403, verdict.reason, `lease ${leaseId} has an unreadable terms.startDate or terms.endDate`, { leaseId });
+    case 'OUTSIDE_LEASE_WINDOW':
+      throw new ApiError(403, verdict.reason, `lease ${leaseId} grants access only within its agreement's term`, {
+        leaseId,
+        startDate: verdict.startDate?.toISOString() ?? null,
+        endDate: verdict.endDate?.toISOString() ?? null,
+      });
   }
 }

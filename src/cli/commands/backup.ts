@@ -9,7 +9,8 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { BACKUP_FORMATS, backupDatabase, formatOfPath, type BackupFormat } from '../../migration/backup.js';
-import { databaseUrlOf, reportFailure } from '../../migration/cli-store.js';
+import { reportFailure } from '../output.js';
+import { databaseUrlOf, databaseUrlOption } from '../store-options.js';
 
 /** Commander parser of `--format`. */
 export function backupFormat(value: string): BackupFormat {
@@ -32,7 +33,7 @@ export function registerBackupCommand(program: Command): void {
     .description('dump the PostgreSQL database with pg_dump (plain .sql, gzip .sql.gz, or custom .dump)')
     .requiredOption('--out <file>', 'backup file to write, e.g. backup_20260225.sql.gz')
     .option('--format <format>', `one of ${BACKUP_FORMATS.join(', ')} (default: from the file name)`, backupFormat)
-    .option('--database-url <url>', 'PostgreSQL connection string (default: $DATABASE_URL)')
+    .addOption(databaseUrlOption())
     .option('--pg-bin-dir <dir>', 'directory of pg_dump (default: PATH)')
     .option('--force', 'overwrite an existing file')
     .action(async (options: BackupOptions) => {

@@ -4,14 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openStore, positiveInt, reportFailure } from '../../migration/cli-store.js';
 import { exportSnapshot } from '../../migration/snapshot-writer.js';
-import { addBackendOptions } from '../backend-options.js';
+import { reportFailure } from '../output.js';
+import { addBackendOptions, openStore, positiveInt, type BackendOptions } from '../store-options.js';
 
-interface ExportOptions {
+interface ExportOptions extends BackendOptions {
   out: string;
-  databaseUrl?: string;
-  dataDir: string;
   pageSize: number;
   force?: boolean;
 }

@@ -5,14 +5,12 @@
  * missing. Exit codes as `migrate-data`.
  */
 import type { Command } from 'commander';
-import { openTarget, reportFailure } from '../../migration/cli-store.js';
-import { addBackendOptions } from '../backend-options.js';
+import { reportFailure } from '../output.js';
+import { addBackendOptions, openTarget, type BackendOptions } from '../store-options.js';
 import { addMigrationRunOptions, runMigration, type MigrationRunOptions } from './migrate-data.js';
 
-interface ImportOptions extends MigrationRunOptions {
+interface ImportOptions extends MigrationRunOptions, BackendOptions {
   in: string;
-  databaseUrl?: string;
-  dataDir: string;
 }
 
 /** Adds the `import` command to `program`. */

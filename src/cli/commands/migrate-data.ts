@@ -7,11 +7,11 @@
  * Exit codes: 0 verified; 1 differences found, snapshot refused or schema not current; 2 failed.
  */
 import type { Command } from 'commander';
-import { progressPrinter, reportJson, reportText } from '../../migration/cli-output.js';
-import { isPostgresUrl, openStore, openTarget, positiveInt, reportFailure } from '../../migration/cli-store.js';
 import { migrateData } from '../../migration/migrate-data.js';
 import type { Database } from '../../storage/contract/database.js';
 import { redactConnectionString } from '../../storage/backends/sql/map-driver-error.js';
+import { progressPrinter, reportFailure, reportJson, reportText } from '../output.js';
+import { isPostgresUrl, openStore, openTarget, positiveInt } from '../store-options.js';
 
 /** Options shared by `migrate-data` and `import`. */
 export interface MigrationRunOptions {

@@ -8,7 +8,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { isStorageError } from '../../storage/contract/errors.js';
 import { Migrator, type MigrationStatus } from '../../storage/backends/sql/migrator.js';
-import { addBackendOptions, openDriver, reportCommandError, type BackendOptions } from '../backend-options.js';
+import { reportFailure } from '../output.js';
+import { addBackendOptions, openDriver, type BackendOptions } from '../store-options.js';
 
 interface MigrateOptions extends BackendOptions {
   migrationsDir?: string;
@@ -39,7 +40,7 @@ async function withMigrator(command: Command, work: (migrator: Migrator, options
       await driver.close();
     }
   } catch (error) {
-    reportCommandError(error);
+    process.exitCode = reportFailure(error);
   }
 }
 
@@ -100,9 +101,9 @@ export function registerMigrateCommands(program: Command): void {
           const adopted = await migrator.baseline();
           process.stdout.write(`recorded ${label(adopted)} as applied (baseline)\n`);
         } catch (error) {
-          reportCommandError(error);
+          const code = reportFailure(error);
           // A refusal (history present, objects missing) is an answer, not a failure to run.
-          if (isStorageError(error, 'CONFLICT')) process.exitCode = 1;
+          process.exitCode = isStorageError(error, 'CONFLICT') ? 1 : code;
         }
       }),
     );

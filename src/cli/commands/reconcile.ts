@@ -4,16 +4,16 @@
  * Exit codes: 0 clean; 1 differences or pending payments found; 2 the command could not run.
  */
 import type { Command } from 'commander';
-import { readPendingFile } from '../../api/pending-payments-file.js';
-import type { PendingPayment } from '../../api/pending-payments.js';
+import { readPendingFile } from '../../ledger/pending-payments-file.js';
+import type { PendingPayment } from '../../ledger/pending-payments.js';
 import { pendingPaymentsFileFromEnv } from '../../config.js';
 import type { ReconcileReport } from '../../storage/contract/ledger-queries.js';
-import { openStore } from '../../migration/cli-store.js';
-import { addBackendOptions, reportCommandError, type BackendOptions } from '../backend-options.js';
+import { jsonWithAmounts, reportFailure } from '../output.js';
+import { addBackendOptions, openStore, type BackendOptions } from '../store-options.js';
 
 /** Renders a report as JSON with amounts as decimal strings. */
 export function reconcileReportJson(report: ReconcileReport & { pendingPayments: PendingPayment[] }): string {
-  return JSON.stringify(report, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  return jsonWithAmounts(report);
 }
 
 /** Registers `reconcile`. */
@@ -49,7 +49,7 @@ export function registerReconcileCommand(program: Command): void {
         await db.disconnect();
       }
     } catch (error) {
-      reportCommandError(error);
+      process.exitCode = reportFailure(error);
     }
   });
 }

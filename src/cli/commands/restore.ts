@@ -9,8 +9,9 @@
  */
 import type { Command } from 'commander';
 import { BACKUP_FORMATS, restoreDatabase, type BackupFormat } from '../../migration/backup.js';
-import { databaseUrlOf, openStore, reportFailure } from '../../migration/cli-store.js';
 import { TABLES } from '../../storage/contract/transfer.js';
+import { reportFailure } from '../output.js';
+import { databaseUrlOf, databaseUrlOption, openStore } from '../store-options.js';
 import { backupFormat } from './backup.js';
 
 interface RestoreOptions {
@@ -28,7 +29,7 @@ export function registerRestoreCommand(program: Command): void {
     .description('restore a backup into an empty PostgreSQL database (psql for .sql/.sql.gz, pg_restore for .dump)')
     .requiredOption('--in <file>', 'backup file to restore')
     .option('--format <format>', `one of ${BACKUP_FORMATS.join(', ')} (default: from the file name)`, backupFormat)
-    .option('--database-url <url>', 'PostgreSQL connection string (default: $DATABASE_URL)')
+    .addOption(databaseUrlOption())
     .option('--pg-bin-dir <dir>', 'directory of psql and pg_restore (default: PATH)')
     .option('--force', 'restore into a database that already has tables, replacing the dumped objects')
     .action(async (options: RestoreOptions) => {

@@ -21,11 +21,12 @@ import { isStorageError, validationError } from '../contract/errors.js';
 import { jsonDocumentProblem } from './json-document.js';
 import { MAX_AMOUNT, parseAmount } from './money.js';
 import { bucketEnd, checkDate, hourBucketOf, parseHourBucket, parseInstant } from './time.js';
+import { ADDRESS_RE, HASH_RE } from '../../shared/hex.js';
 
 const MAX_INT4 = 2_147_483_647;
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be 0x followed by 40 hex digits');
-const hash = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
+const address = z.string().regex(ADDRESS_RE, 'must be 0x followed by 40 hex digits');
+const hash = z.string().regex(HASH_RE, 'must be 0x followed by 64 hex digits');
 const key = z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters');
 const chainId = z.number().int('must be an integer').positive('must be positive').max(MAX_INT4, 'is too large');
 const blockNumber = z.number().int('must be an integer').min(0, 'must not be negative').max(Number.MAX_SAFE_INTEGER, 'must be a safe integer');

@@ -10,7 +10,7 @@ import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp';
 import { StorageError } from '../../contract/errors.js';
 import type { PoolStats, SqlDriver, SqlExecutor, SqlResult } from '../sql/driver.js';
 import { mapDriverError } from '../sql/map-driver-error.js';
-import { lockDataDir } from '../../pglite-dir-lock.js';
+import { acquireFileLock } from '../../../shared/file-lock.js';
 
 /**
  * Same row types as PgDriver: NUMERIC and INT8 as strings (PGlite would turn INT8 into a JS
@@ -82,7 +82,7 @@ export class PgliteDriver implements SqlDriver {
       this.db = await PGlite.create(options);
     } else {
       await mkdir(dirname(this.dataDir), { recursive: true });
-      this.unlockDir = await lockDataDir(this.dataDir);
+      this.unlockDir = await acquireFileLock(this.dataDir, (c) => new StorageError('CONFLICT', c.describe('PGlite data directory'), { details: { dataDir: this.dataDir, ...c.details } }));
       try {
         await mkdir(this.dataDir, { recursive: true });
         this.db = await PGlite.create(this.dataDir, options);

@@ -23,6 +23,7 @@
  * means a statement or lock took too long on a live server.
  */
 import { StorageError, type StorageErrorCode } from '../../contract/errors.js';
+import { scrubSecrets } from '../../../shared/scrub-secrets.js';
 
 const VALIDATION_STATES = new Set(['23514', '23502', '22P02', '22003', '22001', '22007', '22008']);
 const TIMEOUT_STATES = new Set(['57014', '55P03']);
@@ -71,13 +72,6 @@ export function redactConnectionString(url: string): string {
   } catch {
     return scrubSecrets(url);
   }
-}
-
-/** Removes `postgres(ql)://user:pass@` passwords and `password=...` pairs from any text. */
-export function scrubSecrets(text: string): string {
-  return text
-    .replace(/(postgres(?:ql)?:\/\/[^\s:@/]*):[^\s/]*@/gi, '$1:***@')
-    .replace(/((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***');
 }
 
 interface ErrorFacts {

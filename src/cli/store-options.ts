@@ -1,20 +1,43 @@
 /**
- * Store handling shared by the data commands (export, import, migrate-data, backup, restore):
- * which store the options select, checking its schema before writing, and how failures map to
- * exit codes (0 done and verified; 1 an answer the operator must act on: differences found, a
- * snapshot refused, a non-empty restore target; 2 the command could not run).
+ * The store a command works on, shared by every command that touches one: the backend options
+ * (`--database-url`, `--data-dir`) and the PostgreSQL URL they give, opening the driver (schema
+ * commands) or the store (data commands), and checking the schema before data is written.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createDatabase, type ConfiguredDatabase } from '../storage/create-database.js';
-import { isStorageError } from '../storage/contract/errors.js';
-import { scrubSecrets } from '../storage/backends/sql/map-driver-error.js';
-import { NotEmptyError } from './backup.js';
-import { SnapshotError } from './snapshot-format.js';
+import { createDriver, DEFAULT_PGLITE_DATA_DIR } from '../storage/create-driver.js';
+import type { SqlDriver } from '../storage/backends/sql/driver.js';
 
-/** Backend options as the shared `addBackendOptions` parses them. */
-export interface StoreOptions {
+/** Parsed values of {@link addBackendOptions}. */
+export interface BackendOptions {
   databaseUrl?: string;
   dataDir: string;
+}
+
+/** `--database-url <url>` (default `DATABASE_URL`), alone for the commands that need PostgreSQL. */
+export function databaseUrlOption(): Option {
+  return new Option('--database-url <url>', 'PostgreSQL connection string (default: $DATABASE_URL)');
+}
+
+/**
+ * Adds `--database-url <url>` (default `DATABASE_URL`; PostgreSQL) and `--data-dir <dir>` (the
+ * embedded PGlite used when no URL is set; default `PGLITE_DATA_DIR`, else `./data/pglite`). Options of a group command are also accepted after
+ * its subcommands (`migrate up --database-url ...`).
+ */
+export function addBackendOptions(command: Command): Command {
+  return command
+    .addOption(databaseUrlOption())
+    .option(
+      '--data-dir <dir>',
+      'embedded PGlite data directory, used when no database URL is set ($PGLITE_DATA_DIR sets the default)',
+      process.env.PGLITE_DATA_DIR || DEFAULT_PGLITE_DATA_DIR,
+    );
+}
+
+/** Commander parser of a positive integer option. */
+export function positiveInt(value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('expected a positive integer');
+  return Number(value);
 }
 
 /** The PostgreSQL URL of the options or `DATABASE_URL`, if any. */
@@ -25,6 +48,18 @@ export function databaseUrlOf(options: { databaseUrl?: string | undefined }): st
 /** True for a `postgres://` or `postgresql://` connection string. */
 export function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//i.test(value);
+}
+
+/** Creates and opens the driver chosen by the options; the caller closes it. */
+export async function openDriver(options: BackendOptions): Promise<SqlDriver> {
+  const driver = await createDriver({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+  try {
+    await driver.open();
+  } catch (error) {
+    await driver.close().catch(() => undefined);
+    throw error;
+  }
+  return driver;
 }
 
 /** Opens the store the options select: PostgreSQL from a URL, else PGlite in the data directory. */
@@ -56,20 +91,6 @@ export async function ensureSchema(store: ConfiguredDatabase, apply: boolean): P
 /** The target's schema needs migrations first. */
 export class SchemaNotReadyError extends Error {
   override readonly name = 'SchemaNotReadyError';
-}
-
-/** Prints `error` without secrets and returns the exit code it means. */
-export function reportFailure(error: unknown, err: { write(text: string): unknown } = process.stderr): 1 | 2 {
-  const answer = error instanceof SnapshotError || error instanceof NotEmptyError || error instanceof SchemaNotReadyError;
-  const text = isStorageError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-  err.write(`${error instanceof SnapshotError ? 'snapshot refused, nothing written: ' : 'error: '}${scrubSecrets(text)}\n`);
-  return answer ? 1 : 2;
-}
-
-/** Commander parser of a positive integer option. */
-export function positiveInt(value: string): number {
-  if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('expected a positive integer');
-  return Number(value);
 }
 
 /** Opens a store to write into, with its schema checked (see {@link ensureSchema}). */

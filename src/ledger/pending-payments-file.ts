@@ -5,26 +5,17 @@
  * the state is their fold. Opening compacts the file to the unresolved records. One process owns
  * the file at a time (a `.lock` file beside it), because compaction replaces the file.
  */
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isStorageError, StorageError } from '../storage/contract/errors.js';
-import { lockDataDir } from '../storage/pglite-dir-lock.js';
+import { acquireFileLock } from '../shared/file-lock.js';
+import { appendDurably, replaceFileDurably } from '../shared/fsync.js';
+import { StorageError } from '../storage/contract/errors.js';
 import { mergePending, type NewPendingPayment, type PendingPayment, type PendingPaymentStore } from './pending-payments.js';
 
 type Line =
   | { op: 'add'; at: string; record: Omit<PendingPayment, 'createdAt' | 'resolvedAt'> & { createdAt: string } }
   | { op: 'failure'; at: string; facilitatorTxHash: string; error: string }
   | { op: 'resolve'; at: string; facilitatorTxHash: string };
-
-/** Makes a directory entry (a new or renamed file) durable. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 function apply(records: Map<string, PendingPayment>, line: Line): void {
   if (line.op === 'add') {
@@ -87,22 +78,12 @@ export class FilePendingPaymentStore implements PendingPaymentStore {
     private readonly unlock: () => Promise<void>,
   ) {}
 
-  /** Takes `<path>.lock` (the storage layer's owner-file lock, reused with a message about this file). */
-  private static async lock(path: string): Promise<() => Promise<void>> {
-    try {
-      return await lockDataDir(path);
-    } catch (error) {
-      if (!isStorageError(error, 'CONFLICT')) throw error;
-      throw new StorageError('CONFLICT', `pending payment file ${path} is in use by another store (lock file ${path}.lock)`, {
-        details: { path, ...error.details },
-      });
-    }
-  }
-
   /** Opens (creating if needed) the file at `path`, loads it and compacts it. */
   static async open(path: string): Promise<FilePendingPaymentStore> {
     await mkdir(dirname(path), { recursive: true });
-    const unlock = await FilePendingPaymentStore.lock(path);
+    const unlock = await acquireFileLock(path, (c) =>
+      new StorageError('CONFLICT', `pending payment file ${path} is in use by another store (lock file ${c.lockPath})`, { details: { path, ...c.details } }),
+    );
     try {
       const { records, skipped } = await readLines(path);
       const store = new FilePendingPaymentStore(path, records, unlock);
@@ -119,16 +100,7 @@ export class FilePendingPaymentStore implements PendingPaymentStore {
   private async compact(): Promise<void> {
     const now = new Date();
     const lines = [...this.records.values()].filter((r) => r.resolvedAt === null).map((r) => JSON.stringify(addLine(r, now)) + '\n');
-    const temp = `${this.path}.compact`;
-    const out = await open(temp, 'w');
-    try {
-      await out.writeFile(lines.join(''));
-      await out.sync();
-    } finally {
-      await out.close();
-    }
-    await rename(temp, this.path);
-    await syncDir(dirname(this.path));
+    await replaceFileDurably(this.path, lines.join(''), `${this.path}.compact`);
     for (const [hash, record] of this.records) if (record.resolvedAt !== null) this.records.delete(hash);
     this.handle = await open(this.path, 'a');
   }
@@ -137,8 +109,7 @@ export class FilePendingPaymentStore implements PendingPaymentStore {
   private append(line: Line): Promise<void> {
     const run = this.tail.then(async () => {
       if (this.handle === undefined) throw new Error('pending payment file is closed');
-      await this.handle.appendFile(JSON.stringify(line) + '\n');
-      await this.handle.datasync();
+      await appendDurably(this.handle, JSON.stringify(line) + '\n');
     });
     this.tail = run.catch(() => undefined);
     return run;

@@ -1,8 +1,16 @@
 /**
- * What the data commands print: progress on stderr (a redrawn bar on a terminal, one JSON line
- * per step otherwise, so logs and scripts can follow it) and the final report on stdout.
+ * What the commands print: progress on stderr (a redrawn bar on a terminal, one JSON line per
+ * step otherwise, so logs and scripts can follow it), reports on stdout, and failures without
+ * secrets, with the exit code they mean (0 done and verified; 1 an answer the operator must act
+ * on: differences found, a snapshot refused, a non-empty restore target, a schema not current;
+ * 2 the command could not run).
  */
-import type { MigrationProgress, MigrationReport } from './migrate-data.js';
+import { NotEmptyError } from '../migration/backup.js';
+import type { MigrationProgress, MigrationReport } from '../migration/migrate-data.js';
+import { SnapshotError } from '../migration/snapshot-format.js';
+import { scrubSecrets } from '../shared/scrub-secrets.js';
+import { isStorageError } from '../storage/contract/errors.js';
+import { SchemaNotReadyError } from './store-options.js';
 
 /** A sink for progress events with a final `done()` that ends the bar line. */
 export interface ProgressPrinter {
@@ -54,9 +62,14 @@ export function progressPrinter(out: ProgressTarget = process.stderr): ProgressP
   return print;
 }
 
+/** JSON of a report with its bigint amounts as decimal strings; `indent` pretty-prints. */
+export function jsonWithAmounts(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), indent);
+}
+
 /** The report as JSON (amounts as decimal strings). */
 export function reportJson(report: MigrationReport): string {
-  return JSON.stringify(report, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2);
+  return jsonWithAmounts(report, 2);
 }
 
 /** The report as an aligned text table with a verdict line. */
@@ -83,4 +96,12 @@ export function reportText(report: MigrationReport): string {
   const what = report.dryRun ? 'dry run (nothing written)' : `${report.inserted} new of ${report.records} records`;
   lines.push(`${report.ok ? 'VERIFIED' : 'DIFFERENCES FOUND'}: ${what} from ${report.source} in ${(report.durationMs / 1000).toFixed(1)} s`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Prints `error` without secrets and returns the exit code it means (1 an answer, 2 a failure to run). */
+export function reportFailure(error: unknown, err: { write(text: string): unknown } = process.stderr): 1 | 2 {
+  const answer = error instanceof SnapshotError || error instanceof NotEmptyError || error instanceof SchemaNotReadyError;
+  const text = isStorageError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+  err.write(`${error instanceof SnapshotError ? 'snapshot refused, nothing written: ' : 'error: '}${scrubSecrets(text)}\n`);
+  return answer ? 1 : 2;
 }

@@ -5,26 +5,45 @@
  * replay. Only if even that fails is the payment logged in full as a last resort.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyBaseLogger } from 'fastify';
-import type { Database, RecordPaymentParams, StoredX402Payment } from '../../storage/contract/database.js';
-import { isStorageError } from '../../storage/contract/errors.js';
-import { ApiError } from '../errors.js';
-import { describeFailure, type PendingPayment, type PendingPaymentStore } from '../pending-payments.js';
+import type { Database, RecordPaymentParams, StoredX402Payment } from '../storage/contract/database.js';
+import { isStorageError } from '../storage/contract/errors.js';
+import { describeFailure, type PendingPayload, type PendingPayment, type PendingPaymentStore } from './pending-payments.js';
 
 /** Delays before each retry of a failed record (default: three retries within ~1.3 s). */
 export const DEFAULT_RECORD_RETRY_DELAYS_MS: readonly number[] = [50, 250, 1000];
 
-/** What happened to a settled payment. */
+/**
+ * What happened to a settled payment: recorded (`replayed` when the ledger already had this
+ * settlement and returned the original), or kept as a pending record.
+ */
 export type RecordOutcome =
-  | { status: 'recorded'; payment: StoredX402Payment }
+  | { status: 'recorded'; payment: StoredX402Payment; replayed: boolean }
   | { status: 'pending'; pending: PendingPayment; error: { code: string; message: string } };
+
+/** The log calls recording makes (a pino or fastify logger has them). */
+export interface RecordLogger {
+  warn(facts: object, message: string): void;
+  error(facts: object, message: string): void;
+  fatal(facts: object, message: string): void;
+}
 
 /** Dependencies of {@link recordSettledPayment}. */
 export interface RecordDeps {
-  db: Pick<Database, 'recordPayment' | 'getPaymentByFacilitatorTxHash'>;
+  db: Pick<Database, 'recordPaymentWithOutcome' | 'getPaymentByFacilitatorTxHash'>;
   pending: PendingPaymentStore;
   retryDelaysMs: readonly number[];
-  log: FastifyBaseLogger;
+  log: RecordLogger;
+}
+
+/** The settled payment could be neither recorded nor kept as pending; it is in the log only. */
+export class PaymentNotRecordedError extends Error {
+  override readonly name = 'PaymentNotRecordedError';
+  constructor(
+    readonly facilitatorTxHash: string,
+    options?: { cause?: unknown },
+  ) {
+    super('the payment was settled but could not be recorded; it has been logged for manual recovery', options);
+  }
 }
 
 // The errors a later attempt can cure. NOT_CONNECTED is not among them: the store is shutting
@@ -48,12 +67,12 @@ async function alreadyRecordedElsewhere(db: Pick<Database, 'getPaymentByFacilita
 /**
  * Records a settled payment, retrying transient failures; if it cannot, stores a pending record
  * and returns it. Throws the storage error when the hash is already recorded for something else,
- * and a 500 `PAYMENT_NOT_RECORDED` when even the pending record cannot be written.
+ * and a {@link PaymentNotRecordedError} when even the pending record cannot be written.
  */
 export async function recordSettledPayment(
   deps: RecordDeps,
   params: RecordPaymentParams & { facilitatorTxHash: string },
-  settlement: { network?: string | undefined; payer?: string | undefined },
+  settlement: PendingPayload['settlement'],
 ): Promise<RecordOutcome> {
   let lastError: unknown;
   let attempts = 0;
@@ -61,7 +80,9 @@ export async function recordSettledPayment(
     if (delay > 0) await sleep(delay);
     attempts += 1;
     try {
-      return { status: 'recorded', payment: await deps.db.recordPayment(params) };
+      // The store says whether this settlement was already recorded: no guess from timestamps.
+      const { payment, replayed } = await deps.db.recordPaymentWithOutcome(params);
+      return { status: 'recorded', payment, replayed };
     } catch (error) {
       lastError = error;
       deps.log.warn({ err: error, facilitatorTxHash: params.facilitatorTxHash, attempt: attempts }, 'recording a settled payment failed');
@@ -84,8 +105,6 @@ export async function recordSettledPayment(
   } catch (storeError) {
     // The last place the payment exists: the log line carries everything needed to record it.
     deps.log.fatal({ err: storeError, payment: params, settlement }, 'SETTLED PAYMENT NOT RECORDED: ledger and pending store both failed');
-    throw new ApiError(500, 'PAYMENT_NOT_RECORDED', 'the payment was settled but could not be recorded; it has been logged for manual recovery', {
-      facilitatorTxHash: params.facilitatorTxHash,
-    });
+    throw new PaymentNotRecordedError(params.facilitatorTxHash, { cause: storeError });
   }
 }

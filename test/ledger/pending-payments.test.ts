@@ -6,13 +6,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FilePendingPaymentStore, readPendingFile } from '../../src/api/pending-payments-file.js';
-import { type NewPendingPayment, type PendingPaymentStore } from '../../src/api/pending-payments.js';
+import { FilePendingPaymentStore, readPendingFile } from '../../src/ledger/pending-payments-file.js';
+import { type NewPendingPayment, type PendingPaymentStore } from '../../src/ledger/pending-payments.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
 import type { RecordPaymentParams } from '../../src/storage/contract/database.js';
 import { StorageError } from '../../src/storage/contract/errors.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
-import { AUTH, activeLease, http, startApp, type Running } from './support.js';
+import { AUTH, activeLease, http, startApp, type Running } from '../api/support.js';
 
 const PAYER = '0x9999999999999999999999999999999999999999';
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -20,17 +20,20 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A MockDatabase whose recordPayment fails while `failures` is positive (or forever at -1). */
+/**
+ * A MockDatabase whose payment recording fails while `failures` is positive (or forever at -1);
+ * recordPayment goes through recordPaymentWithOutcome, so both fail alike.
+ */
 class FlakyDatabase extends MockDatabase {
   failures = 0;
   calls = 0;
-  override async recordPayment(params: RecordPaymentParams) {
+  override async recordPaymentWithOutcome(params: RecordPaymentParams) {
     this.calls += 1;
     if (this.failures !== 0) {
       if (this.failures > 0) this.failures -= 1;
       throw new StorageError('CONNECTION', 'connection reset by peer');
     }
-    return super.recordPayment(params);
+    return super.recordPaymentWithOutcome(params);
   }
 }
 

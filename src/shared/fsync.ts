@@ -1,0 +1,47 @@
+/**
+ * Making writes durable: a write is on disk only once its file is fsync'ed, and a new or renamed
+ * file's name only once its directory is. Every module that promises durability uses these.
+ */
+import { open, rename, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+async function syncPath(path: string, flags: 'r' | 'r+'): Promise<void> {
+  const handle = await open(path, flags);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a file's content (and metadata) to disk. */
+export function fsyncFile(path: string): Promise<void> {
+  return syncPath(path, 'r+');
+}
+
+/** Makes a directory entry (a new or renamed file) durable. */
+export function fsyncDirectory(dir: string): Promise<void> {
+  return syncPath(dir, 'r');
+}
+
+/**
+ * Replaces the file at `path` with `data` so that a crash leaves either the old or the new
+ * content: written to `tempPath`, fsync'ed, renamed over `path`, then the directory fsync'ed.
+ */
+export async function replaceFileDurably(path: string, data: string, tempPath = `${path}.tmp`): Promise<void> {
+  const out = await open(tempPath, 'w');
+  try {
+    await out.writeFile(data);
+    await out.sync();
+  } finally {
+    await out.close();
+  }
+  await rename(tempPath, path);
+  await fsyncDirectory(dirname(path));
+}
+
+/** Appends `text` to an open file and waits until the data is on disk (fdatasync). */
+export async function appendDurably(handle: FileHandle, text: string): Promise<void> {
+  await handle.appendFile(text);
+  await handle.datasync();
+}

@@ -1,0 +1,41 @@
+/** The durable-write helpers of src/shared/fsync.ts. */
+import { existsSync } from 'node:fs';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendDurably, fsyncDirectory, fsyncFile, replaceFileDurably } from '../../src/shared/fsync.js';
+
+describe('durable writes', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'fsync-'));
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('replaces a file through its temporary file, leaving no temporary behind', async () => {
+    const path = join(root, 'state');
+    await writeFile(path, 'old');
+    await replaceFileDurably(path, 'new', `${path}.compact`);
+    expect(await readFile(path, 'utf8')).toBe('new');
+    expect(existsSync(`${path}.compact`)).toBe(false);
+    await replaceFileDurably(path, 'newer');
+    expect(await readFile(path, 'utf8')).toBe('newer');
+    expect(existsSync(`${path}.tmp`)).toBe(false);
+  });
+
+  it('appends, and syncs files and directories', async () => {
+    const path = join(root, 'log');
+    const handle = await open(path, 'a');
+    try {
+      await appendDurably(handle, 'a\n');
+      await appendDurably(handle, 'b\n');
+    } finally {
+      await handle.close();
+    }
+    expect(await readFile(path, 'utf8')).toBe('a\nb\n');
+    await fsyncFile(path);
+    await fsyncDirectory(root);
+    await expect(fsyncFile(join(root, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
