@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
-import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+import { openPostgres, type OpenBackend } from '../support/backends.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
 import { FilePendingPaymentStore } from '../../src/ledger/pending-payments-file.js';
 
@@ -23,40 +22,35 @@ async function reconcileCli(url: string, pendingFile: string): Promise<{ code: n
 }
 
 describe('reconcile command', () => {
-  let database: TestDatabase;
-  let db: PostgresDatabase;
+  let store: OpenBackend & { url: string };
   let dir: string;
   let pendingFile: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'reconcile-'));
     pendingFile = join(dir, 'pending-payments.jsonl');
-    database = await createTestDatabase();
-    db = new PostgresDatabase(database.url);
-    await db.connect();
-    const migrated = await db.migrator().up();
-    if (migrated.error) throw migrated.error;
+    store = await openPostgres();
+    const { db } = store;
     const asset = await db.saveAsset(newAsset());
     await db.saveLease(newLease(asset.assetId, { leaseId: 'LEASE-R', status: 'active' }));
     await db.recordPayment({ leaseId: 'LEASE-R', amount: '700', timestamp: '2026-02-25T10:15:00Z', mode: 'second' });
   });
 
   afterAll(async () => {
-    await db?.disconnect();
-    await database?.drop();
+    await store?.dispose();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('exits 0 on a clean ledger', async () => {
-    const { code, stdout } = await reconcileCli(database.url, pendingFile);
+    const { code, stdout } = await reconcileCli(store.url, pendingFile);
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ batchesChecked: 1, paymentsChecked: 1, differences: [], pendingPayments: [] });
   });
 
   it('exits 1 and lists a settled payment the service could not record', async () => {
-    const store = await FilePendingPaymentStore.open(pendingFile);
+    const pending = await FilePendingPaymentStore.open(pendingFile);
     try {
-      await store.add({
+      await pending.add({
         facilitatorTxHash: hash(0xabc),
         leaseId: 'LEASE-R',
         payload: { payment: { leaseId: 'LEASE-R', amount: '9', timestamp: '2026-02-25T10:16:00Z', mode: 'second', facilitatorTxHash: hash(0xabc) }, settlement: {} },
@@ -64,9 +58,9 @@ describe('reconcile command', () => {
         attempts: 4,
       });
     } finally {
-      await store.close();
+      await pending.close();
     }
-    const { code, stdout } = await reconcileCli(database.url, pendingFile);
+    const { code, stdout } = await reconcileCli(store.url, pendingFile);
     expect(code).toBe(1);
     const report = JSON.parse(stdout);
     expect(report.differences).toEqual([]);
@@ -76,7 +70,7 @@ describe('reconcile command', () => {
 
   it('exits 1 and names the batch when its total disagrees with its payments', async () => {
     // A batch imported with a total its payments do not back: the kind of damage reconcile exists for.
-    await db.importRecords('x402_batches', [
+    await store.db.importRecords('x402_batches', [
       {
         id: '00000000-0000-4000-8000-000000000001',
         leaseId: 'LEASE-R',
@@ -88,7 +82,7 @@ describe('reconcile command', () => {
         createdAt: new Date(),
       },
     ]);
-    const { code, stdout } = await reconcileCli(database.url, pendingFile);
+    const { code, stdout } = await reconcileCli(store.url, pendingFile);
     expect(code).toBe(1);
     expect(JSON.parse(stdout).differences).toEqual([
       {
