@@ -4,8 +4,7 @@
  * commands) or the store (data commands), and checking the schema before data is written.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { createDatabase, type ConfiguredDatabase } from '../storage/create-database.js';
-import { createDriver, DEFAULT_PGLITE_DATA_DIR } from '../storage/create-driver.js';
+import { DEFAULT_PGLITE_DATA_DIR, createDatabase, createDriver, type ConfiguredDatabase } from '../storage/create-database.js';
 import type { SqlDriver } from '../storage/backends/sql/driver.js';
 
 /** Parsed values of {@link addBackendOptions}. */

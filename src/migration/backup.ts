@@ -10,7 +10,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { fsyncFile } from '../shared/fsync.js';
-import { createDriver } from '../storage/create-driver.js';
+import { createDriver } from '../storage/create-database.js';
 import { runPgProgram, type PgConnection } from './pg-tools.js';
 
 /** The three backup formats. */

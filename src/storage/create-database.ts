@@ -3,14 +3,19 @@
  * `USE_MOCK_DATABASE=true` gives MockDatabase, `DATABASE_URL` gives PostgresDatabase, neither
  * gives the embedded PgliteDatabase in a local data directory. It builds the same public classes
  * a user would construct; callers get a {@link Database} and never branch on which one it is.
- * The SQL backends are loaded on demand, so a PGlite user never loads `pg` and vice versa.
+ * Tools that work below the contract (the migration and backup commands) get the chosen SQL
+ * driver from {@link createDriver}, by the same choice. The SQL backends are loaded on demand, so
+ * a PGlite user never loads `pg` and vice versa.
  */
 import type { Database, SchemaManager } from './contract/database.js';
 import { MockDatabase } from './backends/memory/mock-database.js';
 import type { PoolEnv } from './backends/postgres/pool-config.js';
 import type { StorageLogger } from './backends/sql/logger.js';
+import type { SqlDriver } from './backends/sql/driver.js';
 import type { SqlDatabaseOptions } from './backends/sql/sql-database.js';
-import { DEFAULT_PGLITE_DATA_DIR } from './create-driver.js';
+
+/** Where PGlite keeps its data when no directory is given (relative to the working directory). */
+export const DEFAULT_PGLITE_DATA_DIR = './data/pglite';
 
 /** What a backend is chosen from. */
 export interface StoreConfig {
@@ -46,17 +51,49 @@ export function storeConfigFromEnv(env: PoolEnv = process.env): StoreConfig {
   };
 }
 
+type Choice = { kind: 'memory' } | { kind: 'postgres'; url: string; env: PoolEnv } | { kind: 'pglite'; dataDir: string };
+
+/** The choice itself: memory when asked for, PostgreSQL when a URL is given (option or `DATABASE_URL`), else PGlite. */
+function choose(config: StoreConfig): Choice {
+  if (config.useMock) return { kind: 'memory' };
+  const env = config.env ?? process.env;
+  const url = config.databaseUrl ?? (env['DATABASE_URL'] || undefined);
+  if (url !== undefined) return { kind: 'postgres', url, env };
+  return { kind: 'pglite', dataDir: config.dataDir ?? DEFAULT_PGLITE_DATA_DIR };
+}
+
 /** Creates (but does not connect) the configured backend. */
 export async function createDatabase(config: StoreConfig = storeConfigFromEnv()): Promise<ConfiguredDatabase> {
+  const choice = choose(config);
   const chosen = (db: Database, description: string): ConfiguredDatabase => ({ db, schema: db.schema, description });
-  if (config.useMock) return chosen(new MockDatabase(), 'memory');
-  const databaseUrl = config.databaseUrl ?? ((config.env ?? process.env)['DATABASE_URL'] || undefined);
-  if (databaseUrl !== undefined) {
-    const { PostgresDatabase } = await import('./backends/postgres/postgres-database.js');
-    const options = { ...config.sql, ...(config.env ? { env: config.env } : {}), ...(config.logger ? { logger: config.logger } : {}) };
-    return chosen(new PostgresDatabase(databaseUrl, options), 'postgres');
+  switch (choice.kind) {
+    case 'memory':
+      return chosen(new MockDatabase(), 'memory');
+    case 'postgres': {
+      const { PostgresDatabase } = await import('./backends/postgres/postgres-database.js');
+      const options = { ...config.sql, env: choice.env, ...(config.logger ? { logger: config.logger } : {}) };
+      return chosen(new PostgresDatabase(choice.url, options), 'postgres');
+    }
+    case 'pglite': {
+      const { PgliteDatabase } = await import('./backends/pglite/pglite-database.js');
+      return chosen(new PgliteDatabase(choice.dataDir, config.sql ?? {}), `pglite at ${choice.dataDir}`);
+    }
   }
-  const dataDir = config.dataDir ?? DEFAULT_PGLITE_DATA_DIR;
-  const { PgliteDatabase } = await import('./backends/pglite/pglite-database.js');
-  return chosen(new PgliteDatabase(dataDir, config.sql ?? {}), `pglite at ${dataDir}`);
+}
+
+/** Creates (but does not open) the SQL driver the configuration chooses; memory has none. */
+export async function createDriver(config: Omit<StoreConfig, 'useMock' | 'sql'> = storeConfigFromEnv()): Promise<SqlDriver> {
+  const choice = choose(config);
+  switch (choice.kind) {
+    case 'memory':
+      throw new Error('the in-memory backend has no SQL driver');
+    case 'postgres': {
+      const { createPgDriver } = await import('./backends/postgres/postgres-database.js');
+      return createPgDriver(choice.url, { env: choice.env, ...(config.logger ? { logger: config.logger } : {}) });
+    }
+    case 'pglite': {
+      const { PgliteDriver } = await import('./backends/pglite/driver.js');
+      return new PgliteDriver(choice.dataDir);
+    }
+  }
 }

@@ -19,14 +19,19 @@ export interface PostgresDatabaseOptions extends SqlDatabaseOptions {
   logger?: StorageLogger;
 }
 
+/** The pool driver for `connectionString` with the guide's section 5 settings (environment, then `options.pool`). */
+export function createPgDriver(connectionString: string, options: Pick<PostgresDatabaseOptions, 'env' | 'pool' | 'logger'> = {}): PgDriver {
+  const config = poolConfigFromEnv(options.env ?? process.env, { ...options.pool, connectionString }, options.logger);
+  return new PgDriver(config, options.logger === undefined ? {} : { logger: options.logger });
+}
+
 /** The PostgreSQL backend. */
 export class PostgresDatabase extends SqlDatabase {
   private readonly pg: PgDriver;
 
   /** @param connectionString e.g. `postgres://user@host:5432/asset_leasing` */
   constructor(connectionString: string, options: PostgresDatabaseOptions = {}) {
-    const config = poolConfigFromEnv(options.env ?? process.env, { ...options.pool, connectionString }, options.logger);
-    const driver = new PgDriver(config, options.logger === undefined ? {} : { logger: options.logger });
+    const driver = createPgDriver(connectionString, options);
     super(driver, options);
     this.pg = driver;
   }
