@@ -151,17 +151,16 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     return stopping;
   };
 
+  // Before listening: a signal that arrives as soon as the port accepts connections drains too.
+  if (options.signals ?? true) stopOnSignals(stop, logger, config);
   let url: string;
   try {
     url = await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     const failure = fail('cannot listen', { reason: describe(error), port: config.port, host: config.host });
-    await app.close().catch(() => undefined);
-    await db.disconnect().catch(() => undefined);
-    await pending.close().catch(() => undefined);
+    await stop().catch(() => undefined);
     throw failure;
   }
-  if (options.signals ?? true) stopOnSignals(stop, logger, config);
   logger.info({ backend: description, facilitator: app.appContext.facilitator.kind, env: config.env, url }, 'service started');
   return { app, config, url, stop };
 }

@@ -89,6 +89,20 @@ describe('the compiled service (node dist/main.js)', () => {
     await expect(refused).rejects.toThrow(/002_ledger_integrity \(drifted\)[\s\S]*cannot start: the database is not usable/);
   });
 
+  it('refuses to start when the port is taken, and releases the data directory', async () => {
+    const dir = await tempDir();
+    const taken = Fastify();
+    const url = await taken.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const refused = start({ PGLITE_DATA_DIR: join(dir, 'pglite'), DATA_DIR: dir, PORT: new URL(url).port });
+      await expect(refused).rejects.toThrow(/exited 1[\s\S]*EADDRINUSE[\s\S]*cannot listen/);
+      expect(existsSync(join(dir, 'pglite.lock'))).toBe(false);
+      expect(existsSync(join(dir, 'pending-payments.jsonl.lock'))).toBe(false);
+    } finally {
+      await taken.close();
+    }
+  });
+
   it('refuses to start with invalid configuration, naming every problem', async () => {
     const child = spawn(process.execPath, ['dist/main.js'], {
       cwd: repo,
