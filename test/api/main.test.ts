@@ -1,12 +1,14 @@
 /**
- * The entry point as a process (what `npm start` runs): startup on the embedded default and on
- * memory, a clear refusal of bad configuration, and a graceful SIGTERM that exits 0.
+ * The entry point as a process: what `npm start` runs (`node dist/main.js`, built by the global
+ * setup), on the embedded default and on memory; a clear refusal of bad configuration; a graceful
+ * SIGTERM/SIGINT that exits 0. Then `npm start` itself: the signal reaches node whether it is
+ * sent to npm, to node, or to both (Ctrl-C), and nothing is left running or locked.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalFacilitator } from '../../src/api/facilitator/local.js';
@@ -14,44 +16,14 @@ import { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
 import { Migrator } from '../../src/storage/backends/sql/migrator.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
 import type { PaymentPayload, PaymentRequirements } from '../../src/api/x402/types.js';
+import { isAlive, killLeftovers, portClosed, repo, spawnService, startCompiled as start, type ServiceProcess } from '../support/service-process.js';
 import { activeLease, assetBody, http } from './support.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  killLeftovers();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
-
-interface Service {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
-/** Starts src/main.ts on an ephemeral port and waits for its "listening" log line. */
-function start(env: Record<string, string>): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: repo,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let text = '';
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
-      if (match?.[1]) resolve({ child, url: match[1], output: () => text, exit });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void exit.then((code) => reject(new Error(`exited ${code} before listening:\n${text}`)));
-  });
-}
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'main-'));
@@ -59,7 +31,7 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-describe('npm start (src/main.ts)', () => {
+describe('the compiled service (node dist/main.js)', () => {
   it('runs on the embedded database by default, keeps data across restarts, and stops on SIGTERM', async () => {
     const dir = await tempDir();
     const env = { PGLITE_DATA_DIR: join(dir, 'pglite'), DATA_DIR: dir };
@@ -117,13 +89,26 @@ describe('npm start (src/main.ts)', () => {
     await expect(refused).rejects.toThrow(/002_ledger_integrity \(drifted\)[\s\S]*cannot start: the database is not usable/);
   });
 
+  it('refuses to start when the port is taken, and releases the data directory', async () => {
+    const dir = await tempDir();
+    const taken = Fastify();
+    const url = await taken.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const refused = start({ PGLITE_DATA_DIR: join(dir, 'pglite'), DATA_DIR: dir, PORT: new URL(url).port });
+      await expect(refused).rejects.toThrow(/exited 1[\s\S]*EADDRINUSE[\s\S]*cannot listen/);
+      expect(existsSync(join(dir, 'pglite.lock'))).toBe(false);
+      expect(existsSync(join(dir, 'pending-payments.jsonl.lock'))).toBe(false);
+    } finally {
+      await taken.close();
+    }
+  });
+
   it('refuses to start with invalid configuration, naming every problem', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, ['dist/main.js'], {
       cwd: repo,
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: 'http', USE_MOCK_DATABASE: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    children.push(child);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -132,5 +117,63 @@ describe('npm start (src/main.ts)', () => {
     expect(stderr).toContain('PORT must be an integer');
     expect(stderr).toContain('API_KEY is required when NODE_ENV=production');
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+/** Waits for the npm process and checks that the service behind it stopped cleanly. */
+async function expectCleanStop(service: ServiceProcess, dir?: string): Promise<void> {
+  expect(await service.exit).toBe(0); // npm exits with its script's code
+  expect(service.output()).toContain('"msg":"stopped"');
+  expect(service.output()).not.toContain('second signal');
+  expect(isAlive(service.pid)).toBe(false);
+  expect(await portClosed(service.url)).toBe(true);
+  if (dir !== undefined) {
+    expect(existsSync(join(dir, 'pglite.lock'))).toBe(false); // the PGlite data directory is released
+    expect(existsSync(join(dir, 'pending-payments.jsonl.lock'))).toBe(false);
+  }
+}
+
+describe('npm start', () => {
+  // npm and the node process it starts get their own process group (detached), as in a terminal.
+  const npmStart = (env: Record<string, string>, prestart = true) =>
+    spawnService('npm', prestart ? ['start'] : ['start', '--ignore-scripts'], env, { detached: true });
+
+  it('builds (prestart), serves, and stops cleanly when npm gets SIGTERM', async () => {
+    const dir = await tempDir();
+    const service = await npmStart({ PGLITE_DATA_DIR: join(dir, 'pglite'), DATA_DIR: dir });
+    expect(service.pid).not.toBe(service.child.pid); // the listener is node, behind npm
+    expect((await http(service.url, 'GET', '/ready')).status).toBe(200);
+    service.child.kill('SIGTERM');
+    await expectCleanStop(service, dir);
+  });
+
+  // --ignore-scripts skips only prestart (the build above already ran); `start` itself still runs.
+  it('stops cleanly when node itself gets SIGTERM, and npm exits 0 with it', async () => {
+    const service = await npmStart({ USE_MOCK_DATABASE: 'true' }, false);
+    process.kill(service.pid, 'SIGTERM');
+    await expectCleanStop(service);
+  });
+
+  it('stops cleanly on Ctrl-C: SIGINT to the whole process group (node gets it from the terminal and again from npm)', async () => {
+    const dir = await tempDir();
+    const service = await npmStart({ PGLITE_DATA_DIR: join(dir, 'pglite'), DATA_DIR: dir, LOG_LEVEL: 'debug' }, false);
+    process.kill(-(service.child.pid as number), 'SIGINT');
+    await expectCleanStop(service, dir);
+  });
+
+  it('stops cleanly when npm gets SIGINT (memory backend)', async () => {
+    const service = await npmStart({ USE_MOCK_DATABASE: 'true' }, false);
+    service.child.kill('SIGINT');
+    await expectCleanStop(service);
+  });
+});
+
+describe('npm run dev (tsx src/main.ts)', () => {
+  it('starts from the sources and stops on SIGTERM', async () => {
+    const service = await spawnService(process.execPath, ['--import', 'tsx', 'src/main.ts'], { USE_MOCK_DATABASE: 'true' });
+    expect((await http(service.url, 'GET', '/health')).status).toBe(200);
+    service.child.kill('SIGTERM');
+    expect(await service.exit).toBe(0);
+    expect(await portClosed(service.url)).toBe(true);
   });
 });

@@ -1,0 +1,195 @@
+/**
+ * The HTTP service as a function: configuration, backend (embedded PGlite by default,
+ * `DATABASE_URL` for PostgreSQL, `USE_MOCK_DATABASE=true` for memory), migrations, HTTP.
+ * `src/main.ts` (`npm start`) and the CLI's `serve` command both call {@link startService}.
+ *
+ * With `signals` on (the default), SIGTERM/SIGINT stop accepting connections, drain in-flight
+ * requests, flush gathered payments, close the pool and exit 0; a shutdown that hangs past
+ * SHUTDOWN_TIMEOUT_MS exits 1.
+ */
+import { pino, type Logger } from 'pino';
+import { buildApp, type App } from './api/app.js';
+import { schemaProblems } from './api/ops.js';
+import { FilePendingPaymentStore } from './ledger/pending-payments-file.js';
+import { MemoryPendingPaymentStore, replayPendingPayments, type PendingPaymentStore } from './ledger/pending-payments.js';
+import { ConfigError, loadConfig, type AppConfig } from './config.js';
+import { createDatabase, storeConfigFromEnv } from './storage/create-database.js';
+import type { Database } from './storage/contract/database.js';
+import { isStorageError } from './storage/contract/errors.js';
+import { scrubSecrets } from './shared/scrub-secrets.js';
+
+/** How often pending payments are replayed in the background. */
+const PENDING_REPLAY_INTERVAL_MS = 60_000;
+
+/**
+ * A repeated signal this soon after the first is the same stop request delivered twice: Ctrl-C
+ * reaches every process of the terminal's process group, and `npm start` forwards it to its
+ * child again. A later one means "stop now" and exits 1 without finishing the shutdown.
+ */
+const REPEATED_SIGNAL_GRACE_MS = 1_000;
+
+/** Options of {@link startService}. */
+export interface ServiceOptions {
+  /** Environment read for the configuration and the backend (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Stop on SIGTERM/SIGINT and exit the process with the outcome (default true). */
+  signals?: boolean;
+}
+
+/** A listening service. */
+export interface RunningService {
+  app: App;
+  config: AppConfig;
+  /** The address it listens on, e.g. `http://127.0.0.1:3001`. */
+  url: string;
+  /**
+   * Stops accepting connections, drains in-flight requests, closes the backend (committing
+   * gathered payments) and the pending payment store. Rejects when it takes longer than
+   * `config.shutdownTimeoutMs`. Calling it again returns the same promise.
+   */
+  stop(): Promise<void>;
+}
+
+/** The service could not start; the reason has already been logged (or printed, for configuration). */
+export class ServiceStartError extends Error {
+  override readonly name = 'ServiceStartError';
+}
+
+function describe(error: unknown): string {
+  const text = isStorageError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+  return scrubSecrets(text);
+}
+
+async function replay(db: Database, pending: PendingPaymentStore, logger: Logger): Promise<void> {
+  if ((await pending.listUnresolved()).length === 0) return;
+  const report = await replayPendingPayments(db, pending);
+  logger.warn({ recorded: report.recorded.length, failed: report.failed.length, skipped: report.skipped }, 'replayed pending payments');
+}
+
+function readConfig(env: NodeJS.ProcessEnv): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    throw new ServiceStartError(error.message);
+  }
+}
+
+/**
+ * Starts the service and resolves once it listens. Throws {@link ServiceStartError} (after
+ * logging why, and releasing what it had opened) when the configuration, the database or the
+ * port is not usable.
+ */
+export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
+  const env = options.env ?? process.env;
+  const config = readConfig(env);
+  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-payment"]'] });
+  const fail = (message: string, details: Record<string, unknown>): ServiceStartError => {
+    logger.fatal(details, message);
+    return new ServiceStartError(`${message}: ${String(details['reason'])}`);
+  };
+
+  let store: Awaited<ReturnType<typeof createDatabase>>;
+  try {
+    store = await createDatabase({ ...storeConfigFromEnv(env), logger });
+  } catch (error) {
+    throw fail('cannot start: invalid database configuration', { reason: describe(error) });
+  }
+  const { db, schema, description } = store;
+
+  try {
+    await db.connect();
+    const migrated = await schema.up();
+    if (migrated.error) throw migrated.error;
+    const problems = await schemaProblems(schema);
+    if (problems.length > 0) throw new Error(`schema is not current: ${problems.map((p) => `${p.version} ${p.state}`).join(', ')}`);
+    if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'migrations applied');
+  } catch (error) {
+    const failure = fail('cannot start: the database is not usable', { backend: description, reason: describe(error) });
+    await db.disconnect().catch(() => undefined);
+    throw failure;
+  }
+
+  // The file survives a database outage (the usual reason a payment cannot be recorded); the
+  // in-memory backend keeps nothing across restarts, so neither do its pending records.
+  let pending: PendingPaymentStore;
+  try {
+    pending = db.capabilities.durable ? await FilePendingPaymentStore.open(config.pendingPaymentsFile) : new MemoryPendingPaymentStore();
+  } catch (error) {
+    const failure = fail('cannot start: the pending payment file is not usable', { file: config.pendingPaymentsFile, reason: describe(error) });
+    await db.disconnect().catch(() => undefined);
+    throw failure;
+  }
+  const app = await buildApp({ db, schema, config, logger, pending, description, processMetrics: true });
+  await replay(db, pending, logger).catch((error: unknown) => logger.error({ reason: describe(error) }, 'pending payment replay failed'));
+  const replayTimer = setInterval(() => {
+    replay(db, pending, logger).catch((error: unknown) => logger.error({ reason: describe(error) }, 'pending payment replay failed'));
+  }, PENDING_REPLAY_INTERVAL_MS);
+  replayTimer.unref();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      clearInterval(replayTimer);
+      let deadline: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        deadline = setTimeout(() => reject(new Error(`shutdown took longer than ${config.shutdownTimeoutMs} ms`)), config.shutdownTimeoutMs);
+        deadline.unref();
+      });
+      const close = async () => {
+        await app.close(); // stops accepting, waits for in-flight requests
+        await db.disconnect(); // waits for gathered payment groups to commit, closes the pool
+        await pending.close();
+      };
+      try {
+        await Promise.race([close(), timeout]);
+      } finally {
+        clearTimeout(deadline);
+      }
+    })();
+    return stopping;
+  };
+
+  // Before listening: a signal that arrives as soon as the port accepts connections drains too.
+  if (options.signals ?? true) stopOnSignals(stop, logger, config);
+  let url: string;
+  try {
+    url = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    const failure = fail('cannot listen', { reason: describe(error), port: config.port, host: config.host });
+    await stop().catch(() => undefined);
+    throw failure;
+  }
+  logger.info({ backend: description, facilitator: app.appContext.facilitator.kind, env: config.env, url }, 'service started');
+  return { app, config, url, stop };
+}
+
+/** SIGTERM/SIGINT run `stop` and exit 0, or 1 when it fails, times out, or a later signal insists. */
+function stopOnSignals(stop: () => Promise<void>, logger: Logger, config: AppConfig): void {
+  let firstAt: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (firstAt !== undefined) {
+      if (Date.now() - firstAt < REPEATED_SIGNAL_GRACE_MS) {
+        logger.debug({ signal }, 'repeated signal ignored: already shutting down');
+        return;
+      }
+      logger.warn({ signal }, 'second signal: exiting without finishing the shutdown');
+      process.exit(1);
+    }
+    firstAt = Date.now();
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining requests');
+    stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ reason: describe(error) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
