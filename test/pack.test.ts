@@ -1,6 +1,7 @@
 /**
- * The packed package, installed as a user installs it (opt-in: `npm run test:pack`, which needs
- * the registry). `npm pack` (prepack: clean build), `npm install <tarball>` into an empty folder,
+ * The packed package, installed as a user installs it (needs the npm registry for the
+ * dependencies). `npm pack` of the dist/ the global setup built (its scripts are skipped so the
+ * build other tests run from is not rebuilt under them), `npm install <tarball>` into an empty folder,
  * then `npx leasing-store --version | --help | serve`, an import by the package name, and a
  * TypeScript consumer checked against the installed declarations.
  */
@@ -17,14 +18,17 @@ import { isAlive, killLeftovers, portClosed, repo, spawnService } from './suppor
 const run = promisify(execFile);
 const pkg = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { name: string; version: string };
 
-describe.skipIf(process.env.PACK_TEST !== '1')('the packed package, installed (npm run test:pack)', () => {
+describe('the packed package, installed', () => {
   let dir: string;
   let app: string;
+  let packed: { path: string; mode: number }[];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pack-'));
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: repo });
-    const tarball = join(dir, (JSON.parse(stdout.slice(stdout.search(/^\[/m))) as { filename: string }[])[0]?.filename ?? '');
+    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: repo });
+    const [report] = JSON.parse(stdout.slice(stdout.search(/^\[/m))) as { filename: string; files: { path: string; mode: number }[] }[];
+    packed = report?.files ?? [];
+    const tarball = join(dir, report?.filename ?? '');
     app = join(dir, 'app');
     await mkdir(app);
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
@@ -34,6 +38,15 @@ describe.skipIf(process.env.PACK_TEST !== '1')('the packed package, installed (n
   afterAll(async () => {
     killLeftovers();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('packs dist, bin, migrations, docs and .env.example, and no sources or tests', () => {
+    const paths = packed.map((f) => f.path);
+    for (const path of ['package.json', 'README.md', '.env.example', 'bin/leasing-store.js', 'dist/index.js', 'dist/index.d.ts', 'dist/main.js', 'dist/cli/main.js', 'migrations/001_initial_schema.sql', 'docs/architecture.md']) {
+      expect(paths).toContain(path);
+    }
+    expect(paths.filter((p) => /^(src|test|bench|node_modules)\//.test(p) || p.endsWith('.tsbuildinfo'))).toEqual([]);
+    expect((packed.find((f) => f.path === 'bin/leasing-store.js')?.mode ?? 0) & 0o111).not.toBe(0);
   });
 
   it('npx leasing-store --version and --help', async () => {

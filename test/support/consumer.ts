@@ -1,7 +1,6 @@
 /**
  * A user of the package: a JavaScript program and a TypeScript module that import it by its name
- * (`asset-leasing-offchain-store`), for test/package.test.ts (linked) and test/pack.test.ts
- * (installed from the packed tarball).
+ * (`asset-leasing-offchain-store`), for test/pack.test.ts (installed from the packed tarball).
  */
 
 /** What {@link CONSUMER_JS} prints. */
