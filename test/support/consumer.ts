@@ -4,11 +4,11 @@
  */
 
 /** What {@link CONSUMER_JS} prints. */
-export const CONSUMER_JS_OUTPUT = { name: 'Satellite 1', sameId: true, duplicate: 'DUPLICATE', description: 'memory', price: '1' };
+export const CONSUMER_JS_OUTPUT = { name: 'Satellite 1', sameId: true, duplicate: 'DUPLICATE', description: 'memory', price: '1', noUrl: 'VALIDATION connectionString' };
 
 /** A user's program: saves an asset in a MockDatabase and reads it back, printing the result. */
 export const CONSUMER_JS = `
-import { MockDatabase, createDatabase, isStorageError, intervalPrice } from 'asset-leasing-offchain-store';
+import { MockDatabase, PostgresDatabase, createDatabase, isStorageError, intervalPrice } from 'asset-leasing-offchain-store';
 const db = new MockDatabase();
 await db.connect();
 const hash = (c) => '0x' + c.repeat(64);
@@ -22,12 +22,17 @@ let duplicate = '';
 try { await db.saveAsset(asset); } catch (error) { duplicate = isStorageError(error) ? error.code : String(error); }
 const { description } = await createDatabase({ useMock: true });
 await db.disconnect();
-console.log(JSON.stringify({ id: saved.id, name: read.metadata.name, sameId: read.id === saved.id, duplicate, description, price: String(intervalPrice(3600n, 'second', 0)) }));
+let noUrl = '';
+try { new PostgresDatabase(undefined); } catch (error) { noUrl = error.code + ' ' + error.field; }
+console.log(JSON.stringify({ id: saved.id, name: read.metadata.name, sameId: read.id === saved.id, duplicate, description, price: String(intervalPrice(3600n, 'second', 0)), noUrl }));
 `;
 
 /** The same in TypeScript, with mistakes the declarations must catch (@ts-expect-error fails if they do not). */
 export const CONSUMER_TS = `
-import { MockDatabase, createDatabase, isStorageError, StorageError, type Database, type NewAsset, type StoredAsset, type LeaseStatus } from 'asset-leasing-offchain-store';
+import {
+  MockDatabase, PostgresDatabase, createDatabase, migrateData, isStorageError, StorageError,
+  type Database, type NewAsset, type StoredAsset, type LeaseStatus, type MigrationReport,
+} from 'asset-leasing-offchain-store';
 
 const asset: NewAsset = {
   assetId: 'SAT-1', chainId: 84532, contractAddress: '0x' + '1'.repeat(40), tokenAddress: '0x' + '2'.repeat(40),
@@ -48,6 +53,15 @@ export async function main(): Promise<string> {
   const error: unknown = new StorageError('NOT_FOUND', 'x');
   const code: string = isStorageError(error) ? error.code : '';
   return saved.createdAt.toISOString() + code + String(wrong) + status;
+}
+
+// The guide's phase 5 and phase 3, as its readers write them.
+export async function swapInProduction(source: MockDatabase): Promise<MigrationReport> {
+  const database = new PostgresDatabase(process.env.DATABASE_URL);
+  await database.connect();
+  // @ts-expect-error a Database, not a connection string
+  await migrateData(source, 'postgres://x');
+  return migrateData(source, database);
 }
 `;
 

@@ -4,6 +4,7 @@
  * guide's section 5 settings (see `poolConfigFromEnv`) and exposes pool monitoring.
  */
 import type { PoolConfig } from 'pg';
+import { validationError } from '../../contract/errors.js';
 import { PgDriver } from './driver.js';
 import { poolConfigFromEnv, type PoolEnv } from './pool-config.js';
 import type { StorageLogger } from '../sql/logger.js';
@@ -29,8 +30,14 @@ export function createPgDriver(connectionString: string, options: Pick<PostgresD
 export class PostgresDatabase extends SqlDatabase {
   private readonly pg: PgDriver;
 
-  /** @param connectionString e.g. `postgres://user@host:5432/asset_leasing` */
-  constructor(connectionString: string, options: PostgresDatabaseOptions = {}) {
+  /**
+   * @param connectionString e.g. `postgres://user@host:5432/asset_leasing`; typically
+   * `process.env.DATABASE_URL` as in the guide, so a missing one is a `VALIDATION` error that says so.
+   */
+  constructor(connectionString: string | undefined, options: PostgresDatabaseOptions = {}) {
+    if (typeof connectionString !== 'string' || connectionString.trim() === '') {
+      throw validationError('connectionString', 'is required: set DATABASE_URL, e.g. postgres://user@host:5432/asset_leasing');
+    }
     const driver = createPgDriver(connectionString, options);
     super(driver, options);
     this.pg = driver;
