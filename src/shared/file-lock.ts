@@ -26,7 +26,8 @@ export class FileLockError extends Error {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 checks without touching it). */
+export function isAlive(pid: number): boolean {
   try {
     // Signal 0 checks existence without touching the process; EPERM still means "it exists".
     process.kill(pid, 0);

@@ -76,15 +76,7 @@ export function startCompiled(env: Record<string, string>): Promise<ServiceProce
   return spawnService(process.execPath, ['dist/main.js'], env);
 }
 
-/** Whether a process exists. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive } from '../../src/shared/file-lock.js';
 
 /** Resolves true when nothing accepts connections at `url`'s port any more. */
 export function portClosed(url: string): Promise<boolean> {
