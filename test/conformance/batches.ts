@@ -1,7 +1,7 @@
 /** Conformance cases for hourly batches: creation, hour buckets, open batches and settlement. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { BatchUpdate, NewX402Batch } from '../../src/storage/contract/database.js';
+import type { BatchUpdate, Database, NewX402Batch } from '../../src/storage/contract/database.js';
 import {
   type ConformanceBackend,
   expectRefused,
@@ -182,6 +182,42 @@ export function batchTests(backend: ConformanceBackend): void {
         await expectRefused(ctx.db, () => ctx.db.updateX402Batch(batch.id, { settlementTxHash: hash(0xc0ffee) }), 'CONFLICT', undefined, hourBucket);
         expect(await ctx.db.getOpenBatchForLease(lease.leaseId, hourBucket)).toEqual(batch);
       }
+    });
+
+    it('a batch takes payments for a grace after its hour and is settled only after it', async () => {
+      const end = Date.parse(HOUR_12) + 3_600_000;
+      let now = end;
+      // A store whose clock the test moves (a fresh store: memory keeps one per instance).
+      const clocked = async (settlementGraceMs?: number) => {
+        const db = await ctx.fresh({ clock: () => new Date(now), ...(settlementGraceMs === undefined ? {} : { settlementGraceMs }) });
+        await db.connect();
+        await db.clear();
+        const lease = await seedLease(db);
+        return { db, lease, batch: await db.saveX402Batch({ leaseId: lease.leaseId, hourBucket: HOUR_12 }) };
+      };
+      const settle = (db: Database, id: string) => db.updateX402Batch(id, { settlementTxHash: hash(0xc0ffee) });
+
+      // Default grace: 5 minutes after the hour.
+      const { db, lease, batch } = await clocked();
+      now = end + 5 * 60_000 - 1;
+      await expectRefused(db, () => settle(db, batch.id), 'CONFLICT');
+      // A payment priced in the hour's last millisecond still lands in its open batch.
+      await pay(db, lease.leaseId, onDay('12:59:59.999'));
+      expect((await db.getX402Batch(lease.leaseId, HOUR_12))?.paymentCount).toBe(1);
+      now = end + 5 * 60_000;
+      const settled = await settle(db, batch.id);
+      expect(settled?.settlementTxHash).toBe(hash(0xc0ffee));
+      expect(await db.getX402Batch(lease.leaseId, HOUR_12)).toEqual(settled);
+      expect(await db.getOpenBatchForLease(lease.leaseId, HOUR_12)).toBeNull();
+      expect(await db.getX402Batch(lease.leaseId, onDay('13:00:00.000'))).toBeNull();
+
+      // A configured grace.
+      const short = await clocked(1_000);
+      now = end + 999;
+      await expectRefused(short.db, () => settle(short.db, short.batch.id), 'CONFLICT');
+      now = end + 1_000;
+      expect((await settle(short.db, short.batch.id))?.settlementTxHash).toBe(hash(0xc0ffee));
+      await expect(ctx.fresh({ settlementGraceMs: -1 })).rejects.toMatchObject({ code: 'VALIDATION', field: 'settlementGraceMs' });
     });
   });
 }

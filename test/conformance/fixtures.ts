@@ -13,6 +13,7 @@ import type {
   StoredX402Payment,
 } from '../../src/storage/contract/database.js';
 import { StorageError, type StorageErrorCode } from '../../src/storage/contract/errors.js';
+import type { StoreOptions } from '../../src/storage/core/store.js';
 import { TABLES, type TableName, type TableRecords } from '../../src/storage/contract/transfer.js';
 
 /** The suite's topics, one file each; a backend may opt out of a topic by name. */
@@ -42,7 +43,7 @@ export interface ConformanceBackend {
   /** Topics this backend opts out of. */
   skip: ReadonlySet<SuiteTopic>;
   /** A new, unconnected Database over a store that may hold data; the suite connects it and calls clear(). */
-  create(): Promise<Database>;
+  create(options?: StoreOptions): Promise<Database>;
   /** Called once after all tests (e.g. drop the test database). */
   teardown?(): Promise<void>;
 }
@@ -52,7 +53,7 @@ export interface DbContext {
   /** Connected and cleared before each test. */
   readonly db: Database;
   /** A further, unconnected database from the backend; disconnected after the test. */
-  fresh(): Promise<Database>;
+  fresh(options?: StoreOptions): Promise<Database>;
 }
 
 /**
@@ -78,8 +79,8 @@ export function useDatabase(backend: ConformanceBackend): DbContext {
       if (!current) throw new Error('the database is only available inside a test');
       return current;
     },
-    async fresh(): Promise<Database> {
-      const db = await backend.create();
+    async fresh(options?: StoreOptions): Promise<Database> {
+      const db = await backend.create(options);
       extras.push(db);
       return db;
     },

@@ -65,6 +65,7 @@ function everyCall(db: Database): [string, () => Promise<unknown>][] {
     saveX402Batch: () => db.saveX402Batch({ leaseId: 'L', hourBucket: onDay('12:00:00.000') }),
     getX402BatchesByLease: () => db.getX402BatchesByLease('L'),
     getOpenBatchForLease: () => db.getOpenBatchForLease('L', onDay('12:00:00.000')),
+    getX402Batch: () => db.getX402Batch('L', onDay('12:00:00.000')),
     updateX402Batch: () => db.updateX402Batch(randomUUID(), { revenueRoundId: 'r' }),
     recordPayment: () => pay(db, 'L', onDay('12:00:00.000')),
     clear: () => db.clear(),

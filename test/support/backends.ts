@@ -53,7 +53,7 @@ async function migrated<D extends Database>(db: D): Promise<D> {
 
 const memory: TestBackend = {
   name: 'memory',
-  conformance: () => ({ name: 'memory', skip: new Set(), create: async () => new MockDatabase() }),
+  conformance: () => ({ name: 'memory', skip: new Set(), create: async (store = {}) => new MockDatabase(store) }),
   async open() {
     const db = await migrated(new MockDatabase());
     return { name: 'memory', db, dispose: () => db.disconnect() };
@@ -75,7 +75,7 @@ const postgres: TestBackend = {
     return {
       name: 'postgres',
       skip: new Set(),
-      create: async () => new PostgresDatabase(await url(), options),
+      create: async (store = {}) => new PostgresDatabase(await url(), { ...options, ...store }),
       teardown: async () => {
         if (database) await (await database).drop();
       },
@@ -127,7 +127,7 @@ const pglite: TestBackend = {
     return {
       name: 'pglite',
       skip: new Set(),
-      create: async () => new SqlDatabase(borrowed(await driver()), options),
+      create: async (store = {}) => new SqlDatabase(borrowed(await driver()), { ...options, ...store }),
       teardown: async () => {
         if (shared) await (await shared).close();
       },

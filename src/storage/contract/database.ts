@@ -131,9 +131,12 @@ export interface Database extends LedgerQueries, RecordTransfer {
   getX402BatchesByLease(leaseId: string): Promise<StoredX402Batch[]>;
   /** The lease's batch for that hour while it is open (not settled), else null. */
   getOpenBatchForLease(leaseId: string, bucket: string): Promise<StoredX402Batch | null>;
+  /** The lease's batch for that hour, open or settled, else null. */
+  getX402Batch(leaseId: string, hourBucket: string): Promise<StoredX402Batch | null>;
   /**
-   * Settlement fields only. Settling needs the hour to have ended; the same hash again is a no-op,
-   * another one a `CONFLICT`. Returns null when the batch does not exist.
+   * Settlement fields only. Settling needs the hour and its grace (`settlementGraceMs`, default
+   * 5 minutes) to have passed; the same hash again is a no-op, another one a `CONFLICT`. Returns
+   * null when the batch does not exist.
    */
   updateX402Batch(id: string, updates: BatchUpdate): Promise<StoredX402Batch | null>;
 

@@ -26,6 +26,7 @@ import type {
 } from '../contract/database.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
 import type { TableName, TableRecords, TableSummary } from '../contract/transfer.js';
+import type { SettleClock } from './invariants.js';
 import type { BatchInput, PaymentInput } from './validate.js';
 
 /** A page request with its cursor decoded into the backend's sort key. */
@@ -104,8 +105,8 @@ export interface StorageBackend {
   /** A lease's batches in hourBucket order. */
   listBatches(leaseId: string): Promise<StoredX402Batch[]>;
   findBatch(leaseId: string, hourBucket: string): Promise<StoredX402Batch | null>;
-  /** Applies a settlement update checked against the batch at `now`; null when no batch. */
-  updateBatch(id: string, updates: BatchUpdate, now: Date): Promise<StoredX402Batch | null>;
+  /** Applies a settlement update checked against the batch by `clock`; null when no batch. */
+  updateBatch(id: string, updates: BatchUpdate, clock: SettleClock): Promise<StoredX402Batch | null>;
 
   /** Total and count of the lease's batch for one hour (zero without one). */
   hourTotals(leaseId: string, hourBucket: string): Promise<{ totalAmountMinorUnits: bigint; paymentCount: number }>;

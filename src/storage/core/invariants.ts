@@ -67,13 +67,24 @@ export function assertBatchCapacity(leaseId: string, hourBucket: string, total: 
   }
 }
 
+/** When a settlement update is checked: the clock, and how long after its hour a batch stays open. */
+export interface SettleClock {
+  now: Date;
+  /**
+   * The grace after the hour's end before the batch may be settled. It is longer than a
+   * facilitator settle and its retries take, so a payment priced in the hour's last seconds and
+   * settled meanwhile still lands in its open batch.
+   */
+  graceMs: number;
+}
+
 /**
  * Checks a settlement update against the batch. Both settlement fields are write-once: setting an
- * unset one is allowed (the settlement hash only after the batch's hour has ended), repeating the
- * stored value is a no-op, and another value is a `CONFLICT`. Returns the fields to write, or null
- * when the update changes nothing.
+ * unset one is allowed (the settlement hash only once the batch's hour and its grace have passed),
+ * repeating the stored value is a no-op, and another value is a `CONFLICT`. Returns the fields to
+ * write, or null when the update changes nothing.
  */
-export function planBatchUpdate(batch: StoredX402Batch, updates: BatchUpdate, now: Date): BatchUpdate | null {
+export function planBatchUpdate(batch: StoredX402Batch, updates: BatchUpdate, { now, graceMs }: SettleClock): BatchUpdate | null {
   const changes: BatchUpdate = {};
   for (const field of ['settlementTxHash', 'revenueRoundId'] as const) {
     const next = updates[field];
@@ -86,11 +97,13 @@ export function planBatchUpdate(batch: StoredX402Batch, updates: BatchUpdate, no
     }
     changes[field] = next;
   }
-  const end = bucketEnd(batch.hourBucket);
-  if (changes.settlementTxHash !== undefined && now.getTime() < end.getTime()) {
-    throw new StorageError('CONFLICT', `batch ${batch.id} covers an hour that ends at ${end.toISOString()}; settle it after that`, {
-      details: { batchId: batch.id, hourBucket: batch.hourBucket },
-    });
+  const settleFrom = new Date(bucketEnd(batch.hourBucket).getTime() + graceMs);
+  if (changes.settlementTxHash !== undefined && now.getTime() < settleFrom.getTime()) {
+    throw new StorageError(
+      'CONFLICT',
+      `batch ${batch.id} takes payments until ${settleFrom.toISOString()} (its hour plus ${graceMs} ms of grace); settle it after that`,
+      { details: { batchId: batch.id, hourBucket: batch.hourBucket, settleFrom: settleFrom.toISOString() } },
+    );
   }
   return Object.keys(changes).length === 0 ? null : changes;
 }

@@ -29,7 +29,7 @@ import type {
   StoredX402Batch,
   StoredX402Payment,
 } from '../contract/database.js';
-import { StorageError, notConnectedError } from '../contract/errors.js';
+import { StorageError, notConnectedError, validationError } from '../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, PageOptions, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
 import type { TableName, TableRecords, TableSummary } from '../contract/transfer.js';
 import type { StorageBackend } from './backend.js';
@@ -63,7 +63,15 @@ import { validateStoredRecord, validateTable } from './validate-records.js';
 export interface StoreOptions {
   /** The clock for "now" (default hour totals, the settlement-after-the-hour rule); default the system clock. */
   clock?: () => Date;
+  /**
+   * How long after its hour a batch still takes payments before it may be settled (default
+   * {@link DEFAULT_SETTLEMENT_GRACE_MS}); longer than a facilitator settle with its retries.
+   */
+  settlementGraceMs?: number;
 }
+
+/** Default grace after an hour before its batch may be settled: 5 minutes. */
+export const DEFAULT_SETTLEMENT_GRACE_MS = 5 * 60_000;
 
 const byCreation = (r: { createdAt: Date; id: string }) => [r.createdAt.toISOString(), r.id];
 
@@ -74,6 +82,7 @@ export class Store implements Database {
   private connected = false;
   private closed = false;
   private readonly clock: () => Date;
+  private readonly settlementGraceMs: number;
 
   constructor(
     private readonly backend: StorageBackend,
@@ -83,6 +92,10 @@ export class Store implements Database {
     // Migrations run on the open connection, so the schema manager obeys the lifecycle too.
     this.schema = { status: async () => this.live.schema.status(), up: async () => this.live.schema.up() };
     this.clock = options.clock ?? (() => new Date());
+    this.settlementGraceMs = options.settlementGraceMs ?? DEFAULT_SETTLEMENT_GRACE_MS;
+    if (!Number.isSafeInteger(this.settlementGraceMs) || this.settlementGraceMs < 0) {
+      throw validationError('settlementGraceMs', 'must be a non-negative integer number of milliseconds');
+    }
   }
 
   /**
@@ -253,12 +266,16 @@ export class Store implements Database {
   }
 
   async getOpenBatchForLease(leaseId: string, bucket: string): Promise<StoredX402Batch | null> {
-    const batch = await this.live.findBatch(validateKey(leaseId, 'leaseId'), validateBucket(bucket, 'bucket'));
+    const batch = await this.getX402Batch(leaseId, bucket);
     return batch && batch.settlementTxHash === undefined ? batch : null;
   }
 
+  async getX402Batch(leaseId: string, hourBucket: string): Promise<StoredX402Batch | null> {
+    return this.live.findBatch(validateKey(leaseId, 'leaseId'), validateBucket(hourBucket, 'hourBucket'));
+  }
+
   async updateX402Batch(id: string, updates: BatchUpdate): Promise<StoredX402Batch | null> {
-    return this.live.updateBatch(validateId(id), validateBatchUpdate(updates), this.clock());
+    return this.live.updateBatch(validateId(id), validateBatchUpdate(updates), { now: this.clock(), graceMs: this.settlementGraceMs });
   }
 
   // Ledger reads

@@ -13,6 +13,7 @@ import {
   assertLeasePayable,
   batchKey,
   planBatchUpdate,
+  type SettleClock,
   randomPaymentReference,
   resolveReplay,
 } from '../../core/invariants.js';
@@ -192,10 +193,10 @@ export class MemoryLedger {
   }
 
   /** Applies a settlement update; null when the batch does not exist. */
-  updateBatch(id: string, updates: BatchUpdate, now: Date): StoredX402Batch | null {
+  updateBatch(id: string, updates: BatchUpdate, clock: SettleClock): StoredX402Batch | null {
     const row = this.batchesById.get(id);
     if (!row) return null;
-    const changes = planBatchUpdate(batchRecord(row), updates, now);
+    const changes = planBatchUpdate(batchRecord(row), updates, clock);
     if (changes?.settlementTxHash !== undefined) row.settlementTxHash = changes.settlementTxHash;
     if (changes?.revenueRoundId !== undefined) row.revenueRoundId = changes.revenueRoundId;
     return batchRecord(row);

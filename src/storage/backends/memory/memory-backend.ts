@@ -26,7 +26,7 @@ import { StorageError } from '../../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
 import type { TableName, TableRecords, TableSummary } from '../../contract/transfer.js';
 import type { ListOrder, PageRequest, PaymentSelector, Slice, StorageBackend, TimeIdKey } from '../../core/backend.js';
-import { assertStatusIs } from '../../core/invariants.js';
+import { assertStatusIs, type SettleClock } from '../../core/invariants.js';
 import { cloneJson } from '../../core/json-document.js';
 import type { BatchInput, PaymentInput } from '../../core/validate.js';
 import { MemoryLedger, batchRecord, paymentRecord } from './ledger.js';
@@ -230,8 +230,8 @@ export class MemoryBackend implements StorageBackend {
     return row ? batchRecord(row) : null;
   }
 
-  async updateBatch(id: string, updates: BatchUpdate, now: Date): Promise<StoredX402Batch | null> {
-    return this.ledger.updateBatch(id, updates, now);
+  async updateBatch(id: string, updates: BatchUpdate, clock: SettleClock): Promise<StoredX402Batch | null> {
+    return this.ledger.updateBatch(id, updates, clock);
   }
 
   // Ledger reads

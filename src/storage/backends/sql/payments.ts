@@ -6,7 +6,7 @@
  */
 import type { BatchUpdate, LeaseStatus, RecordedPayment, StoredX402Batch, StoredX402Payment } from '../../contract/database.js';
 import { StorageError } from '../../contract/errors.js';
-import { assertBatchCapacity, assertBatchOpen, assertLeasePayable, batchKey, planBatchUpdate, randomPaymentReference, resolveReplay } from '../../core/invariants.js';
+import { assertBatchCapacity, assertBatchOpen, assertLeasePayable, batchKey, planBatchUpdate, randomPaymentReference, type SettleClock, resolveReplay } from '../../core/invariants.js';
 import { bucketEnd } from '../../core/time.js';
 import type { PaymentInput } from '../../core/validate.js';
 import { batchFromRow, paymentFromRow, toBigInt, toBucket, type Row } from './codecs.js';
@@ -74,13 +74,13 @@ export class SqlPaymentWriter {
   }
 
   /** Applies a settlement update under a row lock; null when the batch does not exist. */
-  async updateBatch(id: string, updates: BatchUpdate, now: Date): Promise<StoredX402Batch | null> {
+  async updateBatch(id: string, updates: BatchUpdate, clock: SettleClock): Promise<StoredX402Batch | null> {
     try {
       return await this.driver.transaction(async (tx) => {
         const { rows } = await tx.query<Row>('SELECT * FROM x402_batches WHERE id = $1 FOR UPDATE', [id]);
         if (!rows[0]) return null;
         const batch = batchFromRow(rows[0]);
-        const changes = planBatchUpdate(batch, updates, now);
+        const changes = planBatchUpdate(batch, updates, clock);
         if (!changes) return batch;
         const updated = await tx.query<Row>(
           `UPDATE x402_batches SET settlement_tx_hash = COALESCE($2, settlement_tx_hash),

@@ -26,7 +26,7 @@ import { StorageError } from '../../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
 import type { TableName, TableRecords, TableSummary } from '../../contract/transfer.js';
 import type { ListOrder, PageRequest, PaymentSelector, Slice, StorageBackend, TimeIdKey } from '../../core/backend.js';
-import { assertStatusIs } from '../../core/invariants.js';
+import { assertStatusIs, type SettleClock } from '../../core/invariants.js';
 import type { BatchInput, PaymentInput } from '../../core/validate.js';
 import { assetFromRow, batchFromRow, eventFromRow, jsonParam, leaseFromRow, paymentFromRow, toSafeInt, type Row } from './codecs.js';
 import { ASSET_UPDATE_COLUMNS, LEASE_UPDATE_COLUMNS, buildSetClause } from './columns.js';
@@ -262,8 +262,8 @@ export class SqlBackend implements StorageBackend {
     return rows[0] ? batchFromRow(rows[0]) : null;
   }
 
-  updateBatch(id: string, updates: BatchUpdate, now: Date): Promise<StoredX402Batch | null> {
-    return this.payments.updateBatch(id, updates, now);
+  updateBatch(id: string, updates: BatchUpdate, clock: SettleClock): Promise<StoredX402Batch | null> {
+    return this.payments.updateBatch(id, updates, clock);
   }
 
   // Ledger reads
