@@ -58,6 +58,8 @@ export interface AppConfig {
   publicUrl: string | undefined;
   /** Append-only file of settled payments the ledger could not record yet. */
   pendingPaymentsFile: string;
+  /** The write-ahead journal of settlements (intents written before money moves). */
+  settlementJournalFile: string;
   facilitator: FacilitatorConfig;
   x402: X402Config;
   /** Longest a graceful shutdown may take before the process exits anyway. */
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     publicUrl: url('PUBLIC_URL'),
     pendingPaymentsFile: pendingPaymentsFileFromEnv(env),
+    settlementJournalFile: dataFileFromEnv(env, 'SETTLEMENT_JOURNAL_FILE', 'settlement-journal.jsonl'),
     facilitator: {
       url: facilitatorUrl,
       apiKey: text('FACILITATOR_API_KEY'),
@@ -168,7 +171,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
  * (DATA_DIR default `./data`). Exported so a CLI finds the same file as the service.
  */
 export function pendingPaymentsFileFromEnv(env: Env = process.env): string {
-  const file = env['PENDING_PAYMENTS_FILE']?.trim() || join(env['DATA_DIR']?.trim() || './data', 'pending-payments.jsonl');
+  return dataFileFromEnv(env, 'PENDING_PAYMENTS_FILE', 'pending-payments.jsonl');
+}
+
+/**
+ * A durable file of the service (absolute): the variable `name`, else `$DATA_DIR/<fileName>`
+ * (DATA_DIR default `./data`). Exported so a CLI finds the same file as the service.
+ */
+export function dataFileFromEnv(env: Env, name: 'PENDING_PAYMENTS_FILE' | 'SETTLEMENT_JOURNAL_FILE', fileName: string): string {
+  const file = env[name]?.trim() || join(env['DATA_DIR']?.trim() || './data', fileName);
   return isAbsolute(file) ? file : join(process.cwd(), file);
 }
 

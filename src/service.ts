@@ -12,13 +12,16 @@ import { buildApp, type App } from './api/app.js';
 import { schemaProblems } from './api/ops.js';
 import { FilePendingPaymentStore } from './ledger/pending-payments-file.js';
 import { MemoryPendingPaymentStore, replayPendingPayments, type PendingPaymentStore } from './ledger/pending-payments.js';
+import { resolveSettlements } from './ledger/resolve-settlements.js';
+import { MemorySettlementJournal, type SettlementJournal } from './ledger/settlement-journal.js';
+import { FileSettlementJournal } from './ledger/settlement-journal-file.js';
+import { settlementLookup } from './api/facilitator/facilitator.js';
 import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { createDatabase, storeConfigFromEnv } from './storage/create-database.js';
-import type { Database } from './storage/contract/database.js';
 import { isStorageError } from './storage/contract/errors.js';
 import { scrubSecrets } from './shared/scrub-secrets.js';
 
-/** How often pending payments are replayed in the background. */
+/** How often pending payments are replayed and journaled settlements resolved in the background. */
 const PENDING_REPLAY_INTERVAL_MS = 60_000;
 
 /**
@@ -60,10 +63,26 @@ function describe(error: unknown): string {
   return scrubSecrets(text);
 }
 
-async function replay(db: Database, pending: PendingPaymentStore, logger: Logger): Promise<void> {
-  if ((await pending.listUnresolved()).length === 0) return;
-  const report = await replayPendingPayments(db, pending);
-  logger.warn({ recorded: report.recorded.length, failed: report.failed.length, skipped: report.skipped }, 'replayed pending payments');
+/**
+ * Brings money that moved without a ledger row into the ledger: pending payments are replayed,
+ * and journaled settlements resolved. `minAgeMs` leaves intents younger than that to the
+ * requests still settling them (0 at startup, when nothing is in flight).
+ */
+async function recover(app: App, minAgeMs: number, logger: Logger): Promise<void> {
+  const { db, pending, journal, facilitator } = app.appContext;
+  if ((await pending.listUnresolved()).length > 0) {
+    const report = await replayPendingPayments(db, pending);
+    logger.warn({ recorded: report.recorded.length, failed: report.failed.length, skipped: report.skipped }, 'replayed pending payments');
+  }
+  if (journal.unresolved().length > 0) {
+    const report = await resolveSettlements({ journal, db, lookup: settlementLookup(facilitator), minAgeMs });
+    const summary = { recorded: report.recorded.length, notSettled: report.notSettled.length, failed: report.failed.length };
+    if (report.unknown.length > 0) {
+      logger.error({ ...summary, unknown: report.unknown.map((i) => ({ id: i.id, nonce: i.nonce, leaseId: i.leaseId, reason: i.reason })) }, 'settlements with an unknown outcome: finish them by hand (see reconcile)');
+    } else if (report.recorded.length + report.notSettled.length + report.failed.length > 0) {
+      logger.warn(summary, 'resolved journaled settlements');
+    }
+  }
 }
 
 function readConfig(env: NodeJS.ProcessEnv): AppConfig {
@@ -121,10 +140,24 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     await db.disconnect().catch(() => undefined);
     throw failure;
   }
-  const app = await buildApp({ db, schema, config, logger, pending, description, processMetrics: true });
-  await replay(db, pending, logger).catch((error: unknown) => logger.error({ reason: describe(error) }, 'pending payment replay failed'));
+  // Written before every settle, so a settlement survives a crash at any instant; like the
+  // pending records, it is kept in memory only for the in-memory backend.
+  let journal: SettlementJournal;
+  try {
+    journal = db.capabilities.durable ? await FileSettlementJournal.open(config.settlementJournalFile) : new MemorySettlementJournal();
+  } catch (error) {
+    const failure = fail('cannot start: the settlement journal is not usable', { file: config.settlementJournalFile, reason: describe(error) });
+    await pending.close().catch(() => undefined);
+    await db.disconnect().catch(() => undefined);
+    throw failure;
+  }
+  const app = await buildApp({ db, schema, config, logger, pending, journal, description, processMetrics: true });
+  const recoveryFailed = (error: unknown) => logger.error({ reason: describe(error) }, 'recovering settled payments failed');
+  await recover(app, 0, logger).catch(recoveryFailed);
+  // Intents younger than a settle with its retries may still be in flight in this process.
+  const inFlightMs = 2 * config.facilitator.settleTimeoutMs;
   const replayTimer = setInterval(() => {
-    replay(db, pending, logger).catch((error: unknown) => logger.error({ reason: describe(error) }, 'pending payment replay failed'));
+    recover(app, inFlightMs, logger).catch(recoveryFailed);
   }, PENDING_REPLAY_INTERVAL_MS);
   replayTimer.unref();
 
@@ -141,6 +174,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
         await app.close(); // stops accepting, waits for in-flight requests
         await db.disconnect(); // waits for gathered payment groups to commit, closes the pool
         await pending.close();
+        await journal.close();
       };
       try {
         await Promise.race([close(), timeout]);

@@ -14,6 +14,7 @@ import { createFacilitator } from './facilitator/index.js';
 import type { Facilitator } from './facilitator/facilitator.js';
 import { createMetrics } from './metrics.js';
 import { MemoryPendingPaymentStore, type PendingPaymentStore } from '../ledger/pending-payments.js';
+import { MemorySettlementJournal, type SettlementJournal } from '../ledger/settlement-journal.js';
 import { DEFAULT_RECORD_RETRY_DELAYS_MS } from '../ledger/record-settled-payment.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAssetRoutes } from './routes/assets.js';
@@ -40,6 +41,8 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** Where unrecordable settled payments go. Default: in memory (main.ts passes the file store). */
   pending?: PendingPaymentStore;
+  /** The write-ahead journal of settlements. Default: in memory (the service passes the file journal). */
+  journal?: SettlementJournal;
   /** Backend description for /api/system/status. */
   description?: string;
   /** Delays before each retry of a failed payment record. */
@@ -92,6 +95,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     config,
     facilitator: options.facilitator ?? createFacilitator(config.facilitator),
     pending,
+    journal: options.journal ?? new MemorySettlementJournal(),
     metrics: createMetrics({ db, pending, processMetrics: options.processMetrics ?? false }),
     description: options.description ?? db.capabilities.kind,
     recordRetryDelaysMs: options.recordRetryDelaysMs ?? DEFAULT_RECORD_RETRY_DELAYS_MS,

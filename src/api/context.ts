@@ -9,6 +9,7 @@ import type { Database } from '../storage/contract/database.js';
 import type { Facilitator } from './facilitator/facilitator.js';
 import type { ApiMetrics } from './metrics.js';
 import type { PendingPaymentStore } from '../ledger/pending-payments.js';
+import type { SettlementJournal } from '../ledger/settlement-journal.js';
 
 /** Shared dependencies of the routes. */
 export interface AppContext {
@@ -17,6 +18,8 @@ export interface AppContext {
   config: AppConfig;
   facilitator: Facilitator;
   pending: PendingPaymentStore;
+  /** The write-ahead journal of settlements (intents, outcomes, used authorizations). */
+  journal: SettlementJournal;
   metrics: ApiMetrics;
   /** Backend description without secrets ("postgres", "pglite at ./data/pglite", "memory"). */
   description: string;

@@ -4,6 +4,7 @@
  */
 import type { JsonObject, JsonValue, StoredAsset, StoredEvent, StoredLease, StoredX402Batch, StoredX402Payment } from '../storage/contract/database.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, ReconcileReport } from '../storage/contract/ledger-queries.js';
+import type { SettlementIntent } from '../ledger/settlement-journal.js';
 import type { PendingPayment } from '../ledger/pending-payments.js';
 
 /** An asset as JSON. */
@@ -125,8 +126,28 @@ export function pendingJson(p: PendingPayment): JsonObject {
   };
 }
 
-/** A reconcile report with the pending payments as JSON. */
-export function reconcileJson(report: ReconcileReport, pending: PendingPayment[]): JsonObject {
+/**
+ * A journaled settlement as JSON: everything needed to finish it by hand (the signed
+ * authorization, the requirements it was checked against, what the payment is for).
+ */
+export function intentJson(i: SettlementIntent): JsonObject {
+  const { createdAt, updatedAt, payment, requirements, ...rest } = i;
+  return {
+    ...(JSON.parse(JSON.stringify(rest)) as JsonObject),
+    createdAt: createdAt.toISOString(),
+    updatedAt: updatedAt.toISOString(),
+    payment: JSON.parse(JSON.stringify(payment)) as JsonValue,
+    requirements: JSON.parse(JSON.stringify(requirements)) as JsonValue,
+  };
+}
+
+/** Settlements whose money may have moved without a ledger row: they make a ledger inconsistent. */
+export function moneyOutsideLedger(intents: readonly SettlementIntent[]): SettlementIntent[] {
+  return intents.filter((i) => i.state === 'settled' || i.state === 'unknown');
+}
+
+/** A reconcile report with the pending payments and unresolved settlements as JSON. */
+export function reconcileJson(report: ReconcileReport, pending: PendingPayment[], settlements: SettlementIntent[] = []): JsonObject {
   return {
     batchesChecked: report.batchesChecked,
     paymentsChecked: report.paymentsChecked,
@@ -140,7 +161,8 @@ export function reconcileJson(report: ReconcileReport, pending: PendingPayment[]
       paymentsCount: d.paymentsCount,
     })),
     pendingPayments: pending.map(pendingJson),
-    consistent: report.differences.length === 0 && pending.length === 0,
+    unresolvedSettlements: settlements.map(intentJson),
+    consistent: report.differences.length === 0 && pending.length === 0 && moneyOutsideLedger(settlements).length === 0,
   };
 }
 

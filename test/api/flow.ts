@@ -20,10 +20,14 @@ export function describeApiFlow(backend: TestBackend): void {
     let handle: OpenBackend;
     let server: Running;
     let base: string;
+    let ms = 0;
 
     beforeAll(async () => {
       handle = await backend.open();
-      server = await startApp({ db: handle.db });
+      // A clock that starts a second and moves 1 ms per reading: a resent payment is granted again
+      // only inside the (one-second) interval it paid for, so the flow must not cross one.
+      ms = Math.floor(Date.now() / 1000) * 1000;
+      server = await startApp({ db: handle.db, now: () => new Date(ms++) });
       base = server.url;
     });
     afterAll(async () => {
@@ -69,13 +73,24 @@ export function describeApiFlow(backend: TestBackend): void {
       const batchOf = async () => (await http(base, 'GET', '/api/leases/L-1/batches')).body.items.find((b: { hourBucket: string }) => b.hourBucket === bucket);
       expect(await batchOf()).toMatchObject({ paymentCount: 1, totalAmountMinorUnits: '1000000' });
 
-      // The same header again (x402 v2 name): settled to the same hash, recorded once.
+      // The same header again inside the interval it paid for (x402 v2 name): the same grant,
+      // recorded once.
       const replay = await http(base, 'POST', '/api/leases/L-1/access?mode=second', { headers: { 'payment-signature': header } });
       expect(replay.status).toBe(200);
       expect(replay.body.ledger).toBe('replayed');
       expect(replay.body.payment.id).toBe(paid.body.payment.id);
+      expect(decodeHeader(replay.headers.get('payment-response'))).toMatchObject({ success: true, transaction: txHash });
+      // The payment's timestamp is the instant it was priced at, so its hour is the priced one.
+      expect(paid.body.payment.paymentTimestamp < requirements.intervalStart).toBe(false);
       expect((await http(base, 'GET', '/api/leases/L-1/payments')).body.items).toHaveLength(1);
       expect(await batchOf()).toMatchObject({ paymentCount: 1, totalAmountMinorUnits: '1000000' });
+
+      // Once the interval is over, the same payment buys nothing more.
+      ms += 1000;
+      const used = await http(base, 'POST', '/api/leases/L-1/access?mode=second', { headers: { 'x-payment': header } });
+      expect(used.status).toBe(402);
+      expect(used.body.error).toMatchObject({ code: 'PAYMENT_ALREADY_USED', details: { reason: 'payment_already_used' } });
+      expect((await http(base, 'GET', '/api/leases/L-1/payments')).body.items).toHaveLength(1);
 
       const hour = await http(base, 'GET', `/api/leases/L-1/hour-totals?at=${encodeURIComponent(bucket)}`);
       expect(hour.body).toMatchObject({ bucket, paymentCount: 1, totalAmountMinorUnits: '1000000' });

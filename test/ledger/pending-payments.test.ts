@@ -107,7 +107,7 @@ describe('settled payments when the ledger fails', () => {
     expect((await http(base, 'GET', '/api/system/reconcile')).body.consistent).toBe(true);
   });
 
-  it('answers 500 without losing the payment from the log when even the pending store fails', async () => {
+  it('grants a settled payment the ledger and the pending store both refuse, and the journal records it later', async () => {
     const failing: PendingPaymentStore = {
       kind: 'broken',
       add: async () => {
@@ -121,18 +121,26 @@ describe('settled payments when the ledger fails', () => {
     const { db, server, requirements } = await flakyApp(failing);
     db.failures = -1;
     const answer = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(requirements, { from: PAYER }) } });
-    expect(answer.status).toBe(500);
-    expect(answer.body.error).toMatchObject({ code: 'PAYMENT_NOT_RECORDED', details: { facilitatorTxHash: expect.stringMatching(/^0x[0-9a-f]{64}$/) } });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ access: 'granted', ledger: 'pending', facilitatorTxHash: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    // Money moved without a ledger row: reconcile says so, with the journaled settlement.
+    const before = await http(server.url, 'GET', '/api/system/reconcile');
+    expect(before.body).toMatchObject({ consistent: false, unresolvedSettlements: [{ id: answer.body.intentId, state: 'settled', transaction: answer.body.facilitatorTxHash }] });
+    db.failures = 0;
+    const resolved = await http(server.url, 'POST', '/api/admin/settlements/resolve', { headers: AUTH });
+    expect(resolved.body).toMatchObject({ recorded: [answer.body.intentId], unknown: [], failed: [], remaining: 0 });
+    expect(await db.getPaymentByFacilitatorTxHash(answer.body.facilitatorTxHash)).toMatchObject({ leaseId: 'L-1', amountMinorUnits: 1_000_000n, payer: PAYER });
+    expect((await http(server.url, 'GET', '/api/system/reconcile')).body).toMatchObject({ consistent: true, unresolvedSettlements: [] });
   });
 
-  it('does not keep a pending record when the settlement already pays another lease (409)', async () => {
+  it('refuses a payment already used for another lease before settling it, keeping no pending record', async () => {
     const { server, requirements } = await flakyApp();
     await activeLease(server.url, 'A-1', 'L-2');
     const header = paymentHeader(requirements, { from: PAYER });
     expect((await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': header } })).status).toBe(200);
     const other = await http(server.url, 'POST', '/api/leases/L-2/access', { headers: { 'x-payment': header } });
-    expect(other.status).toBe(409);
-    expect(other.body.error.code).toBe('CONFLICT');
+    expect(other.status).toBe(402);
+    expect(other.body.error.code).toBe('PAYMENT_ALREADY_USED');
     expect((await http(server.url, 'GET', '/api/system/reconcile')).body.pendingPayments).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { checkPayment } from '../../ledger/payment-check.js';
 import { isAddress, isHash } from '../../shared/hex.js';
 import type { Authorization, PaymentPayload, PaymentRequirements, SettleResult, VerifyResult } from '../x402/types.js';
+import type { SettlementLookupResult } from '../../ledger/resolve-settlements.js';
 import type { Facilitator } from './facilitator.js';
 
 const DIGITS = /^[0-9]{1,78}$/;
@@ -43,6 +44,15 @@ export class LocalFacilitator implements Facilitator {
     if (problem !== null) return { success: false, errorReason: problem };
     const a = payload.payload.authorization;
     return { success: true, transaction: localSettlementHash(a), network: requirements.network, payer: a.from };
+  }
+
+  /**
+   * An earlier settle of this payment: settling here is deterministic and moves no money, so the
+   * answer is the hash a settle gives (whatever the clock says now).
+   */
+  async lookup(payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettlementLookupResult> {
+    const a = payload.payload.authorization;
+    return { state: 'settled', transaction: localSettlementHash(a), payer: a.from, network: requirements.network };
   }
 
   /** The first reason the payment is invalid, or null. */

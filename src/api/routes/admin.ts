@@ -5,6 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { replayPendingPayments } from '../../ledger/pending-payments.js';
+import { resolveSettlements } from '../../ledger/resolve-settlements.js';
+import { settlementLookup } from '../facilitator/facilitator.js';
+import { intentJson } from '../serialize.js';
 import { object } from '../schemas.js';
 
 /** Registers the admin routes. */
@@ -18,6 +21,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
       return { cleared: true };
     });
   }
+
+  app.post('/api/admin/settlements/resolve', { schema: noInput, config: admin }, async () => {
+    const report = await resolveSettlements({ journal: ctx.journal, db: ctx.db, lookup: settlementLookup(ctx.facilitator) });
+    return { ...report, unknown: report.unknown.map(intentJson), remaining: ctx.journal.unresolved().length };
+  });
 
   app.post('/api/admin/pending/replay', { schema: noInput, config: admin }, async () => {
     const report = await replayPendingPayments(ctx.db, ctx.pending);

@@ -50,7 +50,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: AppContext): voi
     };
   });
 
-  app.get('/api/system/reconcile', { schema: noQuery }, async () => reconcileJson(await db.reconcile(), await pending.listUnresolved()));
+  app.get('/api/system/reconcile', { schema: noQuery }, async () => reconcileJson(await db.reconcile(), await pending.listUnresolved(), ctx.journal.unresolved()));
 
   app.get('/metrics', { schema: noQuery }, async (_request, reply) => {
     const text = await metrics.registry.metrics();

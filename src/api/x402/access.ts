@@ -6,7 +6,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { PaymentMode, StoredLease } from '../../storage/contract/database.js';
 import { checkPayment } from '../../ledger/payment-check.js';
+import { isDeepStrictEqual } from 'node:util';
+import { batchRefusal } from '../../ledger/batch-room.js';
 import { PaymentNotRecordedError, recordSettledPayment } from '../../ledger/record-settled-payment.js';
+import { paymentOf } from '../../ledger/resolve-settlements.js';
+import { grantFor, type ResendVerdict, type SettlementIntent } from '../../ledger/settlement-journal.js';
 import { isAddress, isHash } from '../../shared/hex.js';
 import type { AppContext } from '../context.js';
 import { ApiError, errorBody } from '../errors.js';
@@ -14,7 +18,7 @@ import { FacilitatorError } from '../facilitator/facilitator.js';
 import { paymentJson } from '../serialize.js';
 import { decodePaymentHeader, encodeJsonHeader } from './payment-header.js';
 import { assertAccessible, buildRequirements } from './requirements.js';
-import type { PaymentRequirements } from './types.js';
+import type { PaymentPayload, PaymentRequirements, SettleResult } from './types.js';
 
 /** A response to send. */
 export interface AccessResponse {
@@ -61,6 +65,8 @@ export async function handleAccess(
   resource: string,
   log: FastifyBaseLogger,
 ): Promise<AccessResponse> {
+  // The instant the payment is priced at is also its ledger timestamp, so its hour is the hour
+  // of the interval priced, however long settlement takes.
   const at = ctx.now();
   assertAccessible(lease, at);
   const { requirements } = buildRequirements(lease, mode, at, ctx.config.x402, resource);
@@ -71,57 +77,145 @@ export async function handleAccess(
   const early = checkPayment(payload, requirements);
   if (early !== null) return paymentRequired(requirements, 'PAYMENT_INVALID', `payment refused: ${early}`, { reason: early });
 
+  const authorization = payload.payload.authorization;
+  const resent = grantFor(ctx.journal.byNonce(authorization.nonce), lease.leaseId, mode, at);
+  if (resent.kind !== 'new') return answerResend(ctx, requirements, resent, payload);
+
   const verified = await ask(() => ctx.facilitator.verify(payload, requirements));
   if (!verified.isValid) {
     const reason = verified.invalidReason ?? 'invalid_payment';
     return paymentRequired(requirements, 'PAYMENT_INVALID', `payment refused: ${reason}`, { reason });
   }
-  const settled = await ask(() => ctx.facilitator.settle(payload, requirements));
+
+  // Everything that can refuse the payment is checked before money moves.
+  const refusal = await batchRefusal(ctx.db, lease.leaseId, at, BigInt(authorization.value));
+  if (refusal !== null) {
+    const message = refusal.code === 'HOUR_SETTLED' ? `the ${refusal.hourBucket} batch of this lease is settled` : `the ${refusal.hourBucket} batch of this lease is full`;
+    throw new ApiError(409, refusal.code, `${message}; no payment was taken`, { hourBucket: refusal.hourBucket });
+  }
+
+  const intervalEnd = new Date(Date.parse(requirements.intervalStart) + requirements.intervalSeconds * 1000);
+  const intent = await ctx.journal.begin({
+    nonce: authorization.nonce,
+    leaseId: lease.leaseId,
+    mode,
+    amount: authorization.value,
+    payer: authorization.from,
+    pricedAt: at.toISOString(),
+    intervalEnd: intervalEnd.toISOString(),
+    expiresAt: new Date(Number(authorization.validBefore) * 1000).toISOString(),
+    payment: payload,
+    requirements,
+  });
+  const settled = await settleIntent(ctx, intent.id, payload, requirements, log);
   if (!settled.success) {
     const reason = settled.errorReason ?? 'settlement_failed';
     return paymentRequired(requirements, 'SETTLEMENT_FAILED', `payment not settled: ${reason}`, { reason });
   }
-  const txHash = settled.transaction;
-  if (!isHash(txHash)) {
-    log.error({ settled, authorization: payload.payload.authorization }, 'facilitator settled without a usable transaction hash');
-    throw new ApiError(502, 'FACILITATOR_UNAVAILABLE', 'the facilitator settled without a transaction hash', { operation: 'settle' });
-  }
-
+  const txHash = settled.transaction as string;
   const payer = verified.payer ?? settled.payer;
   if (!isAddress(payer)) log.warn({ facilitatorTxHash: txHash }, 'facilitator gave no payer; the lessee is recorded');
-  const amount = payload.payload.authorization.value;
-  const timestamp = ctx.now().toISOString();
+  const entry = await ctx.journal.update(intent.id, { state: 'settled', transaction: txHash, settledPayer: isAddress(payer) ? payer : undefined, network: settled.network });
+  const paymentResponse = receiptHeaders(txHash, settled.network ?? requirements.network, payer);
+
   const outcome = await recordSettledPayment(
     { db: ctx.db, pending: ctx.pending, retryDelaysMs: ctx.recordRetryDelaysMs, log },
-    {
-      leaseId: lease.leaseId,
-      amount,
-      timestamp,
-      mode,
-      facilitatorTxHash: txHash,
-      ...(isAddress(payer) ? { payer } : {}),
-    },
+    paymentOf(entry as SettlementIntent & { transaction: string }),
     { network: settled.network, payer },
   ).catch((error: unknown) => {
     if (!(error instanceof PaymentNotRecordedError)) throw error;
-    throw new ApiError(500, 'PAYMENT_NOT_RECORDED', error.message, { facilitatorTxHash: error.facilitatorTxHash });
+    // The journal holds the settled payment durably; its resolution records it later.
+    log.error({ intentId: intent.id, facilitatorTxHash: txHash }, 'settled payment left to the journal');
+    return { status: 'journal' as const };
   });
 
-  const paymentResponse = { 'payment-response': encodeJsonHeader({ success: true, transaction: txHash, network: settled.network ?? requirements.network, payer: payer ?? null }) };
-  if (outcome.status === 'pending') {
-    ctx.metrics.payment(mode, 'pending', BigInt(amount));
+  if (outcome.status !== 'recorded') {
+    if (outcome.status === 'pending') await ctx.journal.update(intent.id, { state: 'pending' });
+    ctx.metrics.payment(mode, 'pending', BigInt(authorization.value));
     // The money has moved, so access is granted; the ledger row follows on replay.
     return {
       status: 200,
       headers: paymentResponse,
-      body: { access: 'granted', leaseId: lease.leaseId, mode, ledger: 'pending', facilitatorTxHash: txHash, pendingId: outcome.pending.id },
+      body: {
+        access: 'granted',
+        leaseId: lease.leaseId,
+        mode,
+        ledger: 'pending',
+        facilitatorTxHash: txHash,
+        intentId: intent.id,
+        ...(outcome.status === 'pending' ? { pendingId: outcome.pending.id } : {}),
+      },
     };
   }
   const { payment, replayed } = outcome;
+  await ctx.journal.update(intent.id, { state: 'recorded', paymentId: payment.id });
   ctx.metrics.payment(mode, replayed ? 'replayed' : 'recorded', payment.amountMinorUnits);
   return {
     status: 200,
     headers: paymentResponse,
     body: { access: 'granted', leaseId: lease.leaseId, mode, ledger: replayed ? 'replayed' : 'recorded', payment: paymentJson(payment) },
   };
+}
+
+/** The receipt headers of a settled payment. */
+export function receiptHeaders(transaction: string, network: string, payer: string | undefined): Record<string, string> {
+  return { 'payment-response': encodeJsonHeader({ success: true, transaction, network, payer: payer ?? null }) };
+}
+
+/**
+ * Asks the facilitator to settle a journaled intent and journals what it said. A settle with no
+ * usable answer (timeout, outage, no hash) leaves the intent unknown: money may have moved, so the
+ * client is told not to pay again, and the journal's resolution finishes it.
+ */
+async function settleIntent(
+  ctx: AppContext,
+  intentId: string,
+  payload: PaymentPayload,
+  requirements: PaymentRequirements,
+  log: FastifyBaseLogger,
+): Promise<SettleResult> {
+  const unknown = async (reason: string, status: number, code: string): Promise<never> => {
+    await ctx.journal.update(intentId, { state: 'unknown', reason });
+    throw new ApiError(status, code, `the settlement outcome is unknown (${reason}); do not pay again: it is resolved from the journal`, {
+      operation: 'settle',
+      intentId,
+    });
+  };
+  let settled: SettleResult;
+  try {
+    settled = await ctx.facilitator.settle(payload, requirements);
+  } catch (error) {
+    if (!(error instanceof FacilitatorError)) throw error;
+    return unknown(error.message, error.code === 'TIMEOUT' ? 504 : 502, error.code === 'TIMEOUT' ? 'FACILITATOR_TIMEOUT' : 'FACILITATOR_UNAVAILABLE');
+  }
+  if (!settled.success) {
+    await ctx.journal.update(intentId, { state: 'not_settled', reason: settled.errorReason ?? 'settlement_failed' });
+    return settled;
+  }
+  if (!isHash(settled.transaction)) {
+    log.error({ settled, intentId }, 'facilitator settled without a usable transaction hash');
+    return unknown('the facilitator settled without a transaction hash', 502, 'FACILITATOR_UNAVAILABLE');
+  }
+  return settled;
+}
+
+/** Answers a payment whose authorization the journal has seen before (see `grantFor`). */
+async function answerResend(ctx: AppContext, requirements: PaymentRequirements, verdict: Exclude<ResendVerdict, { kind: 'new' }>, payload: PaymentPayload): Promise<AccessResponse> {
+  const { entry } = verdict;
+  if (verdict.kind === 'in_progress') {
+    throw new ApiError(409, 'SETTLEMENT_IN_PROGRESS', 'this payment is being settled; do not pay again', { intentId: entry.id });
+  }
+  // Only the very same signed payment is granted again; anything else reusing its nonce is refused.
+  const same = isDeepStrictEqual((entry.payment as PaymentPayload).payload, payload.payload);
+  if (verdict.kind === 'used' || !same) {
+    return paymentRequired(requirements, 'PAYMENT_ALREADY_USED', 'payment refused: payment_already_used', { reason: 'payment_already_used' });
+  }
+  ctx.metrics.payment(entry.mode, 'replayed', BigInt(entry.amount));
+  const transaction = entry.transaction as string;
+  const headers = receiptHeaders(transaction, entry.network ?? requirements.network, entry.settledPayer);
+  const payment = await ctx.db.getPaymentByFacilitatorTxHash(transaction);
+  const body = payment
+    ? { access: 'granted', leaseId: entry.leaseId, mode: entry.mode, ledger: 'replayed', payment: paymentJson(payment) }
+    : { access: 'granted', leaseId: entry.leaseId, mode: entry.mode, ledger: 'pending', facilitatorTxHash: transaction, intentId: entry.id };
+  return { status: 200, headers, body };
 }

@@ -1,0 +1,157 @@
+/**
+ * The write-ahead journal of settlements. Before the service asks a facilitator to settle a
+ * payment (money moves), it writes an intent here, durably: the authorization, the quote and what
+ * the payment is for. The settle outcome and the ledger commit resolve it. Whatever happens in
+ * between (a crash, a kill, a timeout), the intent survives and is resolved later: settled ones
+ * are recorded, unknown ones are asked of the facilitator where it can answer, and the rest are
+ * reported by reconcile as "settlement unknown" with everything needed to finish by hand.
+ *
+ * The journal is also the memory of which authorizations have been used: one payment buys its
+ * interval once (see {@link grantFor}).
+ *
+ * Implementations: {@link MemorySettlementJournal} (the in-memory backend, tests) and the
+ * fsync'ed file in settlement-journal-file.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PaymentMode } from '../storage/contract/database.js';
+
+/**
+ * Where a settlement stands. `intent`: written, settle not answered yet (or the process died);
+ * `unknown`: settle gave no usable answer; `settled`: the facilitator settled it, not yet in the
+ * ledger; `recorded`: in the ledger; `pending`: settled and handed to the pending-payments store;
+ * `not_settled`: the facilitator refused it, no money moved.
+ */
+export type SettlementState = 'intent' | 'unknown' | 'settled' | 'recorded' | 'pending' | 'not_settled';
+
+/** The states that still need resolving. */
+export const UNRESOLVED_STATES: ReadonlySet<SettlementState> = new Set(['intent', 'unknown', 'settled']);
+
+/** What an intent keeps: enough to settle, look up, record or finish by hand. */
+export interface NewSettlementIntent {
+  /** The authorization's nonce (lowercase 0x + 64 hex): one per payment, the journal's key. */
+  nonce: string;
+  leaseId: string;
+  mode: PaymentMode;
+  /** Minor units, canonical decimal digits. */
+  amount: string;
+  /** The payer the authorization claims (`from`); the recorded payer is the one settlement confirms. */
+  payer: string;
+  /** The instant the payment was priced at: its ledger timestamp, so its hour is the priced one. */
+  pricedAt: string;
+  /** The end of the interval the payment buys; a resent payment is granted again until then. */
+  intervalEnd: string;
+  /** When the authorization expires (its `validBefore`); the journal remembers it was used until then. */
+  expiresAt: string;
+  /** The decoded payment (version-neutral) and the requirements it was checked against. */
+  payment: unknown;
+  requirements: unknown;
+}
+
+/** A journal entry. */
+export interface SettlementIntent extends NewSettlementIntent {
+  id: string;
+  state: SettlementState;
+  createdAt: Date;
+  updatedAt: Date;
+  /** The settlement transaction hash, once known. */
+  transaction?: string;
+  /** The payer the facilitator confirmed. */
+  settledPayer?: string;
+  network?: string;
+  /** The ledger payment id, once recorded. */
+  paymentId?: string;
+  /** Why it is unknown, not settled, or failed to record. */
+  reason?: string;
+}
+
+/** A state change, as journals apply and store it. */
+export type IntentUpdate =
+  | { state: 'settled'; transaction: string; settledPayer?: string | undefined; network?: string | undefined }
+  | { state: 'recorded'; paymentId: string }
+  | { state: 'pending' }
+  | { state: 'unknown'; reason: string }
+  | { state: 'not_settled'; reason: string };
+
+/** The durable journal. */
+export interface SettlementJournal {
+  /** "memory" or "file", for status reports. */
+  readonly kind: string;
+  /** Writes an intent; resolves once it is durable. */
+  begin(input: NewSettlementIntent): Promise<SettlementIntent>;
+  /** Moves an intent on; resolves once the change is durable. */
+  update(id: string, change: IntentUpdate): Promise<SettlementIntent>;
+  /** The latest entry for an authorization nonce. */
+  byNonce(nonce: string): SettlementIntent | undefined;
+  /** Entries that still need resolving, oldest first. */
+  unresolved(): SettlementIntent[];
+  /** Releases the file; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Applies a change to an entry (shared by the journals). */
+export function applyUpdate(entry: SettlementIntent, change: IntentUpdate, at: Date): SettlementIntent {
+  // Fields a change leaves undefined are dropped, so "absent" has one meaning in stored entries.
+  const defined = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) as Partial<SettlementIntent>;
+  const next: SettlementIntent = { ...entry, ...defined, updatedAt: at };
+  if (change.state === 'settled' || change.state === 'recorded' || change.state === 'pending') delete next.reason;
+  return next;
+}
+
+/** A new entry for an intent (shared by the journals). */
+export function newEntry(input: NewSettlementIntent, at: Date): SettlementIntent {
+  return { ...input, nonce: input.nonce.toLowerCase(), id: randomUUID(), state: 'intent', createdAt: at, updatedAt: at };
+}
+
+/** What a resent payment gets, given the journal's entry for its nonce. */
+export type ResendVerdict =
+  | { kind: 'new' }
+  | { kind: 'grant'; entry: SettlementIntent }
+  | { kind: 'used'; entry: SettlementIntent }
+  | { kind: 'in_progress'; entry: SettlementIntent };
+
+/**
+ * One payment buys its interval once: a resent authorization for the same lease and mode is
+ * granted again while the interval it paid for lasts, and refused afterwards (or for anything
+ * else). One whose settlement is still being resolved is neither granted nor settled again; one
+ * the facilitator refused moved no money, so it may be tried again.
+ */
+export function grantFor(entry: SettlementIntent | undefined, leaseId: string, mode: PaymentMode, at: Date): ResendVerdict {
+  if (entry === undefined || entry.state === 'not_settled') return { kind: 'new' };
+  if (entry.state === 'intent' || entry.state === 'unknown') return { kind: 'in_progress', entry };
+  const sameUse = entry.leaseId === leaseId && entry.mode === mode;
+  return sameUse && at.getTime() < Date.parse(entry.intervalEnd) ? { kind: 'grant', entry } : { kind: 'used', entry };
+}
+
+/** The journal in memory: for the in-memory backend, where nothing survives a restart anyway. */
+export class MemorySettlementJournal implements SettlementJournal {
+  readonly kind = 'memory';
+  private readonly entries = new Map<string, SettlementIntent>();
+  private readonly nonces = new Map<string, string>();
+
+  async begin(input: NewSettlementIntent): Promise<SettlementIntent> {
+    const entry = newEntry(input, new Date());
+    this.entries.set(entry.id, entry);
+    this.nonces.set(entry.nonce, entry.id);
+    return structuredClone(entry);
+  }
+
+  async update(id: string, change: IntentUpdate): Promise<SettlementIntent> {
+    const entry = this.entries.get(id);
+    if (entry === undefined) throw new Error(`no settlement intent ${id}`);
+    const next = applyUpdate(entry, change, new Date());
+    this.entries.set(id, next);
+    return structuredClone(next);
+  }
+
+  byNonce(nonce: string): SettlementIntent | undefined {
+    const id = this.nonces.get(nonce.toLowerCase());
+    const entry = id === undefined ? undefined : this.entries.get(id);
+    return entry === undefined ? undefined : structuredClone(entry);
+  }
+
+  unresolved(): SettlementIntent[] {
+    return [...this.entries.values()].filter((e) => UNRESOLVED_STATES.has(e.state)).map((e) => structuredClone(e));
+  }
+
+  async close(): Promise<void> {}
+}
