@@ -6,6 +6,7 @@
  */
 import type { Database, RecordPaymentParams } from '../storage/contract/database.js';
 import { isAddress } from '../shared/hex.js';
+import { scrubSecrets } from '../shared/scrub-secrets.js';
 import { describeFailure } from './pending-payments.js';
 import type { SettlementIntent, SettlementJournal } from './settlement-journal.js';
 
@@ -63,7 +64,10 @@ export async function resolveSettlements(deps: ResolveDeps): Promise<ResolveRepo
     if (intent.createdAt.getTime() > cutoff) continue;
     let entry = intent;
     if (entry.state !== 'settled') {
-      const found = await deps.lookup(entry).catch((error: unknown): SettlementLookupResult => ({ state: 'unknown', reason: describeFailure(error).message }));
+      const found = await deps.lookup(entry).catch((error: unknown): SettlementLookupResult => ({
+        state: 'unknown',
+        reason: `the lookup failed: ${scrubSecrets(error instanceof Error ? error.message : String(error))}`,
+      }));
       if (found.state === 'not_settled') {
         await deps.journal.update(entry.id, found);
         report.notSettled.push(entry.id);

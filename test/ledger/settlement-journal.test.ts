@@ -1,0 +1,180 @@
+/**
+ * The settlement journal: durable across reopening, compacted to what is still needed, damaged
+ * and torn lines kept aside (never dropped), one owner at a time; which resent payments are
+ * granted; and how its resolution finishes intents.
+ */
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveSettlements, type SettlementLookupResult } from '../../src/ledger/resolve-settlements.js';
+import { FileSettlementJournal, readJournalFile } from '../../src/ledger/settlement-journal-file.js';
+import { MemorySettlementJournal, grantFor, type NewSettlementIntent, type SettlementJournal } from '../../src/ledger/settlement-journal.js';
+import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
+import { StorageError } from '../../src/storage/contract/errors.js';
+import { hash, newAsset, newLease } from '../conformance/fixtures.js';
+
+const HOUR = 3_600_000;
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'journal-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+function intent(n: number, overrides: Partial<NewSettlementIntent> = {}): NewSettlementIntent {
+  const now = Date.now();
+  return {
+    nonce: hash(n).toUpperCase().replace('0X', '0x'),
+    leaseId: 'L-1',
+    mode: 'second',
+    amount: '1000',
+    payer: `0x${'9'.repeat(40)}`,
+    pricedAt: new Date(now).toISOString(),
+    intervalEnd: new Date(now + 1000).toISOString(),
+    expiresAt: new Date(now + HOUR).toISOString(),
+    payment: { payload: { authorization: { nonce: hash(n) }, signature: '0xab' } },
+    requirements: { network: 'base-sepolia' },
+    ...overrides,
+  };
+}
+
+describe('the file journal', () => {
+  it('keeps intents and their outcomes across reopening, and forgets what is resolved and expired', async () => {
+    const path = join(dir, 'durable.jsonl');
+    const journal = await FileSettlementJournal.open(path);
+    const open = await journal.begin(intent(1));
+    const settled = await journal.begin(intent(2));
+    await journal.update(settled.id, { state: 'settled', transaction: hash(0x22), settledPayer: undefined, network: 'base-sepolia' });
+    const used = await journal.begin(intent(3));
+    await journal.update(used.id, { state: 'recorded', paymentId: 'p-3' });
+    const expired = await journal.begin(intent(4, { expiresAt: new Date(Date.now() - 1).toISOString() }));
+    await journal.update(expired.id, { state: 'recorded', paymentId: 'p-4' });
+    await journal.close();
+
+    const reopened = await FileSettlementJournal.open(path);
+    expect(reopened.unresolved().map((e) => [e.id, e.state])).toEqual([
+      [open.id, 'intent'],
+      [settled.id, 'settled'],
+    ]);
+    expect(reopened.unresolved()[1]).toMatchObject({ transaction: hash(0x22), network: 'base-sepolia' });
+    expect(reopened.unresolved()[1]).not.toHaveProperty('settledPayer');
+    // Looked up by nonce in any case; a used authorization is remembered until it expires.
+    expect(reopened.byNonce(hash(3))).toMatchObject({ state: 'recorded', paymentId: 'p-3' });
+    expect(reopened.byNonce(hash(4))).toBeUndefined();
+    expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(3);
+    await reopened.close();
+  });
+
+  it('keeps damaged and torn lines aside, counts them, and never loses the next record', async () => {
+    const path = join(dir, 'damaged.jsonl');
+    const journal = await FileSettlementJournal.open(path);
+    const kept = await journal.begin(intent(5));
+    await journal.close();
+    // A line damaged on disk, and an append torn by a crash (no newline).
+    await appendFile(path, 'not json at all\n{"op":"begin","entry":{"id":"torn');
+    const reopened = await FileSettlementJournal.open(path);
+    expect(reopened.damagedLines).toBe(2);
+    const next = await reopened.begin(intent(6));
+    await reopened.close();
+    const { unresolved, damaged } = await readJournalFile(path);
+    expect(unresolved.map((e) => e.id)).toEqual([kept.id, next.id]);
+    expect(damaged).toBe(2);
+    const aside = (await readFile(`${path}.damaged`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { line: string });
+    expect(aside.map((a) => a.line)).toEqual(['not json at all', '{"op":"begin","entry":{"id":"torn']);
+  });
+
+  it('has one owner at a time', async () => {
+    const path = join(dir, 'owned.jsonl');
+    const first = await FileSettlementJournal.open(path);
+    await expect(FileSettlementJournal.open(path)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await first.close();
+    await (await FileSettlementJournal.open(path)).close();
+  });
+});
+
+describe('a resent payment', () => {
+  const at = new Date();
+  const entry = (state: 'intent' | 'unknown' | 'settled' | 'recorded' | 'pending' | 'not_settled', intervalEnd = new Date(at.getTime() + 500)) => ({
+    ...intent(7, { intervalEnd: intervalEnd.toISOString() }),
+    id: 'i-7',
+    state,
+    createdAt: at,
+    updatedAt: at,
+  });
+
+  it('is granted again only for the same lease and mode inside the interval it paid for', () => {
+    expect(grantFor(undefined, 'L-1', 'second', at).kind).toBe('new');
+    for (const state of ['settled', 'recorded', 'pending'] as const) {
+      expect(grantFor(entry(state), 'L-1', 'second', at).kind).toBe('grant');
+      expect(grantFor(entry(state, at), 'L-1', 'second', at).kind).toBe('used');
+      expect(grantFor(entry(state), 'L-2', 'second', at).kind).toBe('used');
+      expect(grantFor(entry(state), 'L-1', 'batch-5s', at).kind).toBe('used');
+    }
+  });
+
+  it('is neither granted nor settled again while its settlement is open, and may be retried once refused', () => {
+    expect(grantFor(entry('intent'), 'L-1', 'second', at).kind).toBe('in_progress');
+    expect(grantFor(entry('unknown'), 'L-1', 'second', at).kind).toBe('in_progress');
+    expect(grantFor(entry('not_settled'), 'L-1', 'second', at).kind).toBe('new');
+  });
+});
+
+describe('resolving the journal', () => {
+  async function setup(): Promise<{ db: MockDatabase; journal: SettlementJournal }> {
+    const db = new MockDatabase();
+    await db.connect();
+    const asset = await db.saveAsset(newAsset());
+    await db.saveLease(newLease(asset.assetId, { leaseId: 'L-1', status: 'active' }));
+    return { db, journal: new MemorySettlementJournal() };
+  }
+
+  it('records settled intents, asks about the rest, and reports what stays unknown', async () => {
+    const { db, journal } = await setup();
+    const settled = await journal.begin(intent(10));
+    await journal.update(settled.id, { state: 'settled', transaction: hash(0x10) });
+    const found = await journal.begin(intent(11));
+    const refused = await journal.begin(intent(12));
+    const unknown = await journal.begin(intent(13));
+    const broken = await journal.begin(intent(14));
+    const answers: Record<string, SettlementLookupResult> = {
+      [found.id]: { state: 'settled', transaction: hash(0x11), payer: `0x${'8'.repeat(40)}`, network: 'base-sepolia' },
+      [refused.id]: { state: 'not_settled', reason: 'authorization_expired' },
+      [unknown.id]: { state: 'unknown', reason: 'the facilitator cannot tell' },
+    };
+    const lookup = async (i: { id: string }) => {
+      const answer = answers[i.id];
+      if (answer === undefined) throw new Error('facilitator down');
+      return answer;
+    };
+
+    const report = await resolveSettlements({ journal, db, lookup });
+    expect(report.recorded).toEqual([settled.id, found.id]);
+    expect(report.notSettled).toEqual([refused.id]);
+    expect(report.unknown.map((i) => [i.id, i.state, i.reason])).toEqual([
+      [unknown.id, 'unknown', 'the facilitator cannot tell'],
+      [broken.id, 'unknown', 'the lookup failed: facilitator down'],
+    ]);
+    expect(await db.getPaymentByFacilitatorTxHash(hash(0x11))).toMatchObject({ leaseId: 'L-1', amountMinorUnits: 1000n, payer: `0x${'8'.repeat(40)}` });
+    expect(journal.unresolved().map((i) => i.id)).toEqual([unknown.id, broken.id]);
+
+    // Running again records nothing twice.
+    const again = await resolveSettlements({ journal, db, lookup });
+    expect(again.recorded).toEqual([]);
+    expect((await db.getX402PaymentsByLease('L-1')).length).toBe(2);
+  });
+
+  it('leaves a settled intent the ledger refuses for the next run, and young intents to their request', async () => {
+    const { db, journal } = await setup();
+    const settled = await journal.begin(intent(20));
+    await journal.update(settled.id, { state: 'settled', transaction: hash(0x20) });
+    const failing = { recordPaymentWithOutcome: async () => Promise.reject(new StorageError('CONNECTION', 'down')) };
+    const lookup = async (): Promise<SettlementLookupResult> => ({ state: 'unknown', reason: 'n/a' });
+    const report = await resolveSettlements({ journal, db: failing, lookup });
+    expect(report.failed).toEqual([{ id: settled.id, code: 'CONNECTION', message: 'down' }]);
+    expect(journal.unresolved().map((i) => i.state)).toEqual(['settled']);
+
+    const young = await resolveSettlements({ journal, db, lookup, minAgeMs: 60_000 });
+    expect(young.recorded).toEqual([]);
+    expect((await resolveSettlements({ journal, db, lookup })).recorded).toEqual([settled.id]);
+  });
+});
