@@ -4,7 +4,7 @@
  */
 import type { JsonObject, JsonValue, StoredAsset, StoredEvent, StoredLease, StoredX402Batch, StoredX402Payment } from '../storage/contract/database.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, ReconcileReport } from '../storage/contract/ledger-queries.js';
-import type { SettlementIntent } from '../ledger/settlement-journal.js';
+import { moneyOutsideLedger, type SettlementIntent } from '../ledger/settlement-journal.js';
 import type { PendingPayment } from '../ledger/pending-payments.js';
 
 /** An asset as JSON. */
@@ -139,11 +139,6 @@ export function intentJson(i: SettlementIntent): JsonObject {
     payment: JSON.parse(JSON.stringify(payment)) as JsonValue,
     requirements: JSON.parse(JSON.stringify(requirements)) as JsonValue,
   };
-}
-
-/** Settlements whose money may have moved without a ledger row: they make a ledger inconsistent. */
-export function moneyOutsideLedger(intents: readonly SettlementIntent[]): SettlementIntent[] {
-  return intents.filter((i) => i.state === 'settled' || i.state === 'unknown');
 }
 
 /** A reconcile report with the pending payments and unresolved settlements as JSON. */

@@ -26,6 +26,11 @@ export type SettlementState = 'intent' | 'unknown' | 'settled' | 'recorded' | 'p
 /** The states that still need resolving. */
 export const UNRESOLVED_STATES: ReadonlySet<SettlementState> = new Set(['intent', 'unknown', 'settled']);
 
+/** Settlements whose money may have moved without a ledger row: they make a ledger inconsistent. */
+export function moneyOutsideLedger(intents: readonly SettlementIntent[]): SettlementIntent[] {
+  return intents.filter((i) => i.state === 'settled' || i.state === 'unknown');
+}
+
 /** What an intent keeps: enough to settle, look up, record or finish by hand. */
 export interface NewSettlementIntent {
   /** The authorization's nonce (lowercase 0x + 64 hex): one per payment, the journal's key. */

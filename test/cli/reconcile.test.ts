@@ -2,18 +2,20 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
 import { FilePendingPaymentStore } from '../../src/ledger/pending-payments-file.js';
+import { FileSettlementJournal } from '../../src/ledger/settlement-journal-file.js';
 
 const run = promisify(execFile);
 
 async function reconcileCli(url: string, pendingFile: string): Promise<{ code: number; stdout: string }> {
   try {
-    const { stdout } = await run('npx', ['tsx', 'src/cli/main.ts', 'reconcile', '--json', '--database-url', url, '--pending-file', pendingFile]);
+    const journalFile = join(dirname(pendingFile), 'settlement-journal.jsonl');
+    const { stdout } = await run('npx', ['tsx', 'src/cli/main.ts', 'reconcile', '--json', '--database-url', url, '--pending-file', pendingFile, '--journal-file', journalFile]);
     return { code: 0, stdout };
   } catch (error) {
     const e = error as { code: number; stdout: string };
@@ -66,6 +68,35 @@ describe('reconcile command', () => {
     expect(report.differences).toEqual([]);
     expect(report.pendingPayments.map((p: { facilitatorTxHash: string }) => p.facilitatorTxHash)).toEqual([hash(0xabc)]);
     await rm(pendingFile);
+  });
+
+  it('exits 1 and lists a journaled settlement whose outcome is unknown, with what is needed to finish it', async () => {
+    const journal = await FileSettlementJournal.open(join(dir, 'settlement-journal.jsonl'));
+    try {
+      const intent = await journal.begin({
+        nonce: hash(0xdef),
+        leaseId: 'LEASE-R',
+        mode: 'second',
+        amount: '9',
+        payer: `0x${'9'.repeat(40)}`,
+        pricedAt: '2026-02-25T10:17:00.000Z',
+        intervalEnd: '2026-02-25T10:17:01.000Z',
+        expiresAt: '2026-02-25T10:18:00.000Z',
+        payment: { payload: { authorization: { nonce: hash(0xdef) }, signature: '0xab' } },
+        requirements: { network: 'base-sepolia' },
+      });
+      await journal.update(intent.id, { state: 'unknown', reason: 'facilitator settle timed out' });
+    } finally {
+      await journal.close();
+    }
+    const { code, stdout } = await reconcileCli(store.url, pendingFile);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout);
+    expect(report.unresolvedSettlements).toMatchObject([
+      { state: 'unknown', nonce: hash(0xdef), leaseId: 'LEASE-R', amount: '9', reason: 'facilitator settle timed out' },
+    ]);
+    expect(report.unresolvedSettlements[0].payment.payload.authorization.nonce).toBe(hash(0xdef));
+    await rm(join(dir, 'settlement-journal.jsonl'));
   });
 
   it('exits 1 and names the batch when its total disagrees with its payments', async () => {
