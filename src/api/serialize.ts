@@ -71,6 +71,7 @@ export function paymentJson(p: StoredX402Payment): JsonObject {
     facilitatorTxHash: p.facilitatorTxHash,
     bucketSlot: p.bucketSlot,
     createdAt: p.createdAt.toISOString(),
+    ...(p.late ? { late: true, carriedToBatchId: p.carriedToBatchId ?? null } : {}),
   };
 }
 
@@ -155,6 +156,7 @@ export function reconcileJson(report: ReconcileReport, pending: PendingPayment[]
       paymentsTotal: d.paymentsTotal.toString(),
       paymentsCount: d.paymentsCount,
     })),
+    latePayments: report.latePayments.map((l) => ({ ...l, amountMinorUnits: l.amountMinorUnits.toString() })),
     pendingPayments: pending.map(pendingJson),
     unresolvedSettlements: settlements.map(intentJson),
     consistent: report.differences.length === 0 && pending.length === 0 && moneyOutsideLedger(settlements).length === 0,

@@ -27,6 +27,8 @@ export function paymentOf(intent: SettlementIntent & { transaction: string }): R
     timestamp: intent.pricedAt,
     mode: intent.mode,
     facilitatorTxHash: intent.transaction,
+    // Money has moved: the ledger takes it even if the lease or the hour changed meanwhile.
+    settled: true,
     ...(isAddress(intent.settledPayer) ? { payer: intent.settledPayer } : {}),
   };
 }

@@ -25,6 +25,7 @@ export const SUITE_TOPICS = [
   'payments',
   'payment-records',
   'payment-concurrency',
+  'late-payments',
   'batches',
   'ledger-queries',
   'pages',

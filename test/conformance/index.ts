@@ -9,6 +9,7 @@ import { copyTests } from './copies.js';
 import { documentTests } from './documents.js';
 import { eventTests } from './events.js';
 import type { ConformanceBackend, SuiteTopic } from './fixtures.js';
+import { latePaymentTests } from './late-payments.js';
 import { leaseTests } from './leases.js';
 import { ledgerQueryTests } from './ledger-queries.js';
 import { lifecycleTests } from './lifecycle.js';
@@ -30,6 +31,7 @@ const TOPICS: Record<SuiteTopic, (backend: ConformanceBackend) => void> = {
   payments: paymentTests,
   'payment-records': paymentRecordTests,
   'payment-concurrency': paymentConcurrencyTests,
+  'late-payments': latePaymentTests,
   batches: batchTests,
   'ledger-queries': ledgerQueryTests,
   pages: pageTests,

@@ -154,7 +154,7 @@ export function ledgerQueryTests(backend: ConformanceBackend): void {
 
     it('reconcile is clean after normal operation and counts what it checked', async () => {
       const db: Database = ctx.db;
-      expect(await db.reconcile()).toEqual({ batchesChecked: 0, paymentsChecked: 0, differences: [] });
+      expect(await db.reconcile()).toEqual({ batchesChecked: 0, paymentsChecked: 0, differences: [], latePayments: [] });
       const a = await seedLease(db);
       const b = await seedLease(db);
       await db.saveX402Batch({ leaseId: b.leaseId, hourBucket: '2026-02-25T09:00:00Z' });
@@ -162,7 +162,7 @@ export function ledgerQueryTests(backend: ConformanceBackend): void {
       await pay(db, b.leaseId, onDay('12:00:00.000'), '1', { mode: 'batch-5s' });
       const settle = await db.getOpenBatchForLease(a.leaseId, '2026-02-25T12:00:00Z');
       await db.updateX402Batch(settle?.id ?? '', { settlementTxHash: '0x' + 'ab'.repeat(32) });
-      expect(await db.reconcile()).toEqual({ batchesChecked: 4, paymentsChecked: 4, differences: [] });
+      expect(await db.reconcile()).toEqual({ batchesChecked: 4, paymentsChecked: 4, differences: [], latePayments: [] });
     });
   });
 }

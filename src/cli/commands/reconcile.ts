@@ -45,6 +45,10 @@ export function registerReconcileCommand(program: Command): void {
               `  lease ${d.leaseId} hour ${d.hourBucket}: batch ${d.storedTotal}/${d.storedCount}, payments ${d.paymentsTotal}/${d.paymentsCount}\n`,
             );
           }
+          for (const l of report.latePayments) {
+            const carried = l.carriedToBatchId === null ? 'waiting for the lease\'s next settlement' : `carried by batch ${l.carriedToBatchId}`;
+            process.stdout.write(`  late: lease ${l.leaseId} hour ${l.hourBucket} settlement ${l.facilitatorTxHash} ${l.amountMinorUnits}: ${carried}\n`);
+          }
           for (const p of pendingPayments) {
             process.stdout.write(`  pending: lease ${p.leaseId} settlement ${p.facilitatorTxHash} (${p.attempts} attempts): ${p.error}\n`);
           }

@@ -65,11 +65,24 @@ export interface ReconcileDifference {
   paymentsCount: number;
 }
 
+/** A late payment (recorded after its hour's batch was settled or full), carried or waiting to be. */
+export interface LatePayment {
+  leaseId: string;
+  hourBucket: string;
+  facilitatorTxHash: string;
+  amountMinorUnits: bigint;
+  /** The batch whose settlement carried it; null while it waits for the lease's next settlement. */
+  carriedToBatchId: string | null;
+}
+
 /** Result of {@link LedgerQueries.reconcile}. */
 export interface ReconcileReport {
   batchesChecked: number;
   paymentsChecked: number;
+  /** Batches whose totals are not their on-time payments' (late payments are outside them). */
   differences: ReconcileDifference[];
+  /** Every late payment, ordered by (leaseId, hourBucket, facilitatorTxHash). */
+  latePayments: LatePayment[];
 }
 
 /** Ledger reads every backend implements. */

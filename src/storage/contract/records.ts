@@ -91,6 +91,13 @@ export interface StoredX402Payment {
   /** UTC hour of `paymentTimestamp`, as `YYYY-MM-DDTHH:00:00.000Z`. */
   bucketSlot: string;
   createdAt: Date;
+  /**
+   * Present (true) on a settled payment recorded after its hour's batch was settled or full: it
+   * is not in that batch's totals, and waits for the lease's next settlement to carry it.
+   */
+  late?: true;
+  /** The batch whose settlement carried this late payment, once one did. */
+  carriedToBatchId?: string;
 }
 
 /** The hourly batch of one lease's payments; (`leaseId`, `hourBucket`) is unique. */
@@ -120,7 +127,7 @@ export type NewLease = Omit<StoredLease, 'id' | 'createdAt' | 'updatedAt'>;
 /** Input of {@link Database.saveEvent}; `processed` defaults to false. */
 export type NewEvent = Omit<StoredEvent, 'id' | 'createdAt' | 'processed'> & { processed?: boolean };
 /** Input of {@link Database.saveX402Payment}; `bucketSlot`, when given, must match the timestamp. */
-export type NewX402Payment = Omit<StoredX402Payment, 'id' | 'createdAt' | 'bucketSlot'> & { bucketSlot?: string };
+export type NewX402Payment = Omit<StoredX402Payment, 'id' | 'createdAt' | 'bucketSlot' | 'late' | 'carriedToBatchId'> & { bucketSlot?: string };
 /**
  * Input of {@link Database.saveX402Batch}: an empty batch. Totals follow payments, so when given
  * they must be zero; `startedAt`/`closedAt` default to the hour's bounds and must equal them.
@@ -152,6 +159,12 @@ export interface RecordPaymentParams {
    * Without one, the payment gets a fresh random reference and cannot be deduplicated.
    */
   facilitatorTxHash?: string;
+  /**
+   * The facilitator has already settled this payment: money moved, so the ledger takes it even if
+   * its lease is no longer active, or its hour's batch is settled or full (then it is recorded as
+   * late and carried by the lease's next settlement). The lease must still exist.
+   */
+  settled?: boolean;
 }
 
 /** Filter of {@link Database.getLeasesPage}; every given field must match (addresses case-insensitively). */

@@ -56,6 +56,29 @@ export function assertBatchOpen(batch: { leaseId: string; hourBucket: string; se
 }
 
 /**
+ * Where a payment goes, decided inside the backend's atomic step: into its hour's batch, or, for
+ * a payment the facilitator has already settled that the batch can no longer take (settled, or
+ * full), recorded as late (outside the batch, carried by the lease's next settlement). A payment
+ * not yet settled is refused instead: the lease must be active and the batch open with room.
+ */
+export function placePayment(
+  lease: { leaseId: string; status: LeaseStatus },
+  batch: { leaseId: string; hourBucket: string; settlementTxHash?: string | undefined; total: bigint } | undefined,
+  input: PaymentInput,
+): 'batch' | 'late' {
+  if (input.settled) {
+    const full = batch !== undefined && batch.total + input.amountMinorUnits > MAX_AMOUNT;
+    return batch !== undefined && (batch.settlementTxHash !== undefined || full) ? 'late' : 'batch';
+  }
+  assertLeasePayable(lease.leaseId, lease.status);
+  if (batch !== undefined) {
+    assertBatchOpen(batch);
+    assertBatchCapacity(batch.leaseId, batch.hourBucket, batch.total, input.amountMinorUnits);
+  }
+  return 'batch';
+}
+
+/**
  * Refuses a payment that would take its batch's total past 10^20-1, the most a NUMERIC(20,0)
  * column holds; the batch would otherwise stop agreeing with its payments.
  */

@@ -36,6 +36,8 @@ const recordSchemas = {
     paymentTimestamp: schemas.date,
     facilitatorTxHash: schemas.hash,
     bucketSlot: schemas.hourBucket,
+    late: z.literal(true).optional(),
+    carriedToBatchId: uuid.optional(),
   }),
   x402_batches: z.strictObject({
     ...stamps,
@@ -63,6 +65,10 @@ export function validateStoredRecord<T extends TableName>(table: T, record: unkn
     if (p.bucketSlot !== hourBucketOf(p.paymentTimestamp)) {
       throw validationError('bucketSlot', 'must be the UTC hour of paymentTimestamp');
     }
+    if (p.carriedToBatchId !== undefined && p.late !== true) throw validationError('carriedToBatchId', 'is only set on a late payment');
+    if (p.late === undefined) delete p.late;
+    if (p.carriedToBatchId === undefined) delete p.carriedToBatchId;
+    else p.carriedToBatchId = p.carriedToBatchId.toLowerCase();
   }
   if (table === 'x402_batches') stripUndefined(parsed as StoredX402Batch);
   return parsed;

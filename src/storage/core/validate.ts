@@ -133,6 +133,7 @@ const recordPaymentSchema = z.strictObject({
   mode,
   payer: address.optional(),
   facilitatorTxHash: hash.optional(),
+  settled: z.boolean('must be a boolean').optional(),
 });
 
 /** Field schemas reused by the stored-record validators (see validate-records.ts). */
@@ -232,6 +233,8 @@ export interface PaymentInput {
   /** Absent when the caller gave none; the backend then makes a random reference. */
   facilitatorTxHash: string | undefined;
   bucketSlot: string;
+  /** Money has moved already: the ledger takes it, late if its batch cannot (see `placePayment`). */
+  settled: boolean;
 }
 
 /** Validates a full payment (saveX402Payment). */
@@ -244,7 +247,7 @@ export function validateNewPayment(input: unknown): PaymentInput {
   if (p.bucketSlot !== undefined && p.bucketSlot !== bucketSlot) {
     throw validationError('bucketSlot', `must be the UTC hour of paymentTimestamp (${bucketSlot})`);
   }
-  return { ...p, bucketSlot };
+  return { ...p, bucketSlot, settled: false };
 }
 
 /** Validates recordPayment's parameters (amount as decimal digits, timestamp as ISO string). */
@@ -261,6 +264,7 @@ export function validateRecordPayment(input: unknown): PaymentInput {
     paymentTimestamp,
     facilitatorTxHash: p.facilitatorTxHash,
     bucketSlot: hourBucketOf(paymentTimestamp),
+    settled: p.settled ?? false,
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { StoredX402Batch, StoredX402Payment } from '../../contract/database.js';
 import type { PageRequest, Slice, TimeIdKey } from '../../core/backend.js';
-import type { AssetRevenue, DailyRevenue, ReconcileDifference, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
+import type { AssetRevenue, DailyRevenue, LatePayment, ReconcileDifference, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
 import { batchKey } from '../../core/invariants.js';
 import { batchRecord, paymentRecord, type MemoryLedger, type PaymentRow } from './ledger.js';
 import { compareStrings } from './sorted-list.js';
@@ -86,10 +86,15 @@ export function batchesPage(ledger: MemoryLedger, leaseId: string, { limit, afte
   return { items: rows.slice(0, limit).map(batchRecord), more: rows.length > limit };
 }
 
-/** Compares every batch with the sum and count of its payments. */
+/** Compares every batch with the sum and count of its on-time payments, and lists the late ones. */
 export function reconcile(ledger: MemoryLedger): ReconcileReport {
   const sums = new Map<string, { leaseId: string; bucket: string; total: bigint; count: number }>();
+  const latePayments: LatePayment[] = [];
   for (const row of ledger.paymentsByHash.values()) {
+    if (row.late) {
+      latePayments.push({ leaseId: row.leaseId, hourBucket: row.bucket, facilitatorTxHash: row.hash, amountMinorUnits: row.amount, carriedToBatchId: row.carriedTo ?? null });
+      continue;
+    }
     const key = batchKey(row.leaseId, row.bucket);
     let sum = sums.get(key);
     if (!sum) {
@@ -130,5 +135,6 @@ export function reconcile(ledger: MemoryLedger): ReconcileReport {
     });
   }
   differences.sort((a, b) => compareStrings(a.leaseId, b.leaseId) || compareStrings(a.hourBucket, b.hourBucket));
-  return { batchesChecked: ledger.batchesById.size, paymentsChecked: ledger.paymentsByHash.size, differences };
+  latePayments.sort((a, b) => compareStrings(a.leaseId, b.leaseId) || compareStrings(a.hourBucket, b.hourBucket) || compareStrings(a.facilitatorTxHash, b.facilitatorTxHash));
+  return { batchesChecked: ledger.batchesById.size, paymentsChecked: ledger.paymentsByHash.size, differences, latePayments };
 }

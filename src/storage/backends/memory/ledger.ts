@@ -8,12 +8,10 @@ import type { BatchUpdate, LeaseStatus, PaymentMode, RecordedPayment, StoredX402
 import { INTERVAL_SECONDS } from '../../contract/database.js';
 import { StorageError } from '../../contract/errors.js';
 import {
-  assertBatchCapacity,
-  assertBatchOpen,
-  assertLeasePayable,
   batchKey,
   planBatchUpdate,
   type SettleClock,
+  placePayment,
   randomPaymentReference,
   resolveReplay,
 } from '../../core/invariants.js';
@@ -32,6 +30,10 @@ export interface PaymentRow {
   hash: string;
   bucket: string;
   createdAt: number;
+  /** Recorded after its batch was settled or full (see `placePayment`). */
+  late: boolean;
+  /** The batch whose settlement carried it (late payments only). */
+  carriedTo: string | undefined;
 }
 
 /** A stored batch. */
@@ -71,6 +73,8 @@ export function paymentRecord(row: PaymentRow): StoredX402Payment {
     facilitatorTxHash: row.hash,
     bucketSlot: row.bucket,
     createdAt: new Date(row.createdAt),
+    ...(row.late ? { late: true as const } : {}),
+    ...(row.carriedTo !== undefined ? { carriedToBatchId: row.carriedTo } : {}),
   };
 }
 
@@ -103,6 +107,8 @@ export class MemoryLedger {
   readonly batchesById = new Map<string, BatchRow>();
   readonly batchesByLease = new SortedIndex<string, BatchRow>(byHourBucket);
   private readonly batchByLeaseHour = new Map<string, BatchRow>();
+  /** Late payments no settlement has carried yet, by lease. */
+  readonly uncarriedLate = new Map<string, PaymentRow[]>();
   // One string per distinct bucket and payer instead of one per row.
   private readonly interned = new Map<string, string>();
 
@@ -115,6 +121,7 @@ export class MemoryLedger {
     this.batchesById.clear();
     this.batchesByLease.clear();
     this.batchByLeaseHour.clear();
+    this.uncarriedLate.clear();
     this.interned.clear();
   }
 
@@ -133,13 +140,27 @@ export class MemoryLedger {
       const existing = this.paymentsByHash.get(input.facilitatorTxHash);
       if (existing) return { payment: resolveReplay(paymentRecord(existing), input), replayed: true };
     }
-    assertLeasePayable(lease.leaseId, lease.status);
     let batch = this.batchFor(lease.leaseId, input.bucketSlot);
-    if (batch) {
-      assertBatchOpen(batch);
-      assertBatchCapacity(lease.leaseId, batch.hourBucket, batch.total, input.amountMinorUnits);
-    }
+    const late = placePayment(lease, batch, input) === 'late';
     const now = Date.now();
+    const row = (bucket: string): PaymentRow => ({
+      id: randomUUID(),
+      leaseId: lease.leaseId,
+      mode: input.mode,
+      amount: input.amountMinorUnits,
+      payer: this.intern(input.payer ?? lease.lessee),
+      ts: input.paymentTimestamp.getTime(),
+      hash: input.facilitatorTxHash ?? randomPaymentReference(),
+      bucket,
+      createdAt: now,
+      late,
+      carriedTo: undefined,
+    });
+    if (late) {
+      const payment = row(this.intern(input.bucketSlot));
+      this.insertPayment(payment);
+      return { payment: paymentRecord(payment), replayed: false };
+    }
     batch ??= this.insertBatch({
       id: randomUUID(),
       leaseId: lease.leaseId,
@@ -152,21 +173,11 @@ export class MemoryLedger {
       closedAt: Date.parse(input.bucketSlot) + HOUR_MS,
       createdAt: now,
     });
-    const row: PaymentRow = {
-      id: randomUUID(),
-      leaseId: lease.leaseId,
-      mode: input.mode,
-      amount: input.amountMinorUnits,
-      payer: this.intern(input.payer ?? lease.lessee),
-      ts: input.paymentTimestamp.getTime(),
-      hash: input.facilitatorTxHash ?? randomPaymentReference(),
-      bucket: batch.hourBucket,
-      createdAt: now,
-    };
-    this.insertPayment(row);
-    batch.total += row.amount;
+    const payment = row(batch.hourBucket);
+    this.insertPayment(payment);
+    batch.total += payment.amount;
     batch.count += 1;
-    return { payment: paymentRecord(row), replayed: false };
+    return { payment: paymentRecord(payment), replayed: false };
   }
 
   /** Creates an empty batch; `DUPLICATE` when the lease already has one for the hour. */
@@ -197,7 +208,12 @@ export class MemoryLedger {
     const row = this.batchesById.get(id);
     if (!row) return null;
     const changes = planBatchUpdate(batchRecord(row), updates, clock);
-    if (changes?.settlementTxHash !== undefined) row.settlementTxHash = changes.settlementTxHash;
+    if (changes?.settlementTxHash !== undefined) {
+      row.settlementTxHash = changes.settlementTxHash;
+      // This settlement carries the lease's late payments.
+      for (const late of this.uncarriedLate.get(row.leaseId) ?? []) late.carriedTo = row.id;
+      this.uncarriedLate.delete(row.leaseId);
+    }
     if (changes?.revenueRoundId !== undefined) row.revenueRoundId = changes.revenueRoundId;
     return batchRecord(row);
   }
@@ -205,6 +221,11 @@ export class MemoryLedger {
   /** Adds a payment row to every index (no checks; callers have made them). */
   insertPayment(row: PaymentRow): void {
     this.paymentsByHash.set(row.hash, row);
+    if (row.late && row.carriedTo === undefined) {
+      const list = this.uncarriedLate.get(row.leaseId);
+      if (list) list.push(row);
+      else this.uncarriedLate.set(row.leaseId, [row]);
+    }
     this.paymentsByLease.add(row.leaseId, row);
     this.paymentsByBucket.add(row.bucket, row);
   }

@@ -180,6 +180,8 @@ function write(tables: MemoryTables, ledger: MemoryLedger, table: TableName, rec
         hash: p.facilitatorTxHash,
         bucket: ledger.intern(p.bucketSlot),
         createdAt: p.createdAt.getTime(),
+        late: p.late === true,
+        carriedTo: p.carriedToBatchId,
       });
       return;
     }

@@ -119,6 +119,8 @@ export function paymentFromRow(r: Row): StoredX402Payment {
     facilitatorTxHash: toText(r['facilitator_tx_hash'], 'facilitator_tx_hash'),
     bucketSlot: toBucket(r['bucket_slot'], 'bucket_slot'),
     createdAt: toDate(r['created_at'], 'created_at'),
+    ...(r['late'] === true ? { late: true as const } : {}),
+    ...(typeof r['carried_to_batch_id'] === 'string' ? { carriedToBatchId: r['carried_to_batch_id'] } : {}),
   };
 }
 

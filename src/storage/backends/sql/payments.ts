@@ -6,7 +6,7 @@
  */
 import type { BatchUpdate, LeaseStatus, RecordedPayment, StoredX402Batch, StoredX402Payment } from '../../contract/database.js';
 import { StorageError } from '../../contract/errors.js';
-import { assertBatchCapacity, assertBatchOpen, assertLeasePayable, batchKey, planBatchUpdate, randomPaymentReference, type SettleClock, resolveReplay } from '../../core/invariants.js';
+import { assertLeasePayable, batchKey, placePayment, planBatchUpdate, randomPaymentReference, resolveReplay, type SettleClock } from '../../core/invariants.js';
 import { bucketEnd } from '../../core/time.js';
 import type { PaymentInput } from '../../core/validate.js';
 import { batchFromRow, paymentFromRow, toBigInt, toBucket, type Row } from './codecs.js';
@@ -27,6 +27,8 @@ interface Candidate {
   input: PaymentInput;
   payer: string;
   hash: string;
+  /** Recorded outside its batch (see `placePayment`). */
+  late: boolean;
 }
 
 /** Raised inside a group transaction to roll it back and retry its payments one by one. */
@@ -87,6 +89,10 @@ export class SqlPaymentWriter {
              revenue_round_id = COALESCE($3, revenue_round_id) WHERE id = $1 RETURNING *`,
           [id, changes.settlementTxHash ?? null, changes.revenueRoundId ?? null],
         );
+        if (changes.settlementTxHash !== undefined) {
+          // This settlement carries the lease's late payments.
+          await tx.query('UPDATE x402_payments SET carried_to_batch_id = $1 WHERE lease_id = $2 AND late AND carried_to_batch_id IS NULL', [id, batch.leaseId]);
+        }
         return batchFromRow(updated.rows[0] as Row);
       });
     } catch (error) {
@@ -127,7 +133,7 @@ async function writeGroup(tx: SqlExecutor, items: PaymentInput[]): Promise<Outco
   const optimistic = items.length > 1;
   const lookups = items.filter((i) => {
     const lease = leases.get(i.leaseId);
-    return i.facilitatorTxHash !== undefined && lease !== undefined && (!optimistic || lease.status !== 'active');
+    return i.facilitatorTxHash !== undefined && lease !== undefined && (!optimistic || (lease.status !== 'active' && !i.settled));
   });
   const existing = await paymentsByHash(tx, [...new Set(lookups.map((i) => i.facilitatorTxHash as string))]);
 
@@ -143,28 +149,31 @@ async function writeGroup(tx: SqlExecutor, items: PaymentInput[]): Promise<Outco
         outcomes[index] = { ok: true, value: { payment: resolveReplay(stored, input), replayed: true } };
         return;
       }
-      assertLeasePayable(input.leaseId, lease.status);
-      candidates.push({ index, input, payer: input.payer ?? lease.lessee, hash: input.facilitatorTxHash ?? randomPaymentReference() });
+      if (!input.settled) assertLeasePayable(input.leaseId, lease.status);
+      candidates.push({ index, input, payer: input.payer ?? lease.lessee, hash: input.facilitatorTxHash ?? randomPaymentReference(), late: false });
     } catch (error) {
       outcomes[index] = fail(error);
     }
   });
 
-  // Payments into a settled hour, or past a batch's capacity, are refused before anything is written.
+  // Payments into a settled hour, or past a batch's capacity, are refused before anything is
+  // written, or recorded as late when the facilitator has already settled them.
   const batches = optimistic ? new Map<string, BatchState>() : await existingBatches(tx, candidates);
   const writable = candidates.filter((c) => {
     const key = batchKey(c.input.leaseId, c.input.bucketSlot);
-    const batch = batches.get(key) ?? { leaseId: c.input.leaseId, hourBucket: c.input.bucketSlot, settlementTxHash: undefined, total: 0n };
+    const batch = batches.get(key);
+    const lease = leases.get(c.input.leaseId) as { status: LeaseStatus };
     try {
-      assertBatchOpen(batch);
-      assertBatchCapacity(batch.leaseId, batch.hourBucket, batch.total, c.input.amountMinorUnits);
+      c.late = placePayment({ leaseId: c.input.leaseId, status: lease.status }, batch, c.input) === 'late';
     } catch (error) {
       outcomes[c.index] = fail(error);
       return false;
     }
+    if (c.late) return true;
     // Counted now, so later payments of the group see it; a replay in the group is counted
     // too, which can only refuse early, never let a total overflow.
-    batches.set(key, { ...batch, total: batch.total + c.input.amountMinorUnits });
+    const state = batch ?? { leaseId: c.input.leaseId, hourBucket: c.input.bucketSlot, settlementTxHash: undefined, total: 0n };
+    batches.set(key, { ...state, total: state.total + c.input.amountMinorUnits });
     return true;
   });
 
@@ -191,7 +200,7 @@ async function writeGroup(tx: SqlExecutor, items: PaymentInput[]): Promise<Outco
     }
   }
 
-  await addToBatches(tx, [...inserted.values()]);
+  await addToBatches(tx, [...inserted.values()].filter((p) => p.late !== true));
   return outcomes;
 }
 
@@ -238,11 +247,11 @@ async function insertPayments(tx: SqlExecutor, rows: Candidate[]): Promise<Map<s
   const params: unknown[] = [];
   for (const c of rows) {
     const p = c.input;
-    params.push(p.leaseId, p.mode, p.intervalSeconds, p.amountMinorUnits.toString(), c.payer, p.paymentTimestamp, c.hash, p.bucketSlot);
+    params.push(p.leaseId, p.mode, p.intervalSeconds, p.amountMinorUnits.toString(), c.payer, p.paymentTimestamp, c.hash, p.bucketSlot, c.late);
   }
   const result = await tx.query<Row>(
-    `INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
-     VALUES ${placeholders(rows.length, 8, ['text', 'text', 'integer', 'numeric', 'text', 'timestamptz', 'text', 'timestamptz'])}
+    `INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot, late)
+     VALUES ${placeholders(rows.length, 9, ['text', 'text', 'integer', 'numeric', 'text', 'timestamptz', 'text', 'timestamptz', 'boolean'])}
      ON CONFLICT (facilitator_tx_hash) DO NOTHING RETURNING *`,
     params,
   );

@@ -66,6 +66,8 @@ const COLUMNS: Readonly<Record<TableName, readonly Column[]>> = {
     ['facilitator_tx_hash', 'text', (r: TableRecords['x402_payments']) => r.facilitatorTxHash],
     ['bucket_slot', 'timestamptz', (r: TableRecords['x402_payments']) => r.bucketSlot],
     ['created_at', 'timestamptz', (r: TableRecords['x402_payments']) => r.createdAt],
+    ['late', 'boolean', (r: TableRecords['x402_payments']) => r.late === true],
+    ['carried_to_batch_id', 'uuid', (r: TableRecords['x402_payments']) => r.carriedToBatchId ?? null],
   ],
   x402_batches: [
     ['id', 'uuid', (r: TableRecords['x402_batches']) => r.id],
