@@ -136,6 +136,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (assetAddress === undefined) problems.push(`X402_ASSET_ADDRESS is required for network "${network}" (no default USDC address)`);
 
 
+  const settleTimeoutMs = int('FACILITATOR_SETTLE_TIMEOUT_MS', 30_000, 100, 300_000);
   const config: AppConfig = {
     env: nodeEnv,
     port: int('PORT', 3001, 0, 65_535),
@@ -150,7 +151,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       url: facilitatorUrl,
       apiKey: text('FACILITATOR_API_KEY'),
       verifyTimeoutMs: int('FACILITATOR_VERIFY_TIMEOUT_MS', 5_000, 100, 120_000),
-      settleTimeoutMs: int('FACILITATOR_SETTLE_TIMEOUT_MS', 30_000, 100, 300_000),
+      settleTimeoutMs,
     },
     x402: {
       network,
@@ -160,7 +161,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       payTo: address('X402_PAY_TO'),
       maxTimeoutSeconds: int('X402_MAX_TIMEOUT_SECONDS', 60, 1, 3_600),
     },
-    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 15_000, 0, 600_000),
+    // Long enough for a settle in flight to answer and be recorded; past it, what is still
+    // settling stays in the settlement journal and is resolved at the next start.
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', settleTimeoutMs + 15_000, 0, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
