@@ -1,20 +1,24 @@
 /**
  * The paid access of DOMAIN.md's HTTP 402 flow: without a payment, 402 with the requirements;
- * with one, verify, settle, record (idempotently, never losing a settled payment) and grant.
- * The payer recorded is the one the facilitator verified, never the header's claim.
+ * with one (either x402 version), decode, check, verify, settle, record (idempotently, never
+ * losing a settled payment) and grant. The payer recorded is the one the facilitator verified
+ * (the local one: the signature's signer), never the header's claim.
  */
+import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http';
+import type { Network } from '@x402/core/types';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PaymentMode, StoredLease } from '../../storage/contract/database.js';
 import { checkPayment } from '../../ledger/payment-check.js';
 import { PaymentNotRecordedError, recordSettledPayment } from '../../ledger/record-settled-payment.js';
 import { isAddress, isHash } from '../../shared/hex.js';
 import type { AppContext } from '../context.js';
-import { ApiError, errorBody } from '../errors.js';
+import { ApiError } from '../errors.js';
 import { FacilitatorError } from '../facilitator/facilitator.js';
 import { paymentJson } from '../serialize.js';
-import { decodePaymentHeader, encodeJsonHeader } from './payment-header.js';
-import { assertAccessible, buildRequirements } from './requirements.js';
-import type { PaymentRequirements } from './types.js';
+import { networkByName, networkName } from './networks.js';
+import { decodePaymentHeader } from './payment-header.js';
+import { assertAccessible, buildRequirements, v2PaymentRequired } from './requirements.js';
+import type { PaymentPayload, PaymentRequirements, SettleResult } from './types.js';
 
 /** A response to send. */
 export interface AccessResponse {
@@ -23,13 +27,34 @@ export interface AccessResponse {
   body: unknown;
 }
 
-/** A 402 carrying fresh requirements in the body and the `Payment-Required` header. */
+/**
+ * A 402 carrying fresh requirements for both x402 versions: the v2 `PAYMENT-REQUIRED` header
+ * (base64 JSON, CAIP-2 network, top-level `resource`) and the v1 body `{ x402Version: 1, error,
+ * accepts }`, whose `error` is the message string v1 expects; this API's own `code` and `details`
+ * sit beside it.
+ */
 export function paymentRequired(requirements: PaymentRequirements, code: string, message: string, details: Record<string, unknown> = {}): AccessResponse {
   return {
     status: 402,
-    headers: { 'payment-required': encodeJsonHeader({ x402Version: 1, error: message, accepts: [requirements] }) },
-    body: { ...errorBody(code, message, details), x402Version: 1, accepts: [requirements] },
+    headers: { 'payment-required': encodePaymentRequiredHeader(v2PaymentRequired(requirements, message)) },
+    body: { x402Version: 1, error: message, accepts: [requirements], code, details },
   };
+}
+
+/**
+ * The receipt of a settled payment, under the name of each version (v1 `X-PAYMENT-RESPONSE`,
+ * v2 `PAYMENT-RESPONSE`): base64 JSON of x402's SettleResponse, the network named the way the
+ * payment named it.
+ */
+export function receiptHeaders(payment: PaymentPayload, settled: SettleResult, payer: string | undefined): Record<string, string> {
+  const network = networkByName(settled.network) ?? networkByName(payment.network);
+  const receipt = encodePaymentResponseHeader({
+    success: true,
+    transaction: settled.transaction,
+    network: (network === undefined ? settled.network : networkName(network, payment.x402Version)) as Network,
+    ...(payer === undefined ? {} : { payer }),
+  });
+  return { 'x-payment-response': receipt, 'payment-response': receipt };
 }
 
 function facilitatorFailure(error: FacilitatorError): ApiError {
@@ -68,7 +93,7 @@ export async function handleAccess(
 
   const payload = decodePaymentHeader(header);
   // Cheap checks done before bothering the facilitator.
-  const early = checkPayment(payload, requirements);
+  const early = checkPayment(payload, requirements, at);
   if (early !== null) return paymentRequired(requirements, 'PAYMENT_INVALID', `payment refused: ${early}`, { reason: early });
 
   const verified = await ask(() => ctx.facilitator.verify(payload, requirements));
@@ -107,7 +132,7 @@ export async function handleAccess(
     throw new ApiError(500, 'PAYMENT_NOT_RECORDED', error.message, { facilitatorTxHash: error.facilitatorTxHash });
   });
 
-  const paymentResponse = { 'payment-response': encodeJsonHeader({ success: true, transaction: txHash, network: settled.network ?? requirements.network, payer: payer ?? null }) };
+  const paymentResponse = receiptHeaders(payload, settled, payer);
   if (outcome.status === 'pending') {
     ctx.metrics.payment(mode, 'pending', BigInt(amount));
     // The money has moved, so access is granted; the ledger row follows on replay.
