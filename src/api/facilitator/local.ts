@@ -94,9 +94,11 @@ export class LocalFacilitator implements Facilitator {
     const problem = this.problem(payload, requirements);
     if (problem !== null) return { problem };
     const { authorization, signature } = payload.payload;
-    if (signature === undefined || signature === '') return { problem: 'missing_signature' };
+    if (signature === undefined || signature === '' || signature === '0x') return { problem: 'missing_signature' };
     if (!SIGNATURE.test(signature)) return { problem: 'invalid_signature' };
-    const key = `${signature.toLowerCase()}:${localSettlementHash(authorization)}:${requirements.network}:${requirements.asset.toLowerCase()}`;
+    // Everything the signature covers: the authorization and the domain (network, token, name, version).
+    const { name, version } = requirements.extra;
+    const key = JSON.stringify([signature.toLowerCase(), localSettlementHash(authorization), requirements.network, requirements.asset.toLowerCase(), name, version]);
     let signer = this.recovered.get(key) ?? null;
     if (signer === null) {
       signer = await this.recoverSigner(authorization, signature as Hex, requirements);

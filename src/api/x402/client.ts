@@ -64,6 +64,15 @@ export function signAuthorization(authorization: Authorization, domain: TypedDat
   return serializeSignature({ r: toHex(signature.r, { size: 32 }), s: toHex(signature.s, { size: 32 }), yParity: signature.recovery });
 }
 
+/** The signature, or 65 zero bytes for terms no signature can cover (not uint256: "1e6", 2^256). */
+function signOrZero(authorization: Authorization, domain: TypedDataDomain, privateKey: Hex): Hex {
+  try {
+    return signAuthorization(authorization, domain, privateKey);
+  } catch {
+    return `0x${'00'.repeat(65)}`;
+  }
+}
+
 /** A signed `exact` payment for `requirements`, as a client sends it. */
 export function createPaymentPayload(requirements: PaymentRequirements, options: PaymentOptions = {}): WirePaymentPayload {
   const payer = options.payer ?? THROWAWAY_PAYER;
@@ -81,7 +90,7 @@ export function createPaymentPayload(requirements: PaymentRequirements, options:
   const signature =
     options.signature !== undefined
       ? (options.signature ?? undefined)
-      : signAuthorization({ ...authorization, ...options.signedAuthorization }, { ...domain, ...options.signedDomain }, payer.privateKey);
+      : signOrZero({ ...authorization, ...options.signedAuthorization }, { ...domain, ...options.signedDomain }, payer.privateKey);
   const payload = { ...(signature === undefined ? {} : { signature }), authorization: { ...authorization } };
   if (options.version === 2) {
     return {
@@ -91,7 +100,7 @@ export function createPaymentPayload(requirements: PaymentRequirements, options:
       payload,
     };
   }
-  return { x402Version: 1, scheme: requirements.scheme, network: requirements.network as `${string}:${string}`, payload };
+  return { x402Version: 1, scheme: requirements.scheme, network: requirements.network, payload };
 }
 
 /** The payment header value (`X-PAYMENT`, or `PAYMENT-SIGNATURE` for version 2) for a payment. */
