@@ -5,36 +5,23 @@
  * is the recovered signer.
  */
 import { recoverTypedDataAddress, type Hex } from 'viem';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalFacilitator } from '../../src/api/facilitator/local.js';
 import { assetDomain, authorizationTypedData } from '../../src/api/x402/authorization.js';
 import { paymentHeader, throwawayPayer, THROWAWAY_PAYER, type PaymentOptions } from '../../src/api/x402/client.js';
 import { decodePaymentHeader } from '../../src/api/x402/payment-header.js';
-import type { PaymentRequirements } from '../../src/api/x402/types.js';
-import { activeLease, http, LESSOR, startApp, type Running } from '../api/support.js';
-import { backend, type OpenBackend } from '../support/backends.js';
+import { http, LESSOR } from '../api/support.js';
+import { useLeaseOnSale } from './support.js';
 
 describe('signatures (local facilitator)', () => {
-  let handle: OpenBackend;
-  let server: Running;
-  let requirements: PaymentRequirements;
+  const sale = useLeaseOnSale();
 
-  beforeAll(async () => {
-    handle = await backend('memory').open();
-    server = await startApp({ db: handle.db });
-    await activeLease(server.url, 'A-1', 'L-1');
-    requirements = (await http(server.url, 'GET', '/api/leases/L-1/x402/requirements?mode=second')).body.accepts[0];
-  });
-  afterAll(async () => {
-    await server?.close();
-    await handle?.dispose();
-  });
 
   const pay = (options: PaymentOptions) =>
-    http(server.url, 'POST', '/api/leases/L-1/access?mode=second', {
-      headers: { [options.version === 2 ? 'payment-signature' : 'x-payment']: paymentHeader(requirements, options) },
+    http(sale.server.url, 'POST', '/api/leases/L-1/access?mode=second', {
+      headers: { [options.version === 2 ? 'payment-signature' : 'x-payment']: paymentHeader(sale.requirements, options) },
     });
-  const payments = async () => (await http(server.url, 'GET', '/api/leases/L-1/payments')).body.items as { payer: string }[];
+  const payments = async () => (await http(sale.server.url, 'GET', '/api/leases/L-1/payments')).body.items as { payer: string }[];
 
   it.each<[string, PaymentOptions, string]>([
     ['"0x00"', { signature: '0x00' }, 'invalid_signature'],
@@ -71,9 +58,9 @@ describe('signatures (local facilitator)', () => {
   });
 
   it('verifies against the asset domain: name and version from extra, chain id of the network, asset as verifying contract', async () => {
-    const payment = decodePaymentHeader(paymentHeader(requirements));
-    const domain = assetDomain(requirements);
-    expect(domain).toEqual({ name: 'USDC', version: '2', chainId: 84532, verifyingContract: requirements.asset.toLowerCase() });
+    const payment = decodePaymentHeader(paymentHeader(sale.requirements));
+    const domain = assetDomain(sale.requirements);
+    expect(domain).toEqual({ name: 'USDC', version: '2', chainId: 84532, verifyingContract: sale.requirements.asset.toLowerCase() });
     const signer = await recoverTypedDataAddress({
       ...authorizationTypedData(payment.payload.authorization, domain ?? {}),
       signature: payment.payload.signature as Hex,
@@ -82,14 +69,14 @@ describe('signatures (local facilitator)', () => {
 
     // The same payment checked against other requirements' domain is refused.
     const local = new LocalFacilitator();
-    expect(await local.verify(payment, requirements)).toEqual({ isValid: true, payer: THROWAWAY_PAYER.address });
-    expect(await local.verify(payment, { ...requirements, extra: { name: 'USDC', version: '1' } })).toEqual({ isValid: false, invalidReason: 'signature_mismatch' });
-    expect(await local.verify(payment, { ...requirements, asset: `0x${'7'.repeat(40)}` })).toEqual({ isValid: false, invalidReason: 'signature_mismatch' });
+    expect(await local.verify(payment, sale.requirements)).toEqual({ isValid: true, payer: THROWAWAY_PAYER.address });
+    expect(await local.verify(payment, { ...sale.requirements, extra: { name: 'USDC', version: '1' } })).toEqual({ isValid: false, invalidReason: 'signature_mismatch' });
+    expect(await local.verify(payment, { ...sale.requirements, asset: `0x${'7'.repeat(40)}` })).toEqual({ isValid: false, invalidReason: 'signature_mismatch' });
     // On the local chain (31337) the network is named anvil / eip155:31337.
-    const anvil = { ...requirements, network: 'anvil' };
+    const anvil = { ...sale.requirements, network: 'anvil' };
     const onAnvil = decodePaymentHeader(paymentHeader(anvil, { version: 2 }));
     expect(onAnvil.wire).toMatchObject({ accepted: { network: 'eip155:31337' } });
     expect(await local.verify(onAnvil, anvil)).toEqual({ isValid: true, payer: THROWAWAY_PAYER.address });
-    expect(LESSOR).toBe(requirements.payTo);
+    expect(LESSOR).toBe(sale.requirements.payTo);
   });
 });

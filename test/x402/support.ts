@@ -1,12 +1,43 @@
 /**
- * Helpers of the x402 tests: a remote facilitator server (x402's GET /supported, POST /verify,
- * POST /settle) backed by the local facilitator, for the HTTP client and the service to talk to.
+ * Helpers of the x402 tests: a service with a lease on sale, and a remote facilitator server
+ * (x402's GET /supported, POST /verify, POST /settle) backed by the local facilitator, for the
+ * HTTP client and the service to talk to.
  */
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { LocalFacilitator } from '../../src/api/facilitator/local.js';
 import { networkByName } from '../../src/api/x402/networks.js';
 import { decodePaymentHeader, encodeJsonHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentPayload, PaymentRequirements } from '../../src/api/x402/types.js';
+import { activeLease, http, startApp, type Running } from '../api/support.js';
+import { backend, type OpenBackend } from '../support/backends.js';
+
+/** What {@link useLeaseOnSale} gives a suite once its beforeAll has run. */
+export interface LeaseOnSale {
+  server: Running;
+  /** The quote of lease L-1 (1 USDC a second) in `second` mode. */
+  requirements: PaymentRequirements;
+}
+
+/**
+ * For the enclosing describe: an app on the memory backend with the local facilitator, and an
+ * active lease L-1 with its quote; closed after the suite.
+ */
+export function useLeaseOnSale(): LeaseOnSale {
+  const state = {} as LeaseOnSale;
+  let handle: OpenBackend | undefined;
+  beforeAll(async () => {
+    handle = await backend('memory').open();
+    state.server = await startApp({ db: handle.db });
+    await activeLease(state.server.url, 'A-1', 'L-1');
+    state.requirements = (await http(state.server.url, 'GET', '/api/leases/L-1/x402/requirements?mode=second')).body.accepts[0];
+  });
+  afterAll(async () => {
+    await state.server?.close();
+    await handle?.dispose();
+  });
+  return state;
+}
 
 /** A facilitator request body (either x402 version) as the local facilitator reads it. */
 export function fromWire(body: unknown): { payload: PaymentPayload; requirements: PaymentRequirements } {
