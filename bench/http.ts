@@ -1,12 +1,19 @@
 /**
- * Issue 6: the HTTP service under load. The real entry point (src/main.ts) runs in its own
- * process on a fresh PostgreSQL test database seeded with 1,000 assets and 1,000 active leases;
- * autocannon drives it from this process with 100 connections:
+ * Issue 6: the HTTP service under load. The service (`startService()`, what src/main.ts runs,
+ * through bench/support/http-service.ts) runs in its own process on a fresh PostgreSQL test
+ * database seeded with 1,000 assets and 1,000 active leases; autocannon drives it from this
+ * process with 100 connections:
  *   - baseline: GET /health (the framework and network floor, measured in the same run),
  *   - read: GET /api/leases/:leaseId across all leases,
- *   - paid: POST /api/leases/:leaseId/access, every request a new valid payment (fresh nonce), so
- *     each one is verified, settled (local facilitator) and recorded.
- * After the paid run the ledger must hold exactly one payment per 200 and reconcile cleanly.
+ *   - paid: POST /api/leases/:leaseId/access, every request a new signed payment (fresh nonce),
+ *     so each one is checked, its EIP-712 signature recovered, settled (local facilitator) and
+ *     recorded,
+ *   - paid-unverified: the same in the same service process, with the facilitator swapped (over
+ *     the benchmark's IPC channel, never by configuration) for one that skips only the signature
+ *     recovery: the baseline that shows what signature verification costs.
+ * The payments are signed before each run (signing costs the client about 1 ms), so the load
+ * generator does not sign while it measures; `signedDuringRun` says if the pool ran short.
+ * After each paid run the ledger must hold exactly one payment per 200 and reconcile cleanly.
  * Goal (issue 6): read p99 < 50 ms, paid access p99 < 200 ms.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,8 +26,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { createPaymentPayload } from '../src/api/x402/client.js';
-import { encodeJsonHeader } from '../src/api/x402/payment-header.js';
+import { paymentHeader } from '../src/api/x402/client.js';
 import type { PaymentRequirements } from '../src/api/x402/types.js';
 import type { StoredLease } from '../src/storage/contract/database.js';
 import { assetKey, hash, leaseKey, lessorAddress, lesseeAddress, storedAsset, CHAIN_ID } from './support/fixtures.js';
@@ -33,14 +39,16 @@ const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
 const GOAL = { readP99Ms: 50, paidP99Ms: 200 };
-const CASES = ['baseline', 'read', 'paid'] as const;
+const CASES = ['baseline', 'read', 'paid', 'paid-unverified'] as const;
 type Case = (typeof CASES)[number];
-const PAYER = '0x00000000000000000000000000000000000000Fe';
+const PAID: readonly Case[] = ['paid', 'paid-unverified'];
+/** The service's maxTimeoutSeconds: long enough for payments signed before a run to stay valid through it. */
+const PAYMENT_VALIDITY_SECONDS = 600;
 
 /** Every figure this module can print. */
 export const names: readonly string[] = [
   ...CASES.flatMap((c) => ['rps', 'p50', 'p99'].map((f) => `http.${c}.${f}`)),
-  'http.paid.recorded',
+  ...PAID.map((c) => `http.${c}.recorded`),
   'http.goal',
 ];
 
@@ -87,20 +95,36 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts src/main.ts on `url`'s database and waits until /ready answers 200. */
-async function startService(databaseUrl: string): Promise<{ base: string; pid: number; stop: () => Promise<number | null> }> {
+/** A running service and the benchmark's switch of its facilitator. */
+interface Service {
+  base: string;
+  pid: number;
+  /** Swaps the facilitator: with signature checks (the service's own) or without. */
+  signatures(mode: 'verify' | 'skip'): Promise<void>;
+  stop: () => Promise<number | null>;
+}
+
+/** Starts the service (bench/support/http-service.ts) on `url`'s database and waits until /ready answers 200. */
+async function startService(databaseUrl: string): Promise<Service> {
   const port = await freePort();
   // Its own pending-payment file, so the benchmark never contends with a service run from ./data.
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-http-'));
   const repo = fileURLToPath(new URL('..', import.meta.url));
   // BENCH_HTTP_PROFILE=1 writes a V8 CPU profile of the service to .bench/profiles on exit.
   const profile = process.env.BENCH_HTTP_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=.bench/profiles'] : [];
-  const settings = { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'development', PGPOOL_MAX: '20' };
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+  const settings = {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'development',
+    PGPOOL_MAX: '20',
+    X402_MAX_TIMEOUT_SECONDS: String(PAYMENT_VALIDITY_SECONDS),
+  };
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/support/http-service.ts'], {
     cwd: repo,
     // The production pool size (guide section 5); development mode for the local facilitator.
     env: { ...process.env, ...settings, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, PENDING_PAYMENTS_FILE: '', USE_MOCK_DATABASE: '' },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const base = `http://127.0.0.1:${port}`;
@@ -114,6 +138,12 @@ async function startService(databaseUrl: string): Promise<{ base: string; pid: n
   return {
     base,
     pid: child.pid ?? 0,
+    signatures: (mode) =>
+      new Promise<void>((resolve, reject) => {
+        const expected = mode === 'verify' ? 'ok:local' : 'ok:local-unverified';
+        child.once('message', (answer) => (answer === expected ? resolve() : reject(new Error(`the service answered ${String(answer)} to ${mode}`))));
+        child.send(mode === 'verify' ? 'verify-signatures' : 'skip-signatures');
+      }),
     stop: async () => {
       child.kill('SIGTERM');
       const code = await exited;
@@ -183,12 +213,43 @@ async function load(base: string, seconds: number, requests: Requests, servicePi
   };
 }
 
+/** Signed payments made before a run, one per request, each a new payment to lease `i`'s lessor. */
+class PaymentPool {
+  private requests: { path: string; headers: Record<string, string> }[] = [];
+  private taken = 0;
+  private n = 0;
+  /** Payments the pool ran short of and signed while the load ran. */
+  signedDuringRun = 0;
+
+  constructor(private readonly template: PaymentRequirements) {}
+
+  private make(): { path: string; headers: Record<string, string> } {
+    const i = this.n++ % LEASES;
+    return { path: `/api/leases/${leaseKey(i)}/access?mode=second`, headers: { 'x-payment': paymentHeader({ ...this.template, payTo: lessorAddress(i) }) } };
+  }
+
+  /** Drops what is left and signs `count` new payments. */
+  refill(count: number): void {
+    this.requests = Array.from({ length: count }, () => this.make());
+    this.taken = 0;
+    this.signedDuringRun = 0;
+  }
+
+  next(): { path: string; headers: Record<string, string> } {
+    const request = this.requests[this.taken++];
+    if (request !== undefined) return request;
+    this.signedDuringRun += 1;
+    return this.make();
+  }
+}
+
 /** Runs the HTTP benchmark (called by bench/run.ts). */
 export async function benchHttp({ filter, report }: BenchOptions): Promise<void> {
-  const wanted = CASES.filter((c) => anyMatches(filter, [`http.${c}.rps`, `http.${c}.p50`, `http.${c}.p99`, 'http.goal', ...(c === 'paid' ? ['http.paid.recorded'] : [])]));
+  const figures = (c: Case) => [`http.${c}.rps`, `http.${c}.p50`, `http.${c}.p99`, 'http.goal', ...(PAID.includes(c) ? [`http.${c}.recorded`] : [])];
+  const wanted = CASES.filter((c) => anyMatches(filter, figures(c)));
   if (wanted.length === 0) return;
   const bench = await openPostgres();
-  let service: Awaited<ReturnType<typeof startService>> | undefined;
+  let service: Service | undefined;
   try {
     info(`http: seeding ${LEASES} assets and active leases`);
     await bulkImport(bench.db, 'assets', LEASES, storedAsset, { chunk: 500 });
@@ -200,43 +261,60 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
     const quote = (await (await fetch(`${base}/api/leases/${leaseKey(0)}/x402/requirements?mode=second`)).json()) as { accepts: PaymentRequirements[] };
     const template = quote.accepts[0];
     if (template === undefined) throw new Error('no requirements');
-    let n = 0;
+    const pool = new PaymentPool(template);
+    const paid: Requests = { method: 'POST', next: () => pool.next() };
     const cases: Record<Case, Requests> = {
       baseline: { method: 'GET', paths: ['/health'] },
       read: { method: 'GET', paths: Array.from({ length: LEASES }, (_, i) => `/api/leases/${leaseKey(i)}`) },
-      paid: {
-        method: 'POST',
-        next: () => {
-          const i = n++ % LEASES;
-          const payload = createPaymentPayload({ ...template, payTo: lessorAddress(i) }, { from: PAYER });
-          return { path: `/api/leases/${leaseKey(i)}/access?mode=second`, headers: { 'x-payment': encodeJsonHeader(payload) } };
-        },
-      },
+      paid,
+      'paid-unverified': paid,
     };
 
     const results: Partial<Record<Case, Run>> = {};
     for (const name of wanted) {
+      const paying = PAID.includes(name);
+      if (paying) {
+        await service.signatures(name === 'paid' ? 'verify' : 'skip');
+        pool.refill(2_000);
+      }
       info(`http: ${name} warm-up ${WARMUP_SECONDS} s`);
-      await load(base, WARMUP_SECONDS, cases[name], service.pid);
+      const warm = await load(base, WARMUP_SECONDS, cases[name], service.pid);
+      if (paying) {
+        // Enough payments for the run at the warm-up's pace, with room to spare: a cold warm-up
+        // runs at about half the steady pace.
+        const count = Math.max(5_000, Math.ceil(warm.rps * SECONDS * 2.5) + CONNECTIONS);
+        info(`http: ${name} signing ${count} payments`);
+        pool.refill(count);
+      }
       const quiet = await waitForQuiet();
-      const before = name === 'paid' ? (await bench.db.summarizeTable('x402_payments')).count : 0;
+      const before = paying ? (await bench.db.summarizeTable('x402_payments')).count : 0;
       info(`http: ${name} ${SECONDS} s at ${CONNECTIONS} connections`);
       const run = await load(base, SECONDS, cases[name], service.pid);
       results[name] = run;
-      const extra = { connections: CONNECTIONS, seconds: SECONDS, ok: run.ok, non2xx: run.other, errors: run.errors, otherCpuPctBefore: quiet, cpu: run.cpu };
+      const extra = {
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        ok: run.ok,
+        non2xx: run.other,
+        errors: run.errors,
+        otherCpuPctBefore: quiet,
+        cpu: run.cpu,
+        ...(paying ? { signatureVerification: name === 'paid', signedDuringRun: pool.signedDuringRun } : {}),
+      };
       report(`http.${name}.rps`, round(run.rps, 1), 'req/s', extra);
       report(`http.${name}.p50`, run.p50, 'ms', extra);
       report(`http.${name}.p99`, run.p99, 'ms', extra);
-      if (name === 'paid') {
+      if (paying) {
         // Requests in flight when autocannon stops are still served (and paid) but not counted
         // by it, so the ledger may hold up to one more payment per connection than its 2xx count.
         await new Promise((resolve) => setTimeout(resolve, 1000));
         const recorded = (await bench.db.summarizeTable('x402_payments')).count - before;
         const { differences } = await bench.db.reconcile();
         const consistent = recorded >= run.ok && recorded <= run.ok + CONNECTIONS && differences.length === 0;
-        report('http.paid.recorded', recorded, 'payments', { responses200: run.ok, consistent, reconcileDifferences: differences.length });
+        report(`http.${name}.recorded`, recorded, 'payments', { responses200: run.ok, consistent, reconcileDifferences: differences.length });
       }
     }
+    await service.signatures('verify');
     const readOk = results.read === undefined || results.read.p99 < GOAL.readP99Ms;
     const paidOk = results.paid === undefined || results.paid.p99 < GOAL.paidP99Ms;
     report('http.goal', readOk && paidOk ? 1 : 0, 'bool', { readP99Ms: results.read?.p99 ?? null, paidP99Ms: results.paid?.p99 ?? null, goal: GOAL });

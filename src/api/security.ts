@@ -45,14 +45,19 @@ export function installAuth(app: FastifyInstance, apiKey: string | undefined): v
   });
 }
 
-/** Registers CORS for an exact-origin allow list; nothing when the list is empty. */
+/**
+ * Registers CORS for an exact-origin allow list; nothing when the list is empty. A browser's
+ * paid retry carries the payment (`X-PAYMENT` or `PAYMENT-SIGNATURE`) and, from both official
+ * x402 clients, an `Access-Control-Expose-Headers` request header, so the preflight must allow
+ * all three; the 402 and receipt headers are exposed for the client to read.
+ */
 export async function installCors(app: FastifyInstance, origins: readonly string[]): Promise<void> {
   if (origins.length === 0) return;
   await app.register(cors, {
     origin: [...origins],
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'x-payment', 'payment-signature', 'x-request-id'],
-    exposedHeaders: ['payment-required', 'payment-response', 'x-request-id'],
+    allowedHeaders: ['authorization', 'content-type', 'x-payment', 'payment-signature', 'access-control-expose-headers', 'x-request-id'],
+    exposedHeaders: ['payment-required', 'payment-response', 'x-payment-response', 'x-request-id'],
     maxAge: 600,
   });
 }

@@ -3,14 +3,20 @@
  * format and never with a stack trace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paymentHeader } from '../../src/api/x402/client.js';
+import { paymentHeader, THROWAWAY_PAYER } from '../../src/api/x402/client.js';
 import { encodeJsonHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentRequirements } from '../../src/api/x402/types.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { AUTH, type Answer, type Running, activeLease, assetBody, http, leaseBody, startApp } from './support.js';
 import { backend, type OpenBackend } from '../support/backends.js';
 
-const PAYER = '0x9999999999999999999999999999999999999999';
+const PAYER = THROWAWAY_PAYER.address;
+
+/** A 402: x402 v1's body (`error` is a message string) with this API's code and details beside it. */
+function expectPaymentRequired(answer: Answer, code: string): void {
+  expect(answer.status).toBe(402);
+  expect(answer.body).toMatchObject({ x402Version: 1, error: expect.any(String), accepts: [expect.any(Object)], code, details: expect.any(Object) });
+}
 
 function expectError(answer: Answer, status: number, code: string): void {
   expect(answer.status).toBe(status);
@@ -81,15 +87,15 @@ describe('error statuses', () => {
 
   it('402 for a missing, insufficient or invalid payment, with fresh requirements', async () => {
     const low = await http(base, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(requirements, { from: PAYER, value: '999999' }) } });
-    expectError(low, 402, 'PAYMENT_INVALID');
-    expect(low.body.error.details.reason).toBe('insufficient_amount');
+    expectPaymentRequired(low, 'PAYMENT_INVALID');
+    expect(low.body.details.reason).toBe('insufficient_amount');
     expect(low.headers.get('payment-required')).toBeTruthy();
     const elsewhere = paymentHeader({ ...requirements, payTo: PAYER }, { from: PAYER });
     const wrongPayee = await http(base, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': elsewhere } });
-    expectError(wrongPayee, 402, 'PAYMENT_INVALID');
-    expect(wrongPayee.body.error.details.reason).toBe('invalid_pay_to');
+    expectPaymentRequired(wrongPayee, 'PAYMENT_INVALID');
+    expect(wrongPayee.body.details.reason).toBe('invalid_pay_to');
     const expired = paymentHeader(requirements, { from: PAYER, validAfter: '0', validBefore: '1' });
-    expectError(await http(base, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': expired } }), 402, 'PAYMENT_INVALID');
+    expectPaymentRequired(await http(base, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': expired } }), 'PAYMENT_INVALID');
     expect((await http(base, 'GET', '/api/leases/L-1/payments')).body.items).toHaveLength(0);
   });
 

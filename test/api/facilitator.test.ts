@@ -8,12 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FacilitatorError } from '../../src/api/facilitator/facilitator.js';
 import { HttpFacilitator } from '../../src/api/facilitator/http.js';
 import { LocalFacilitator, localSettlementHash } from '../../src/api/facilitator/local.js';
-import { createPaymentPayload, paymentHeader } from '../../src/api/x402/client.js';
+import { paymentHeader, THROWAWAY_PAYER, type PaymentOptions } from '../../src/api/x402/client.js';
+import { decodePaymentHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentPayload, PaymentRequirements } from '../../src/api/x402/types.js';
 import { activeLease, http, startApp } from './support.js';
 import { backend } from '../support/backends.js';
+import { serveLocalFacilitator } from '../x402/support.js';
 
-const PAYER = '0x9999999999999999999999999999999999999999';
+const PAYER = THROWAWAY_PAYER.address;
 const LESSOR = '0x742d35Cc6511C84a92A30A7D7B0D6E1234567890';
 const requirements: PaymentRequirements = {
   scheme: 'exact',
@@ -32,16 +34,19 @@ const requirements: PaymentRequirements = {
   extra: { name: 'USDC', version: '2' },
 };
 
+/** A signed payment, decoded as the service reads it. */
+const createPaymentPayload = (r: PaymentRequirements, options: PaymentOptions = {}): PaymentPayload => decodePaymentHeader(paymentHeader(r, options));
+
 describe('LocalFacilitator', () => {
   const local = new LocalFacilitator();
 
   it('verifies a payment and settles it to the hash of its authorization, the same on replay', async () => {
-    const payload = createPaymentPayload(requirements, { from: PAYER });
+    const payload = createPaymentPayload(requirements);
     expect(await local.verify(payload, requirements)).toEqual({ isValid: true, payer: PAYER });
     const first = await local.settle(payload, requirements);
     expect(first).toMatchObject({ success: true, transaction: localSettlementHash(payload.payload.authorization), payer: PAYER });
     expect((await local.settle(structuredClone(payload), requirements)).transaction).toBe(first.transaction);
-    const other = createPaymentPayload(requirements, { from: PAYER });
+    const other = createPaymentPayload(requirements);
     expect((await local.settle(other, requirements)).transaction).not.toBe(first.transaction);
   });
 
@@ -53,10 +58,10 @@ describe('LocalFacilitator', () => {
     ['invalid_payload_nonce', (p: PaymentPayload) => (p.payload.authorization.nonce = 'nonce')],
     ['invalid_payload_from', (p: PaymentPayload) => (p.payload.authorization.from = 'me')],
   ])('refuses %s', async (reason, spoil) => {
-    const payload = createPaymentPayload(requirements, { from: PAYER });
+    const payload = createPaymentPayload(requirements);
     spoil(payload);
     expect(await local.verify(payload, requirements)).toEqual({ isValid: false, invalidReason: reason });
-    expect(await local.settle(payload, requirements)).toEqual({ success: false, errorReason: reason });
+    expect(await local.settle(payload, requirements)).toMatchObject({ success: false, errorReason: reason, transaction: '' });
   });
 
   it('refuses a malformed payload without throwing', async () => {
@@ -71,17 +76,16 @@ describe('HttpFacilitator against a facilitator server', () => {
   const seen: unknown[] = [];
 
   beforeAll(async () => {
-    const local = new LocalFacilitator();
     fake = Fastify();
-    const handler = (op: 'verify' | 'settle') => async (request: { body: unknown; headers: Record<string, unknown> }) => {
-      seen.push({ op, body: request.body, authorization: request.headers['authorization'] });
-      if (mode === 'slow') await new Promise((resolve) => setTimeout(resolve, 500));
-      if (mode === 'broken') throw new Error('boom');
-      const { paymentPayload, paymentRequirements } = request.body as { paymentPayload: PaymentPayload; paymentRequirements: PaymentRequirements };
-      return local[op](paymentPayload, paymentRequirements);
-    };
-    fake.post('/verify', handler('verify'));
-    fake.post('/settle', handler('settle'));
+    fake.addHook('preHandler', async (request) => {
+      seen.push({ op: request.url.slice(1), body: request.body, authorization: request.headers['authorization'] });
+    });
+    serveLocalFacilitator(fake, {
+      before: async () => {
+        if (mode === 'slow') await new Promise((resolve) => setTimeout(resolve, 500));
+        if (mode === 'broken') throw new Error('boom');
+      },
+    });
     url = await fake.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -91,14 +95,18 @@ describe('HttpFacilitator against a facilitator server', () => {
   it('verifies and settles through POST /verify and /settle with the x402 body', async () => {
     mode = 'ok';
     const client = new HttpFacilitator({ url: `${url}/`, verifyTimeoutMs: 2000, settleTimeoutMs: 2000, apiKey: 'facilitator-key' });
-    const payload = createPaymentPayload(requirements, { from: PAYER });
+    const payload = createPaymentPayload(requirements);
     expect(await client.verify(payload, requirements)).toMatchObject({ isValid: true, payer: PAYER });
     expect(await client.settle(payload, requirements)).toMatchObject({ success: true, transaction: localSettlementHash(payload.payload.authorization) });
-    expect(seen.at(-1)).toMatchObject({ op: 'settle', authorization: 'Bearer facilitator-key', body: { x402Version: 1, paymentPayload: payload, paymentRequirements: requirements } });
+    expect(seen.at(-1)).toMatchObject({
+      op: 'settle',
+      authorization: 'Bearer facilitator-key',
+      body: { x402Version: 1, paymentPayload: payload.wire, paymentRequirements: { maxAmountRequired: '1000', network: 'base-sepolia', resource: requirements.resource } },
+    });
   });
 
   it('fails with TIMEOUT, BAD_RESPONSE or UNAVAILABLE when there is no usable answer', async () => {
-    const payload = createPaymentPayload(requirements, { from: PAYER });
+    const payload = createPaymentPayload(requirements);
     mode = 'slow';
     const hasty = new HttpFacilitator({ url, verifyTimeoutMs: 100, settleTimeoutMs: 100 });
     await expect(hasty.verify(payload, requirements)).rejects.toMatchObject({ code: 'TIMEOUT', operation: 'verify' });
@@ -116,15 +124,15 @@ describe('HttpFacilitator against a facilitator server', () => {
       await activeLease(server.url, 'A-1', 'L-1');
       const quote = (await http(server.url, 'GET', '/api/leases/L-1/x402/requirements')).body.accepts[0];
       mode = 'slow';
-      const slow = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(quote, { from: PAYER }) } });
+      const slow = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(quote) } });
       expect(slow.status).toBe(504);
       expect(slow.body.error.code).toBe('FACILITATOR_TIMEOUT');
       mode = 'broken';
-      const broken = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(quote, { from: PAYER }) } });
+      const broken = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(quote) } });
       expect(broken.status).toBe(502);
       expect(broken.body.error.code).toBe('FACILITATOR_UNAVAILABLE');
       mode = 'ok';
-      const paid = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(quote, { from: PAYER }) } });
+      const paid = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(quote) } });
       expect(paid.status).toBe(200);
       expect(paid.body.payment.payer).toBe(PAYER);
     } finally {

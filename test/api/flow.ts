@@ -6,13 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localSettlementHash } from '../../src/api/facilitator/local.js';
-import { paymentHeader, createPaymentPayload } from '../../src/api/x402/client.js';
+import { paymentHeader, THROWAWAY_PAYER } from '../../src/api/x402/client.js';
 import type { PaymentRequirements } from '../../src/api/x402/types.js';
-import { encodeJsonHeader } from '../../src/api/x402/payment-header.js';
+import { decodePaymentHeader } from '../../src/api/x402/payment-header.js';
 import { AUTH, LESSEE, LESSOR, type Running, assetBody, decodeHeader, http, leaseBody, startApp } from './support.js';
 import { type OpenBackend, type TestBackend } from '../support/backends.js';
 
-const PAYER = '0x9999999999999999999999999999999999999999';
+const PAYER = THROWAWAY_PAYER.address;
 
 /** Runs the flow suite against `backend`. */
 export function describeApiFlow(backend: TestBackend): void {
@@ -55,17 +55,18 @@ export function describeApiFlow(backend: TestBackend): void {
 
       const unpaid = await http(base, 'POST', '/api/leases/L-1/access?mode=second');
       expect(unpaid.status).toBe(402);
-      expect(unpaid.body.error.code).toBe('PAYMENT_REQUIRED');
-      expect(unpaid.body.accepts[0]).toMatchObject({ amount: '1000000', payTo: LESSOR });
-      expect(decodeHeader(unpaid.headers.get('payment-required'))).toMatchObject({ x402Version: 1, accepts: [{ amount: '1000000' }] });
+      expect(unpaid.body).toMatchObject({ x402Version: 1, error: 'payment required', code: 'PAYMENT_REQUIRED' });
+      expect(unpaid.body.accepts[0]).toMatchObject({ amount: '1000000', maxAmountRequired: '1000000', network: 'base-sepolia', payTo: LESSOR });
+      expect(decodeHeader(unpaid.headers.get('payment-required'))).toMatchObject({ x402Version: 2, accepts: [{ amount: '1000000', network: 'eip155:84532' }] });
 
-      const payload = createPaymentPayload(requirements, { from: PAYER });
-      const header = encodeJsonHeader(payload);
+      const header = paymentHeader(requirements);
+      const payload = decodePaymentHeader(header);
       const paid = await http(base, 'POST', '/api/leases/L-1/access?mode=second', { headers: { 'x-payment': header } });
       expect(paid.status).toBe(200);
       expect(paid.body).toMatchObject({ access: 'granted', ledger: 'recorded', payment: { amountMinorUnits: '1000000', payer: PAYER, mode: 'second' } });
       const txHash = localSettlementHash(payload.payload.authorization);
       expect(decodeHeader(paid.headers.get('payment-response'))).toMatchObject({ success: true, transaction: txHash });
+      expect(paid.headers.get('x-payment-response')).toBe(paid.headers.get('payment-response'));
 
       const ledger = await http(base, 'GET', '/api/leases/L-1/payments');
       expect(ledger.body.items.filter((p: { facilitatorTxHash: string }) => p.facilitatorTxHash === txHash)).toHaveLength(1);
@@ -109,7 +110,7 @@ export function describeApiFlow(backend: TestBackend): void {
       const quote = await http(base, 'GET', '/api/leases/L-1/x402/requirements?mode=batch-5s');
       const requirements = quote.body.accepts[0] as PaymentRequirements;
       expect(requirements).toMatchObject({ amount: '5000000', intervalSeconds: 5 });
-      const paid = await http(base, 'POST', '/api/leases/L-1/access?mode=batch-5s', { headers: { 'x-payment': paymentHeader(requirements, { from: PAYER }) } });
+      const paid = await http(base, 'POST', '/api/leases/L-1/access?mode=batch-5s', { headers: { 'x-payment': paymentHeader(requirements) } });
       expect(paid.status).toBe(200);
       expect(paid.body.payment).toMatchObject({ mode: 'batch-5s', intervalSeconds: 5, amountMinorUnits: '5000000' });
     });

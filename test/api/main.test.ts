@@ -11,13 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalFacilitator } from '../../src/api/facilitator/local.js';
 import { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
 import { Migrator } from '../../src/storage/backends/sql/migrator.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
-import type { PaymentPayload, PaymentRequirements } from '../../src/api/x402/types.js';
 import { isAlive, killLeftovers, portClosed, repo, spawnService, startCompiled as start, type ServiceProcess } from '../support/service-process.js';
 import { activeLease, assetBody, http } from './support.js';
+import { serveLocalFacilitator } from '../x402/support.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -52,19 +51,14 @@ describe('the compiled service (node dist/main.js)', () => {
   });
 
   it('drains an in-flight paid access (slow facilitator) before exiting', async () => {
-    const local = new LocalFacilitator();
     const facilitator = Fastify();
-    facilitator.post('/:op', async (request) => {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const { paymentPayload, paymentRequirements } = request.body as { paymentPayload: PaymentPayload; paymentRequirements: PaymentRequirements };
-      return (request.params as { op: string }).op === 'verify' ? local.verify(paymentPayload, paymentRequirements) : local.settle(paymentPayload, paymentRequirements);
-    });
+    serveLocalFacilitator(facilitator, { before: () => new Promise((resolve) => setTimeout(resolve, 300)) });
     const facilitatorUrl = await facilitator.listen({ port: 0, host: '127.0.0.1' });
     try {
       const service = await start({ USE_MOCK_DATABASE: 'true', FACILITATOR_URL: facilitatorUrl });
       await activeLease(service.url, 'A-1', 'L-1');
       const quote = (await http(service.url, 'GET', '/api/leases/L-1/x402/requirements')).body.accepts[0];
-      const header = paymentHeader(quote, { from: '0x9999999999999999999999999999999999999999' });
+      const header = paymentHeader(quote);
       const inFlight = http(service.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': header } });
       await new Promise((resolve) => setTimeout(resolve, 150));
       service.child.kill('SIGTERM');

@@ -104,14 +104,14 @@ describe('security', () => {
       kind: 'test',
       verify: async (payload, requirements) => ({ ...(await local.verify(payload, requirements)), payer: verifiedPayer }),
       settle: (payload, requirements) => local.settle(payload, requirements),
+      supported: () => local.supported(),
     };
     const { db } = await backend('memory').open();
     const server = await startApp({ db, facilitator });
     try {
       await activeLease(server.url, 'A-1', 'L-1');
       const quote = (await http(server.url, 'GET', '/api/leases/L-1/x402/requirements')).body.accepts[0];
-      const claimed = '0x7777777777777777777777777777777777777777';
-      const paid = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(quote, { from: claimed }) } });
+      const paid = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': paymentHeader(quote) } });
       expect(paid.body.payment.payer).toBe(verifiedPayer);
     } finally {
       await server.close();

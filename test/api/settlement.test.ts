@@ -6,15 +6,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FacilitatorError, type Facilitator } from '../../src/api/facilitator/facilitator.js';
 import { LocalFacilitator, localSettlementHash } from '../../src/api/facilitator/local.js';
-import { createPaymentPayload } from '../../src/api/x402/client.js';
-import { encodeJsonHeader } from '../../src/api/x402/payment-header.js';
+import { THROWAWAY_PAYER, createPaymentPayload } from '../../src/api/x402/client.js';
+import { decodePaymentHeader, encodeJsonHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentPayload, PaymentRequirements, SettleResult } from '../../src/api/x402/types.js';
 import { MemorySettlementJournal } from '../../src/ledger/settlement-journal.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { hash } from '../conformance/fixtures.js';
 import { AUTH, activeLease, http, startApp, type Running } from './support.js';
 
-const PAYER = '0x9999999999999999999999999999999999999999';
+const PAYER = THROWAWAY_PAYER.address;
 const HOUR = 3_600_000;
 const running: Running[] = [];
 afterEach(async () => {
@@ -41,8 +41,8 @@ async function setup(db = new MockDatabase()): Promise<{ db: MockDatabase; serve
   running.push(server);
   await activeLease(server.url, 'A-1', 'L-1');
   const requirements = (await http(server.url, 'GET', '/api/leases/L-1/x402/requirements?mode=batch-5s')).body.accepts[0] as PaymentRequirements;
-  const payload = createPaymentPayload(requirements, { from: PAYER });
-  return { db, server, facilitator, journal, requirements, header: encodeJsonHeader(payload), payload };
+  const header = encodeJsonHeader(createPaymentPayload(requirements));
+  return { db, server, facilitator, journal, requirements, header, payload: decodePaymentHeader(header) };
 }
 
 const pay = (server: Running, header: string) => http(server.url, 'POST', '/api/leases/L-1/access?mode=batch-5s', { headers: { 'x-payment': header } });
@@ -102,16 +102,16 @@ describe('a settle without a usable answer', () => {
   });
 
   it('a settle that succeeds without a hash leaves the intent unknown (502)', async () => {
-    const { server, facilitator, journal, header } = await setup();
-    facilitator.answer = async () => ({ success: true, transaction: 'not-a-hash' });
+    const { server, facilitator, journal, header, requirements } = await setup();
+    facilitator.answer = async () => ({ success: true, transaction: 'not-a-hash', network: requirements.network as `${string}:${string}` });
     const answer = await pay(server, header);
     expect(answer.status).toBe(502);
     expect(journal.unresolved()).toMatchObject([{ state: 'unknown', reason: 'the facilitator settled without a transaction hash' }]);
   });
 
   it('a refused settle moved no money: 402, and the same payment may be tried again', async () => {
-    const { db, server, facilitator, journal, header } = await setup();
-    facilitator.answer = async () => ({ success: false, errorReason: 'insufficient_funds' });
+    const { db, server, facilitator, journal, header, requirements } = await setup();
+    facilitator.answer = async () => ({ success: false, errorReason: 'insufficient_funds', transaction: '', network: requirements.network as `${string}:${string}` });
     const refused = await pay(server, header);
     expect(refused.status).toBe(402);
     expect(refused.body.error).toMatchObject({ code: 'SETTLEMENT_FAILED', details: { reason: 'insufficient_funds' } });

@@ -1,7 +1,6 @@
-/** The ledger's payability rule and payment check, without HTTP (the API tests cover the answers). */
+/** The ledger's payability rule, without HTTP (the API tests cover the answers; the payment check is in test/x402/). */
 import { describe, expect, it } from 'vitest';
 import { payability } from '../../src/ledger/payability.js';
-import { checkPayment } from '../../src/ledger/payment-check.js';
 import type { JsonObject, LeaseStatus, StoredLease } from '../../src/storage/contract/database.js';
 
 function lease(status: LeaseStatus, terms: JsonObject | undefined): StoredLease {
@@ -48,29 +47,5 @@ describe('payability', () => {
     expect(payability(lease('active', window), new Date(end))).toEqual(outside);
     expect(payability(lease('active', { startDate: 'soon' }), inside)).toEqual({ payable: false, reason: 'LEASE_TERMS_INVALID' });
     expect(payability(lease('active', { endDate: 20260301 }), inside)).toEqual({ payable: false, reason: 'LEASE_TERMS_INVALID' });
-  });
-});
-
-describe('checkPayment', () => {
-  const payTo = `0x${'aB'.repeat(20)}`;
-  const requirements = { scheme: 'exact', network: 'base-sepolia', payTo, amount: '100' };
-  const payment = (fields: { scheme?: string; network?: string; to?: string; value?: string } = {}) => ({
-    scheme: fields.scheme ?? 'exact',
-    network: fields.network ?? 'base-sepolia',
-    payload: { authorization: { to: fields.to ?? payTo.toLowerCase(), value: fields.value ?? '100' } },
-  });
-
-  it('passes a payment that answers the requirements (recipient in any case, amount at least the price)', () => {
-    expect(checkPayment(payment(), requirements)).toBeNull();
-    expect(checkPayment(payment({ value: '101' }), requirements)).toBeNull();
-  });
-
-  it('names the first mismatch', () => {
-    expect(checkPayment(payment({ scheme: 'upto', network: 'base' }), requirements)).toBe('unsupported_scheme');
-    expect(checkPayment(payment({ network: 'base' }), requirements)).toBe('invalid_network');
-    expect(checkPayment(payment({ to: `0x${'c'.repeat(40)}` }), requirements)).toBe('invalid_pay_to');
-    expect(checkPayment(payment({ value: '1'.padEnd(21, '0') }), requirements)).toBe('invalid_payload_value');
-    expect(checkPayment(payment({ value: '99999999999999999999' }), requirements)).toBeNull();
-    expect(checkPayment(payment({ value: '99' }), requirements)).toBe('insufficient_amount');
   });
 });

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FilePendingPaymentStore, readPendingFile } from '../../src/ledger/pending-payments-file.js';
 import { type NewPendingPayment, type PendingPaymentStore } from '../../src/ledger/pending-payments.js';
-import { paymentHeader } from '../../src/api/x402/client.js';
+import { paymentHeader, THROWAWAY_PAYER } from '../../src/api/x402/client.js';
 import type { RecordPaymentParams } from '../../src/storage/contract/database.js';
 import { StorageError } from '../../src/storage/contract/errors.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { AUTH, activeLease, http, startApp, type Running } from '../api/support.js';
 
-const PAYER = '0x9999999999999999999999999999999999999999';
+const PAYER = THROWAWAY_PAYER.address;
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

@@ -13,14 +13,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localSettlementHash } from '../../src/api/facilitator/local.js';
-import { createPaymentPayload } from '../../src/api/x402/client.js';
-import { encodeJsonHeader } from '../../src/api/x402/payment-header.js';
+import { THROWAWAY_PAYER, createPaymentPayload } from '../../src/api/x402/client.js';
+import { decodePaymentHeader, encodeJsonHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentRequirements } from '../../src/api/x402/types.js';
 import { AUTH, activeLease, http } from '../api/support.js';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
 import { isAlive, killLeftovers, startCompiled, type ServiceProcess } from '../support/service-process.js';
 
-const PAYER = '0x9999999999999999999999999999999999999999';
+const PAYER = THROWAWAY_PAYER.address;
 
 describe('a service killed between settle and commit', () => {
   let store: OpenBackend & { url: string };
@@ -52,8 +52,8 @@ describe('a service killed between settle and commit', () => {
     let service: ServiceProcess = await startCompiled(env);
     await activeLease(service.url, 'A-1', 'L-1');
     const requirements = (await http(service.url, 'GET', '/api/leases/L-1/x402/requirements?mode=second')).body.accepts[0] as PaymentRequirements;
-    const payload = createPaymentPayload(requirements, { from: PAYER });
-    const txHash = localSettlementHash(payload.payload.authorization);
+    const header = encodeJsonHeader(createPaymentPayload(requirements));
+    const txHash = localSettlementHash(decodePaymentHeader(header).payload.authorization);
 
     // Hold the payments table, so the ledger commit of the settled payment waits behind us.
     const blocker = new pg.Client({ connectionString: store.url });
@@ -61,7 +61,7 @@ describe('a service killed between settle and commit', () => {
     await blocker.connect();
     await blocker.query('BEGIN');
     await blocker.query('LOCK TABLE x402_payments IN ACCESS EXCLUSIVE MODE');
-    const request = http(service.url, 'POST', '/api/leases/L-1/access?mode=second', { headers: { 'x-payment': encodeJsonHeader(payload) } }).catch(
+    const request = http(service.url, 'POST', '/api/leases/L-1/access?mode=second', { headers: { 'x-payment': header } }).catch(
       (error: unknown) => error,
     );
 

@@ -1,91 +1,108 @@
 /**
- * The facilitator over HTTP (x402 `POST /verify` and `POST /settle`, body
- * `{ x402Version, paymentPayload, paymentRequirements }`). Each call has its own timeout through
- * `AbortSignal.timeout`; a call that produces no usable answer is a {@link FacilitatorError}.
+ * A remote facilitator through @x402/core's official HTTP client (`POST /verify`, `POST /settle`,
+ * `GET /supported`, body `{ x402Version, paymentPayload, paymentRequirements }`). The payload
+ * goes as the client sent it, with the requirements in the same x402 version. Verify and settle
+ * each have their own timeout (one official client per timeout); a call that produces no usable
+ * answer is a {@link FacilitatorError}.
  */
-import { z } from 'zod';
-import type { PaymentPayload, PaymentRequirements, SettleResult, VerifyResult } from '../x402/types.js';
+import { HTTPFacilitatorClient, type FacilitatorConfig } from '@x402/core/http';
+import { FacilitatorTimeoutError, SettleError, VerifyError, type PaymentPayload as WirePayload, type PaymentRequirements as WireRequirements } from '@x402/core/types';
+import { v1Requirements, v2Requirements } from '../x402/requirements.js';
+import type { PaymentPayload, PaymentRequirements, SettleResult, SupportedKind, VerifyResult } from '../x402/types.js';
 import { FacilitatorError, type Facilitator } from './facilitator.js';
 
 /** Options of {@link HttpFacilitator}. */
 export interface HttpFacilitatorOptions {
-  /** Base URL; `/verify` and `/settle` are appended. */
+  /** Base URL; `/verify`, `/settle` and `/supported` are appended. */
   url: string;
   verifyTimeoutMs: number;
   settleTimeoutMs: number;
   /** Sent as `Authorization: Bearer <apiKey>` when set. */
   apiKey?: string | undefined;
-  /** Injectable for tests (default: global fetch). */
-  fetch?: typeof fetch;
 }
 
-const optionalText = z.string().max(1000).nullish().transform((v) => v ?? undefined);
-const verifySchema = z.object({ isValid: z.boolean(), invalidReason: optionalText, payer: optionalText });
-const settleSchema = z.object({
-  success: z.boolean(),
-  errorReason: optionalText,
-  transaction: optionalText,
-  network: optionalText,
-  payer: optionalText,
-});
+type Operation = FacilitatorError['operation'];
+
+/** The official client's failure as ours: a timeout, no connection, or no usable answer. */
+function failure(operation: Operation, error: unknown, timeoutMs: number): FacilitatorError {
+  if (error instanceof FacilitatorTimeoutError) {
+    return new FacilitatorError('TIMEOUT', operation, `facilitator ${operation} timed out after ${timeoutMs} ms`, { cause: error });
+  }
+  // fetch rejects with a TypeError when there is no connection at all.
+  if (error instanceof TypeError) return new FacilitatorError('UNAVAILABLE', operation, `facilitator ${operation} is unreachable`, { cause: error });
+  return new FacilitatorError('BAD_RESPONSE', operation, `facilitator ${operation} gave no usable answer`, { cause: error });
+}
+
+// A facilitator may answer a refusal with a 4xx and a well-formed body (the official client
+// throws it as VerifyError / SettleError): that is an answer. A 5xx is not.
+const isAnswer = (error: unknown): error is VerifyError | SettleError => (error instanceof VerifyError || error instanceof SettleError) && error.statusCode < 500;
 
 /** HTTP client of a remote facilitator. */
 export class HttpFacilitator implements Facilitator {
   readonly kind = 'http';
-  private readonly base: string;
-  private readonly fetch: typeof fetch;
+  private readonly verifier: HTTPFacilitatorClient;
+  private readonly settler: HTTPFacilitatorClient;
 
   constructor(private readonly options: HttpFacilitatorOptions) {
-    this.base = options.url.replace(/\/+$/, '');
-    this.fetch = options.fetch ?? fetch;
+    const { apiKey } = options;
+    const auth: Pick<FacilitatorConfig, 'createAuthHeaders'> =
+      apiKey === undefined
+        ? {}
+        : {
+            createAuthHeaders: async () => {
+              const headers = { Authorization: `Bearer ${apiKey}` };
+              return { verify: headers, settle: headers, supported: headers };
+            },
+          };
+    this.verifier = new HTTPFacilitatorClient({ url: options.url, timeoutMs: options.verifyTimeoutMs, ...auth });
+    this.settler = new HTTPFacilitatorClient({ url: options.url, timeoutMs: options.settleTimeoutMs, ...auth });
   }
 
   async verify(payload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResult> {
-    return this.call('verify', verifySchema, payload, requirements, this.options.verifyTimeoutMs);
+    try {
+      return await this.verifier.verify(...wire(payload, requirements));
+    } catch (error) {
+      if (isAnswer(error) && error instanceof VerifyError) {
+        return { isValid: false, ...optional({ invalidReason: error.invalidReason, invalidMessage: error.invalidMessage, payer: error.payer }) };
+      }
+      throw failure('verify', error, this.options.verifyTimeoutMs);
+    }
   }
 
   async settle(payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResult> {
-    return this.call('settle', settleSchema, payload, requirements, this.options.settleTimeoutMs);
+    try {
+      return await this.settler.settle(...wire(payload, requirements));
+    } catch (error) {
+      if (isAnswer(error) && error instanceof SettleError) {
+        const network = (typeof error.network === 'string' ? error.network : payload.network) as SettleResult['network'];
+        return { success: false, transaction: '', network, ...optional({ errorReason: error.errorReason, payer: error.payer }) };
+      }
+      throw failure('settle', error, this.options.settleTimeoutMs);
+    }
   }
 
-  private async call<S extends z.ZodType>(
-    operation: 'verify' | 'settle',
-    schema: S,
-    payload: PaymentPayload,
-    requirements: PaymentRequirements,
-    timeoutMs: number,
-  ): Promise<z.output<S>> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (this.options.apiKey !== undefined) headers['authorization'] = `Bearer ${this.options.apiKey}`;
-    let response: Response;
-    let text: string;
+  async supported(): Promise<SupportedKind[]> {
     try {
-      response = await this.fetch(`${this.base}/${operation}`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ x402Version: payload.x402Version, paymentPayload: payload, paymentRequirements: requirements }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
+      return (await this.verifier.getSupported()).kinds;
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      throw new FacilitatorError(
-        timedOut ? 'TIMEOUT' : 'UNAVAILABLE',
-        operation,
-        timedOut ? `facilitator ${operation} timed out after ${timeoutMs} ms` : `facilitator ${operation} is unreachable`,
-        { cause: error },
-      );
+      throw failure('supported', error, this.options.verifyTimeoutMs);
     }
-    // A 4xx may still carry a well-formed "invalid" answer (x402 facilitators answer 400 with
-    // isValid:false); a 5xx or an unreadable body is no answer at all.
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    const parsed = schema.safeParse(body);
-    if (response.status < 500 && parsed.success) return parsed.data;
-    throw new FacilitatorError('BAD_RESPONSE', operation, `facilitator ${operation} answered ${response.status} without a usable result`);
   }
+}
+
+/** The payload as the client sent it and the requirements in its x402 version. */
+function wire(payload: PaymentPayload, requirements: PaymentRequirements): [WirePayload, WireRequirements] {
+  // The official client types both as v2 but serializes whatever it gets: a v1 payload goes
+  // with v1 requirements, as a v1 facilitator expects.
+  if (payload.x402Version === 1) return [payload.wire as unknown as WirePayload, v1Requirements(requirements) as unknown as WireRequirements];
+  return [payload.wire as WirePayload, v2Requirements(requirements)];
+}
+
+/**
+ * The string fields of a refusal body the official client passed through unchecked (absent
+ * ones left out: exactOptionalPropertyTypes), each cut to a sane length.
+ */
+function optional<T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: string } {
+  const kept = Object.entries(fields).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+  return Object.fromEntries(kept.map(([k, v]) => [k, v.slice(0, 1000)])) as { [K in keyof T]?: string };
 }

@@ -1,6 +1,7 @@
 /**
  * Chooses the facilitator from configuration: the HTTP client when FACILITATOR_URL is set, else
- * the local one (config.ts refuses production without a URL).
+ * the local one (config.ts refuses production without a URL). No setting turns off the local
+ * facilitator's signature check.
  */
 import type { FacilitatorConfig } from '../../config.js';
 import type { Facilitator } from './facilitator.js';
@@ -8,7 +9,7 @@ import { HttpFacilitator } from './http.js';
 import { LocalFacilitator } from './local.js';
 
 /** The facilitator interface and implementations, re-exported for callers of this module. */
-export { FacilitatorError, type Facilitator } from './facilitator.js';
+export { checkFacilitatorSupport, FacilitatorError, type Facilitator, type SupportCheck } from './facilitator.js';
 export { HttpFacilitator } from './http.js';
 export { LocalFacilitator, localSettlementHash } from './local.js';
 

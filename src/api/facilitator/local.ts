@@ -1,17 +1,30 @@
 /**
- * A facilitator for development and tests. It checks everything a real one checks except the
- * signature (no chain, no keys) and settles deterministically: the settlement hash is the SHA-256
- * of the authorization, so a replayed header settles to the same hash and the ledger records it
- * once. It moves no money, so production refuses to use it (see config.ts).
+ * A facilitator for development and tests. It checks what a real one checks without a chain:
+ * the payment against the requirements (the ledger's payment check) and the EIP-712 signature
+ * of the EIP-3009 authorization, offline with viem, against the asset's domain (name and version
+ * from the requirements' `extra`, the network's chain id, the asset as verifying contract). The
+ * payer it reports is the signature's signer. It does not see balances or used nonces, and it
+ * recovers plain (EOA) signatures only: a smart-contract wallet's is refused.
+ *
+ * It settles deterministically: the settlement hash is the SHA-256 of the authorization, so a
+ * replayed header settles to the same hash and the ledger records it once. It moves no money,
+ * so production refuses to use it (see config.ts).
  */
 import { createHash } from 'node:crypto';
+import { recoverTypedDataAddress, type Hex } from 'viem';
 import { checkPayment } from '../../ledger/payment-check.js';
 import { isAddress, isHash } from '../../shared/hex.js';
-import type { Authorization, PaymentPayload, PaymentRequirements, SettleResult, VerifyResult } from '../x402/types.js';
 import type { SettlementLookupResult } from '../../ledger/resolve-settlements.js';
+import { assetDomain, authorizationTypedData } from '../x402/authorization.js';
+import { NETWORKS, networkByName, networkName } from '../x402/networks.js';
+import type { Authorization, PaymentPayload, PaymentRequirements, SettleResult, SupportedKind, VerifyResult } from '../x402/types.js';
 import type { Facilitator } from './facilitator.js';
 
 const DIGITS = /^[0-9]{1,78}$/;
+/** A 65-byte r‖s‖v signature, what EIP-3009's `transferWithAuthorization(..., v, r, s)` takes. */
+const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
+/** How many recovered signatures settle() may reuse from verify() (each recovery costs ~2 ms). */
+const RECOVERED_CACHE_SIZE = 4096;
 
 /** The deterministic settlement hash of an authorization. */
 export function localSettlementHash(a: Authorization): string {
@@ -25,37 +38,94 @@ export interface LocalFacilitatorOptions {
   now?: () => Date;
 }
 
-/** Signature-free, deterministic facilitator. */
+/** Why a payment is refused, or who signed it. */
+type Verdict = { problem: string } | { payer: string };
+
+/** Offline, deterministic facilitator that checks signatures. */
 export class LocalFacilitator implements Facilitator {
-  readonly kind = 'local';
+  readonly kind: string = 'local';
   private readonly now: () => Date;
+  private readonly recovered = new Map<string, string>();
 
   constructor(options: LocalFacilitatorOptions = {}) {
     this.now = options.now ?? (() => new Date());
   }
 
   async verify(payload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResult> {
-    const problem = this.problem(payload, requirements);
-    return problem === null ? { isValid: true, payer: payload.payload.authorization.from } : { isValid: false, invalidReason: problem };
+    const verdict = await this.judge(payload, requirements);
+    return 'payer' in verdict ? { isValid: true, payer: verdict.payer } : { isValid: false, invalidReason: verdict.problem };
   }
 
   async settle(payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResult> {
-    const problem = this.problem(payload, requirements);
-    if (problem !== null) return { success: false, errorReason: problem };
-    const a = payload.payload.authorization;
-    return { success: true, transaction: localSettlementHash(a), network: requirements.network, payer: a.from };
+    const verdict = await this.judge(payload, requirements);
+    const network = this.networkOf(payload, requirements);
+    if (!('payer' in verdict)) return { success: false, errorReason: verdict.problem, transaction: '', network };
+    return { success: true, transaction: localSettlementHash(payload.payload.authorization), network, payer: verdict.payer };
   }
 
   /**
    * An earlier settle of this payment: settling here is deterministic and moves no money, so the
-   * answer is the hash a settle gives (whatever the clock says now).
+   * answer is the hash a settle gives, whatever the clock says now; the payer is the signer.
    */
   async lookup(payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettlementLookupResult> {
     const a = payload.payload.authorization;
-    return { state: 'settled', transaction: localSettlementHash(a), payer: a.from, network: requirements.network };
+    const signature = payload.payload.signature;
+    const signer = signature === undefined || !/^0x[0-9a-fA-F]*$/.test(signature) ? null : await this.recoverSigner(a, signature as Hex, requirements);
+    if (signer === null) return { state: 'not_settled', reason: 'invalid_signature' };
+    return { state: 'settled', transaction: localSettlementHash(a), payer: signer, network: this.networkOf(payload, requirements) };
   }
 
-  /** The first reason the payment is invalid, or null. */
+  /** `exact` on every network this service knows, in both versions. */
+  async supported(): Promise<SupportedKind[]> {
+    return NETWORKS.flatMap((n) => [
+      { x402Version: 1, scheme: 'exact', network: n.v1 as SupportedKind['network'] },
+      { x402Version: 2, scheme: 'exact', network: n.caip2 },
+    ]);
+  }
+
+  /**
+   * The signer of the authorization, or null when the signature is not a valid one over it.
+   * The benchmark overrides this to measure the service without signature checks; nothing in
+   * the service's configuration can.
+   */
+  protected async recoverSigner(authorization: Authorization, signature: Hex, requirements: PaymentRequirements): Promise<string | null> {
+    const domain = assetDomain(requirements);
+    if (domain === undefined) return null;
+    try {
+      return await recoverTypedDataAddress({ ...authorizationTypedData(authorization, domain), signature });
+    } catch {
+      return null;
+    }
+  }
+
+  private networkOf(payload: PaymentPayload, requirements: PaymentRequirements): SettleResult['network'] {
+    const network = networkByName(requirements.network);
+    return (network === undefined ? requirements.network : networkName(network, payload.x402Version)) as SettleResult['network'];
+  }
+
+  private async judge(payload: PaymentPayload, requirements: PaymentRequirements): Promise<Verdict> {
+    const problem = this.problem(payload, requirements);
+    if (problem !== null) return { problem };
+    const { authorization, signature } = payload.payload;
+    if (signature === undefined || signature === '' || signature === '0x') return { problem: 'missing_signature' };
+    if (!SIGNATURE.test(signature)) return { problem: 'invalid_signature' };
+    // Everything the signature covers: the authorization and the domain (network, token, name, version).
+    const { name, version } = requirements.extra;
+    const key = JSON.stringify([signature.toLowerCase(), localSettlementHash(authorization), requirements.network, requirements.asset.toLowerCase(), name, version]);
+    let signer = this.recovered.get(key) ?? null;
+    if (signer === null) {
+      signer = await this.recoverSigner(authorization, signature as Hex, requirements);
+      if (signer === null) return { problem: 'invalid_signature' };
+      if (this.recovered.size >= RECOVERED_CACHE_SIZE) this.recovered.delete(this.recovered.keys().next().value ?? '');
+      this.recovered.set(key, signer);
+    }
+    // Another key, or the right key over other terms (amount, recipient, chain, token), recovers
+    // to an address other than the payer the authorization names.
+    if (signer.toLowerCase() !== authorization.from.toLowerCase()) return { problem: 'signature_mismatch' };
+    return { payer: signer };
+  }
+
+  /** The first reason the payment is invalid before its signature is looked at, or null. */
   private problem(payload: PaymentPayload, requirements: PaymentRequirements): string | null {
     const a = (payload as Partial<PaymentPayload> | null)?.payload?.authorization as Partial<Authorization> | undefined;
     if (a === undefined || a === null || typeof a !== 'object') return 'invalid_payload';
@@ -65,13 +135,8 @@ export class LocalFacilitator implements Facilitator {
     if (typeof a.value !== 'string' || !DIGITS.test(a.value)) return 'invalid_payload_value';
     if (typeof a.validAfter !== 'string' || !DIGITS.test(a.validAfter)) return 'invalid_payload_valid_after';
     if (typeof a.validBefore !== 'string' || !DIGITS.test(a.validBefore)) return 'invalid_payload_valid_before';
-    // Only `exact` is supported; the rest of the scheme check is the ledger's.
+    // Only `exact` is supported; the rest is the ledger's payment check.
     if (requirements.scheme !== 'exact') return 'unsupported_scheme';
-    const mismatch = checkPayment(payload, requirements);
-    if (mismatch !== null) return mismatch;
-    const now = BigInt(Math.floor(this.now().getTime() / 1000));
-    if (now < BigInt(a.validAfter)) return 'authorization_not_yet_valid';
-    if (now >= BigInt(a.validBefore)) return 'authorization_expired';
-    return null;
+    return checkPayment(payload, requirements, this.now());
   }
 }

@@ -1,8 +1,13 @@
-/** The x402 routes: the quote of the current interval, and paid access (DOMAIN.md, HTTP 402 flow). */
+/**
+ * The x402 routes: the quote of the current interval, and paid access (DOMAIN.md, HTTP 402 flow).
+ * Before the service listens, the facilitator must say it takes `exact` payments on the
+ * configured network (`GET /supported`); otherwise the service refuses to start.
+ */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PaymentMode } from '../../storage/contract/database.js';
 import type { AppContext } from '../context.js';
 import { notFound } from '../errors.js';
+import { checkFacilitatorSupport } from '../facilitator/facilitator.js';
 import { field, object, params } from '../schemas.js';
 import { handleAccess } from '../x402/access.js';
 import { paymentHeaderOf } from '../x402/payment-header.js';
@@ -12,6 +17,15 @@ type LeaseRequest = FastifyRequest<{ Params: { leaseId: string }; Querystring: {
 
 /** Registers the x402 routes. */
 export function registerX402Routes(app: FastifyInstance, ctx: AppContext): void {
+  app.addHook('onReady', async () => {
+    const support = await checkFacilitatorSupport(ctx.facilitator, ctx.config.x402.network);
+    for (const version of [1, 2] as const) {
+      if (!support[`v${version}`]) {
+        app.log.warn({ facilitator: ctx.facilitator.kind, network: ctx.config.x402.network }, `the facilitator does not take x402 v${version} exact payments on this network; such payments will be refused`);
+      }
+    }
+  });
+
   const schema = { params: params({ leaseId: field.key }), querystring: object({ mode: field.mode }) };
 
   // The URL a payment buys: what x402 calls the resource.

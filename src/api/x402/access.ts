@@ -1,8 +1,11 @@
 /**
  * The paid access of DOMAIN.md's HTTP 402 flow: without a payment, 402 with the requirements;
- * with one, verify, settle, record (idempotently, never losing a settled payment) and grant.
- * The payer recorded is the one the facilitator verified, never the header's claim.
+ * with one (either x402 version), decode, check, verify, settle, record (idempotently, never
+ * losing a settled payment) and grant. The payer recorded is the one the facilitator verified
+ * (the local one: the signature's signer), never the header's claim.
  */
+import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http';
+import type { Network } from '@x402/core/types';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PaymentMode, StoredLease } from '../../storage/contract/database.js';
 import { checkPayment } from '../../ledger/payment-check.js';
@@ -13,11 +16,12 @@ import { paymentOf } from '../../ledger/resolve-settlements.js';
 import { grantFor, type ResendVerdict, type SettlementIntent } from '../../ledger/settlement-journal.js';
 import { isAddress, isHash } from '../../shared/hex.js';
 import type { AppContext } from '../context.js';
-import { ApiError, errorBody } from '../errors.js';
+import { ApiError } from '../errors.js';
 import { FacilitatorError } from '../facilitator/facilitator.js';
 import { paymentJson } from '../serialize.js';
-import { decodePaymentHeader, encodeJsonHeader } from './payment-header.js';
-import { assertAccessible, buildRequirements } from './requirements.js';
+import { networkByName, networkName } from './networks.js';
+import { decodePaymentHeader } from './payment-header.js';
+import { assertAccessible, buildRequirements, v2PaymentRequired } from './requirements.js';
 import type { PaymentPayload, PaymentRequirements, SettleResult } from './types.js';
 
 /** A response to send. */
@@ -27,24 +31,42 @@ export interface AccessResponse {
   body: unknown;
 }
 
-/** A 402 carrying fresh requirements in the body and the `Payment-Required` header. */
+/**
+ * A 402 carrying fresh requirements for both x402 versions: the v2 `PAYMENT-REQUIRED` header
+ * (base64 JSON, CAIP-2 network, top-level `resource`) and the v1 body `{ x402Version: 1, error,
+ * accepts }`, whose `error` is the message string v1 expects; this API's own `code` and `details`
+ * sit beside it.
+ */
 export function paymentRequired(requirements: PaymentRequirements, code: string, message: string, details: Record<string, unknown> = {}): AccessResponse {
   return {
     status: 402,
-    headers: { 'payment-required': encodeJsonHeader({ x402Version: 1, error: message, accepts: [requirements] }) },
-    body: { ...errorBody(code, message, details), x402Version: 1, accepts: [requirements] },
+    headers: { 'payment-required': encodePaymentRequiredHeader(v2PaymentRequired(requirements, message)) },
+    body: { x402Version: 1, error: message, accepts: [requirements], code, details },
   };
 }
 
+/**
+ * The receipt of a settled payment, under the name of each version (v1 `X-PAYMENT-RESPONSE`,
+ * v2 `PAYMENT-RESPONSE`): base64 JSON of x402's SettleResponse, the network named the way the
+ * payment named it.
+ */
+export function receiptHeaders(payment: PaymentPayload, settled: SettleResult, payer: string | undefined): Record<string, string> {
+  const network = networkByName(settled.network) ?? networkByName(payment.network);
+  const receipt = encodePaymentResponseHeader({
+    success: true,
+    transaction: settled.transaction,
+    network: (network === undefined ? settled.network : networkName(network, payment.x402Version)) as Network,
+    ...(payer === undefined ? {} : { payer }),
+  });
+  return { 'x-payment-response': receipt, 'payment-response': receipt };
+}
+
+// A verify that did not answer moved no money: the same header may be sent again. (A settle
+// without an answer is journaled instead: see settleIntent.)
 function facilitatorFailure(error: FacilitatorError): ApiError {
-  const settling = error.operation === 'settle';
-  return new ApiError(
-    error.code === 'TIMEOUT' ? 504 : 502,
-    error.code === 'TIMEOUT' ? 'FACILITATOR_TIMEOUT' : 'FACILITATOR_UNAVAILABLE',
-    // A settle that did not answer may still have moved money; the same header is safe to resend.
-    settling ? `${error.message}; the payment may have settled, resend the same payment header` : error.message,
-    { operation: error.operation },
-  );
+  return new ApiError(error.code === 'TIMEOUT' ? 504 : 502, error.code === 'TIMEOUT' ? 'FACILITATOR_TIMEOUT' : 'FACILITATOR_UNAVAILABLE', error.message, {
+    operation: error.operation,
+  });
 }
 
 async function ask<T>(call: () => Promise<T>): Promise<T> {
@@ -74,7 +96,7 @@ export async function handleAccess(
 
   const payload = decodePaymentHeader(header);
   // Cheap checks done before bothering the facilitator.
-  const early = checkPayment(payload, requirements);
+  const early = checkPayment(payload, requirements, at);
   if (early !== null) return paymentRequired(requirements, 'PAYMENT_INVALID', `payment refused: ${early}`, { reason: early });
 
   const authorization = payload.payload.authorization;
@@ -116,7 +138,7 @@ export async function handleAccess(
   const payer = verified.payer ?? settled.payer;
   if (!isAddress(payer)) log.warn({ facilitatorTxHash: txHash }, 'facilitator gave no payer; the lessee is recorded');
   const entry = await ctx.journal.update(intent.id, { state: 'settled', transaction: txHash, settledPayer: isAddress(payer) ? payer : undefined, network: settled.network });
-  const paymentResponse = receiptHeaders(txHash, settled.network ?? requirements.network, payer);
+  const paymentResponse = receiptHeaders(payload, settled, payer);
 
   const outcome = await recordSettledPayment(
     { db: ctx.db, pending: ctx.pending, retryDelaysMs: ctx.recordRetryDelaysMs, log },
@@ -155,11 +177,6 @@ export async function handleAccess(
     headers: paymentResponse,
     body: { access: 'granted', leaseId: lease.leaseId, mode, ledger: replayed ? 'replayed' : 'recorded', payment: paymentJson(payment) },
   };
-}
-
-/** The receipt headers of a settled payment. */
-export function receiptHeaders(transaction: string, network: string, payer: string | undefined): Record<string, string> {
-  return { 'payment-response': encodeJsonHeader({ success: true, transaction, network, payer: payer ?? null }) };
 }
 
 /**
@@ -212,7 +229,8 @@ async function answerResend(ctx: AppContext, requirements: PaymentRequirements, 
   }
   ctx.metrics.payment(entry.mode, 'replayed', BigInt(entry.amount));
   const transaction = entry.transaction as string;
-  const headers = receiptHeaders(transaction, entry.network ?? requirements.network, entry.settledPayer);
+  const network = (entry.network ?? requirements.network) as Network;
+  const headers = receiptHeaders(entry.payment as PaymentPayload, { success: true, transaction, network }, entry.settledPayer);
   const payment = await ctx.db.getPaymentByFacilitatorTxHash(transaction);
   const body = payment
     ? { access: 'granted', leaseId: entry.leaseId, mode: entry.mode, ledger: 'replayed', payment: paymentJson(payment) }

@@ -1,13 +1,15 @@
 /**
- * The quote of a lease's current interval as x402 payment requirements, and the API's answers
- * when the ledger says a lease may not be paid at all right now.
+ * The quote of a lease's current interval as x402 payment requirements (and their v1 and v2
+ * wire forms), and the API's answers when the ledger says a lease may not be paid at all now.
  */
+import type { Network, PaymentRequired, PaymentRequirements as PaymentRequirementsV2, PaymentRequirementsV1 } from '@x402/core/types';
 import type { X402Config } from '../../config.js';
 import { payability } from '../../ledger/payability.js';
 import { hourlyPriceFromAgreement, quoteInterval, type IntervalQuote } from '../../ledger/pricing.js';
 import type { PaymentMode, StoredLease } from '../../storage/contract/database.js';
 import { isStorageError } from '../../storage/contract/errors.js';
 import { ApiError } from '../errors.js';
+import { configuredNetwork } from './networks.js';
 import type { PaymentRequirements } from './types.js';
 
 /** The requirements for one interval and the quote they were built from. */
@@ -37,7 +39,8 @@ export function buildRequirements(lease: StoredLease, mode: PaymentMode, at: Dat
     quote,
     requirements: {
       scheme: 'exact',
-      network: x402.network,
+      // X402_NETWORK may name the network either way; the requirements carry its v1 name.
+      network: configuredNetwork(x402.network).v1,
       asset: x402.assetAddress,
       amount,
       maxAmountRequired: amount,
@@ -51,6 +54,47 @@ export function buildRequirements(lease: StoredLease, mode: PaymentMode, at: Dat
       intervalStart: quote.intervalStart.toISOString(),
       extra: { name: x402.assetName, version: x402.assetVersion },
     },
+  };
+}
+
+/** The requirements as x402 v1 has them (what a facilitator gets with a v1 payment). */
+export function v1Requirements(r: PaymentRequirements): PaymentRequirementsV1 {
+  return {
+    scheme: r.scheme,
+    // @x402/core types a v1 network like a v2 one; v1 names carry no colon.
+    network: r.network as Network,
+    maxAmountRequired: r.maxAmountRequired,
+    resource: r.resource,
+    description: r.description,
+    mimeType: r.mimeType,
+    outputSchema: {},
+    payTo: r.payTo,
+    maxTimeoutSeconds: r.maxTimeoutSeconds,
+    asset: r.asset,
+    extra: { ...r.extra },
+  };
+}
+
+/** The requirements as x402 v2 has them: `amount`, and the network by its CAIP-2 id. */
+export function v2Requirements(r: PaymentRequirements): PaymentRequirementsV2 {
+  return {
+    scheme: r.scheme,
+    network: configuredNetwork(r.network).caip2,
+    amount: r.amount,
+    asset: r.asset,
+    payTo: r.payTo,
+    maxTimeoutSeconds: r.maxTimeoutSeconds,
+    extra: { ...r.extra },
+  };
+}
+
+/** The x402 v2 `PAYMENT-REQUIRED` message: the resource at the top, v2 requirements in `accepts`. */
+export function v2PaymentRequired(r: PaymentRequirements, error: string): PaymentRequired {
+  return {
+    x402Version: 2,
+    error,
+    resource: { url: r.resource, description: r.description, mimeType: r.mimeType },
+    accepts: [v2Requirements(r)],
   };
 }
 
