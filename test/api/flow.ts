@@ -90,7 +90,7 @@ export function describeApiFlow(backend: TestBackend): void {
       ms += 1000;
       const used = await http(base, 'POST', '/api/leases/L-1/access?mode=second', { headers: { 'x-payment': header } });
       expect(used.status).toBe(402);
-      expect(used.body.error).toMatchObject({ code: 'PAYMENT_ALREADY_USED', details: { reason: 'payment_already_used' } });
+      expect(used.body).toMatchObject({ error: 'payment refused: payment_already_used', code: 'PAYMENT_ALREADY_USED', details: { reason: 'payment_already_used' } });
       expect((await http(base, 'GET', '/api/leases/L-1/payments')).body.items).toHaveLength(1);
 
       const hour = await http(base, 'GET', `/api/leases/L-1/hour-totals?at=${encodeURIComponent(bucket)}`);

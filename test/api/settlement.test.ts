@@ -114,7 +114,7 @@ describe('a settle without a usable answer', () => {
     facilitator.answer = async () => ({ success: false, errorReason: 'insufficient_funds', transaction: '', network: requirements.network as `${string}:${string}` });
     const refused = await pay(server, header);
     expect(refused.status).toBe(402);
-    expect(refused.body.error).toMatchObject({ code: 'SETTLEMENT_FAILED', details: { reason: 'insufficient_funds' } });
+    expect(refused.body).toMatchObject({ code: 'SETTLEMENT_FAILED', details: { reason: 'insufficient_funds' } });
     expect(journal.unresolved()).toEqual([]);
     facilitator.answer = undefined;
     const paid = await pay(server, header);

@@ -140,7 +140,7 @@ describe('settled payments when the ledger fails', () => {
     expect((await http(server.url, 'POST', '/api/leases/L-1/access', { headers: { 'x-payment': header } })).status).toBe(200);
     const other = await http(server.url, 'POST', '/api/leases/L-2/access', { headers: { 'x-payment': header } });
     expect(other.status).toBe(402);
-    expect(other.body.error.code).toBe('PAYMENT_ALREADY_USED');
+    expect(other.body.code).toBe('PAYMENT_ALREADY_USED');
     expect((await http(server.url, 'GET', '/api/system/reconcile')).body.pendingPayments).toEqual([]);
   });
 });
