@@ -6,14 +6,13 @@
  * TypeScript consumer checked against the installed declarations.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSUMER_JS, CONSUMER_JS_OUTPUT, CONSUMER_TS, consumerTsconfig } from './support/consumer.js';
-import { isAlive, killLeftovers, portClosed, repo, spawnService } from './support/service-process.js';
+import { isAlive, killLeftovers, lockReleased, portClosed, repo, spawnService } from './support/service-process.js';
 
 const run = promisify(execFile);
 const pkg = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -68,7 +67,7 @@ describe('the packed package, installed', () => {
     expect(await service.exit).toBe(0);
     expect(isAlive(service.pid)).toBe(false);
     expect(await portClosed(service.url)).toBe(true);
-    expect(existsSync(join(data, 'pglite.lock'))).toBe(false);
+    expect(await lockReleased(join(data, 'pglite'))).toBe(true);
   });
 
   it('is imported by its name, and a TypeScript consumer type-checks against it', async () => {

@@ -5,7 +5,6 @@
  * sent to npm, to node, or to both (Ctrl-C), and nothing is left running or locked.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
 import { Migrator } from '../../src/storage/backends/sql/migrator.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
 import type { PaymentPayload, PaymentRequirements } from '../../src/api/x402/types.js';
-import { isAlive, killLeftovers, portClosed, repo, spawnService, startCompiled as start, type ServiceProcess } from '../support/service-process.js';
+import { isAlive, killLeftovers, lockReleased, portClosed, repo, spawnService, startCompiled as start, type ServiceProcess } from '../support/service-process.js';
 import { activeLease, assetBody, http } from './support.js';
 
 const dirs: string[] = [];
@@ -96,8 +95,8 @@ describe('the compiled service (node dist/main.js)', () => {
     try {
       const refused = start({ PGLITE_DATA_DIR: join(dir, 'pglite'), DATA_DIR: dir, PORT: new URL(url).port });
       await expect(refused).rejects.toThrow(/exited 1[\s\S]*EADDRINUSE[\s\S]*cannot listen/);
-      expect(existsSync(join(dir, 'pglite.lock'))).toBe(false);
-      expect(existsSync(join(dir, 'pending-payments.jsonl.lock'))).toBe(false);
+      expect(await lockReleased(join(dir, 'pglite'))).toBe(true);
+      expect(await lockReleased(join(dir, 'pending-payments.jsonl'))).toBe(true);
     } finally {
       await taken.close();
     }
@@ -128,8 +127,8 @@ async function expectCleanStop(service: ServiceProcess, dir?: string): Promise<v
   expect(isAlive(service.pid)).toBe(false);
   expect(await portClosed(service.url)).toBe(true);
   if (dir !== undefined) {
-    expect(existsSync(join(dir, 'pglite.lock'))).toBe(false); // the PGlite data directory is released
-    expect(existsSync(join(dir, 'pending-payments.jsonl.lock'))).toBe(false);
+    expect(await lockReleased(join(dir, 'pglite'))).toBe(true); // the PGlite data directory is released
+    expect(await lockReleased(join(dir, 'pending-payments.jsonl'))).toBe(true);
   }
 }
 

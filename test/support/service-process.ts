@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { readLockOwner } from '../../src/shared/file-lock.js';
 
 /** The repository root (the package root). */
 export const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -77,6 +78,12 @@ export function startCompiled(env: Record<string, string>): Promise<ServiceProce
 }
 
 export { isAlive } from '../../src/shared/file-lock.js';
+
+/** True when the lock of `path` was released by its owner (not merely abandoned by a dead one). */
+export async function lockReleased(path: string): Promise<boolean> {
+  const owner = await readLockOwner(path);
+  return owner !== null && owner.releasedAt !== undefined;
+}
 
 /** Resolves true when nothing accepts connections at `url`'s port any more. */
 export function portClosed(url: string): Promise<boolean> {
