@@ -112,6 +112,15 @@ export function createMetrics({ db, pending, processMetrics = false }: MetricsOp
       if (unresolved !== null) this.set(unresolved.length);
     },
   });
+  new Gauge({
+    name: 'x402_pending_payments_damaged_lines',
+    help: 'Lines of the pending payments file that could not be read back, kept aside for an operator (each may be a settled payment)',
+    registers: [registry],
+    async collect() {
+      const damaged = await pending.listDamaged().catch(() => null);
+      if (damaged !== null) this.set(damaged.length);
+    },
+  });
 
   return {
     registry,

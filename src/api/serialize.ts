@@ -4,7 +4,7 @@
  */
 import type { JsonObject, JsonValue, StoredAsset, StoredEvent, StoredLease, StoredX402Batch, StoredX402Payment } from '../storage/contract/database.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, ReconcileReport } from '../storage/contract/ledger-queries.js';
-import type { PendingPayment } from '../ledger/pending-payments.js';
+import type { DamagedLine, PendingPayment } from '../ledger/pending-payments.js';
 
 /** An asset as JSON. */
 export function assetJson(a: StoredAsset): JsonObject {
@@ -125,8 +125,8 @@ export function pendingJson(p: PendingPayment): JsonObject {
   };
 }
 
-/** A reconcile report with the pending payments as JSON. */
-export function reconcileJson(report: ReconcileReport, pending: PendingPayment[]): JsonObject {
+/** A reconcile report with the pending payments and the damaged pending lines as JSON. */
+export function reconcileJson(report: ReconcileReport, pending: PendingPayment[], damaged: DamagedLine[]): JsonObject {
   return {
     batchesChecked: report.batchesChecked,
     paymentsChecked: report.paymentsChecked,
@@ -140,7 +140,8 @@ export function reconcileJson(report: ReconcileReport, pending: PendingPayment[]
       paymentsCount: d.paymentsCount,
     })),
     pendingPayments: pending.map(pendingJson),
-    consistent: report.differences.length === 0 && pending.length === 0,
+    damagedPendingLines: damaged.map((d) => ({ ...d })),
+    consistent: report.differences.length === 0 && pending.length === 0 && damaged.length === 0,
   };
 }
 

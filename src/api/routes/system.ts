@@ -50,7 +50,9 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: AppContext): voi
     };
   });
 
-  app.get('/api/system/reconcile', { schema: noQuery }, async () => reconcileJson(await db.reconcile(), await pending.listUnresolved()));
+  app.get('/api/system/reconcile', { schema: noQuery }, async () =>
+    reconcileJson(await db.reconcile(), await pending.listUnresolved(), await pending.listDamaged()),
+  );
 
   app.get('/metrics', { schema: noQuery }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
