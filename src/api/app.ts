@@ -9,7 +9,7 @@ import type { AppConfig } from '../config.js';
 import type { SchemaManager } from '../storage/contract/database.js';
 import type { Database } from '../storage/contract/database.js';
 import type { AppContext } from './context.js';
-import { installErrorHandlers } from './errors.js';
+import { clientErrorHandler, errorBody, frameworkErrors, installErrorHandlers } from './errors.js';
 import { createFacilitator } from './facilitator/index.js';
 import type { Facilitator } from './facilitator/facilitator.js';
 import { createMetrics } from './metrics.js';
@@ -85,6 +85,11 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     // Ids are up to 255 characters, percent-encoded up to three times that; longer than the
     // router's default (100) must reach the schema and get a 400, not a 404.
     routerOptions: { maxParamLength: 1024 },
+    // Errors raised before a route or hook runs, in the one error format (errors.ts).
+    frameworkErrors,
+    clientErrorHandler,
+    // fastify's own 503 while closing has its own body; the onRequest hook below sends ours.
+    return503OnClosing: false,
   });
   const ctx: AppContext = {
     db,
@@ -100,7 +105,13 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   };
 
   app.setValidatorCompiler(validatorCompiler());
+  // Bodies are JSON only: text/plain (which fastify parses by default) is a 415 like any other type.
+  app.removeContentTypeParser('text/plain');
   installErrorHandlers(app);
+  app.addHook('onRequest', async (_request, reply) => {
+    if (ctx.closing) return reply.code(503).header('connection', 'close').send(errorBody('SHUTTING_DOWN', 'the service is shutting down'));
+    return undefined;
+  });
   await installCors(app, config.corsOrigins);
   installAuth(app, config.apiKey);
 
