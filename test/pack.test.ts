@@ -57,7 +57,7 @@ describe('the packed package, installed', () => {
     const data = join(dir, 'data');
     // The service is a child of npx's shell; the signal goes to it (npx itself does not forward it
     // past that shell).
-    const service = await spawnService('npx', ['leasing-store', 'serve', '--port', '0', '--host', '127.0.0.1'], { PGLITE_DATA_DIR: join(data, 'pglite'), DATA_DIR: data }, { cwd: app, detached: true });
+    const service = await spawnService('npx', ['leasing-store', 'serve', '--port', '0', '--host', '127.0.0.1'], { LEASING_MODE: 'development', PGLITE_DATA_DIR: join(data, 'pglite'), DATA_DIR: data }, { cwd: app, detached: true });
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
     expect((await fetch(`${service.url}/ready`)).status).toBe(200);
     const status = (await (await fetch(`${service.url}/api/system/status`)).json()) as { migrations: { state: string }[] };

@@ -23,7 +23,7 @@ import { registerPaymentRoutes } from './routes/payments.js';
 import { registerRevenueRoutes } from './routes/revenue.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerX402Routes } from './routes/x402.js';
-import { installAuth, installCors } from './security.js';
+import { installAccessRateLimit, installAuth, installCors } from './security.js';
 
 /** Largest request body (1 MB); larger is a 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -73,6 +73,10 @@ function validatorCompiler(): FastifySchemaCompiler<unknown> {
   return (route) => (route.httpPart === 'body' ? body : text)(route as Route) as ReturnType<FastifySchemaCompiler<unknown>>;
 }
 
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 /** Builds the service around a connected backend. */
 export async function buildApp(options: BuildAppOptions): Promise<App> {
   const { db, schema, config } = options;
@@ -85,6 +89,8 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     // Ids are up to 255 characters, percent-encoded up to three times that; longer than the
     // router's default (100) must reach the schema and get a 400, not a 404.
     routerOptions: { maxParamLength: 1024 },
+    // A hop count trusts that many proxies in front (what proxy-addr does with a number).
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Errors raised before a route or hook runs, in the one error format (errors.ts).
     frameworkErrors,
     clientErrorHandler,
@@ -97,7 +103,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     config,
     facilitator: options.facilitator ?? createFacilitator(config.facilitator),
     pending,
-    metrics: createMetrics({ db, pending, processMetrics: options.processMetrics ?? false }),
+    metrics: createMetrics({ db, pending, processMetrics: options.processMetrics ?? false, batchTotalRefreshMs: config.reconcileRefreshMs }),
     description: options.description ?? db.capabilities.kind,
     recordRetryDelaysMs: options.recordRetryDelaysMs ?? DEFAULT_RECORD_RETRY_DELAYS_MS,
     now: options.now ?? (() => new Date()),
@@ -114,6 +120,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   });
   await installCors(app, config.corsOrigins);
   installAuth(app, config.apiKey);
+  await installAccessRateLimit(app, config.accessRateLimit);
 
   app.addHook('onResponse', async (request, reply) => {
     ctx.metrics.httpDuration.observe(

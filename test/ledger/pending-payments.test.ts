@@ -88,7 +88,7 @@ describe('settled payments when the ledger fails', () => {
     cleanups.push(() => restarted.close());
     const base = restarted.url;
 
-    const reconcile = await http(base, 'GET', '/api/system/reconcile');
+    const reconcile = await http(base, 'GET', '/api/system/reconcile', { headers: AUTH });
     expect(reconcile.body).toMatchObject({ consistent: false, pendingPayments: [{ facilitatorTxHash: paid.body.facilitatorTxHash }] });
     const stillDown = await http(base, 'POST', '/api/admin/pending/replay', { headers: AUTH });
     expect(stillDown.body).toMatchObject({ attempted: 1, recorded: [], remaining: 1 });
@@ -104,7 +104,7 @@ describe('settled payments when the ledger fails', () => {
     const ledger = await http(base, 'GET', '/api/leases/L-1/payments');
     expect(ledger.body.items).toHaveLength(1);
     expect(ledger.body.items[0].facilitatorTxHash).toBe(paid.body.facilitatorTxHash);
-    expect((await http(base, 'GET', '/api/system/reconcile')).body.consistent).toBe(true);
+    expect((await http(base, 'GET', '/api/system/reconcile', { headers: AUTH })).body.consistent).toBe(true);
   });
 
   it('answers 500 without losing the payment from the log when even the pending store fails', async () => {
@@ -134,7 +134,7 @@ describe('settled payments when the ledger fails', () => {
     const other = await http(server.url, 'POST', '/api/leases/L-2/access', { headers: { 'x-payment': header } });
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('CONFLICT');
-    expect((await http(server.url, 'GET', '/api/system/reconcile')).body.pendingPayments).toEqual([]);
+    expect((await http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH })).body.pendingPayments).toEqual([]);
   });
 });
 
