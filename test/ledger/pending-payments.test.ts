@@ -186,13 +186,18 @@ describe('pending payment stores', () => {
 const hashOf = (digit: string) => `0x${digit.repeat(64)}`;
 const hashesOf = async (store: PendingPaymentStore) => (await store.listUnresolved()).map((r) => r.facilitatorTxHash);
 
+/** A pending file holding a record per hash, its store closed. */
+async function closedFileWith(...hashes: string[]): Promise<string> {
+  const path = await tempFile();
+  const store = await FilePendingPaymentStore.open(path);
+  for (const hash of hashes) await store.add(record(hash));
+  await store.close();
+  return path;
+}
+
 describe('the pending file never loses a record', () => {
   it('a torn append (half a line, a crash, reopen, append) keeps every complete record', async () => {
-    const path = await tempFile();
-    const store = await FilePendingPaymentStore.open(path);
-    await store.add(record(hashOf('a')));
-    await store.add(record(hashOf('b')));
-    await store.close();
+    const path = await closedFileWith(hashOf('a'), hashOf('b'));
     // The crash: the next record's line was half written.
     const whole = await readFile(path, 'utf8');
     const fragment = (whole.trim().split('\n')[0] ?? '').slice(0, 60);
@@ -226,11 +231,7 @@ describe('the pending file never loses a record', () => {
   });
 
   it('a damaged line is kept aside, never rewritten away, and reported by reconcile and the metrics', async () => {
-    const path = await tempFile();
-    const store = await FilePendingPaymentStore.open(path);
-    await store.add(record(hashOf('a')));
-    await store.add(record(hashOf('b')));
-    await store.close();
+    const path = await closedFileWith(hashOf('a'), hashOf('b'));
     // One byte of the first record changes on disk.
     const lines = (await readFile(path, 'utf8')).split('\n');
     const damagedText = (lines[0] ?? '').replace('"attempts":2', '"attempts":3');
@@ -263,10 +264,7 @@ describe('the pending file never loses a record', () => {
   });
 
   it('reads lines of the earlier unframed format', async () => {
-    const path = await tempFile();
-    const store = await FilePendingPaymentStore.open(path);
-    await store.add(record(hashOf('a')));
-    await store.close();
+    const path = await closedFileWith(hashOf('a'));
     const framed = (await readFile(path, 'utf8')).trim();
     await writeFile(path, `${framed.slice(framed.indexOf(' ') + 1)}\n`);
     const reopened = await FilePendingPaymentStore.open(path);

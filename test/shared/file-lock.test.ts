@@ -43,13 +43,13 @@ async function ownRecord(path: string): Promise<LockOwner> {
 
 const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid as number;
 
-describe('acquireFileLock', () => {
-  let root: string;
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'file-lock-'));
-  });
-  afterAll(() => rm(root, { recursive: true, force: true }));
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'file-lock-'));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
 
+describe('acquireFileLock', () => {
   it('writes its owner, refuses a second taker naming the owner, and releases', async () => {
     const path = join(root, 'held');
     const release = await acquireFileLock(path);
@@ -215,17 +215,11 @@ function runRacer(args: string[]): { child: ChildProcess; results: Promise<strin
 }
 
 describe('two or more processes taking over a stale lock at once', () => {
-  let root: string;
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'file-lock-race-'));
-  });
-  afterAll(() => rm(root, { recursive: true, force: true }));
-
   it('exactly one wins, every round', async () => {
     const moduleUrl = pathToFileURL(join(repo, 'dist/shared/file-lock.js')).href;
     const rounds = 12;
-    const paths = Array.from({ length: rounds }, (_, i) => join(root, `round-${i}`));
-    const template = await ownRecord(join(root, 'template'));
+    const paths = Array.from({ length: rounds }, (_, i) => join(root, `race-round-${i}`));
+    const template = await ownRecord(join(root, 'race-template'));
     for (const [i, path] of paths.entries()) {
       // Half the rounds: a crashed process's lock; the other half: one released normally.
       const owner = i % 2 === 0 ? { ...template, pid: deadPid(), token: `crashed-${i}` } : { ...template, token: `released-${i}`, releasedAt: new Date().toISOString() };
