@@ -42,7 +42,11 @@ export function killLeftovers(): void {
   }
 }
 
-/** The environment of a spawned service: only what it needs, never the test runner's DATABASE_URL. */
+/**
+ * The environment of a spawned service: only what it needs, never the test runner's DATABASE_URL.
+ * No LEASING_MODE: each test names the mode it needs (`npm start` names development itself), so
+ * a service started without one is in production mode, as it would be in a deployment.
+ */
 export function serviceEnv(env: Record<string, string>): Record<string, string> {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env };
 }
