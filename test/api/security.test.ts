@@ -179,7 +179,7 @@ describe('security', () => {
       throw new Error('status must not summarize a table');
     };
     db.estimateTableSizes = async () => ((calls.estimate += 1), estimate());
-    const server = await startApp({ db, config: testConfig({ apiKey: API_KEY, reconcileRefreshMs: 400 }) });
+    const server = await startApp({ db, config: testConfig({ apiKey: API_KEY, reconcileRefreshMs: 1_500 }) });
     try {
       await activeLease(server.url, 'A-1', 'L-1');
       const status = await http(server.url, 'GET', '/api/system/status', { headers: AUTH });
@@ -187,10 +187,10 @@ describe('security', () => {
       const answers = await Promise.all(Array.from({ length: 5 }, () => http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH })));
       const first = answers[0]?.body;
       expect(first).toMatchObject({ consistent: true, checkedAt: expect.any(String), nextCheckAfter: expect.any(String) });
-      expect(Date.parse(first.nextCheckAfter) - Date.parse(first.checkedAt)).toBe(400);
+      expect(Date.parse(first.nextCheckAfter) - Date.parse(first.checkedAt)).toBe(1_500);
       expect(new Set(answers.map((a) => a.body.checkedAt)).size).toBe(1);
       expect(calls.reconcile).toBe(1);
-      await new Promise((resolve) => setTimeout(resolve, 450));
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
       const later = await http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH });
       expect(Date.parse(later.body.checkedAt)).toBeGreaterThan(Date.parse(first.checkedAt));
       expect(calls.reconcile).toBe(2);

@@ -131,14 +131,15 @@ describe('acquireFileLock', () => {
     // Its heartbeat goes on: alive, refused after watching it.
     const beat = setInterval(() => void utimes(file, new Date(), new Date()).catch(() => undefined), 50);
     try {
-      await expect(acquireFileLock(path, undefined, { staleMs: 400, refreshMs: 100 })).rejects.toMatchObject({ conflict: { details: { ownerPid: 1 } } });
+      await expect(acquireFileLock(path, undefined, { staleMs: 1_500, refreshMs: 100 })).rejects.toMatchObject({ conflict: { details: { ownerPid: 1 } } });
     } finally {
       clearInterval(beat);
     }
     // Its heartbeat stopped (the previous container is gone): taken over once it is staleMs old.
     const started = Date.now();
-    const release = await acquireFileLock(path, undefined, { staleMs: 400, refreshMs: 100 });
-    expect(Date.now() - started).toBeLessThan(2_000);
+    const release = await acquireFileLock(path, undefined, { staleMs: 1_500, refreshMs: 100 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(await topOwner(path)).toMatchObject({ pid: process.pid });
     // An owner already silent for longer than staleMs is taken over at once.
     await release();
