@@ -112,17 +112,20 @@ async function startService(databaseUrl: string): Promise<Service> {
   const repo = fileURLToPath(new URL('..', import.meta.url));
   // BENCH_HTTP_PROFILE=1 writes a V8 CPU profile of the service to .bench/profiles on exit.
   const profile = process.env.BENCH_HTTP_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=.bench/profiles'] : [];
+  // The paid route is rate-limited per client, and every autocannon connection is one client here.
   const settings = {
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'warn',
     NODE_ENV: 'development',
+    LEASING_MODE: 'development',
     PGPOOL_MAX: '20',
+    ACCESS_RATE_LIMIT_MAX: '1000000',
     X402_MAX_TIMEOUT_SECONDS: String(PAYMENT_VALIDITY_SECONDS),
   };
   const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/support/http-service.ts'], {
     cwd: repo,
-    // The production pool size (guide section 5); development mode for the local facilitator.
+    // The production pool size (guide section 5); development mode (LEASING_MODE) for the local facilitator.
     env: { ...process.env, ...settings, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, PENDING_PAYMENTS_FILE: '', USE_MOCK_DATABASE: '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -6,10 +6,21 @@
 import { isAbsolute, join } from 'node:path';
 import { isAddress } from './shared/hex.js';
 
-/** Runtime environments; production turns on the strict checks. */
+/** Runtime environments (NODE_ENV); production selects the PostgreSQL pool's production defaults (verified TLS, 20 connections). */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
 /** A runtime environment. */
 export type NodeEnv = (typeof NODE_ENVS)[number];
+
+/**
+ * How the service runs (LEASING_MODE). Only an explicitly named development mode gets what must
+ * never reach production: the local facilitator that moves no money, write routes open without an
+ * API key, the reset route, the embedded or in-memory database, and HOST 127.0.0.1 by default.
+ * Any other setting, including none, is production, which refuses to start without DATABASE_URL,
+ * API_KEY and FACILITATOR_URL.
+ */
+export const LEASING_MODES = ['development', 'production'] as const;
+/** A service mode. */
+export type LeasingMode = (typeof LEASING_MODES)[number];
 
 /** pino levels accepted by LOG_LEVEL. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -44,12 +55,22 @@ export interface X402Config {
   maxTimeoutSeconds: number;
 }
 
+/** Rate limit of the paid access route, per client address. */
+export interface RateLimitConfig {
+  /** Requests a client may make per window. */
+  max: number;
+  windowMs: number;
+}
+
 /** The validated service configuration. */
 export interface AppConfig {
+  /** LEASING_MODE; production unless development is named. */
+  mode: LeasingMode;
+  /** NODE_ENV; default production in production mode, development otherwise. */
   env: NodeEnv;
   port: number;
   host: string;
-  /** Bearer key for write and admin routes; undefined leaves them open (never in production). */
+  /** Bearer key for write, admin and operational routes; undefined leaves them open (development only). */
   apiKey: string | undefined;
   /** Exact origins allowed by CORS; empty disables CORS headers. */
   corsOrigins: string[];
@@ -64,13 +85,27 @@ export interface AppConfig {
   x402: X402Config;
   /** Longest a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** Rate limit of `POST /api/leases/:leaseId/access`. */
+  accessRateLimit: RateLimitConfig;
+  /**
+   * fastify's `trustProxy`: which proxies' X-Forwarded-For names the client (for the rate limit).
+   * false: the client is the connecting address.
+   */
+  trustProxy: boolean | number | string[];
+  /** How long a reconcile result is served before the ledger is checked again. */
+  reconcileRefreshMs: number;
 }
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  constructor(
+    readonly problems: string[],
+    /** LEASING_MODE was not set: the message says how to try the service in development mode. */
+    modeUnset = false,
+  ) {
+    const hint = modeUnset ? '\nLEASING_MODE is not set, so this is production mode. To try the service locally, run `npm start` (it sets LEASING_MODE=development).' : '';
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}${hint}`);
   }
 }
 
@@ -118,17 +153,25 @@ export function loadConfig(env: Env = process.env): AppConfig {
     return raw;
   };
 
-  const nodeEnv = oneOf('NODE_ENV', NODE_ENVS, 'development');
-  const production = nodeEnv === 'production';
+  const mode = oneOf('LEASING_MODE', LEASING_MODES, 'production');
+  const production = mode === 'production';
+  // What production mode needs, named all at once; the hint says how to try the service instead.
+  const required = (name: string, why: string) => problems.push(`${name} is required in production mode (${why})`);
+  const nodeEnv = oneOf('NODE_ENV', NODE_ENVS, production ? 'production' : 'development');
+  if (!production && nodeEnv === 'production') problems.push('NODE_ENV=production contradicts LEASING_MODE=development');
   const apiKey = text('API_KEY');
   if (apiKey !== undefined && apiKey.length < MIN_API_KEY_LENGTH) problems.push(`API_KEY must be at least ${MIN_API_KEY_LENGTH} characters`);
-  if (production && apiKey === undefined) problems.push('API_KEY is required when NODE_ENV=production');
+  if (production && apiKey === undefined) required('API_KEY', 'write, admin and operational routes need a key');
+  if (production && text('DATABASE_URL') === undefined) required('DATABASE_URL', 'the embedded database is for development only');
+  if (production && text('USE_MOCK_DATABASE') === 'true') problems.push('USE_MOCK_DATABASE=true is for development only (nothing survives a restart)');
 
   const corsOrigins = (text('CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
   for (const origin of corsOrigins) if (!isOrigin(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an exact origin like https://app.example.com`);
 
   const facilitatorUrl = url('FACILITATOR_URL');
-  if (production && facilitatorUrl === undefined) problems.push('FACILITATOR_URL is required when NODE_ENV=production (the local facilitator moves no money)');
+  if (production && facilitatorUrl === undefined && text('FACILITATOR_URL') === undefined) {
+    required('FACILITATOR_URL', 'the local facilitator moves no money and checks no signature');
+  }
 
   const network = text('X402_NETWORK') ?? 'base-sepolia';
   const known = USDC_BY_NETWORK[network];
@@ -138,9 +181,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const settleTimeoutMs = int('FACILITATOR_SETTLE_TIMEOUT_MS', 30_000, 100, 300_000);
   const config: AppConfig = {
+    mode,
     env: nodeEnv,
     port: int('PORT', 3001, 0, 65_535),
-    host: text('HOST') ?? '0.0.0.0',
+    host: text('HOST') ?? (production ? '0.0.0.0' : '127.0.0.1'),
     apiKey,
     corsOrigins,
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -164,9 +208,26 @@ export function loadConfig(env: Env = process.env): AppConfig {
     // Long enough for a settle in flight to answer and be recorded; past it, what is still
     // settling stays in the settlement journal and is resolved at the next start.
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', settleTimeoutMs + 15_000, 0, 600_000),
+    accessRateLimit: {
+      max: int('ACCESS_RATE_LIMIT_MAX', 600, 1, 1_000_000),
+      windowMs: int('ACCESS_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3_600) * 1000,
+    },
+    trustProxy: trustProxy(text('TRUST_PROXY'), problems),
+    reconcileRefreshMs: int('RECONCILE_REFRESH_SECONDS', 300, 1, 86_400) * 1000,
   };
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems, production && text('LEASING_MODE') === undefined);
   return config;
+}
+
+/** TRUST_PROXY: unset or false, true (every proxy), a hop count, or proxy addresses and CIDR ranges. */
+function trustProxy(raw: string | undefined, problems: string[]): boolean | number | string[] {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  const list = raw.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  if (list.length > 0 && list.every((a) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(a))) return list;
+  problems.push(`TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses or CIDR ranges, got "${raw}"`);
+  return false;
 }
 
 /**
@@ -195,7 +256,7 @@ function isOrigin(value: string): boolean {
   }
 }
 
-/** A configuration for tests and tools: development defaults with `overrides` applied. */
+/** A configuration for tests and tools: development mode defaults with `overrides` applied. */
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
-  return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), ...overrides };
+  return { ...loadConfig({ LEASING_MODE: 'development', NODE_ENV: 'test', LOG_LEVEL: 'silent' }), ...overrides };
 }

@@ -58,7 +58,7 @@ export type {
   TimeRange,
 } from './storage/contract/ledger-queries.js';
 export { TABLES } from './storage/contract/transfer.js';
-export type { RecordTransfer, TableName, TableRecords, TableSummary } from './storage/contract/transfer.js';
+export type { RecordTransfer, TableName, TableRecords, TableSize, TableSummary } from './storage/contract/transfer.js';
 
 // Errors.
 export { isStorageError, STORAGE_ERROR_CODES, StorageError } from './storage/contract/errors.js';

@@ -1,7 +1,12 @@
 /**
- * The HTTP service as a function: configuration, backend (embedded PGlite by default,
- * `DATABASE_URL` for PostgreSQL, `USE_MOCK_DATABASE=true` for memory), migrations, HTTP.
- * `src/main.ts` (`npm start`) and the CLI's `serve` command both call {@link startService}.
+ * The HTTP service as a function: configuration, backend, migrations, HTTP. `src/main.ts`
+ * (`npm start`) and the CLI's `serve` command both call {@link startService}.
+ *
+ * It fails closed: unless LEASING_MODE=development names development mode, the service runs in
+ * production mode and refuses to start without `DATABASE_URL` (PostgreSQL), `API_KEY` and
+ * `FACILITATOR_URL` (config.ts names every missing one). Development mode (what `npm start` sets)
+ * may run on the embedded PGlite (default) or in memory (`USE_MOCK_DATABASE=true`), with the local
+ * facilitator and open writes; its first log line says it is not for production.
  *
  * With `signals` on (the default), SIGTERM/SIGINT stop accepting connections, drain in-flight
  * requests, flush gathered payments, close the pool and exit 0; a shutdown that hangs past
@@ -104,6 +109,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   const env = options.env ?? process.env;
   const config = readConfig(env);
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-payment"]'] });
+  logMode(logger, config);
   const fail = (message: string, details: Record<string, unknown>): ServiceStartError => {
     logger.fatal(details, message);
     return new ServiceStartError(`${message}: ${String(details['reason'])}`);
@@ -111,7 +117,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
 
   let store: Awaited<ReturnType<typeof createDatabase>>;
   try {
-    store = await createDatabase({ ...storeConfigFromEnv(env), logger });
+    // NODE_ENV as the configuration settled it: production mode gets the pool's production
+    // defaults (verified TLS) even when NODE_ENV is unset.
+    store = await createDatabase({ ...storeConfigFromEnv({ ...env, NODE_ENV: config.env }), logger });
   } catch (error) {
     throw fail('cannot start: invalid database configuration', { reason: describe(error) });
   }
@@ -195,8 +203,22 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     await stop().catch(() => undefined);
     throw failure;
   }
-  logger.info({ backend: description, facilitator: app.appContext.facilitator.kind, env: config.env, url }, 'service started');
+  logger.info({ mode: config.mode, backend: description, facilitator: app.appContext.facilitator.kind, env: config.env, host: config.host, url }, 'service started');
   return { app, config, url, stop };
+}
+
+/** The first log line: the mode, and in development what makes it unfit for production. */
+function logMode(logger: Logger, config: AppConfig): void {
+  if (config.mode === 'production') {
+    logger.info({ mode: 'production' }, 'production mode (LEASING_MODE=production)');
+    return;
+  }
+  const unsafe = [
+    config.facilitator.url === undefined ? 'the local facilitator (moves no money, checks no signature)' : undefined,
+    config.apiKey === undefined ? 'write and operational routes open without an API key' : undefined,
+    'POST /api/admin/reset deletes everything',
+  ].filter((item) => item !== undefined);
+  logger.warn({ mode: 'development', host: config.host }, `development mode (LEASING_MODE=development), NOT FOR PRODUCTION: ${unsafe.join('; ')}`);
 }
 
 /** SIGTERM/SIGINT run `stop` and exit 0, or 1 when it fails, times out, or a later signal insists. */

@@ -6,14 +6,13 @@
  * TypeScript consumer checked against the installed declarations.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSUMER_JS, CONSUMER_JS_OUTPUT, CONSUMER_TS, consumerTsconfig } from './support/consumer.js';
-import { isAlive, killLeftovers, portClosed, repo, spawnService } from './support/service-process.js';
+import { isAlive, killLeftovers, lockReleased, portClosed, repo, spawnService } from './support/service-process.js';
 
 const run = promisify(execFile);
 const pkg = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -58,7 +57,7 @@ describe('the packed package, installed', () => {
     const data = join(dir, 'data');
     // The service is a child of npx's shell; the signal goes to it (npx itself does not forward it
     // past that shell).
-    const service = await spawnService('npx', ['leasing-store', 'serve', '--port', '0', '--host', '127.0.0.1'], { PGLITE_DATA_DIR: join(data, 'pglite'), DATA_DIR: data }, { cwd: app, detached: true });
+    const service = await spawnService('npx', ['leasing-store', 'serve', '--port', '0', '--host', '127.0.0.1'], { LEASING_MODE: 'development', PGLITE_DATA_DIR: join(data, 'pglite'), DATA_DIR: data }, { cwd: app, detached: true });
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
     expect((await fetch(`${service.url}/ready`)).status).toBe(200);
     const status = (await (await fetch(`${service.url}/api/system/status`)).json()) as { migrations: { state: string }[] };
@@ -68,7 +67,7 @@ describe('the packed package, installed', () => {
     expect(await service.exit).toBe(0);
     expect(isAlive(service.pid)).toBe(false);
     expect(await portClosed(service.url)).toBe(true);
-    expect(existsSync(join(data, 'pglite.lock'))).toBe(false);
+    expect(await lockReleased(join(data, 'pglite'))).toBe(true);
   });
 
   it('is imported by its name, and a TypeScript consumer type-checks against it', async () => {

@@ -1,12 +1,12 @@
 /**
  * PgliteDriver: row types like PgDriver, one connection shared safely, data directory ownership.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLockOwner } from '../src/shared/file-lock.js';
 import { PgliteDriver } from '../src/storage/backends/pglite/driver.js';
 import { mapDriverError } from '../src/storage/backends/sql/map-driver-error.js';
 
@@ -106,7 +106,7 @@ describe('PgliteDriver on disk', () => {
     await expect(new PgliteDriver(dir).open()).rejects.toMatchObject({ code: 'CONFLICT' });
     await first.close();
     await first.close();
-    expect(existsSync(`${dir}.lock`)).toBe(false);
+    expect(await readLockOwner(dir)).toMatchObject({ releasedAt: expect.any(String) });
     const again = new PgliteDriver(dir);
     await again.open();
     expect((await again.query('SELECT v FROM kept')).rows).toEqual([{ v: 'x' }]);

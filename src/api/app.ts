@@ -9,7 +9,7 @@ import type { AppConfig } from '../config.js';
 import type { SchemaManager } from '../storage/contract/database.js';
 import type { Database } from '../storage/contract/database.js';
 import type { AppContext } from './context.js';
-import { installErrorHandlers } from './errors.js';
+import { clientErrorHandler, errorBody, frameworkErrors, installErrorHandlers } from './errors.js';
 import { createFacilitator } from './facilitator/index.js';
 import type { Facilitator } from './facilitator/facilitator.js';
 import { createMetrics } from './metrics.js';
@@ -24,7 +24,7 @@ import { registerPaymentRoutes } from './routes/payments.js';
 import { registerRevenueRoutes } from './routes/revenue.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerX402Routes } from './routes/x402.js';
-import { installAuth, installCors } from './security.js';
+import { installAccessRateLimit, installAuth, installCors } from './security.js';
 
 /** Largest request body (1 MB); larger is a 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -76,6 +76,10 @@ function validatorCompiler(): FastifySchemaCompiler<unknown> {
   return (route) => (route.httpPart === 'body' ? body : text)(route as Route) as ReturnType<FastifySchemaCompiler<unknown>>;
 }
 
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 /** Builds the service around a connected backend. */
 export async function buildApp(options: BuildAppOptions): Promise<App> {
   const { db, schema, config } = options;
@@ -88,6 +92,13 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     // Ids are up to 255 characters, percent-encoded up to three times that; longer than the
     // router's default (100) must reach the schema and get a 400, not a 404.
     routerOptions: { maxParamLength: 1024 },
+    // A hop count trusts that many proxies in front (what proxy-addr does with a number).
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    // Errors raised before a route or hook runs, in the one error format (errors.ts).
+    frameworkErrors,
+    clientErrorHandler,
+    // fastify's own 503 while closing has its own body; the onRequest hook below sends ours.
+    return503OnClosing: false,
   });
   const ctx: AppContext = {
     db,
@@ -96,7 +107,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     facilitator: options.facilitator ?? createFacilitator(config.facilitator),
     pending,
     journal: options.journal ?? new MemorySettlementJournal(),
-    metrics: createMetrics({ db, pending, processMetrics: options.processMetrics ?? false }),
+    metrics: createMetrics({ db, pending, processMetrics: options.processMetrics ?? false, batchTotalRefreshMs: config.reconcileRefreshMs }),
     description: options.description ?? db.capabilities.kind,
     recordRetryDelaysMs: options.recordRetryDelaysMs ?? DEFAULT_RECORD_RETRY_DELAYS_MS,
     now: options.now ?? (() => new Date()),
@@ -104,9 +115,16 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   };
 
   app.setValidatorCompiler(validatorCompiler());
+  // Bodies are JSON only: text/plain (which fastify parses by default) is a 415 like any other type.
+  app.removeContentTypeParser('text/plain');
   installErrorHandlers(app);
+  app.addHook('onRequest', async (_request, reply) => {
+    if (ctx.closing) return reply.code(503).header('connection', 'close').send(errorBody('SHUTTING_DOWN', 'the service is shutting down'));
+    return undefined;
+  });
   await installCors(app, config.corsOrigins);
   installAuth(app, config.apiKey);
+  await installAccessRateLimit(app, config.accessRateLimit);
 
   app.addHook('onResponse', async (request, reply) => {
     ctx.metrics.httpDuration.observe(

@@ -4,7 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database, PaymentMode } from '../storage/contract/database.js';
-import { eventBacklog } from './ops.js';
+import { eventBacklog, readAtMostEvery } from './ops.js';
 import type { PendingPaymentStore } from '../ledger/pending-payments.js';
 
 /** The metrics an app records into. */
@@ -20,29 +20,26 @@ export interface ApiMetrics {
 export interface MetricsOptions {
   db: Database;
   pending: PendingPaymentStore;
+  /** How often the batches' money total (a read of every batch) may be refreshed (default 5 min). */
+  batchTotalRefreshMs?: number;
   /** Also export Node process metrics (CPU, memory, event loop); off in tests. */
   processMetrics?: boolean;
 }
 
-/** How long a scrape-time database read is reused: scrapes every few seconds must not each scan. */
+/** How long a scrape-time database read is reused: scrapes every few seconds must not each read. */
 const SCRAPE_CACHE_MS = 30_000;
 
-/** `read` at most once per `ttlMs`; a failed read is not cached. */
+/** `read` at most once per `ttlMs`; a failed read gives null (the gauge is left out of that scrape). */
 function cached<T>(read: () => Promise<T>, ttlMs = SCRAPE_CACHE_MS): () => Promise<T | null> {
-  let value: { at: number; data: T } | undefined;
-  return async () => {
-    if (value !== undefined && Date.now() - value.at < ttlMs) return value.data;
-    try {
-      value = { at: Date.now(), data: await read() };
-      return value.data;
-    } catch {
-      return null;
-    }
-  };
+  const timed = readAtMostEvery(ttlMs, read);
+  return () => timed().then(
+    (t) => t.value,
+    () => null,
+  );
 }
 
 /** Creates the registry and its metrics. */
-export function createMetrics({ db, pending, processMetrics = false }: MetricsOptions): ApiMetrics {
+export function createMetrics({ db, pending, processMetrics = false, batchTotalRefreshMs = 300_000 }: MetricsOptions): ApiMetrics {
   const registry = new Registry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
 
@@ -67,7 +64,9 @@ export function createMetrics({ db, pending, processMetrics = false }: MetricsOp
   });
 
   // Scrape-time gauges: a failing read leaves the gauge out of that scrape instead of failing it.
-  const batches = cached(() => db.summarizeTable('x402_batches'));
+  // Counts are estimates (no scan); the money total reads every batch, so it is refreshed seldom.
+  const sizes = cached(() => db.estimateTableSizes());
+  const batchTotal = cached(() => db.summarizeTable('x402_batches'), batchTotalRefreshMs);
   const backlog = cached(() => eventBacklog(db));
   new Gauge({
     name: 'db_pool_connections',
@@ -84,14 +83,13 @@ export function createMetrics({ db, pending, processMetrics = false }: MetricsOp
   });
   new Gauge({
     name: 'x402_batches',
-    help: 'Hourly batches: count and total amount in minor units (refreshed every 30 s)',
+    help: `Hourly batches: count (an estimate on large tables, refreshed every ${SCRAPE_CACHE_MS / 1000} s) and total amount in minor units (refreshed every ${batchTotalRefreshMs / 1000} s)`,
     labelNames: ['measure'] as const,
     registers: [registry],
     async collect() {
-      const summary = await batches();
-      if (summary === null) return;
-      this.set({ measure: 'count' }, summary.count);
-      this.set({ measure: 'amount_minor_units' }, Number(summary.amountSum));
+      const [count, total] = await Promise.all([sizes(), batchTotal()]);
+      if (count !== null) this.set({ measure: 'count' }, count.x402_batches.count);
+      if (total !== null) this.set({ measure: 'amount_minor_units' }, Number(total.amountSum));
     },
   });
   new Gauge({
@@ -110,6 +108,15 @@ export function createMetrics({ db, pending, processMetrics = false }: MetricsOp
     async collect() {
       const unresolved = await pending.listUnresolved().catch(() => null);
       if (unresolved !== null) this.set(unresolved.length);
+    },
+  });
+  new Gauge({
+    name: 'x402_pending_payments_damaged_lines',
+    help: 'Lines of the pending payments file that could not be read back, kept aside for an operator (each may be a settled payment)',
+    registers: [registry],
+    async collect() {
+      const damaged = await pending.listDamaged().catch(() => null);
+      if (damaged !== null) this.set(damaged.length);
     },
   });
 

@@ -1,18 +1,21 @@
 /**
- * API-key authentication and CORS. Write and admin routes need `Authorization: Bearer <API_KEY>`
- * when a key is configured; the paid access route is exempt because the x402 payment is its
- * credential (a lessee has no API key).
+ * API-key authentication, CORS and the rate limit of the paid route. Write, admin and operational
+ * routes need `Authorization: Bearer <API_KEY>` when a key is configured (always, outside
+ * development mode); the paid access route is exempt because the x402 payment is its credential
+ * (a lessee has no API key), and is rate-limited per client instead.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
-import { errorBody } from './errors.js';
+import type { RateLimitConfig } from '../config.js';
+import { ApiError, errorBody } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** A write route callable without the API key (the paid access route). */
     public?: boolean;
-    /** An admin route: the API key is required whatever the method. */
+    /** An admin or operational route: the API key is required whatever the method. */
     admin?: boolean;
   }
 }
@@ -59,5 +62,30 @@ export async function installCors(app: FastifyInstance, origins: readonly string
     allowedHeaders: ['authorization', 'content-type', 'x-payment', 'payment-signature', 'access-control-expose-headers', 'x-request-id'],
     exposedHeaders: ['payment-required', 'payment-response', 'x-payment-response', 'x-request-id'],
     maxAge: 600,
+  });
+}
+
+/** The paid access route, the one write route anyone may call. */
+export const ACCESS_ROUTE = { method: 'POST', url: '/api/leases/:leaseId/access' } as const;
+
+/**
+ * Rate-limits the paid access route per client address (behind a proxy, the address
+ * X-Forwarded-For names when TRUST_PROXY trusts that proxy): over `max` requests in a window is a
+ * 429 RATE_LIMITED with `Retry-After`. Call before the routes are registered.
+ */
+export async function installAccessRateLimit(app: FastifyInstance, limit: RateLimitConfig): Promise<void> {
+  // Before the plugin's own onRoute hook, which reads config.rateLimit as each route is added.
+  app.addHook('onRoute', (route) => {
+    if (route.url === ACCESS_ROUTE.url && [route.method].flat().includes(ACCESS_ROUTE.method)) {
+      route.config = { ...route.config, rateLimit: { max: limit.max, timeWindow: limit.windowMs } };
+    }
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(429, 'RATE_LIMITED', `too many requests: at most ${context.max} per ${limit.windowMs / 1000} s; retry in ${context.after}`, {
+        limit: context.max,
+        retryAfterSeconds: Math.ceil(context.ttl / 1000),
+      }),
   });
 }

@@ -5,7 +5,7 @@
 import type { JsonObject, JsonValue, StoredAsset, StoredEvent, StoredLease, StoredX402Batch, StoredX402Payment } from '../storage/contract/database.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, ReconcileReport } from '../storage/contract/ledger-queries.js';
 import { moneyOutsideLedger, type SettlementIntent } from '../ledger/settlement-journal.js';
-import type { PendingPayment } from '../ledger/pending-payments.js';
+import type { DamagedLine, PendingPayment } from '../ledger/pending-payments.js';
 
 /** An asset as JSON. */
 export function assetJson(a: StoredAsset): JsonObject {
@@ -142,8 +142,20 @@ export function intentJson(i: SettlementIntent): JsonObject {
   };
 }
 
-/** A reconcile report with the pending payments and unresolved settlements as JSON. */
-export function reconcileJson(report: ReconcileReport, pending: PendingPayment[], settlements: SettlementIntent[] = []): JsonObject {
+/** What reconcile reports beside the ledger check: the durable stores of money outside the ledger. */
+export interface OutsideLedger {
+  pending: PendingPayment[];
+  /** Lines of the pending-payments file kept aside as damaged. */
+  damaged: DamagedLine[];
+  /** Journaled settlements not yet resolved. */
+  settlements: SettlementIntent[];
+  /** Lines of the settlement journal kept aside as damaged. */
+  damagedJournalLines: number;
+}
+
+/** A reconcile report with the money outside the ledger as JSON. */
+export function reconcileJson(report: ReconcileReport, outside: OutsideLedger): JsonObject {
+  const { pending, damaged, settlements, damagedJournalLines } = outside;
   return {
     batchesChecked: report.batchesChecked,
     paymentsChecked: report.paymentsChecked,
@@ -158,8 +170,15 @@ export function reconcileJson(report: ReconcileReport, pending: PendingPayment[]
     })),
     latePayments: report.latePayments.map((l) => ({ ...l, amountMinorUnits: l.amountMinorUnits.toString() })),
     pendingPayments: pending.map(pendingJson),
+    damagedPendingLines: damaged.map((d) => ({ ...d })),
     unresolvedSettlements: settlements.map(intentJson),
-    consistent: report.differences.length === 0 && pending.length === 0 && moneyOutsideLedger(settlements).length === 0,
+    damagedJournalLines,
+    consistent:
+      report.differences.length === 0 &&
+      pending.length === 0 &&
+      damaged.length === 0 &&
+      moneyOutsideLedger(settlements).length === 0 &&
+      damagedJournalLines === 0,
   };
 }
 

@@ -37,6 +37,24 @@ export interface PendingPayment extends NewPendingPayment {
   resolvedAt: Date | null;
 }
 
+/**
+ * A line of a durable pending store that could not be read back (a write torn by a crash, a
+ * damaged disk block). It may be a settled payment, so it is never dropped: the store moves it to
+ * a side file and reports it until an operator has dealt with it.
+ */
+export interface DamagedLine {
+  /** The file the line was read from. */
+  file: string;
+  /** Its line number there (1-based). */
+  line: number;
+  /** Why it could not be used. */
+  reason: string;
+  /** The line as found, for an operator to recover by hand. */
+  text: string;
+  /** When it was moved to the side file; null while it is still in the file it was read from. */
+  setAsideAt: string | null;
+}
+
 /** Durable store of pending payments, keyed by settlement hash. */
 export interface PendingPaymentStore {
   /** "memory" or "file", for status reports. */
@@ -54,6 +72,8 @@ export interface PendingPaymentStore {
   resolve(facilitatorTxHash: string): Promise<void>;
   /** Releases files or connections; idempotent. */
   close(): Promise<void>;
+  /** Lines the store could not read back, kept aside (empty when there are none). */
+  listDamaged(): Promise<DamagedLine[]>;
 }
 
 /** Applies {@link PendingPaymentStore.add}'s merge rule to an existing record (shared by stores). */
@@ -88,6 +108,10 @@ export class MemoryPendingPaymentStore implements PendingPaymentStore {
   }
 
   async close(): Promise<void> {}
+
+  async listDamaged(): Promise<DamagedLine[]> {
+    return [];
+  }
 }
 
 /** Outcome of {@link replayPendingPayments}. */

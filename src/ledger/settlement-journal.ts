@@ -89,6 +89,8 @@ export interface SettlementJournal {
   byNonce(nonce: string): SettlementIntent | undefined;
   /** Entries that still need resolving, oldest first. */
   unresolved(): SettlementIntent[];
+  /** Lines kept aside as damaged (the file journal; 0 in memory). */
+  readonly damagedLines: number;
   /** Releases the file; idempotent. */
   close(): Promise<void>;
 }
@@ -130,6 +132,7 @@ export function grantFor(entry: SettlementIntent | undefined, leaseId: string, m
 /** The journal in memory: for the in-memory backend, where nothing survives a restart anyway. */
 export class MemorySettlementJournal implements SettlementJournal {
   readonly kind = 'memory';
+  readonly damagedLines = 0;
   private readonly entries = new Map<string, SettlementIntent>();
   private readonly nonces = new Map<string, string>();
 

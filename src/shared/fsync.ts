@@ -45,3 +45,20 @@ export async function appendDurably(handle: FileHandle, text: string): Promise<v
   await handle.appendFile(text);
   await handle.datasync();
 }
+
+/**
+ * Appends one newline-terminated `line` to a file opened for appending and reading (`'a+'`), on a
+ * line of its own: when the file does not end with a newline (an earlier write was cut short by a
+ * crash or a full disk), a newline is written first, so the torn fragment stays a line by itself
+ * and never swallows this record. Resolves once the data is on disk.
+ */
+export async function appendLineDurably(handle: FileHandle, line: string): Promise<void> {
+  const { size } = await handle.stat();
+  let torn = false;
+  if (size > 0) {
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    torn = last[0] !== 0x0a;
+  }
+  await appendDurably(handle, torn ? `\n${line}` : line);
+}

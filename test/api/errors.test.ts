@@ -1,7 +1,10 @@
 /**
  * Every error status the API promises, each produced over real HTTP, always in the one error
- * format and never with a stack trace.
+ * format and never with a stack trace: the routes' own, and fastify's and Node's (unknown route
+ * or method, long or malformed URL, oversized headers, malformed HTTP, body size and type, JSON,
+ * schema validation, shutting down); the rate limit's 429 is in security.test.ts.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentHeader, THROWAWAY_PAYER } from '../../src/api/x402/client.js';
 import { encodeJsonHeader } from '../../src/api/x402/payment-header.js';
@@ -16,6 +19,23 @@ const PAYER = THROWAWAY_PAYER.address;
 function expectPaymentRequired(answer: Answer, code: string): void {
   expect(answer.status).toBe(402);
   expect(answer.body).toMatchObject({ x402Version: 1, error: expect.any(String), accepts: [expect.any(Object)], code, details: expect.any(Object) });
+}
+
+/** Sends `request` as it is over a socket (what a client Node itself refuses might send) and reads the answer. */
+function rawHttp(base: string, request: string): Promise<Answer> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve) => {
+    let data = '';
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(request));
+    socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+    socket.on('error', () => undefined); // the server closes the socket after answering, maybe mid-write
+    socket.on('close', () => {
+      const [head = '', body = ''] = data.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers = new Headers(lines.map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()] as [string, string]));
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: body === '' ? undefined : JSON.parse(body) });
+    });
+  });
 }
 
 function expectError(answer: Answer, status: number, code: string): void {
@@ -123,9 +143,58 @@ describe('error statuses', () => {
     expectError(await http(base, 'GET', '/api/leases/L-FREE/x402/requirements'), 409, 'LEASE_NOT_PAYABLE');
   });
 
+  it('405 with Allow for a known path and another method', async () => {
+    const put = await http(base, 'PUT', '/api/assets', { body: assetBody('A-9'), headers: AUTH });
+    expectError(put, 405, 'METHOD_NOT_ALLOWED');
+    expect(put.headers.get('allow')).toBe('GET, HEAD, POST');
+    const del = await http(base, 'DELETE', '/api/leases/L-1');
+    expectError(del, 405, 'METHOD_NOT_ALLOWED');
+    expect(del.body.error.details).toEqual({ allowed: ['GET', 'HEAD'] });
+  });
+
+  it('414 for a URL over 8 KiB, a path segment over the router limit, and a request line over Node\'s limit', async () => {
+    expectError(await http(base, 'GET', `/api/assets?limit=1&${'x'.repeat(9_000)}=1`), 414, 'URI_TOO_LONG');
+    expectError(await http(base, 'GET', `/api/assets/${'a'.repeat(2_000)}`), 414, 'URI_TOO_LONG');
+    expectError(await rawHttp(base, `GET /api/assets?${'x'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 414, 'URI_TOO_LONG');
+  });
+
+  it('431 for headers over Node\'s limit, 400 for a request that is not HTTP', async () => {
+    expectError(await rawHttp(base, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'y'.repeat(20_000)}\r\n\r\n`), 431, 'HEADERS_TOO_LARGE');
+    expectError(await rawHttp(base, 'NOT HTTP AT ALL\r\n\r\n'), 400, 'BAD_REQUEST');
+  });
+
+  it('400 VALIDATION for a URL that is not valid percent-encoded UTF-8, in the path or the query', async () => {
+    for (const path of ['/api/assets/%ED%A0%80', '/api/assets/%', '/api/events/0x1/%ZZ', '/api/leases?assetId=%ED%A0%80', '/api/leases?assetId=%E0%A4%A', '/api/nothing%']) {
+      const answer = await http(base, 'GET', path);
+      expectError(answer, 400, 'VALIDATION');
+      expect(answer.body.error.message, path).toBe('the URL is not valid percent-encoded UTF-8');
+    }
+  });
+
+  it('503 SHUTTING_DOWN in the one format for a request that arrives while the service closes', async () => {
+    const db = new MockDatabase();
+    await db.connect();
+    const app = await startApp({ db });
+    try {
+      app.app.appContext.closing = true;
+      const answer = await http(app.url, 'GET', '/api/assets');
+      expectError(answer, 503, 'SHUTTING_DOWN');
+      expect(answer.headers.get('connection')).toBe('close');
+    } finally {
+      app.app.appContext.closing = false;
+      await app.close();
+    }
+  });
+
   it('413 on a body over 1 MB', async () => {
     const huge = { ...assetBody('A-BIG'), metadata: { blob: 'x'.repeat(1_100_000) } };
     expectError(await http(base, 'POST', '/api/assets', { body: huge, headers: AUTH }), 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('415 on a body that is not JSON, text/plain included', async () => {
+    for (const type of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded']) {
+      expectError(await http(base, 'POST', '/api/assets', { raw: 'assetId=A-1', headers: { ...AUTH, 'content-type': type } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    }
   });
 
   it('422 on a missing reference', async () => {

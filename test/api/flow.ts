@@ -99,9 +99,9 @@ export function describeApiFlow(backend: TestBackend): void {
       expect(daily.body.items[0]).toMatchObject({ leaseId: 'L-1', totalAmountMinorUnits: '1000000', paymentCount: 1 });
       const revenue = await http(base, 'GET', '/api/assets/SAT-ALPHA-1/revenue');
       expect(revenue.body).toMatchObject({ totalAmountMinorUnits: '1000000', leases: [{ leaseId: 'L-1', paymentCount: 1 }] });
-      const reconcile = await http(base, 'GET', '/api/system/reconcile');
+      const reconcile = await http(base, 'GET', '/api/system/reconcile', { headers: AUTH });
       expect(reconcile.body).toMatchObject({ consistent: true, differences: [], pendingPayments: [] });
-      const metrics = await http(base, 'GET', '/metrics');
+      const metrics = await http(base, 'GET', '/metrics', { headers: AUTH });
       expect(metrics.body).toContain('x402_payments_total{mode="second",outcome="recorded"} 1');
       expect(metrics.body).toContain('x402_payments_total{mode="second",outcome="replayed"} 1');
     });
@@ -128,6 +128,47 @@ export function describeApiFlow(backend: TestBackend): void {
       const cursor = await http(base, 'GET', '/api/leases/L-1/payments?after=not-a-cursor');
       expect(cursor.status).toBe(400);
       expect((await http(base, 'GET', '/api/leases/NOPE/payments')).status).toBe(404);
+    });
+
+    it('a NUL or a lone surrogate in a key, a filter or a body is 400 VALIDATION on every route, never a 500 or a changed key', async () => {
+      const event = { eventName: 'LeaseCreated', contractAddress: LESSOR, blockNumber: 1, transactionHash: `0x${'e'.repeat(64)}`, logIndex: 0, args: {} };
+      // In a URL a lone surrogate can only be written as the UTF-8-like bytes of one, which are not UTF-8.
+      for (const [bad, inUrl] of [
+        ['A\u0000B', 'A%00B'],
+        ['\uD800', '%ED%A0%80'],
+      ] as const) {
+        const paths = [
+          `/api/assets/${inUrl}`,
+          `/api/assets/${inUrl}/revenue`,
+          `/api/leases/${inUrl}`,
+          `/api/leases/${inUrl}/payments`,
+          `/api/leases/${inUrl}/batches`,
+          `/api/leases/${inUrl}/hour-totals`,
+          `/api/leases/${inUrl}/revenue/daily`,
+          `/api/leases/${inUrl}/x402/requirements`,
+          `/api/leases?assetId=${inUrl}`,
+          `/api/leases?status=active&assetId=SAT-ALPHA-1${inUrl}`,
+        ];
+        const requests: [string, string, Parameters<typeof http>[3]][] = [
+          ...paths.map((path): [string, string, Parameters<typeof http>[3]] => ['GET', path, {}]),
+          ['POST', `/api/leases/${inUrl}/access`, {}],
+          ['PATCH', `/api/leases/${inUrl}/status`, { body: { status: 'active' }, headers: AUTH }],
+          ['POST', '/api/assets', { body: assetBody(bad), headers: AUTH }],
+          ['POST', '/api/assets', { body: { ...assetBody('SAT-KEYS'), metadata: { [bad]: 1 } }, headers: AUTH }],
+          ['POST', '/api/leases', { body: leaseBody(bad, 'SAT-ALPHA-1'), headers: AUTH }],
+          ['POST', '/api/leases', { body: leaseBody('L-KEYS', bad), headers: AUTH }],
+          ['POST', '/api/leases', { body: { ...leaseBody('L-KEYS', 'SAT-ALPHA-1'), agreement: { note: bad } }, headers: AUTH }],
+          ['POST', '/api/events', { body: { ...event, eventName: bad }, headers: AUTH }],
+          ['POST', '/api/events', { body: { ...event, args: { [bad]: bad } }, headers: AUTH }],
+        ];
+        for (const [method, path, init] of requests) {
+          const answer = await http(base, method, path, init);
+          expect(answer.status, `${method} ${path} ${JSON.stringify(init?.body ?? '').slice(0, 60)}`).toBe(400);
+          expect(answer.body.error).toMatchObject({ code: 'VALIDATION', message: expect.any(String), details: expect.any(Object) });
+        }
+      }
+      expect((await http(base, 'GET', '/api/assets/SAT-KEYS')).status).toBe(404);
+      expect((await http(base, 'GET', '/api/leases/L-KEYS')).status).toBe(404);
     });
 
     it('lists leases by filter with keyset pagination', async () => {

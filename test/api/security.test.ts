@@ -1,6 +1,8 @@
 /**
- * Configuration and the security surface: config validation, CORS from the allow list, the API
- * key, the reset route that production does not have, and the payer the ledger trusts.
+ * Configuration and the security surface: the mode (production unless development is named) and
+ * config validation, CORS from the allow list, the API key on writes and operational reads, the
+ * reset route that only development mode has, the rate limit of the paid route, and the payer
+ * the ledger trusts.
  */
 import { describe, expect, it } from 'vitest';
 import type { Facilitator } from '../../src/api/facilitator/facilitator.js';
@@ -10,47 +12,99 @@ import { ConfigError, loadConfig, testConfig } from '../../src/config.js';
 import { API_KEY, AUTH, activeLease, assetBody, http, startApp } from './support.js';
 import { backend } from '../support/backends.js';
 
+/** What production mode needs, for tests that start from a valid production configuration. */
+const PRODUCTION = { DATABASE_URL: 'postgres://db.example.com/leasing', API_KEY: 'k'.repeat(32), FACILITATOR_URL: 'https://facilitator.example.com' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
 describe('configuration', () => {
-  it('has development defaults', () => {
-    const config = loadConfig({});
-    expect(config).toMatchObject({ env: 'development', port: 3001, host: '0.0.0.0', apiKey: undefined, corsOrigins: [], logLevel: 'info' });
+  it('fails closed: without LEASING_MODE it is production mode and names everything it misses at once', () => {
+    const refused = (() => {
+      try {
+        loadConfig({});
+      } catch (error) {
+        return error as ConfigError;
+      }
+      throw new Error('an empty environment started');
+    })();
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect(refused.problems).toEqual([
+      expect.stringMatching(/^API_KEY is required in production mode/),
+      expect.stringMatching(/^DATABASE_URL is required in production mode/),
+      expect.stringMatching(/^FACILITATOR_URL is required in production mode/),
+    ]);
+    expect(refused.message).toContain('LEASING_MODE is not set');
+    expect(refused.message).toContain('npm start');
+    // Only a missing one is named.
+    expect(problemsOf({ ...PRODUCTION, API_KEY: '' })).toEqual([expect.stringMatching(/^API_KEY is required/)]);
+    expect(problemsOf({ ...PRODUCTION, FACILITATOR_URL: 'ftp://x' })).toEqual(['FACILITATOR_URL must be an http(s) URL']);
+  });
+
+  it('production mode: PostgreSQL only, production pool defaults, every interface', () => {
+    const config = loadConfig(PRODUCTION);
+    expect(config).toMatchObject({ mode: 'production', env: 'production', host: '0.0.0.0', apiKey: 'k'.repeat(32) });
+    expect(problemsOf({ ...PRODUCTION, USE_MOCK_DATABASE: 'true' })).toEqual([expect.stringContaining('USE_MOCK_DATABASE=true is for development only')]);
+    expect(problemsOf({ ...PRODUCTION, LEASING_MODE: 'staging' })).toEqual([expect.stringContaining('LEASING_MODE must be one of development, production')]);
+    expect(loadConfig({ ...PRODUCTION, LEASING_MODE: 'production', NODE_ENV: 'test' }).env).toBe('test');
+  });
+
+  it('development mode only when named: local facilitator, no key needed, localhost', () => {
+    const config = loadConfig({ LEASING_MODE: 'development' });
+    expect(config).toMatchObject({ mode: 'development', env: 'development', port: 3001, host: '127.0.0.1', apiKey: undefined, corsOrigins: [], logLevel: 'info' });
     expect(config.facilitator).toMatchObject({ url: undefined, verifyTimeoutMs: 5000, settleTimeoutMs: 30000 });
     expect(config.x402).toMatchObject({ network: 'base-sepolia', assetAddress: '0x036CbD53842c5426634e7929541eC2318f3dCF7e', payTo: undefined });
+    expect(config).toMatchObject({ accessRateLimit: { max: 600, windowMs: 60_000 }, trustProxy: false, reconcileRefreshMs: 300_000 });
+    expect(problemsOf({ LEASING_MODE: 'development', NODE_ENV: 'production' })).toEqual(['NODE_ENV=production contradicts LEASING_MODE=development']);
   });
 
   it('reads every variable', () => {
     const config = loadConfig({
+      ...PRODUCTION,
+      LEASING_MODE: 'production',
       PORT: '8080',
       HOST: '127.0.0.1',
-      NODE_ENV: 'production',
-      API_KEY: 'k'.repeat(32),
       CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
       FACILITATOR_URL: 'https://facilitator.example.com/x402/',
       FACILITATOR_VERIFY_TIMEOUT_MS: '1500',
       X402_NETWORK: 'base',
       X402_PAY_TO: '0x0000000000000000000000000000000000000001',
       LOG_LEVEL: 'warn',
+      ACCESS_RATE_LIMIT_MAX: '20',
+      ACCESS_RATE_LIMIT_WINDOW_SECONDS: '10',
+      TRUST_PROXY: '10.0.0.0/8, 192.168.1.1',
+      RECONCILE_REFRESH_SECONDS: '30',
     });
     expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', env: 'production', corsOrigins: ['https://app.example.com', 'http://localhost:5173'] });
     expect(config.facilitator).toMatchObject({ url: 'https://facilitator.example.com/x402', verifyTimeoutMs: 1500 });
     expect(config.x402).toMatchObject({ network: 'base', assetAddress: '0x833589fCD6eDb6E08f4c7C32D4a71b54bdA02913', assetName: 'USD Coin' });
+    expect(config).toMatchObject({ accessRateLimit: { max: 20, windowMs: 10_000 }, trustProxy: ['10.0.0.0/8', '192.168.1.1'], reconcileRefreshMs: 30_000 });
+    expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: 'true' }).trustProxy).toBe(true);
   });
 
   it('lists every invalid value at once', () => {
-    const bad = () => loadConfig({ PORT: '80a', LOG_LEVEL: 'loud', CORS_ORIGINS: 'https://ok.example.com/path,*', API_KEY: 'short', X402_NETWORK: 'solana' });
-    expect(bad).toThrow(ConfigError);
-    try {
-      bad();
-    } catch (error) {
-      const problems = (error as ConfigError).problems.join('\n');
-      for (const name of ['PORT', 'LOG_LEVEL', 'CORS_ORIGINS: "https://ok.example.com/path"', 'CORS_ORIGINS: "*"', 'API_KEY', 'X402_ASSET_ADDRESS']) {
-        expect(problems).toContain(name);
-      }
+    const problems = problemsOf({
+      LEASING_MODE: 'development',
+      PORT: '80a',
+      LOG_LEVEL: 'loud',
+      CORS_ORIGINS: 'https://ok.example.com/path,*',
+      API_KEY: 'short',
+      X402_NETWORK: 'solana',
+      ACCESS_RATE_LIMIT_MAX: '0',
+      TRUST_PROXY: 'everyone',
+      RECONCILE_REFRESH_SECONDS: '0',
+    }).join('\n');
+    for (const name of ['PORT', 'LOG_LEVEL', 'CORS_ORIGINS: "https://ok.example.com/path"', 'CORS_ORIGINS: "*"', 'API_KEY', 'X402_ASSET_ADDRESS', 'ACCESS_RATE_LIMIT_MAX', 'TRUST_PROXY', 'RECONCILE_REFRESH_SECONDS']) {
+      expect(problems).toContain(name);
     }
-  });
-
-  it('refuses production without an API key or a facilitator URL', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/API_KEY is required[\s\S]*FACILITATOR_URL is required/);
   });
 });
 
@@ -86,12 +140,82 @@ describe('security', () => {
     }
   });
 
-  it('has no reset route in production', async () => {
+  it('has no reset route outside development mode', async () => {
     const { db } = await backend('memory').open();
-    const server = await startApp({ db, config: testConfig({ env: 'production', apiKey: API_KEY }) });
+    const server = await startApp({ db, config: testConfig({ mode: 'production', apiKey: API_KEY }) });
     try {
       expect((await http(server.url, 'POST', '/api/admin/reset', { headers: AUTH })).status).toBe(404);
       expect((await http(server.url, 'POST', '/api/admin/pending/replay', { headers: AUTH })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('operational reads need the key when one is set; liveness and readiness stay open', async () => {
+    const { db } = await backend('memory').open();
+    const server = await startApp({ db });
+    try {
+      for (const path of ['/api/system/status', '/api/system/reconcile', '/metrics']) {
+        const refused = await http(server.url, 'GET', path);
+        expect(refused.status, path).toBe(401);
+        expect(refused.body.error.code).toBe('UNAUTHORIZED');
+        expect((await http(server.url, 'GET', path, { headers: AUTH })).status, path).toBe(200);
+      }
+      expect((await http(server.url, 'GET', '/health')).status).toBe(200);
+      expect((await http(server.url, 'GET', '/ready')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('status and reconcile never scan per call: estimated counts, and a dated reconcile refreshed at most once per interval', async () => {
+    const { db } = await backend('memory').open();
+    const calls = { reconcile: 0, summarize: 0, estimate: 0 };
+    const reconcile = db.reconcile.bind(db);
+    const estimate = db.estimateTableSizes.bind(db);
+    db.reconcile = async () => ((calls.reconcile += 1), reconcile());
+    db.summarizeTable = async () => {
+      calls.summarize += 1;
+      throw new Error('status must not summarize a table');
+    };
+    db.estimateTableSizes = async () => ((calls.estimate += 1), estimate());
+    const server = await startApp({ db, config: testConfig({ apiKey: API_KEY, reconcileRefreshMs: 1_500 }) });
+    try {
+      await activeLease(server.url, 'A-1', 'L-1');
+      const status = await http(server.url, 'GET', '/api/system/status', { headers: AUTH });
+      expect(status.body).toMatchObject({ mode: 'development', counts: { assets: { count: 1, exact: true }, leases: { count: 1, exact: true } }, pendingPayments: { count: 0, damagedLines: 0 } });
+      const answers = await Promise.all(Array.from({ length: 5 }, () => http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH })));
+      const first = answers[0]?.body;
+      expect(first).toMatchObject({ consistent: true, checkedAt: expect.any(String), nextCheckAfter: expect.any(String) });
+      expect(Date.parse(first.nextCheckAfter) - Date.parse(first.checkedAt)).toBe(1_500);
+      expect(new Set(answers.map((a) => a.body.checkedAt)).size).toBe(1);
+      expect(calls.reconcile).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      const later = await http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH });
+      expect(Date.parse(later.body.checkedAt)).toBeGreaterThan(Date.parse(first.checkedAt));
+      expect(calls.reconcile).toBe(2);
+      expect(calls.summarize).toBe(0);
+      expect(calls.estimate).toBeGreaterThan(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('rate-limits the paid route per client with 429 RATE_LIMITED and Retry-After, and nothing else', async () => {
+    const { db } = await backend('memory').open();
+    const config = testConfig({ apiKey: API_KEY, accessRateLimit: { max: 3, windowMs: 60_000 }, trustProxy: true });
+    const server = await startApp({ db, config });
+    try {
+      await activeLease(server.url, 'A-1', 'L-1');
+      const from = (client: string) => ({ 'x-forwarded-for': client });
+      for (let i = 0; i < 3; i += 1) expect((await http(server.url, 'POST', '/api/leases/L-1/access', { headers: from('203.0.113.1') })).status).toBe(402);
+      const limited = await http(server.url, 'POST', '/api/leases/L-1/access', { headers: from('203.0.113.1') });
+      expect(limited.status).toBe(429);
+      expect(limited.body).toEqual({ error: { code: 'RATE_LIMITED', message: expect.stringContaining('at most 3 per 60 s'), details: { limit: 3, retryAfterSeconds: expect.any(Number) } } });
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Another client is not limited by the first one, and other routes are not limited at all.
+      expect((await http(server.url, 'POST', '/api/leases/L-1/access', { headers: from('203.0.113.2') })).status).toBe(402);
+      for (let i = 0; i < 5; i += 1) expect((await http(server.url, 'GET', '/api/leases/L-1/x402/requirements', { headers: from('203.0.113.1') })).status).toBe(200);
     } finally {
       await server.close();
     }

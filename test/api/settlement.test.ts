@@ -91,14 +91,14 @@ describe('a settle without a usable answer', () => {
     expect(resent.status).toBe(409);
     expect(resent.body.error.code).toBe('SETTLEMENT_IN_PROGRESS');
     expect(facilitator.settles).toBe(1);
-    const reconcile = await http(server.url, 'GET', '/api/system/reconcile');
+    const reconcile = await http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH });
     expect(reconcile.body).toMatchObject({ consistent: false, unresolvedSettlements: [{ id: intent?.id, state: 'unknown', payment: { payload: { authorization: { nonce: payload.payload.authorization.nonce } } } }] });
 
     // The local facilitator can say what became of it: resolution records it.
     const resolved = await http(server.url, 'POST', '/api/admin/settlements/resolve', { headers: AUTH });
     expect(resolved.body).toMatchObject({ recorded: [intent?.id], remaining: 0 });
     expect(await db.getPaymentByFacilitatorTxHash(localSettlementHash(payload.payload.authorization))).toMatchObject({ leaseId: 'L-1', payer: PAYER });
-    expect((await http(server.url, 'GET', '/api/system/reconcile')).body.consistent).toBe(true);
+    expect((await http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH })).body.consistent).toBe(true);
   });
 
   it('a settle that succeeds without a hash leaves the intent unknown (502)', async () => {

@@ -1,27 +1,30 @@
-// `reconcile` exits 0 on a clean ledger and 1 (listing the batch) when a batch disagrees with its payments.
+// `reconcile` exits 0 on a clean ledger and 1 (listing what it found) on a batch that disagrees with its payments, a pending payment or a damaged pending line.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
-import { FilePendingPaymentStore } from '../../src/ledger/pending-payments-file.js';
+import { damagedFileOf, FilePendingPaymentStore } from '../../src/ledger/pending-payments-file.js';
 import { FileSettlementJournal } from '../../src/ledger/settlement-journal-file.js';
 
 const run = promisify(execFile);
 
-async function reconcileCli(url: string, pendingFile: string): Promise<{ code: number; stdout: string }> {
+async function reconcileText(url: string, pendingFile: string, json = false): Promise<{ code: number; stdout: string }> {
   try {
     const journalFile = join(dirname(pendingFile), 'settlement-journal.jsonl');
-    const { stdout } = await run('npx', ['tsx', 'src/cli/main.ts', 'reconcile', '--json', '--database-url', url, '--pending-file', pendingFile, '--journal-file', journalFile]);
+    const files = ['--pending-file', pendingFile, '--journal-file', journalFile];
+    const { stdout } = await run('npx', ['tsx', 'src/cli/main.ts', 'reconcile', ...(json ? ['--json'] : []), '--database-url', url, ...files]);
     return { code: 0, stdout };
   } catch (error) {
     const e = error as { code: number; stdout: string };
     return { code: e.code, stdout: e.stdout };
   }
 }
+
+const reconcileCli = (url: string, pendingFile: string) => reconcileText(url, pendingFile, true);
 
 describe('reconcile command', () => {
   let store: OpenBackend & { url: string };
@@ -97,6 +100,23 @@ describe('reconcile command', () => {
     ]);
     expect(report.unresolvedSettlements[0].payment.payload.authorization.nonce).toBe(hash(0xdef));
     await rm(join(dir, 'settlement-journal.jsonl'));
+  });
+
+  it('exits 1 and lists a damaged line of the pending file, kept aside by the service', async () => {
+    const torn = '1234abcd {"op":"add","at":"2026-02-25T10:16:00.000Z","record":{"facilitatorTxHash":"0x';
+    await writeFile(pendingFile, torn);
+    await (await FilePendingPaymentStore.open(pendingFile)).close();
+    const { code, stdout } = await reconcileCli(store.url, pendingFile);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout);
+    expect(report.pendingPayments).toEqual([]);
+    expect(report.damagedPendingLines).toEqual([{ file: pendingFile, line: 1, reason: 'torn last line (checksum mismatch)', text: torn, setAsideAt: expect.any(String) }]);
+    const text = await reconcileText(store.url, pendingFile);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`damaged: ${pendingFile} line 1 (torn last line (checksum mismatch))`);
+    expect(text.stdout).toContain('1 damaged pending line(s)');
+    await rm(pendingFile);
+    await rm(damagedFileOf(pendingFile));
   });
 
   it('exits 1 and names the batch when its total disagrees with its payments', async () => {

@@ -79,6 +79,7 @@ function everyCall(db: Database): [string, () => Promise<unknown>][] {
     importRecords: () => db.importRecords('assets', [record]),
     summarizeTable: () => db.summarizeTable('assets'),
     recordPaymentWithOutcome: () => db.recordPaymentWithOutcome(params),
+    estimateTableSizes: () => db.estimateTableSizes(),
   };
   return [...Object.entries(calls), ['schema.status', () => db.schema.status()], ['schema.up', () => db.schema.up()]];
 }

@@ -161,6 +161,30 @@ export function recordTests(backend: ConformanceBackend): void {
       expect(await ctx.db.summarizeTable('x402_batches')).toEqual({ count: dump.x402_batches.length, amountSum: paid });
     });
 
+    it('estimateTableSizes counts small tables exactly, and a large one without reading it all', async () => {
+      for (const [table, size] of Object.entries(await ctx.db.estimateTableSizes())) expect(size, table).toEqual({ count: 0, exact: true });
+      await seedEverything(ctx.db);
+      const dump = await dumpStore(ctx.db);
+      const sizes = await ctx.db.estimateTableSizes();
+      for (const table of TABLES) expect(sizes[table], table).toEqual({ count: dump[table].length, exact: true });
+      const events: StoredEvent[] = Array.from({ length: 1_100 }, (_, i) => ({
+        id: id(10_000 + i),
+        eventName: 'Bulk',
+        contractAddress: address(1),
+        blockNumber: 5_000_000 + i,
+        transactionHash: hash(0x50_000 + i),
+        logIndex: 0,
+        args: {},
+        processed: true,
+        createdAt: at('2025-06-01T00:00:00.000Z'),
+      }));
+      await importInto(ctx.db, 'events', events);
+      const large = (await ctx.db.estimateTableSizes()).events;
+      // Memory counts exactly; SQL estimates past 1,000 rows (at least the rows it counted).
+      if (large.exact) expect(large.count).toBe(dump.events.length + 1_100);
+      else expect(large.count).toBeGreaterThan(1_000);
+    });
+
     it('reconcile reports a batch whose totals differ from its payments, and payments without a batch', async () => {
       const { asset, lease, payments, batch } = foreignRecords();
       await importInto(ctx.db, 'assets', [asset]);

@@ -12,6 +12,9 @@ import {
   newAsset,
   newEvent,
   newLease,
+  onDay,
+  pay,
+  seedLease,
   unchecked,
   useDatabase,
 } from './fixtures.js';
@@ -25,7 +28,9 @@ interface FieldRule {
 
 const MAX_INT4 = 2 ** 31 - 1;
 const hex = (n: number, digit = 'a'): string => `0x${digit.repeat(n)}`;
-const key = (field: string): FieldRule => ({ field, good: ['K', 'k'.repeat(255)], bad: ['', 'k'.repeat(256), 5, null] });
+/** Strings no backend stores as given: NUL (refused by PostgreSQL text) and lone surrogates (UTF-8 has none; a driver would store U+FFFD). */
+const UNSTORABLE = ['\u0000', 'a\u0000b', 'x\uD800', '\uDFFFy', '\uDC00\uD800'];
+const key = (field: string): FieldRule => ({ field, good: ['K', 'k'.repeat(255), 'SAT-\u{1F6F0}'], bad: ['', 'k'.repeat(256), 5, null, ...UNSTORABLE] });
 const addressRule = (field: string): FieldRule => ({
   field,
   good: [hex(40, 'a'), hex(40, 'F'), '0xAbCdEf0123456789aBcDeF0123456789ABCDEF01'],
@@ -55,7 +60,7 @@ const LEASE_RULES: FieldRule[] = [
   hashRule('transactionHash'),
 ];
 const EVENT_RULES: FieldRule[] = [
-  { field: 'eventName', good: ['E', 'e'.repeat(100)], bad: ['', 'e'.repeat(101), 3] },
+  { field: 'eventName', good: ['E', 'e'.repeat(100), 'Paid\u{1F4B0}'], bad: ['', 'e'.repeat(101), 3, ...UNSTORABLE] },
   addressRule('contractAddress'),
   blockRule,
   hashRule('transactionHash'),
@@ -141,6 +146,47 @@ export function validationTests(backend: ConformanceBackend): void {
         await expectRefused(ctx.db, () => ctx.db.saveAsset(unchecked(input)), 'VALIDATION', undefined, String(input));
         await expectRefused(ctx.db, () => ctx.db.saveEvent(unchecked(input)), 'VALIDATION', undefined, String(input));
       }
+    });
+
+    it('a NUL or a lone surrogate in any key is VALIDATION naming the field, on reads, filters and writes alike', async () => {
+      const lease = await seedLease(ctx.db, { status: 'active' });
+      const batch = await ctx.db.saveX402Batch({ leaseId: lease.leaseId, hourBucket: onDay('10:00:00.000') });
+      const range = { from: new Date('2026-02-01T00:00:00Z'), to: new Date('2026-03-01T00:00:00Z') };
+      for (const bad of UNSTORABLE) {
+        const calls: [string, () => Promise<unknown>][] = [
+          ['assetId', () => ctx.db.getAsset(bad)],
+          ['assetId', () => ctx.db.getLeasesByAsset(bad)],
+          ['assetId', () => ctx.db.getActiveLeasesForAsset(bad)],
+          ['assetId', () => ctx.db.getLeasesPage({ assetId: bad })],
+          ['assetId', () => ctx.db.getAssetRevenue(bad, range)],
+          ['assetId', () => ctx.db.updateAsset(bad, { blockNumber: 1 })],
+          ['assetId', () => ctx.db.saveLease(newLease(bad))],
+          ['leaseId', () => ctx.db.getLease(bad)],
+          ['leaseId', () => ctx.db.updateLease(bad, { blockNumber: 1 })],
+          ['leaseId', () => ctx.db.transitionLeaseStatus(bad, 'active', 'completed')],
+          ['leaseId', () => ctx.db.getX402PaymentsByLease(bad)],
+          ['leaseId', () => ctx.db.getX402BatchesByLease(bad)],
+          ['leaseId', () => ctx.db.getOpenBatchForLease(bad, onDay('10:00:00.000'))],
+          ['leaseId', () => ctx.db.getHourTotals(bad)],
+          ['leaseId', () => ctx.db.getDailyRevenue(bad, range)],
+          ['leaseId', () => ctx.db.getPaymentsPage(bad)],
+          ['leaseId', () => ctx.db.getBatchesPage(bad)],
+          ['leaseId', () => pay(ctx.db, bad, onDay('10:15:00.000'))],
+          ['leaseId', () => ctx.db.saveX402Batch({ leaseId: bad, hourBucket: onDay('11:00:00.000') })],
+          ['revenueRoundId', () => ctx.db.updateX402Batch(batch.id, { revenueRoundId: bad })],
+          ['metadata', () => ctx.db.saveAsset(newAsset({ metadata: { [bad]: 'key' } }))],
+          ['agreement', () => ctx.db.updateLease(lease.leaseId, { agreement: { terms: bad } })],
+          ['args', () => ctx.db.saveEvent(newEvent({ args: { list: [bad] } }))],
+        ];
+        for (const [field, call] of calls) await expectRefused(ctx.db, call, 'VALIDATION', field, `${field} = ${JSON.stringify(bad)}`);
+      }
+    });
+
+    it('a key with a surrogate pair (an emoji) is stored and found exactly as given', async () => {
+      const assetId = 'SAT-\u{1F6F0}\u{FE0F}';
+      await ctx.db.saveAsset(newAsset({ assetId }));
+      expect((await ctx.db.getAsset(assetId))?.assetId).toBe(assetId);
+      expect(await ctx.db.getAsset('SAT-\uFFFD\uFFFD\uFE0F')).toBeNull();
     });
 
     it('validation errors are StorageErrors that are not retryable', async () => {

@@ -2,12 +2,12 @@
  * A settled payment is never lost: recording is retried, then kept as a durable pending record
  * that reconcile reports and the admin replay records exactly once.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FilePendingPaymentStore, readPendingFile } from '../../src/ledger/pending-payments-file.js';
-import { type NewPendingPayment, type PendingPaymentStore } from '../../src/ledger/pending-payments.js';
+import { damagedFileOf, FilePendingPaymentStore, readPendingFile } from '../../src/ledger/pending-payments-file.js';
+import { MemoryPendingPaymentStore, type NewPendingPayment, type PendingPaymentStore } from '../../src/ledger/pending-payments.js';
 import { paymentHeader, THROWAWAY_PAYER } from '../../src/api/x402/client.js';
 import type { RecordPaymentParams } from '../../src/storage/contract/database.js';
 import { StorageError } from '../../src/storage/contract/errors.js';
@@ -88,7 +88,7 @@ describe('settled payments when the ledger fails', () => {
     cleanups.push(() => restarted.close());
     const base = restarted.url;
 
-    const reconcile = await http(base, 'GET', '/api/system/reconcile');
+    const reconcile = await http(base, 'GET', '/api/system/reconcile', { headers: AUTH });
     expect(reconcile.body).toMatchObject({ consistent: false, pendingPayments: [{ facilitatorTxHash: paid.body.facilitatorTxHash }] });
     const stillDown = await http(base, 'POST', '/api/admin/pending/replay', { headers: AUTH });
     expect(stillDown.body).toMatchObject({ attempted: 1, recorded: [], remaining: 1 });
@@ -104,7 +104,7 @@ describe('settled payments when the ledger fails', () => {
     const ledger = await http(base, 'GET', '/api/leases/L-1/payments');
     expect(ledger.body.items).toHaveLength(1);
     expect(ledger.body.items[0].facilitatorTxHash).toBe(paid.body.facilitatorTxHash);
-    expect((await http(base, 'GET', '/api/system/reconcile')).body.consistent).toBe(true);
+    expect((await http(base, 'GET', '/api/system/reconcile', { headers: AUTH })).body.consistent).toBe(true);
   });
 
   it('grants a settled payment the ledger and the pending store both refuse, and the journal records it later', async () => {
@@ -117,6 +117,7 @@ describe('settled payments when the ledger fails', () => {
       recordFailure: async () => undefined,
       resolve: async () => undefined,
       close: async () => undefined,
+      listDamaged: async () => [],
     };
     const { db, server, requirements } = await flakyApp(failing);
     db.failures = -1;
@@ -124,13 +125,13 @@ describe('settled payments when the ledger fails', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ access: 'granted', ledger: 'pending', facilitatorTxHash: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
     // Money moved without a ledger row: reconcile says so, with the journaled settlement.
-    const before = await http(server.url, 'GET', '/api/system/reconcile');
+    const before = await http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH });
     expect(before.body).toMatchObject({ consistent: false, unresolvedSettlements: [{ id: answer.body.intentId, state: 'settled', transaction: answer.body.facilitatorTxHash }] });
     db.failures = 0;
     const resolved = await http(server.url, 'POST', '/api/admin/settlements/resolve', { headers: AUTH });
     expect(resolved.body).toMatchObject({ recorded: [answer.body.intentId], unknown: [], failed: [], remaining: 0 });
     expect(await db.getPaymentByFacilitatorTxHash(answer.body.facilitatorTxHash)).toMatchObject({ leaseId: 'L-1', amountMinorUnits: 1_000_000n, payer: PAYER });
-    expect((await http(server.url, 'GET', '/api/system/reconcile')).body).toMatchObject({ consistent: true, unresolvedSettlements: [] });
+    expect((await http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH })).body).toMatchObject({ consistent: true, unresolvedSettlements: [] });
   });
 
   it('refuses a payment already used for another lease before settling it, keeping no pending record', async () => {
@@ -141,7 +142,7 @@ describe('settled payments when the ledger fails', () => {
     const other = await http(server.url, 'POST', '/api/leases/L-2/access', { headers: { 'x-payment': header } });
     expect(other.status).toBe(402);
     expect(other.body.code).toBe('PAYMENT_ALREADY_USED');
-    expect((await http(server.url, 'GET', '/api/system/reconcile')).body.pendingPayments).toEqual([]);
+    expect((await http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH })).body.pendingPayments).toEqual([]);
   });
 });
 
@@ -169,19 +170,115 @@ async function checkStore(store: PendingPaymentStore): Promise<void> {
 }
 
 describe('pending payment stores', () => {
-  it('file: keeps its records across reopen, compacts resolved ones, skips a torn line', async () => {
+  it('file: keeps its records across reopen and compacts resolved ones', async () => {
     const path = await tempFile();
     const store = await FilePendingPaymentStore.open(path);
     await checkStore(store);
     // Readable without the lock while the store is open (what a CLI report does).
-    expect((await readPendingFile(path)).map((r) => r.attempts)).toEqual([4]);
+    expect((await readPendingFile(path)).pending.map((r) => r.attempts)).toEqual([4]);
     await store.close();
-    await writeFile(path, (await readFile(path, 'utf8')) + '{"op":"add","rec', { flag: 'w' });
     const reopened = await FilePendingPaymentStore.open(path);
     cleanups.push(() => reopened.close());
-    expect(reopened.skippedLines).toBe(1);
     expect((await reopened.listUnresolved()).map((r) => r.attempts)).toEqual([4]);
+    expect(await reopened.listDamaged()).toEqual([]);
     expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(1);
+  });
+
+  it('memory: the same contract, and nothing damaged', async () => {
+    const store = new MemoryPendingPaymentStore();
+    await checkStore(store);
+    expect(await store.listDamaged()).toEqual([]);
+  });
+});
+
+const hashOf = (digit: string) => `0x${digit.repeat(64)}`;
+const hashesOf = async (store: PendingPaymentStore) => (await store.listUnresolved()).map((r) => r.facilitatorTxHash);
+
+/** A pending file holding a record per hash, its store closed. */
+async function closedFileWith(...hashes: string[]): Promise<string> {
+  const path = await tempFile();
+  const store = await FilePendingPaymentStore.open(path);
+  for (const hash of hashes) await store.add(record(hash));
+  await store.close();
+  return path;
+}
+
+describe('the pending file never loses a record', () => {
+  it('a torn append (half a line, a crash, reopen, append) keeps every complete record', async () => {
+    const path = await closedFileWith(hashOf('a'), hashOf('b'));
+    // The crash: the next record's line was half written.
+    const whole = await readFile(path, 'utf8');
+    const fragment = (whole.trim().split('\n')[0] ?? '').slice(0, 60);
+    await appendFile(path, fragment);
+
+    const reopened = await FilePendingPaymentStore.open(path);
+    expect(await hashesOf(reopened)).toEqual([hashOf('a'), hashOf('b')]);
+    expect(reopened.setAsideAtOpen).toEqual([expect.objectContaining({ file: path, line: 3, text: fragment, reason: expect.stringContaining('torn last line') })]);
+    await reopened.add(record(hashOf('c')));
+    await reopened.close();
+
+    const third = await FilePendingPaymentStore.open(path);
+    cleanups.push(() => third.close());
+    expect(await hashesOf(third)).toEqual([hashOf('a'), hashOf('b'), hashOf('c')]);
+    // The fragment is still reported from the side file, not rewritten away.
+    expect(await third.listDamaged()).toEqual([expect.objectContaining({ text: fragment, setAsideAt: expect.any(String) })]);
+  });
+
+  it('a write cut short while the store runs does not swallow the next record', async () => {
+    const path = await tempFile();
+    const store = await FilePendingPaymentStore.open(path);
+    cleanups.push(() => store.close());
+    await store.add(record(hashOf('a')));
+    // A write of this store that failed half-way (a full disk): a fragment without its newline.
+    await appendFile(path, '0badc0de {"op":"add","at":"2026-01-01T00:00:00.000Z","rec');
+    await store.add(record(hashOf('b')));
+    const report = await readPendingFile(path);
+    expect(report.pending.map((r) => r.facilitatorTxHash)).toEqual([hashOf('a'), hashOf('b')]);
+    expect(report.damaged).toEqual([expect.objectContaining({ line: 2, reason: 'checksum mismatch', setAsideAt: null })]);
+    expect(await store.listDamaged()).toHaveLength(1);
+  });
+
+  it('a damaged line is kept aside, never rewritten away, and reported by reconcile and the metrics', async () => {
+    const path = await closedFileWith(hashOf('a'), hashOf('b'));
+    // One byte of the first record changes on disk.
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    const damagedText = (lines[0] ?? '').replace('"attempts":2', '"attempts":3');
+    await writeFile(path, [damagedText, ...lines.slice(1)].join('\n'));
+
+    const reopened = await FilePendingPaymentStore.open(path);
+    expect(await hashesOf(reopened)).toEqual([hashOf('b')]);
+    const kept = [expect.objectContaining({ file: path, line: 1, reason: 'checksum mismatch', text: damagedText, setAsideAt: expect.any(String) })];
+    expect(await reopened.listDamaged()).toEqual(kept);
+    expect((await readFile(damagedFileOf(path), 'utf8')).trim().split('\n')).toHaveLength(1);
+    await reopened.close();
+    // Reopening again neither loses nor duplicates it.
+    const again = await FilePendingPaymentStore.open(path);
+    expect(again.setAsideAtOpen).toEqual([]);
+    expect(await again.listDamaged()).toEqual(kept);
+    expect((await readPendingFile(path)).damaged).toEqual(kept);
+
+    const db = new MockDatabase();
+    await db.connect();
+    const server = await startApp({ db, pending: again });
+    cleanups.push(async () => {
+      await server.close();
+      await again.close();
+    });
+    const reconcile = await http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH });
+    expect(reconcile.body).toMatchObject({ consistent: false, damagedPendingLines: [{ file: path, line: 1, reason: 'checksum mismatch', text: damagedText }] });
+    const metrics = await http(server.url, 'GET', '/metrics', { headers: AUTH });
+    expect(metrics.body).toMatch(/^x402_pending_payments_damaged_lines 1$/m);
+    expect(metrics.body).toMatch(/^x402_pending_payments 1$/m);
+  });
+
+  it('reads lines of the earlier unframed format', async () => {
+    const path = await closedFileWith(hashOf('a'));
+    const framed = (await readFile(path, 'utf8')).trim();
+    await writeFile(path, `${framed.slice(framed.indexOf(' ') + 1)}\n`);
+    const reopened = await FilePendingPaymentStore.open(path);
+    cleanups.push(() => reopened.close());
+    expect(await hashesOf(reopened)).toEqual([hashOf('a')]);
+    expect(await reopened.listDamaged()).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@ import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendDurably, fsyncDirectory, fsyncFile, replaceFileDurably } from '../../src/shared/fsync.js';
+import { appendDurably, appendLineDurably, fsyncDirectory, fsyncFile, replaceFileDurably } from '../../src/shared/fsync.js';
 
 describe('durable writes', () => {
   let root: string;
@@ -37,5 +37,23 @@ describe('durable writes', () => {
     await fsyncFile(path);
     await fsyncDirectory(root);
     await expect(fsyncFile(join(root, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('appends a line on a line of its own, after a fragment left by a write cut short', async () => {
+    const path = join(root, 'lines');
+    await writeFile(path, 'one\ntw');
+    const handle = await open(path, 'a+');
+    try {
+      await appendLineDurably(handle, 'three\n');
+      await appendLineDurably(handle, 'four\n');
+    } finally {
+      await handle.close();
+    }
+    expect(await readFile(path, 'utf8')).toBe('one\ntw\nthree\nfour\n');
+    const empty = join(root, 'empty');
+    const fresh = await open(empty, 'a+');
+    await appendLineDurably(fresh, 'first\n');
+    await fresh.close();
+    expect(await readFile(empty, 'utf8')).toBe('first\n');
   });
 });

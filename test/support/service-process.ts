@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { readLockOwner } from '../../src/shared/file-lock.js';
 
 /** The repository root (the package root). */
 export const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,7 +42,11 @@ export function killLeftovers(): void {
   }
 }
 
-/** The environment of a spawned service: only what it needs, never the test runner's DATABASE_URL. */
+/**
+ * The environment of a spawned service: only what it needs, never the test runner's DATABASE_URL.
+ * No LEASING_MODE: each test names the mode it needs (`npm start` names development itself), so
+ * a service started without one is in production mode, as it would be in a deployment.
+ */
 export function serviceEnv(env: Record<string, string>): Record<string, string> {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env };
 }
@@ -77,6 +82,12 @@ export function startCompiled(env: Record<string, string>): Promise<ServiceProce
 }
 
 export { isAlive } from '../../src/shared/file-lock.js';
+
+/** True when the lock of `path` was released by its owner (not merely abandoned by a dead one). */
+export async function lockReleased(path: string): Promise<boolean> {
+  const owner = await readLockOwner(path);
+  return owner !== null && owner.releasedAt !== undefined;
+}
 
 /** Resolves true when nothing accepts connections at `url`'s port any more. */
 export function portClosed(url: string): Promise<boolean> {

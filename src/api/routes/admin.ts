@@ -1,6 +1,6 @@
 /**
- * Admin routes (API key required whatever the method). The reset route is not registered at all
- * in production, so no key and no mistake can reach it there.
+ * Admin routes (API key required whatever the method). The reset route exists only in
+ * development mode (LEASING_MODE=development), so no key and no mistake can reach it elsewhere.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
@@ -15,7 +15,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
   const admin = { admin: true };
   const noInput = { querystring: object({}) };
 
-  if (ctx.config.env !== 'production') {
+  if (ctx.config.mode === 'development') {
     app.post('/api/admin/reset', { schema: noInput, config: admin }, async () => {
       await ctx.db.clear();
       return { cleared: true };

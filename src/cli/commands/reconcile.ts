@@ -1,23 +1,65 @@
 /**
- * `reconcile`: checks every hourly batch's total and count against its payments, and lists the
- * settled payments the service could not record yet (its pending-payments file) and the
- * settlements of its journal whose money moved without a ledger row, or whose outcome is unknown.
- * Exit codes: 0 clean; 1 differences, pending payments or such settlements found; 2 the command
- * could not run.
+ * `reconcile`: checks every hourly batch's total and count against its payments, lists late
+ * payments, and reports the money outside the ledger: the settled payments the service could not
+ * record yet (its pending-payments file), the lines of that file that could not be read (kept
+ * aside in `<file>.damaged`), and the settlements of its journal whose money moved without a
+ * ledger row or whose outcome is unknown.
+ * Exit codes: 0 clean; 1 differences, pending payments, damaged lines or such settlements found;
+ * 2 the command could not run.
  */
 import type { Command } from 'commander';
-import { readPendingFile } from '../../ledger/pending-payments-file.js';
-import type { PendingPayment } from '../../ledger/pending-payments.js';
 import { dataFileFromEnv, pendingPaymentsFileFromEnv } from '../../config.js';
+import { readPendingFile } from '../../ledger/pending-payments-file.js';
+import type { DamagedLine, PendingPayment } from '../../ledger/pending-payments.js';
 import { readJournalFile } from '../../ledger/settlement-journal-file.js';
 import { moneyOutsideLedger, type SettlementIntent } from '../../ledger/settlement-journal.js';
 import type { ReconcileReport } from '../../storage/contract/ledger-queries.js';
 import { jsonWithAmounts, reportFailure } from '../output.js';
 import { addBackendOptions, openStore, type BackendOptions } from '../store-options.js';
 
+/** What the command reports. */
+type Report = ReconcileReport & {
+  pendingPayments: PendingPayment[];
+  damagedPendingLines: DamagedLine[];
+  unresolvedSettlements: SettlementIntent[];
+  damagedJournalLines: number;
+};
+
 /** Renders a report as JSON with amounts as decimal strings. */
-export function reconcileReportJson(report: ReconcileReport & { pendingPayments: PendingPayment[]; unresolvedSettlements: SettlementIntent[] }): string {
+export function reconcileReportJson(report: Report): string {
   return jsonWithAmounts(report);
+}
+
+function printReport(report: Report): void {
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  write(`checked ${report.batchesChecked} batches and ${report.paymentsChecked} payments`);
+  for (const d of report.differences) {
+    write(`  lease ${d.leaseId} hour ${d.hourBucket}: batch ${d.storedTotal}/${d.storedCount}, payments ${d.paymentsTotal}/${d.paymentsCount}`);
+  }
+  for (const l of report.latePayments) {
+    const carried = l.carriedToBatchId === null ? "waiting for the lease's next settlement" : `carried by batch ${l.carriedToBatchId}`;
+    write(`  late: lease ${l.leaseId} hour ${l.hourBucket} settlement ${l.facilitatorTxHash} ${l.amountMinorUnits}: ${carried}`);
+  }
+  for (const p of report.pendingPayments) write(`  pending: lease ${p.leaseId} settlement ${p.facilitatorTxHash} (${p.attempts} attempts): ${p.error}`);
+  for (const d of report.damagedPendingLines) {
+    write(`  damaged: ${d.file} line ${d.line} (${d.reason})${d.setAsideAt === null ? '' : `, kept aside ${d.setAsideAt}`}: ${d.text}`);
+  }
+  for (const i of moneyOutsideLedger(report.unresolvedSettlements)) {
+    const what = i.state === 'settled' ? `settled as ${i.transaction ?? '?'}, not recorded` : `settlement unknown: ${i.reason ?? 'no answer'}`;
+    write(`  journal ${i.id}: lease ${i.leaseId} ${i.amount} from ${i.payer}, nonce ${i.nonce}: ${what}`);
+  }
+  if (report.damagedJournalLines > 0) write(`  journal: ${report.damagedJournalLines} damaged line(s) kept aside`);
+  write(problemCount(report) === 0 ? 'clean' : `${report.differences.length} difference(s), ${report.pendingPayments.length} pending payment(s), ${report.damagedPendingLines.length} damaged pending line(s), ${moneyOutsideLedger(report.unresolvedSettlements).length} settlement(s) outside the ledger, ${report.damagedJournalLines} damaged journal line(s)`);
+}
+
+function problemCount(report: Report): number {
+  return (
+    report.differences.length +
+    report.pendingPayments.length +
+    report.damagedPendingLines.length +
+    moneyOutsideLedger(report.unresolvedSettlements).length +
+    report.damagedJournalLines
+  );
 }
 
 /** Registers `reconcile`. */
@@ -25,7 +67,7 @@ export function registerReconcileCommand(program: Command): void {
   addBackendOptions(
     program
       .command('reconcile')
-      .description('check every batch total and count against its payments; exit 1 on any difference')
+      .description('check every batch total and count against its payments, and the money outside the ledger; exit 1 on any difference')
       .option('--json', 'print the report as JSON')
       .option('--pending-file <path>', 'pending-payments file of the service', pendingPaymentsFileFromEnv())
       .option('--journal-file <path>', 'settlement journal of the service', dataFileFromEnv(process.env, 'SETTLEMENT_JOURNAL_FILE', 'settlement-journal.jsonl')),
@@ -33,37 +75,18 @@ export function registerReconcileCommand(program: Command): void {
     try {
       const { db } = await openStore(options);
       try {
-        const report = await db.reconcile();
-        const pendingPayments = await readPendingFile(options.pendingFile);
-        const unresolvedSettlements = (await readJournalFile(options.journalFile)).unresolved;
-        const outside = moneyOutsideLedger(unresolvedSettlements);
-        if (options.json) process.stdout.write(`${reconcileReportJson({ ...report, pendingPayments, unresolvedSettlements })}\n`);
-        else {
-          process.stdout.write(`checked ${report.batchesChecked} batches and ${report.paymentsChecked} payments\n`);
-          for (const d of report.differences) {
-            process.stdout.write(
-              `  lease ${d.leaseId} hour ${d.hourBucket}: batch ${d.storedTotal}/${d.storedCount}, payments ${d.paymentsTotal}/${d.paymentsCount}\n`,
-            );
-          }
-          for (const l of report.latePayments) {
-            const carried = l.carriedToBatchId === null ? 'waiting for the lease\'s next settlement' : `carried by batch ${l.carriedToBatchId}`;
-            process.stdout.write(`  late: lease ${l.leaseId} hour ${l.hourBucket} settlement ${l.facilitatorTxHash} ${l.amountMinorUnits}: ${carried}\n`);
-          }
-          for (const p of pendingPayments) {
-            process.stdout.write(`  pending: lease ${p.leaseId} settlement ${p.facilitatorTxHash} (${p.attempts} attempts): ${p.error}\n`);
-          }
-          for (const i of outside) {
-            const what = i.state === 'settled' ? `settled as ${i.transaction ?? '?'}, not recorded` : `settlement unknown: ${i.reason ?? 'no answer'}`;
-            process.stdout.write(`  journal ${i.id}: lease ${i.leaseId} ${i.amount} from ${i.payer}, nonce ${i.nonce}: ${what}\n`);
-          }
-          const problems = report.differences.length + pendingPayments.length + outside.length;
-          process.stdout.write(
-            problems === 0
-              ? 'clean\n'
-              : `${report.differences.length} difference(s), ${pendingPayments.length} pending payment(s), ${outside.length} settlement(s) outside the ledger\n`,
-          );
-        }
-        if (report.differences.length > 0 || pendingPayments.length > 0 || outside.length > 0) process.exitCode = 1;
+        const { pending: pendingPayments, damaged: damagedPendingLines } = await readPendingFile(options.pendingFile);
+        const journal = await readJournalFile(options.journalFile);
+        const report: Report = {
+          ...(await db.reconcile()),
+          pendingPayments,
+          damagedPendingLines,
+          unresolvedSettlements: journal.unresolved,
+          damagedJournalLines: journal.damaged,
+        };
+        if (options.json) process.stdout.write(`${reconcileReportJson(report)}\n`);
+        else printReport(report);
+        if (problemCount(report) > 0) process.exitCode = 1;
       } finally {
         await db.disconnect();
       }

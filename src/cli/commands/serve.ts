@@ -15,9 +15,9 @@ function port(value: string): string {
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('run the HTTP service (configured by the environment, see .env.example)')
+    .description('run the HTTP service (configured by the environment, see .env.example; production mode unless LEASING_MODE=development)')
     .option('--port <port>', 'port to listen on (default: $PORT, else 3001; 0 picks a free one)', port)
-    .option('--host <host>', 'address to listen on (default: $HOST, else 0.0.0.0)')
+    .option('--host <host>', 'address to listen on (default: $HOST, else 0.0.0.0; 127.0.0.1 with LEASING_MODE=development)')
     .action(async (options: { port?: string; host?: string }) => {
       const env = { ...process.env };
       if (options.port !== undefined) env['PORT'] = options.port;

@@ -25,7 +25,7 @@ import type {
   StoredX402Payment,
 } from './records.js';
 import type { SchemaManager } from './schema.js';
-import type { RecordTransfer } from './transfer.js';
+import type { RecordTransfer, TableName, TableSize } from './transfer.js';
 
 export * from './records.js';
 export type * from './schema.js';
@@ -149,4 +149,6 @@ export interface Database extends LedgerQueries, RecordTransfer {
   recordPaymentWithOutcome(params: RecordPaymentParams): Promise<RecordedPayment>;
   /** Deletes everything. Refused under `NODE_ENV=production` without `allowProduction`. */
   clear(options?: ClearOptions): Promise<void>;
+  /** Row counts of every table without scanning any of them (exact when small, else estimated). */
+  estimateTableSizes(): Promise<Record<TableName, TableSize>>;
 }

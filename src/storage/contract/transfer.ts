@@ -37,3 +37,14 @@ export interface RecordTransfer {
   /** Count and money total of a table. */
   summarizeTable(table: TableName): Promise<TableSummary>;
 }
+
+/**
+ * A table's row count for operational reports, cheap on any size: exact while the table is small
+ * (or in memory), else the database's own estimate (PostgreSQL's `pg_class.reltuples`, refreshed
+ * by ANALYZE and autovacuum), never a scan of the whole table.
+ */
+export interface TableSize {
+  count: number;
+  /** True when `count` is exact; false when it is an estimate (or, never analyzed, a lower bound). */
+  exact: boolean;
+}

@@ -25,7 +25,7 @@ import type {
   StoredX402Payment,
 } from '../contract/database.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
-import type { TableName, TableRecords, TableSummary } from '../contract/transfer.js';
+import type { TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
 import type { SettleClock } from './invariants.js';
 import type { BatchInput, PaymentInput } from './validate.js';
 
@@ -124,4 +124,6 @@ export interface StorageBackend {
   summarizeTable(table: TableName): Promise<TableSummary>;
   /** Deletes everything (the store has checked it is allowed). */
   clear(): Promise<void>;
+  /** Row counts without a scan: exact up to `exactUpTo` rows (or always, in memory), else estimated. */
+  estimateTableSizes(exactUpTo: number): Promise<Record<TableName, TableSize>>;
 }

@@ -14,6 +14,15 @@ export const MAX_DOCUMENT_DEPTH = 64;
 // eslint-disable-next-line no-control-regex -- NUL is exactly what must be found
 const BAD_STRING = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/**
+ * Whether a string holds a character no backend can store as given: NUL (PostgreSQL text refuses
+ * it) or a lone surrogate (UTF-8 cannot encode it; the driver would store U+FFFD instead). Keys,
+ * names and document strings are refused with these, so every backend refuses alike.
+ */
+export function hasUnstorableCharacter(value: string): boolean {
+  return BAD_STRING.test(value);
+}
+
 /** Returns why `value` is not an acceptable JSON object document, or null when it is. */
 export function jsonDocumentProblem(value: unknown): string | null {
   if (!isPlainObject(value)) return 'must be a plain JSON object';

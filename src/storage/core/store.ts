@@ -31,7 +31,7 @@ import type {
 } from '../contract/database.js';
 import { StorageError, notConnectedError, validationError } from '../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, PageOptions, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
-import type { TableName, TableRecords, TableSummary } from '../contract/transfer.js';
+import type { TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
 import type { StorageBackend } from './backend.js';
 import { bucketPage, dayPage, timeIdPage, toPage } from './cursor.js';
 import { assertClearAllowed } from './invariants.js';
@@ -332,4 +332,11 @@ export class Store implements Database {
     assertClearAllowed(options);
     await backend.clear();
   }
+
+  async estimateTableSizes(): Promise<Record<TableName, TableSize>> {
+    return this.live.estimateTableSizes(EXACT_COUNT_UP_TO);
+  }
 }
+
+/** Tables up to this many rows are counted exactly by {@link Store.estimateTableSizes} (a bounded read). */
+const EXACT_COUNT_UP_TO = 1000;

@@ -18,7 +18,7 @@ import type {
 } from '../contract/database.js';
 import { INTERVAL_SECONDS, LEASE_STATUSES, PAYMENT_MODES } from '../contract/database.js';
 import { isStorageError, validationError } from '../contract/errors.js';
-import { jsonDocumentProblem } from './json-document.js';
+import { hasUnstorableCharacter, jsonDocumentProblem } from './json-document.js';
 import { MAX_AMOUNT, parseAmount } from './money.js';
 import { bucketEnd, checkDate, hourBucketOf, parseHourBucket, parseInstant } from './time.js';
 import { ADDRESS_RE, HASH_RE } from '../../shared/hex.js';
@@ -27,7 +27,9 @@ const MAX_INT4 = 2_147_483_647;
 
 const address = z.string().regex(ADDRESS_RE, 'must be 0x followed by 40 hex digits');
 const hash = z.string().regex(HASH_RE, 'must be 0x followed by 64 hex digits');
-const key = z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters');
+/** A string every backend stores exactly as given (no NUL, no lone surrogate). */
+const text = (what: string) => z.string(`must be ${what}`).refine((v) => !hasUnstorableCharacter(v), 'must not contain a NUL character or a lone surrogate');
+const key = text('a string').min(1, 'must not be empty').max(255, 'must be at most 255 characters');
 const chainId = z.number().int('must be an integer').positive('must be positive').max(MAX_INT4, 'is too large');
 const blockNumber = z.number().int('must be an integer').min(0, 'must not be negative').max(Number.MAX_SAFE_INTEGER, 'must be a safe integer');
 // log_index is an INTEGER column.
@@ -96,7 +98,7 @@ const newLeaseSchema = z.strictObject(leaseFields);
 const assetUpdateSchema = z.strictObject(omitKeys(assetFields, 'assetId')).partial();
 const leaseUpdateSchema = z.strictObject(omitKeys(leaseFields, 'leaseId')).partial();
 const newEventSchema = z.strictObject({
-  eventName: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  eventName: text('a string').min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   contractAddress: address,
   blockNumber,
   transactionHash: hash,

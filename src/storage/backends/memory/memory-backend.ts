@@ -24,7 +24,7 @@ import type {
 } from '../../contract/database.js';
 import { StorageError } from '../../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
-import type { TableName, TableRecords, TableSummary } from '../../contract/transfer.js';
+import type { TableName, TableRecords, TableSize, TableSummary } from '../../contract/transfer.js';
 import type { ListOrder, PageRequest, PaymentSelector, Slice, StorageBackend, TimeIdKey } from '../../core/backend.js';
 import { assertStatusIs, type SettleClock } from '../../core/invariants.js';
 import { cloneJson } from '../../core/json-document.js';
@@ -279,6 +279,18 @@ export class MemoryBackend implements StorageBackend {
   async clear(): Promise<void> {
     this.tables.clear();
     this.ledger.clear();
+  }
+
+  /** Exact: the sizes of the primary maps. */
+  async estimateTableSizes(): Promise<Record<TableName, TableSize>> {
+    const exact = (count: number): TableSize => ({ count, exact: true });
+    return {
+      assets: exact(this.tables.assets.size),
+      leases: exact(this.tables.leases.size),
+      events: exact(this.tables.events.size),
+      x402_payments: exact(this.ledger.paymentsByHash.size),
+      x402_batches: exact(this.ledger.batchesById.size),
+    };
   }
 }
 

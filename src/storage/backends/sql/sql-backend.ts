@@ -24,7 +24,7 @@ import type {
 } from '../../contract/database.js';
 import { StorageError } from '../../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
-import type { TableName, TableRecords, TableSummary } from '../../contract/transfer.js';
+import { TABLES, type TableName, type TableRecords, type TableSize, type TableSummary } from '../../contract/transfer.js';
 import type { ListOrder, PageRequest, PaymentSelector, Slice, StorageBackend, TimeIdKey } from '../../core/backend.js';
 import { assertStatusIs, type SettleClock } from '../../core/invariants.js';
 import type { BatchInput, PaymentInput } from '../../core/validate.js';
@@ -309,6 +309,30 @@ export class SqlBackend implements StorageBackend {
   async clear(): Promise<void> {
     await this.payments.drain();
     await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_batches CASCADE');
+  }
+
+  /**
+   * One statement: each table counted up to `exactUpTo + 1` rows (a read that stops there), and
+   * the planner's estimate `pg_class.reltuples` for a table past that (-1 when never analyzed:
+   * then the bound itself, a lower bound).
+   */
+  async estimateTableSizes(exactUpTo: number): Promise<Record<TableName, TableSize>> {
+    const bounded = TABLES.map((t) => `(SELECT count(*) FROM (SELECT 1 FROM ${t} LIMIT ${exactUpTo + 1}) AS s) AS "${t}"`).join(', ');
+    const [counts = {}] = await queryRows(this.driver, 'estimate table sizes', `SELECT ${bounded}`);
+    const estimates = await queryRows(
+      this.driver,
+      'estimate table sizes',
+      `SELECT c.relname, c.reltuples::float8 AS estimate FROM pg_class c
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND c.relname = ANY($1::text[])`,
+      [TABLES],
+    );
+    const estimateOf = new Map(estimates.map((r) => [String(r['relname']), Number(r['estimate'])]));
+    const sizes = {} as Record<TableName, TableSize>;
+    for (const table of TABLES) {
+      const count = toSafeInt(counts[table], table);
+      sizes[table] = count <= exactUpTo ? { count, exact: true } : { count: Math.max(count, Math.round(estimateOf.get(table) ?? 0)), exact: false };
+    }
+    return sizes;
   }
 }
 
