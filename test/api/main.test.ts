@@ -15,7 +15,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
 import { Migrator } from '../../src/storage/backends/sql/migrator.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
-import type { PaymentPayload, PaymentRequirements } from '../../src/api/x402/types.js';
 import { isAlive, killLeftovers, lockReleased, portClosed, repo, spawnService, startCompiled as start, type ServiceProcess } from '../support/service-process.js';
 import { createTestDatabase } from '../support/pg.js';
 import { activeLease, assetBody, http } from './support.js';
