@@ -127,11 +127,15 @@ describe('the compiled service (node dist/main.js)', () => {
 
   it('production mode runs on PostgreSQL with a key and a facilitator URL, on every interface, closed to callers without the key', async () => {
     const database = await createTestDatabase();
+    // A real facilitator over HTTP: production checks its GET /supported before listening.
+    const facilitator = Fastify();
+    serveLocalFacilitator(facilitator);
+    const facilitatorUrl = await facilitator.listen({ port: 0, host: '127.0.0.1' });
     try {
       const url = new URL(database.url);
       url.searchParams.set('sslmode', 'disable'); // production verifies TLS by default; the test server has none
       const key = 'production-key-0123456789';
-      const service = await start({ DATABASE_URL: url.toString(), API_KEY: key, FACILITATOR_URL: 'http://127.0.0.1:9', HOST: '', DATA_DIR: await tempDir() });
+      const service = await start({ DATABASE_URL: url.toString(), API_KEY: key, FACILITATOR_URL: facilitatorUrl, HOST: '', DATA_DIR: await tempDir() });
       const lines = service.output().split('\n');
       expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ mode: 'production', msg: expect.stringContaining('production mode') });
       // Logged right after fastify's "listening" line, which the spawn waited for.
@@ -151,6 +155,7 @@ describe('the compiled service (node dist/main.js)', () => {
       service.child.kill('SIGTERM');
       expect(await service.exit).toBe(0);
     } finally {
+      await facilitator.close();
       await database.drop();
     }
   });

@@ -30,7 +30,8 @@ describe('a service killed between settle and commit', () => {
   beforeAll(async () => {
     store = await openPostgres();
     dir = await mkdtemp(join(tmpdir(), 'settle-crash-'));
-    env = { DATABASE_URL: store.url, DATA_DIR: dir, API_KEY: AUTH.authorization.replace('Bearer ', ''), LOG_LEVEL: 'info' };
+    // Development mode: the local facilitator, which can say what became of an earlier settle.
+    env = { LEASING_MODE: 'development', DATABASE_URL: store.url, DATA_DIR: dir, API_KEY: AUTH.authorization.replace('Bearer ', ''), LOG_LEVEL: 'info' };
   });
 
   afterAll(async () => {

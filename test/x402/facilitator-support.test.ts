@@ -72,7 +72,7 @@ describe('the facilitator is checked before the service listens', () => {
 
   it('startService refuses to start with a clear message', async () => {
     const { url } = await fakeFacilitator({ supported: kinds([1, 'base']) });
-    const env = { NODE_ENV: 'test', USE_MOCK_DATABASE: 'true', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', FACILITATOR_URL: url };
+    const env = { LEASING_MODE: 'development', NODE_ENV: 'test', USE_MOCK_DATABASE: 'true', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', FACILITATOR_URL: url };
     const started = startService({ env, signals: false });
     await expect(started).rejects.toBeInstanceOf(ServiceStartError);
     await expect(started).rejects.toThrow(/does not support the exact scheme on base-sepolia/);
