@@ -150,7 +150,7 @@ export interface OutsideLedger {
   /** Journaled settlements not yet resolved. */
   settlements: SettlementIntent[];
   /** Lines of the settlement journal kept aside as damaged. */
-  damagedJournalLines: number;
+  damagedJournalLines: DamagedLine[];
 }
 
 /** A reconcile report with the money outside the ledger as JSON. */
@@ -172,13 +172,13 @@ export function reconcileJson(report: ReconcileReport, outside: OutsideLedger): 
     pendingPayments: pending.map(pendingJson),
     damagedPendingLines: damaged.map((d) => ({ ...d })),
     unresolvedSettlements: settlements.map(intentJson),
-    damagedJournalLines,
+    damagedJournalLines: damagedJournalLines.map((d) => ({ ...d })),
     consistent:
       report.differences.length === 0 &&
       pending.length === 0 &&
       damaged.length === 0 &&
       moneyOutsideLedger(settlements).length === 0 &&
-      damagedJournalLines === 0,
+      damagedJournalLines.length === 0,
   };
 }
 

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, RecordPaymentParams } from '../storage/contract/database.js';
 import { isStorageError } from '../storage/contract/errors.js';
+import type { DamagedLine } from '../shared/line-log.js';
 
 /** What a pending record keeps: enough to record the payment later, and how it was settled. */
 export interface PendingPayload {
@@ -37,23 +38,7 @@ export interface PendingPayment extends NewPendingPayment {
   resolvedAt: Date | null;
 }
 
-/**
- * A line of a durable pending store that could not be read back (a write torn by a crash, a
- * damaged disk block). It may be a settled payment, so it is never dropped: the store moves it to
- * a side file and reports it until an operator has dealt with it.
- */
-export interface DamagedLine {
-  /** The file the line was read from. */
-  file: string;
-  /** Its line number there (1-based). */
-  line: number;
-  /** Why it could not be used. */
-  reason: string;
-  /** The line as found, for an operator to recover by hand. */
-  text: string;
-  /** When it was moved to the side file; null while it is still in the file it was read from. */
-  setAsideAt: string | null;
-}
+export type { DamagedLine } from '../shared/line-log.js';
 
 /** Durable store of pending payments, keyed by settlement hash. */
 export interface PendingPaymentStore {

@@ -1,115 +1,92 @@
 /**
- * The settlement journal in an fsync'ed JSON Lines file (see settlement-journal.ts): one line per
- * intent written and per state change. Opening folds the lines into entries and compacts the file
- * to what is still needed: unresolved entries, and resolved ones whose authorization could still
- * be resent (until it expires), so a used payment stays refused across restarts. Damaged lines
- * are kept aside and counted, never dropped.
+ * The settlement journal in a file (see settlement-journal.ts): a shared/line-log.ts log with one
+ * record per intent written and per state change, so it has one owner, checksummed lines, and
+ * damaged lines kept aside and reported, never dropped. Opening compacts it to what is still
+ * needed: unresolved entries, and resolved ones whose authorization could still be resent (until
+ * it expires), so a used payment stays refused across restarts.
  */
+import { LineLog, readLineLog, type DamagedLine, type RecordKind } from '../shared/line-log.js';
 import { StorageError } from '../storage/contract/errors.js';
-import { LineLog, countDamagedLines, readLineLog } from '../shared/line-log.js';
-import {
-  UNRESOLVED_STATES,
-  applyUpdate,
-  newEntry,
-  type IntentUpdate,
-  type NewSettlementIntent,
-  type SettlementIntent,
-  type SettlementJournal,
-} from './settlement-journal.js';
+import { MemorySettlementJournal, UNRESOLVED_STATES, type JournalLine, type SettlementIntent } from './settlement-journal.js';
 
-type Stored = Omit<SettlementIntent, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
-type Line = { op: 'begin'; entry: Stored } | { op: 'update'; id: string; at: string; change: IntentUpdate };
+/** A journal line as JSON stores it (instants as ISO strings). */
+type StoredLine =
+  | { op: 'begin'; entry: Omit<SettlementIntent, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string } }
+  | { op: 'update'; id: string; at: string; change: JournalLine extends infer L ? (L extends { op: 'update'; change: infer C } ? C : never) : never };
 
-function toStored(entry: SettlementIntent): Stored {
-  return { ...entry, createdAt: entry.createdAt.toISOString(), updatedAt: entry.updatedAt.toISOString() };
-}
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isInstant = (value: unknown): value is string => typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
-function fold(lines: unknown[]): Map<string, SettlementIntent> {
-  const entries = new Map<string, SettlementIntent>();
-  for (const raw of lines) {
-    const line = raw as Line;
-    if (line.op === 'begin') {
-      entries.set(line.entry.id, { ...line.entry, createdAt: new Date(line.entry.createdAt), updatedAt: new Date(line.entry.updatedAt) });
-    } else if (line.op === 'update') {
-      const entry = entries.get(line.id);
-      if (entry !== undefined) entries.set(line.id, applyUpdate(entry, line.change, new Date(line.at)));
+const JOURNAL_LINE: RecordKind<StoredLine> = {
+  name: 'settlement journal record',
+  is: (value: unknown): value is StoredLine => {
+    if (!isObject(value)) return false;
+    if (value['op'] === 'begin') {
+      const e = value['entry'];
+      return isObject(e) && typeof e['id'] === 'string' && typeof e['nonce'] === 'string' && typeof e['state'] === 'string' && isInstant(e['createdAt']) && isInstant(e['updatedAt']);
     }
-  }
-  return entries;
+    return value['op'] === 'update' && typeof value['id'] === 'string' && isInstant(value['at']) && isObject(value['change']) && typeof value['change']['state'] === 'string';
+  },
+};
+
+function toStored(line: JournalLine): StoredLine {
+  if (line.op === 'update') return { ...line, at: line.at.toISOString() };
+  const { createdAt, updatedAt } = line.entry;
+  return { op: 'begin', entry: { ...line.entry, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() } };
 }
 
-/** Whether an entry is still needed: unresolved, or resendable until its authorization expires. */
-function stillNeeded(entry: SettlementIntent, now: Date): boolean {
-  return UNRESOLVED_STATES.has(entry.state) || Date.parse(entry.expiresAt) > now.getTime();
+function fromStored(line: StoredLine): JournalLine {
+  if (line.op === 'update') return { ...line, at: new Date(line.at) };
+  return { op: 'begin', entry: { ...line.entry, createdAt: new Date(line.entry.createdAt), updatedAt: new Date(line.entry.updatedAt) } };
 }
 
-/** The unresolved entries of a journal file, read without its lock (for reconcile while the service runs). */
-export async function readJournalFile(path: string): Promise<{ unresolved: SettlementIntent[]; damaged: number }> {
-  const { records } = await readLineLog(path);
-  const unresolved = [...fold(records).values()].filter((e) => UNRESOLVED_STATES.has(e.state));
-  return { unresolved, damaged: await countDamagedLines(path) };
+/** A journal's state, from its stored lines. */
+function journalOf(lines: readonly StoredLine[]): MemorySettlementJournal {
+  return new MemorySettlementJournal(lines.map(fromStored));
 }
 
-/** The file-backed {@link SettlementJournal}. Create it with {@link FileSettlementJournal.open}. */
-export class FileSettlementJournal implements SettlementJournal {
-  readonly kind = 'file';
+/** The unresolved entries and the damaged lines of a journal file, read without its lock (for reconcile while the service runs). */
+export async function readJournalFile(path: string): Promise<{ unresolved: SettlementIntent[]; damaged: DamagedLine[] }> {
+  const { records, damaged } = await readLineLog(path, JOURNAL_LINE);
+  return { unresolved: journalOf(records).unresolved(), damaged };
+}
 
-  private constructor(
-    private readonly log: LineLog,
-    private readonly entries: Map<string, SettlementIntent>,
-    private readonly nonces: Map<string, string>,
-    /** Lines kept aside in `<path>.damaged`, this open and before. */
-    readonly damagedLines: number,
-  ) {}
+/** The file-backed journal. Create it with {@link FileSettlementJournal.open}. */
+export class FileSettlementJournal extends MemorySettlementJournal {
+  override readonly kind = 'file';
+  private log: LineLog<StoredLine> | undefined;
 
   /** Opens (creating if needed) the journal at `path`. */
   static async open(path: string): Promise<FileSettlementJournal> {
-    let entries = new Map<string, SettlementIntent>();
-    const now = new Date();
-    const log = await LineLog.open(
-      path,
-      ({ records }) => {
-        entries = new Map([...fold(records)].filter(([, e]) => stillNeeded(e, now)));
-        return [...entries.values()].map((e): Line => ({ op: 'begin', entry: toStored(e) }));
-      },
-      (c) => new StorageError('CONFLICT', `settlement journal ${path} is in use by another process (lock file ${c.lockPath})`, { details: { path, ...c.details } }),
-    );
-    const nonces = new Map([...entries.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((e) => [e.nonce, e.id]));
-    return new FileSettlementJournal(log, entries, nonces, await countDamagedLines(path));
+    const now = Date.now();
+    // Still needed: unresolved, or resendable until its authorization expires.
+    const needed = (e: SettlementIntent) => UNRESOLVED_STATES.has(e.state) || Date.parse(e.expiresAt) > now;
+    let kept: StoredLine[] = [];
+    const { log } = await LineLog.open(path, {
+      kind: JOURNAL_LINE,
+      keep: (lines) => (kept = journalOf(lines).all().filter(needed).map((entry) => toStored({ op: 'begin', entry }))),
+      refuse: (c) => new StorageError('CONFLICT', `settlement journal ${path} is in use by another process (lock ${c.lockPath})`, { details: { path, ...c.details } }),
+    });
+    const journal = new FileSettlementJournal(kept.map(fromStored));
+    journal.log = log;
+    return journal;
   }
 
-  async begin(input: NewSettlementIntent): Promise<SettlementIntent> {
-    const entry = newEntry(input, new Date());
-    await this.log.append({ op: 'begin', entry: toStored(entry) } satisfies Line);
-    this.entries.set(entry.id, entry);
-    this.nonces.set(entry.nonce, entry.id);
-    return structuredClone(entry);
+  /** Lines the open could not read and moved to the side file. */
+  get setAsideAtOpen(): DamagedLine[] {
+    return this.log?.setAsideAtOpen ?? [];
   }
 
-  async update(id: string, change: IntentUpdate): Promise<SettlementIntent> {
-    const entry = this.entries.get(id);
-    if (entry === undefined) throw new Error(`no settlement intent ${id}`);
-    const at = new Date();
-    await this.log.append({ op: 'update', id, at: at.toISOString(), change } satisfies Line);
-    const next = applyUpdate(entry, change, at);
-    this.entries.set(id, next);
-    return structuredClone(next);
+  override listDamaged(): Promise<DamagedLine[]> {
+    return this.log?.listDamaged() ?? Promise.resolve([]);
   }
 
-  byNonce(nonce: string): SettlementIntent | undefined {
-    const id = this.nonces.get(nonce.toLowerCase());
-    const entry = id === undefined ? undefined : this.entries.get(id);
-    return entry === undefined ? undefined : structuredClone(entry);
+  override close(): Promise<void> {
+    return this.log?.close() ?? Promise.resolve();
   }
 
-  unresolved(): SettlementIntent[] {
-    return [...this.entries.values()]
-      .filter((e) => UNRESOLVED_STATES.has(e.state))
-      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
-      .map((e) => structuredClone(e));
-  }
-
-  close(): Promise<void> {
-    return this.log.close();
+  protected override persist(line: JournalLine): Promise<void> {
+    if (this.log === undefined) throw new Error('the settlement journal is not open');
+    return this.log.append(toStored(line));
   }
 }

@@ -13,6 +13,7 @@
  * fsync'ed file in settlement-journal-file.ts.
  */
 import { randomUUID } from 'node:crypto';
+import type { DamagedLine } from '../shared/line-log.js';
 import type { PaymentMode } from '../storage/contract/database.js';
 
 /**
@@ -89,8 +90,8 @@ export interface SettlementJournal {
   byNonce(nonce: string): SettlementIntent | undefined;
   /** Entries that still need resolving, oldest first. */
   unresolved(): SettlementIntent[];
-  /** Lines kept aside as damaged (the file journal; 0 in memory). */
-  readonly damagedLines: number;
+  /** Lines the journal could not read back, kept aside (none in memory). */
+  listDamaged(): Promise<DamagedLine[]>;
   /** Releases the file; idempotent. */
   close(): Promise<void>;
 }
@@ -129,26 +130,36 @@ export function grantFor(entry: SettlementIntent | undefined, leaseId: string, m
   return sameUse && at.getTime() < Date.parse(entry.intervalEnd) ? { kind: 'grant', entry } : { kind: 'used', entry };
 }
 
-/** The journal in memory: for the in-memory backend, where nothing survives a restart anyway. */
+/** A journal record: an intent written, or a change of one. */
+export type JournalLine = { op: 'begin'; entry: SettlementIntent } | { op: 'update'; id: string; at: Date; change: IntentUpdate };
+
+/**
+ * The journal in memory: for the in-memory backend, where nothing survives a restart anyway, and
+ * the state the file journal keeps (it makes each line durable first, see `persist`).
+ */
 export class MemorySettlementJournal implements SettlementJournal {
-  readonly kind = 'memory';
-  readonly damagedLines = 0;
+  readonly kind: string = 'memory';
   private readonly entries = new Map<string, SettlementIntent>();
   private readonly nonces = new Map<string, string>();
 
+  /** @param lines records to start from (the file journal's, as read). */
+  constructor(lines: Iterable<JournalLine> = []) {
+    for (const line of lines) this.apply(line);
+  }
+
   async begin(input: NewSettlementIntent): Promise<SettlementIntent> {
-    const entry = newEntry(input, new Date());
-    this.entries.set(entry.id, entry);
-    this.nonces.set(entry.nonce, entry.id);
-    return structuredClone(entry);
+    const line: JournalLine = { op: 'begin', entry: newEntry(input, new Date()) };
+    await this.persist(line);
+    this.apply(line);
+    return structuredClone(line.entry);
   }
 
   async update(id: string, change: IntentUpdate): Promise<SettlementIntent> {
-    const entry = this.entries.get(id);
-    if (entry === undefined) throw new Error(`no settlement intent ${id}`);
-    const next = applyUpdate(entry, change, new Date());
-    this.entries.set(id, next);
-    return structuredClone(next);
+    if (!this.entries.has(id)) throw new Error(`no settlement intent ${id}`);
+    const line: JournalLine = { op: 'update', id, at: new Date(), change };
+    await this.persist(line);
+    this.apply(line);
+    return structuredClone(this.entries.get(id) as SettlementIntent);
   }
 
   byNonce(nonce: string): SettlementIntent | undefined {
@@ -158,8 +169,32 @@ export class MemorySettlementJournal implements SettlementJournal {
   }
 
   unresolved(): SettlementIntent[] {
-    return [...this.entries.values()].filter((e) => UNRESOLVED_STATES.has(e.state)).map((e) => structuredClone(e));
+    return this.all()
+      .filter((e) => UNRESOLVED_STATES.has(e.state))
+      .map((e) => structuredClone(e));
+  }
+
+  async listDamaged(): Promise<DamagedLine[]> {
+    return [];
   }
 
   async close(): Promise<void> {}
+
+  /** Every entry, oldest first (the journal's own objects: callers must not change them). */
+  all(): SettlementIntent[] {
+    return [...this.entries.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /** Makes a line durable before it takes effect: nothing to do in memory. */
+  protected async persist(_line: JournalLine): Promise<void> {}
+
+  private apply(line: JournalLine): void {
+    if (line.op === 'begin') {
+      this.entries.set(line.entry.id, line.entry);
+      this.nonces.set(line.entry.nonce, line.entry.id);
+      return;
+    }
+    const entry = this.entries.get(line.id);
+    if (entry !== undefined) this.entries.set(line.id, applyUpdate(entry, line.change, line.at));
+  }
 }

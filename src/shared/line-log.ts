@@ -1,112 +1,230 @@
 /**
- * A durable, append-only log of JSON lines owned by one process: the storage under the journals
- * that must outlive a crash or a database outage. Each append is fsync'ed before it resolves and
- * appends run one at a time, so records never interleave. Nothing is ever silently dropped: on
- * open, a line that does not parse (a write torn by a crash, or damage) is moved to
- * `<path>.damaged` with the reason, counted, and left there for an operator; the log itself is
- * then rewritten with only what its owner keeps (compaction), so a torn tail can never glue onto
- * the next record.
+ * A durable, append-only log of records owned by one process: the storage under the files that
+ * must outlive a crash or a database outage (pending payments, the settlement journal). Each
+ * append is fsync'ed before it resolves and appends run one at a time. Nothing is ever dropped:
+ *
+ * - every line is `<crc32 hex> <json>`, so a line cut short or damaged is recognised as such
+ *   (lines of an earlier unframed format, plain JSON, are still read);
+ * - an append starts on a fresh line (`appendLineDurably`): a fragment left by a write that was
+ *   cut short stays a line by itself instead of swallowing the next record;
+ * - a line that cannot be read is moved, durably and before compaction rewrites the log, to
+ *   `<file>.damaged` (JSON lines `{ setAsideAt, file, line, reason, text }`), which is only ever
+ *   appended to; its owner reports those lines until an operator moves the side file away.
+ *
+ * Opening compacts the log: its owner says which records are still needed, and only those are
+ * written back (temp file, fsync, rename, fsync of the directory).
  */
-import { appendFile, mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { acquireFileLock } from './file-lock.js';
-import { appendDurably, fsyncFile, replaceFileDurably } from './fsync.js';
+import { crc32 } from 'node:zlib';
+import { acquireFileLock, type LockConflict } from './file-lock.js';
+import { appendLineDurably, fsyncDirectory, replaceFileDurably } from './fsync.js';
 
-/** What opening a log found. */
-export interface LogContents {
-  /** Every line that parsed, in order. */
-  records: unknown[];
-  /** Lines that did not parse, now kept in `<path>.damaged`. */
-  damaged: number;
+/** A line that could not be read, as it was found. */
+export interface DamagedLine {
+  /** The file the line was read from. */
+  file: string;
+  /** Its line number there (1-based). */
+  line: number;
+  /** Why it could not be used. */
+  reason: string;
+  /** The line as found, for an operator to recover by hand. */
+  text: string;
+  /** When it was moved to the side file; null while it is still in the file it was read from. */
+  setAsideAt: string | null;
 }
 
-/** Reads a log's lines without taking its lock (for a report while its owner runs); writes nothing. */
-export async function readLineLog(path: string): Promise<{ records: unknown[]; damaged: string[] }> {
-  let text = '';
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+/** What a log holds: the records it accepted, and what it could not read. */
+export interface LogContents<R> {
+  records: R[];
+  damaged: DamagedLine[];
+}
+
+/** How a log knows its records: a check of a parsed value, and the kind's name for messages. */
+export interface RecordKind<R> {
+  /** e.g. "pending payment operation". */
+  name: string;
+  is(value: unknown): value is R;
+}
+
+const checksum = (json: string) => crc32(json).toString(16).padStart(8, '0');
+const FRAMED = /^([0-9a-f]{8}) (.*)$/s;
+const isText = (value: unknown): value is string => typeof value === 'string';
+
+/** One line of a log: checksum, space, JSON, newline. */
+function encode(record: unknown): string {
+  const json = JSON.stringify(record);
+  return `${checksum(json)} ${json}\n`;
+}
+
+/** A line's record, or why it cannot be used. */
+function decode<R>(raw: string, kind: RecordKind<R>): { record: R } | { problem: string } {
+  const framed = FRAMED.exec(raw);
+  let json: string;
+  if (framed?.[1] !== undefined && framed[2] !== undefined) {
+    if (checksum(framed[2]) !== framed[1]) return { problem: 'checksum mismatch' };
+    json = framed[2];
+  } else if (raw.startsWith('{')) {
+    json = raw; // the earlier unframed format
+  } else {
+    return { problem: 'not a framed record' };
   }
-  const records: unknown[] = [];
-  const damaged: string[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      records.push(JSON.parse(line));
-    } catch {
-      damaged.push(line);
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return { problem: 'not JSON' };
+  }
+  return kind.is(value) ? { record: value } : { problem: `not a ${kind.name}` };
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
+}
+
+/** The non-blank lines of `text` with their line numbers, and whether the last one lacks its newline. */
+function linesOf(text: string): Array<{ raw: string; number: number; last: boolean }> {
+  const parts = text.split('\n');
+  const unterminated = !text.endsWith('\n');
+  return parts.flatMap((raw, i) => (raw.trim() === '' ? [] : [{ raw, number: i + 1, last: unterminated && i === parts.length - 1 }]));
+}
+
+/** The log's records and the lines it cannot use (a missing log is empty). */
+async function readLines<R>(path: string, kind: RecordKind<R>): Promise<LogContents<R>> {
+  const records: R[] = [];
+  const damaged: DamagedLine[] = [];
+  for (const { raw, number, last } of linesOf(await readText(path))) {
+    const decoded = decode(raw, kind);
+    if ('record' in decoded) records.push(decoded.record);
+    else {
+      // A last line without its newline is a write cut short (by a crash or a full disk).
+      const reason = last ? `torn last line (${decoded.problem})` : decoded.problem;
+      damaged.push({ file: path, line: number, reason, text: raw, setAsideAt: null });
     }
   }
   return { records, damaged };
 }
 
-/** The number of lines kept aside in `<path>.damaged` (0 when there is none). */
-export async function countDamagedLines(path: string): Promise<number> {
-  const text = await readFile(`${path}.damaged`, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw error;
+/** The side file where the damaged lines of the log at `path` are kept. */
+export function damagedFileOf(path: string): string {
+  return `${path}.damaged`;
+}
+
+/** The lines kept in the side file; an entry that cannot be read is reported as it is, never skipped. */
+async function readSetAside(path: string): Promise<DamagedLine[]> {
+  const side = damagedFileOf(path);
+  return linesOf(await readText(side)).map(({ raw, number }) => {
+    try {
+      const entry = JSON.parse(raw) as Partial<DamagedLine>;
+      if (isText(entry.file) && typeof entry.line === 'number' && isText(entry.reason) && isText(entry.text) && isText(entry.setAsideAt)) {
+        return { file: entry.file, line: entry.line, reason: entry.reason, text: entry.text, setAsideAt: entry.setAsideAt };
+      }
+    } catch {
+      // reported below as it is
+    }
+    return { file: side, line: number, reason: 'unreadable entry of the damaged-lines file', text: raw, setAsideAt: null };
   });
-  return text.split('\n').filter((l) => l.trim() !== '').length;
+}
+
+/** Appends damaged lines to the side file and makes them durable. */
+async function setAside(path: string, damaged: DamagedLine[]): Promise<DamagedLine[]> {
+  const at = new Date().toISOString();
+  const kept = damaged.map((d) => ({ ...d, setAsideAt: at }));
+  const handle = await open(damagedFileOf(path), 'a+');
+  try {
+    await appendLineDurably(handle, kept.map((d) => `${JSON.stringify(d)}\n`).join(''));
+  } finally {
+    await handle.close();
+  }
+  await fsyncDirectory(dirname(path)); // the side file may be new
+  return kept;
+}
+
+/**
+ * A log's records and every damaged line (the side file's and its own), read without its lock
+ * (so a CLI can report them while the owner runs). Read-only. A reader may see an append in
+ * progress as a torn last line.
+ */
+export async function readLineLog<R>(path: string, kind: RecordKind<R>): Promise<LogContents<R>> {
+  const { records, damaged } = await readLines(path, kind);
+  return { records, damaged: [...(await readSetAside(path)), ...damaged] };
+}
+
+/** Options of {@link LineLog.open}. */
+export interface LineLogOptions<R> {
+  kind: RecordKind<R>;
+  /** The records still needed, from those read: the log is rewritten with only these. */
+  keep: (records: R[]) => R[];
+  /** The error when another live process holds the log's lock. */
+  refuse?: (conflict: LockConflict) => Error;
 }
 
 /** An open log. Create it with {@link LineLog.open}. */
-export class LineLog {
+export class LineLog<R> {
+  /** Lines the open could not read and moved to the side file. */
+  setAsideAtOpen: DamagedLine[] = [];
   private handle: FileHandle | undefined;
   private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly path: string,
+    private readonly kind: RecordKind<R>,
     private readonly unlock: () => Promise<void>,
   ) {}
 
   /**
-   * Takes the log's lock (`refuse` builds the error when another live process holds it), reads
-   * it, keeps damaged lines aside, and hands the parsed records to `keep`, whose result becomes
-   * the log's new content.
+   * Takes the log's lock, reads it, moves the lines it cannot read to the side file (durably,
+   * first), and compacts it to what `keep` returns. Resolves to the log and the records read.
    */
-  static async open(
-    path: string,
-    keep: (contents: LogContents) => unknown[],
-    refuse?: Parameters<typeof acquireFileLock>[1],
-  ): Promise<LineLog> {
+  static async open<R>(path: string, options: LineLogOptions<R>): Promise<{ log: LineLog<R>; records: R[] }> {
     await mkdir(dirname(path), { recursive: true });
-    const unlock = await acquireFileLock(path, refuse);
+    const unlock = await acquireFileLock(path, options.refuse);
     try {
-      const { records, damaged } = await readLineLog(path);
-      if (damaged.length > 0) {
-        const stamp = new Date().toISOString();
-        await appendFile(`${path}.damaged`, damaged.map((line) => `${JSON.stringify({ keptAt: stamp, line })}\n`).join(''));
-        await fsyncFile(`${path}.damaged`);
-      }
-      const log = new LineLog(path, unlock);
-      const kept = keep({ records, damaged: damaged.length });
-      await replaceFileDurably(path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''), `${path}.compact`);
-      log.handle = await open(path, 'a');
-      return log;
+      const { records, damaged } = await readLines(path, options.kind);
+      const log = new LineLog(path, options.kind, unlock);
+      // Durable in the side file before compaction rewrites the log without them.
+      if (damaged.length > 0) log.setAsideAtOpen = await setAside(path, damaged);
+      await replaceFileDurably(path, options.keep(records).map(encode).join(''), `${path}.compact`);
+      log.handle = await open(path, 'a+');
+      return { log, records };
     } catch (error) {
       await unlock();
       throw error;
     }
   }
 
-  /** Appends one record and resolves once it is on disk. */
-  append(record: unknown): Promise<void> {
-    const run = this.tail.then(async () => {
-      if (this.handle === undefined) throw new Error(`log ${this.path} is closed`);
-      await appendDurably(this.handle, `${JSON.stringify(record)}\n`);
+  /** Appends a record and resolves once it is on disk; appends run one at a time. */
+  append(record: R): Promise<void> {
+    return this.serially(async () => {
+      if (this.handle === undefined) throw new Error(`${this.path} is closed`);
+      await appendLineDurably(this.handle, encode(record));
     });
-    this.tail = run.catch(() => undefined);
-    return run;
+  }
+
+  /** The side file's lines, and any line of the log torn since it was opened. */
+  async listDamaged(): Promise<DamagedLine[]> {
+    // In line with the appends, so an append of this log is never read half-way.
+    return (await this.serially(() => readLineLog(this.path, this.kind))).damaged;
   }
 
   /** Waits for pending appends, closes the file and releases the lock; idempotent. */
   async close(): Promise<void> {
+    await this.tail;
     const handle = this.handle;
     if (handle === undefined) return;
     this.handle = undefined;
-    await this.tail;
     await handle.close();
     await this.unlock();
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work);
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 }

@@ -40,13 +40,13 @@ describe('a service killed between settle and commit', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** The journal lines written so far. */
+  /** The journal records written so far (each line is `<crc32> <json>`). */
   async function journal(): Promise<{ op: string; change?: { state: string; transaction?: string } }[]> {
     const text = await readFile(join(dir, 'settlement-journal.jsonl'), 'utf8').catch(() => '');
     return text
       .split('\n')
       .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as { op: string; change?: { state: string } });
+      .map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)) as { op: string; change?: { state: string } });
   }
 
   it('loses nothing: the restarted service records the settled payment once', async () => {

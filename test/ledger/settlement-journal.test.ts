@@ -65,22 +65,26 @@ describe('the file journal', () => {
     await reopened.close();
   });
 
-  it('keeps damaged and torn lines aside, counts them, and never loses the next record', async () => {
+  it('keeps damaged and torn lines aside, reports them, and never loses the next record', async () => {
     const path = join(dir, 'damaged.jsonl');
     const journal = await FileSettlementJournal.open(path);
     const kept = await journal.begin(intent(5));
     await journal.close();
     // A line damaged on disk, and an append torn by a crash (no newline).
-    await appendFile(path, 'not json at all\n{"op":"begin","entry":{"id":"torn');
+    await appendFile(path, 'not json at all\n0badc0de {"op":"begin","entry":{"id":"torn');
     const reopened = await FileSettlementJournal.open(path);
-    expect(reopened.damagedLines).toBe(2);
+    expect(reopened.setAsideAtOpen.map((d) => [d.line, d.reason])).toEqual([
+      [2, 'not a framed record'],
+      [3, 'torn last line (checksum mismatch)'],
+    ]);
     const next = await reopened.begin(intent(6));
+    expect(await reopened.listDamaged()).toHaveLength(2);
     await reopened.close();
     const { unresolved, damaged } = await readJournalFile(path);
     expect(unresolved.map((e) => e.id)).toEqual([kept.id, next.id]);
-    expect(damaged).toBe(2);
-    const aside = (await readFile(`${path}.damaged`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { line: string });
-    expect(aside.map((a) => a.line)).toEqual(['not json at all', '{"op":"begin","entry":{"id":"torn']);
+    expect(damaged.map((d) => d.text)).toEqual(['not json at all', '0badc0de {"op":"begin","entry":{"id":"torn']);
+    const aside = (await readFile(`${path}.damaged`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { text: string });
+    expect(aside.map((a) => a.text)).toEqual(['not json at all', '0badc0de {"op":"begin","entry":{"id":"torn']);
   });
 
   it('has one owner at a time', async () => {

@@ -61,7 +61,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: AppContext): voi
         pending: await pending.listUnresolved(),
         damaged: await pending.listDamaged(),
         settlements: ctx.journal.unresolved(),
-        damagedJournalLines: ctx.journal.damagedLines,
+        damagedJournalLines: await ctx.journal.listDamaged(),
       }),
       checkedAt: at.toISOString(),
       nextCheckAfter: new Date(at.getTime() + ctx.config.reconcileRefreshMs).toISOString(),

@@ -22,7 +22,7 @@ type Report = ReconcileReport & {
   pendingPayments: PendingPayment[];
   damagedPendingLines: DamagedLine[];
   unresolvedSettlements: SettlementIntent[];
-  damagedJournalLines: number;
+  damagedJournalLines: DamagedLine[];
 };
 
 /** Renders a report as JSON with amounts as decimal strings. */
@@ -41,15 +41,14 @@ function printReport(report: Report): void {
     write(`  late: lease ${l.leaseId} hour ${l.hourBucket} settlement ${l.facilitatorTxHash} ${l.amountMinorUnits}: ${carried}`);
   }
   for (const p of report.pendingPayments) write(`  pending: lease ${p.leaseId} settlement ${p.facilitatorTxHash} (${p.attempts} attempts): ${p.error}`);
-  for (const d of report.damagedPendingLines) {
+  for (const d of [...report.damagedPendingLines, ...report.damagedJournalLines]) {
     write(`  damaged: ${d.file} line ${d.line} (${d.reason})${d.setAsideAt === null ? '' : `, kept aside ${d.setAsideAt}`}: ${d.text}`);
   }
   for (const i of moneyOutsideLedger(report.unresolvedSettlements)) {
     const what = i.state === 'settled' ? `settled as ${i.transaction ?? '?'}, not recorded` : `settlement unknown: ${i.reason ?? 'no answer'}`;
     write(`  journal ${i.id}: lease ${i.leaseId} ${i.amount} from ${i.payer}, nonce ${i.nonce}: ${what}`);
   }
-  if (report.damagedJournalLines > 0) write(`  journal: ${report.damagedJournalLines} damaged line(s) kept aside`);
-  write(problemCount(report) === 0 ? 'clean' : `${report.differences.length} difference(s), ${report.pendingPayments.length} pending payment(s), ${report.damagedPendingLines.length} damaged pending line(s), ${moneyOutsideLedger(report.unresolvedSettlements).length} settlement(s) outside the ledger, ${report.damagedJournalLines} damaged journal line(s)`);
+  write(problemCount(report) === 0 ? 'clean' : `${report.differences.length} difference(s), ${report.pendingPayments.length} pending payment(s), ${report.damagedPendingLines.length} damaged pending line(s), ${moneyOutsideLedger(report.unresolvedSettlements).length} settlement(s) outside the ledger, ${report.damagedJournalLines.length} damaged journal line(s)`);
 }
 
 function problemCount(report: Report): number {
@@ -58,7 +57,7 @@ function problemCount(report: Report): number {
     report.pendingPayments.length +
     report.damagedPendingLines.length +
     moneyOutsideLedger(report.unresolvedSettlements).length +
-    report.damagedJournalLines
+    report.damagedJournalLines.length
   );
 }
 
