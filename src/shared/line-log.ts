@@ -7,6 +7,9 @@
  *   (lines of an earlier unframed format, plain JSON, are still read);
  * - an append starts on a fresh line (`appendLineDurably`): a fragment left by a write that was
  *   cut short stays a line by itself instead of swallowing the next record;
+ * - appends made while an earlier one is being synced are written and synced together, in order
+ *   (group commit): each still resolves only once its record is on disk, but concurrent writers
+ *   share one fdatasync instead of queueing for one each;
  * - a line that cannot be read is moved, durably and before compaction rewrites the log, to
  *   `<file>.damaged` (JSON lines `{ setAsideAt, file, line, reason, text }`), which is only ever
  *   appended to; its owner reports those lines until an operator moves the side file away.
@@ -170,6 +173,9 @@ export class LineLog<R> {
   setAsideAtOpen: DamagedLine[] = [];
   private handle: FileHandle | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Records waiting for the next write, with how to tell their writers it is done. */
+  private queued: Array<{ text: string; done: (error?: unknown) => void }> = [];
+  private flushing: Promise<void> | undefined;
 
   private constructor(
     readonly path: string,
@@ -198,12 +204,29 @@ export class LineLog<R> {
     }
   }
 
-  /** Appends a record and resolves once it is on disk; appends run one at a time. */
+  /** Appends a record and resolves once it is on disk (with whatever else was appended meanwhile). */
   append(record: R): Promise<void> {
-    return this.serially(async () => {
-      if (this.handle === undefined) throw new Error(`${this.path} is closed`);
-      await appendLineDurably(this.handle, encode(record));
+    return new Promise((resolve, reject) => {
+      this.queued.push({ text: encode(record), done: (error) => (error === undefined ? resolve() : reject(error as Error)) });
+      this.flushing ??= this.flush();
     });
+  }
+
+  /** Writes and syncs the queued records, batch after batch, until none is left. */
+  private async flush(): Promise<void> {
+    while (this.queued.length > 0) {
+      const batch = this.queued.splice(0);
+      try {
+        await this.serially(async () => {
+          if (this.handle === undefined) throw new Error(`${this.path} is closed`);
+          await appendLineDurably(this.handle, batch.map((b) => b.text).join(''));
+        });
+        for (const b of batch) b.done();
+      } catch (error) {
+        for (const b of batch) b.done(error);
+      }
+    }
+    this.flushing = undefined;
   }
 
   /** The side file's lines, and any line of the log torn since it was opened. */
@@ -214,6 +237,7 @@ export class LineLog<R> {
 
   /** Waits for pending appends, closes the file and releases the lock; idempotent. */
   async close(): Promise<void> {
+    await this.flushing;
     await this.tail;
     const handle = this.handle;
     if (handle === undefined) return;

@@ -87,6 +87,18 @@ describe('the file journal', () => {
     expect(aside.map((a) => a.text)).toEqual(['not json at all', '0badc0de {"op":"begin","entry":{"id":"torn']);
   });
 
+  it('keeps every one of many concurrent writes, in order (they share syncs)', async () => {
+    const path = join(dir, 'concurrent.jsonl');
+    const journal = await FileSettlementJournal.open(path);
+    const begun = await Promise.all(Array.from({ length: 100 }, (_, i) => journal.begin(intent(1000 + i))));
+    await Promise.all(begun.filter((_, i) => i % 2 === 0).map((e) => journal.update(e.id, { state: 'settled', transaction: hash(0x5000) })));
+    await journal.close();
+    const reopened = await FileSettlementJournal.open(path);
+    expect(reopened.unresolved().map((e) => e.id)).toEqual(begun.map((e) => e.id));
+    expect(reopened.unresolved().filter((e) => e.state === 'settled')).toHaveLength(50);
+    await reopened.close();
+  });
+
   it('has one owner at a time', async () => {
     const path = join(dir, 'owned.jsonl');
     const first = await FileSettlementJournal.open(path);
