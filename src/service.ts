@@ -13,7 +13,7 @@
  * SHUTDOWN_TIMEOUT_MS exits 1.
  */
 import { pino, type Logger } from 'pino';
-import { buildApp, type App } from './api/app.js';
+import { REDACTED_HEADERS, buildApp, type App } from './api/app.js';
 import { schemaProblems } from './api/ops.js';
 import { FilePendingPaymentStore } from './ledger/pending-payments-file.js';
 import { MemoryPendingPaymentStore, replayPendingPayments, type PendingPaymentStore } from './ledger/pending-payments.js';
@@ -108,7 +108,7 @@ function readConfig(env: NodeJS.ProcessEnv): AppConfig {
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
   const env = options.env ?? process.env;
   const config = readConfig(env);
-  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-payment"]'] });
+  const logger = pino({ level: config.logLevel, redact: [...REDACTED_HEADERS] });
   logMode(logger, config);
   const fail = (message: string, details: Record<string, unknown>): ServiceStartError => {
     logger.fatal(details, message);

@@ -29,6 +29,9 @@ import { installAccessRateLimit, installAuth, installCors } from './security.js'
 /** Largest request body (1 MB); larger is a 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** Request headers that carry credentials or signed payments, never logged (both x402 versions). */
+export const REDACTED_HEADERS = ['req.headers.authorization', 'req.headers["x-payment"]', 'req.headers["payment-signature"]'] as const;
+
 /** Inputs of {@link buildApp}. */
 export interface BuildAppOptions {
   /** A connected backend (the app never connects or disconnects it). */
@@ -84,7 +87,7 @@ function trustHops(hops: number): (address: string, hop: number) => boolean {
 export async function buildApp(options: BuildAppOptions): Promise<App> {
   const { db, schema, config } = options;
   const pending = options.pending ?? new MemoryPendingPaymentStore();
-  const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-payment"]'] });
+  const logger = options.logger ?? pino({ level: config.logLevel, redact: [...REDACTED_HEADERS] });
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
