@@ -4,7 +4,7 @@
  * one restart per variable.
  */
 import { isAbsolute, join } from 'node:path';
-import { isAddress } from './shared/hex.js';
+import { isAddress } from './util/hex.js';
 
 /** Runtime environments (NODE_ENV); production selects the PostgreSQL pool's production defaults (verified TLS, 20 connections). */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;

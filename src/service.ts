@@ -24,7 +24,7 @@ import { settlementLookup } from './api/facilitator/facilitator.js';
 import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { createDatabase, storeConfigFromEnv } from './storage/create-database.js';
 import { isStorageError } from './storage/contract/errors.js';
-import { scrubSecrets } from './shared/scrub-secrets.js';
+import { scrubSecrets } from './util/scrub-secrets.js';
 
 /** How often pending payments are replayed and journaled settlements resolved in the background. */
 const PENDING_REPLAY_INTERVAL_MS = 60_000;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readLockOwner } from '../src/shared/file-lock.js';
+import { readLockOwner } from '../src/util/file-lock.js';
 import { PgliteDriver } from '../src/storage/backends/pglite/driver.js';
 import { mapDriverError } from '../src/storage/backends/sql/map-driver-error.js';
 

@@ -6,7 +6,7 @@
  */
 import { LEASE_STATUSES, PAYMENT_MODES } from '../storage/contract/database.js';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../storage/core/cursor.js';
-import { ADDRESS_PATTERN, HASH_PATTERN } from '../shared/hex.js';
+import { ADDRESS_PATTERN, HASH_PATTERN } from '../util/hex.js';
 
 const MAX_INT4 = 2_147_483_647;
 

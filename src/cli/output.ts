@@ -8,7 +8,7 @@
 import { NotEmptyError } from '../migration/backup.js';
 import type { MigrationProgress, MigrationReport } from '../migration/migrate-data.js';
 import { SnapshotError } from '../migration/snapshot-format.js';
-import { scrubSecrets } from '../shared/scrub-secrets.js';
+import { scrubSecrets } from '../util/scrub-secrets.js';
 import { isStorageError } from '../storage/contract/errors.js';
 import { SchemaNotReadyError } from './store-options.js';
 

@@ -2,15 +2,15 @@
  * Pending payments in an append-only file, fsync'ed before `add` resolves. It works with every
  * backend and, unlike a table, survives the database outage that usually causes a pending record
  * in the first place. Each line is one operation (`add`, `failure`, `resolve`); the state is their
- * fold. The file is a shared/line-log.ts log: one owner at a time, checksummed lines, appends on
+ * fold. The file is a util/line-log.ts log: one owner at a time, checksummed lines, appends on
  * a fresh line, damaged lines kept aside in `<file>.damaged` (reported by reconcile and the
  * metrics until an operator moves it away), and compaction to the unresolved records on open.
  */
 import { StorageError } from '../storage/contract/errors.js';
-import { LineLog, readLineLog, type DamagedLine, type RecordKind } from '../shared/line-log.js';
+import { LineLog, readLineLog, type DamagedLine, type RecordKind } from '../util/line-log.js';
 import { mergePending, type NewPendingPayment, type PendingPayment, type PendingPaymentStore } from './pending-payments.js';
 
-export { damagedFileOf } from '../shared/line-log.js';
+export { damagedFileOf } from '../util/line-log.js';
 
 type Line =
   | { op: 'add'; at: string; record: Omit<PendingPayment, 'createdAt' | 'resolvedAt'> & { createdAt: string } }

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, RecordPaymentParams } from '../storage/contract/database.js';
 import { isStorageError } from '../storage/contract/errors.js';
-import type { DamagedLine } from '../shared/line-log.js';
+import type { DamagedLine } from '../util/line-log.js';
 
 /** What a pending record keeps: enough to record the payment later, and how it was settled. */
 export interface PendingPayload {
@@ -38,7 +38,7 @@ export interface PendingPayment extends NewPendingPayment {
   resolvedAt: Date | null;
 }
 
-export type { DamagedLine } from '../shared/line-log.js';
+export type { DamagedLine } from '../util/line-log.js';
 
 /** Durable store of pending payments, keyed by settlement hash. */
 export interface PendingPaymentStore {

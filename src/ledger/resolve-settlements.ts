@@ -5,8 +5,8 @@
  * (reconcile) with everything needed to finish it by hand.
  */
 import type { Database, RecordPaymentParams } from '../storage/contract/database.js';
-import { isAddress } from '../shared/hex.js';
-import { scrubSecrets } from '../shared/scrub-secrets.js';
+import { isAddress } from '../util/hex.js';
+import { scrubSecrets } from '../util/scrub-secrets.js';
 import { describeFailure } from './pending-payments.js';
 import type { SettlementIntent, SettlementJournal } from './settlement-journal.js';
 

@@ -1,11 +1,11 @@
 /**
- * The settlement journal in a file (see settlement-journal.ts): a shared/line-log.ts log with one
+ * The settlement journal in a file (see settlement-journal.ts): a util/line-log.ts log with one
  * record per intent written and per state change, so it has one owner, checksummed lines, and
  * damaged lines kept aside and reported, never dropped. Opening compacts it to what is still
  * needed: unresolved entries, and resolved ones whose authorization could still be resent (until
  * it expires), so a used payment stays refused across restarts.
  */
-import { LineLog, readLineLog, type DamagedLine, type RecordKind } from '../shared/line-log.js';
+import { LineLog, readLineLog, type DamagedLine, type RecordKind } from '../util/line-log.js';
 import { StorageError } from '../storage/contract/errors.js';
 import { MemorySettlementJournal, UNRESOLVED_STATES, type JournalLine, type SettlementIntent } from './settlement-journal.js';
 

@@ -13,7 +13,7 @@
  * fsync'ed file in settlement-journal-file.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { DamagedLine } from '../shared/line-log.js';
+import type { DamagedLine } from '../util/line-log.js';
 import type { PaymentMode } from '../storage/contract/database.js';
 
 /**

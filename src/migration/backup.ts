@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
-import { fsyncFile } from '../shared/fsync.js';
+import { fsyncFile } from '../util/fsync.js';
 import { createDriver } from '../storage/create-database.js';
 import { runPgProgram, type PgConnection } from './pg-tools.js';
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { scrubSecrets } from '../shared/scrub-secrets.js';
+import { scrubSecrets } from '../util/scrub-secrets.js';
 
 /** How a program is found and connected. */
 export interface PgConnection {

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { readLockOwner } from '../../src/shared/file-lock.js';
+import { readLockOwner } from '../../src/util/file-lock.js';
 
 /** The repository root (the package root). */
 export const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -81,7 +81,7 @@ export function startCompiled(env: Record<string, string>): Promise<ServiceProce
   return spawnService(process.execPath, ['dist/main.js'], env);
 }
 
-export { isAlive } from '../../src/shared/file-lock.js';
+export { isAlive } from '../../src/util/file-lock.js';
 
 /** True when the lock of `path` was released by its owner (not merely abandoned by a dead one). */
 export async function lockReleased(path: string): Promise<boolean> {

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { recoverTypedDataAddress, type Hex } from 'viem';
 import { checkPayment } from '../../ledger/payment-check.js';
-import { isAddress, isHash } from '../../shared/hex.js';
+import { isAddress, isHash } from '../../util/hex.js';
 import type { SettlementLookupResult } from '../../ledger/resolve-settlements.js';
 import { assetDomain, authorizationTypedData } from '../x402/authorization.js';
 import { NETWORKS, networkByName, networkName } from '../x402/networks.js';

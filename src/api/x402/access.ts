@@ -14,7 +14,7 @@ import { batchRefusal } from '../../ledger/batch-room.js';
 import { PaymentNotRecordedError, recordSettledPayment } from '../../ledger/record-settled-payment.js';
 import { paymentOf } from '../../ledger/resolve-settlements.js';
 import { grantFor, type ResendVerdict, type SettlementIntent } from '../../ledger/settlement-journal.js';
-import { isAddress, isHash } from '../../shared/hex.js';
+import { isAddress, isHash } from '../../util/hex.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { FacilitatorError } from '../facilitator/facilitator.js';

@@ -7,7 +7,7 @@
 import { decodePaymentSignatureHeader } from '@x402/core/http';
 import { PaymentPayloadSchema } from '@x402/core/schemas';
 import { z } from 'zod';
-import { ADDRESS_RE, HASH_RE } from '../../shared/hex.js';
+import { ADDRESS_RE, HASH_RE } from '../../util/hex.js';
 import { ApiError } from '../errors.js';
 import { networkInVersion } from './networks.js';
 import type { PaymentPayload } from './types.js';

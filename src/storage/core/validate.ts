@@ -21,7 +21,7 @@ import { isStorageError, validationError } from '../contract/errors.js';
 import { hasUnstorableCharacter, jsonDocumentProblem } from './json-document.js';
 import { MAX_AMOUNT, parseAmount } from './money.js';
 import { bucketEnd, checkDate, hourBucketOf, parseHourBucket, parseInstant } from './time.js';
-import { ADDRESS_RE, HASH_RE } from '../../shared/hex.js';
+import { ADDRESS_RE, HASH_RE } from '../../util/hex.js';
 
 const MAX_INT4 = 2_147_483_647;
 

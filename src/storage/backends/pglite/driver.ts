@@ -10,7 +10,7 @@ import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp';
 import { StorageError } from '../../contract/errors.js';
 import type { PoolStats, SqlDriver, SqlExecutor, SqlResult } from '../sql/driver.js';
 import { mapDriverError } from '../sql/map-driver-error.js';
-import { acquireFileLock } from '../../../shared/file-lock.js';
+import { acquireFileLock } from '../../../util/file-lock.js';
 
 /**
  * Same row types as PgDriver: NUMERIC and INT8 as strings (PGlite would turn INT8 into a JS

@@ -23,7 +23,7 @@
  * means a statement or lock took too long on a live server.
  */
 import { StorageError, type StorageErrorCode } from '../../contract/errors.js';
-import { scrubSecrets } from '../../../shared/scrub-secrets.js';
+import { scrubSecrets } from '../../../util/scrub-secrets.js';
 
 const VALIDATION_STATES = new Set(['23514', '23502', '22P02', '22003', '22001', '22007', '22008']);
 const TIMEOUT_STATES = new Set(['57014', '55P03']);

@@ -1,5 +1,5 @@
 /**
- * The lock of src/shared/file-lock.ts (the PGlite data directory and the pending payments file
+ * The lock of src/util/file-lock.ts (the PGlite data directory and the pending payments file
  * take it; their own tests check the CONFLICT each reports): one owner at a time, a dead owner is
  * taken over even when its pid is ours or reused, and of processes racing to take over a stale
  * lock exactly one wins (real child processes running the compiled module).
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireFileLock, FileLockError, processStartTime, readLockOwner, type LockOwner } from '../../src/shared/file-lock.js';
+import { acquireFileLock, FileLockError, processStartTime, readLockOwner, type LockOwner } from '../../src/util/file-lock.js';
 import { repo } from '../support/service-process.js';
 
 const LINUX = existsSync('/proc/self/stat');
@@ -217,7 +217,7 @@ function runRacer(args: string[]): { child: ChildProcess; results: Promise<strin
 
 describe('two or more processes taking over a stale lock at once', () => {
   it('exactly one wins, every round', async () => {
-    const moduleUrl = pathToFileURL(join(repo, 'dist/shared/file-lock.js')).href;
+    const moduleUrl = pathToFileURL(join(repo, 'dist/util/file-lock.js')).href;
     const rounds = 12;
     const paths = Array.from({ length: rounds }, (_, i) => join(root, `race-round-${i}`));
     const template = await ownRecord(join(root, 'race-template'));

@@ -1,6 +1,6 @@
-/** The address and hash formats, defined once in src/shared/hex.ts. */
+/** The address and hash formats, defined once in src/util/hex.ts. */
 import { describe, expect, it } from 'vitest';
-import { ADDRESS_PATTERN, HASH_PATTERN, isAddress, isHash } from '../../src/shared/hex.js';
+import { ADDRESS_PATTERN, HASH_PATTERN, isAddress, isHash } from '../../src/util/hex.js';
 
 describe('hex formats', () => {
   it('accepts 0x + 40 hex digits as an address, in either case', () => {

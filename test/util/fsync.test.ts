@@ -1,10 +1,10 @@
-/** The durable-write helpers of src/shared/fsync.ts. */
+/** The durable-write helpers of src/util/fsync.ts. */
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendDurably, appendLineDurably, fsyncDirectory, fsyncFile, replaceFileDurably } from '../../src/shared/fsync.js';
+import { appendDurably, appendLineDurably, fsyncDirectory, fsyncFile, replaceFileDurably } from '../../src/util/fsync.js';
 
 describe('durable writes', () => {
   let root: string;

@@ -1,6 +1,6 @@
 /** scrubSecrets removes connection-string passwords from any text before it is printed. */
 import { describe, expect, it } from 'vitest';
-import { scrubSecrets } from '../../src/shared/scrub-secrets.js';
+import { scrubSecrets } from '../../src/util/scrub-secrets.js';
 
 describe('scrubSecrets', () => {
   it('masks the password of a postgres URL and of password= pairs, and nothing else', () => {
