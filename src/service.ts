@@ -159,7 +159,16 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     await db.disconnect().catch(() => undefined);
     throw failure;
   }
-  const app = await buildApp({ db, schema, config, logger, pending, journal, description, processMetrics: true });
+  let app: App;
+  try {
+    app = await buildApp({ db, schema, config, logger, pending, journal, description, processMetrics: true });
+  } catch (error) {
+    const failure = fail('cannot start: the service could not be built', { reason: describe(error) });
+    await journal.close().catch(() => undefined);
+    await pending.close().catch(() => undefined);
+    await db.disconnect().catch(() => undefined);
+    throw failure;
+  }
   const recoveryFailed = (error: unknown) => logger.error({ reason: describe(error) }, 'recovering settled payments failed');
   await recover(app, 0, logger).catch(recoveryFailed);
   // Intents younger than a settle with its retries may still be in flight in this process.
