@@ -4,7 +4,7 @@
  * before settlement means a payment the ledger would refuse is never settled.
  */
 import type { Database } from '../storage/contract/database.js';
-import { MAX_AMOUNT } from '../storage/core/money.js';
+import { batchRoom } from '../storage/core/invariants.js';
 import { hourBucketOf } from '../storage/core/time.js';
 
 /** Why the batch cannot take the payment. */
@@ -14,7 +14,7 @@ export type BatchRefusal = { code: 'HOUR_SETTLED'; hourBucket: string } | { code
 export async function batchRefusal(db: Pick<Database, 'getX402Batch'>, leaseId: string, pricedAt: Date, amount: bigint): Promise<BatchRefusal | null> {
   const hourBucket = hourBucketOf(pricedAt);
   const batch = await db.getX402Batch(leaseId, hourBucket);
-  if (batch === null) return amount > MAX_AMOUNT ? { code: 'BATCH_FULL', hourBucket } : null;
-  if (batch.settlementTxHash !== undefined) return { code: 'HOUR_SETTLED', hourBucket };
-  return batch.totalAmountMinorUnits + amount > MAX_AMOUNT ? { code: 'BATCH_FULL', hourBucket } : null;
+  const room = batchRoom(batch === null ? undefined : { settlementTxHash: batch.settlementTxHash, total: batch.totalAmountMinorUnits }, amount);
+  if (room === null) return null;
+  return { code: room === 'settled' ? 'HOUR_SETTLED' : 'BATCH_FULL', hourBucket };
 }

@@ -66,16 +66,22 @@ export function placePayment(
   batch: { leaseId: string; hourBucket: string; settlementTxHash?: string | undefined; total: bigint } | undefined,
   input: PaymentInput,
 ): 'batch' | 'late' {
-  if (input.settled) {
-    const full = batch !== undefined && batch.total + input.amountMinorUnits > MAX_AMOUNT;
-    return batch !== undefined && (batch.settlementTxHash !== undefined || full) ? 'late' : 'batch';
-  }
+  if (input.settled) return batchRoom(batch, input.amountMinorUnits) === null ? 'batch' : 'late';
   assertLeasePayable(lease.leaseId, lease.status);
   if (batch !== undefined) {
     assertBatchOpen(batch);
     assertBatchCapacity(batch.leaseId, batch.hourBucket, batch.total, input.amountMinorUnits);
   }
   return 'batch';
+}
+
+/**
+ * Whether a batch (or a missing one) can take `amount`: null when it can, else why not. The one
+ * rule behind refusing a payment before money moves (the ledger) and placing a settled one late.
+ */
+export function batchRoom(batch: { settlementTxHash?: string | undefined; total: bigint } | undefined, amount: bigint): 'settled' | 'full' | null {
+  if (batch?.settlementTxHash !== undefined) return 'settled';
+  return (batch?.total ?? 0n) + amount > MAX_AMOUNT ? 'full' : null;
 }
 
 /**
