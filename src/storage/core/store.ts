@@ -266,7 +266,7 @@ export class Store implements Database {
   }
 
   async getOpenBatchForLease(leaseId: string, bucket: string): Promise<StoredX402Batch | null> {
-    const batch = await this.getX402Batch(leaseId, bucket);
+    const batch = await this.live.findBatch(validateKey(leaseId, 'leaseId'), validateBucket(bucket, 'bucket'));
     return batch && batch.settlementTxHash === undefined ? batch : null;
   }
 
