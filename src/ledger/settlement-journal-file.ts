@@ -7,12 +7,12 @@
  */
 import { LineLog, readLineLog, type DamagedLine, type RecordKind } from '../util/line-log.js';
 import { StorageError } from '../storage/contract/errors.js';
-import { MemorySettlementJournal, UNRESOLVED_STATES, type JournalLine, type SettlementIntent } from './settlement-journal.js';
+import { MemorySettlementJournal, UNRESOLVED_STATES, type IntentUpdate, type JournalLine, type SettlementIntent } from './settlement-journal.js';
 
 /** A journal line as JSON stores it (instants as ISO strings). */
 type StoredLine =
   | { op: 'begin'; entry: Omit<SettlementIntent, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string } }
-  | { op: 'update'; id: string; at: string; change: JournalLine extends infer L ? (L extends { op: 'update'; change: infer C } ? C : never) : never };
+  | { op: 'update'; id: string; at: string; change: IntentUpdate };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isInstant = (value: unknown): value is string => typeof value === 'string' && !Number.isNaN(Date.parse(value));
