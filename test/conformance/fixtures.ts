@@ -34,6 +34,7 @@ export const SUITE_TOPICS = [
   'samples',
   'copies',
   'records',
+  'chain',
 ] as const;
 export type SuiteTopic = (typeof SUITE_TOPICS)[number];
 

@@ -5,6 +5,7 @@
 import { afterAll, describe } from 'vitest';
 import { assetTests } from './assets.js';
 import { batchTests } from './batches.js';
+import { chainTests } from './chain.js';
 import { copyTests } from './copies.js';
 import { documentTests } from './documents.js';
 import { eventTests } from './events.js';
@@ -40,6 +41,7 @@ const TOPICS: Record<SuiteTopic, (backend: ConformanceBackend) => void> = {
   samples: sampleDataTests,
   copies: copyTests,
   records: recordTests,
+  chain: chainTests,
 };
 
 /** Registers the whole suite for `backend` under one describe block named after it. */

@@ -80,6 +80,15 @@ function everyCall(db: Database): [string, () => Promise<unknown>][] {
     summarizeTable: () => db.summarizeTable('assets'),
     recordPaymentWithOutcome: () => db.recordPaymentWithOutcome(params),
     estimateTableSizes: () => db.estimateTableSizes(),
+    ingestChainRange: () => db.ingestChainRange({ chainId: 1, fromBlock: 0, toBlock: 0, toBlockHash: hash(1), logs: [] }),
+    getChainCursor: () => db.getChainCursor(1),
+    getChainBlocks: () => db.getChainBlocks(1, 10, 10),
+    rewindChain: () => db.rewindChain(1, 0, hash(1)),
+    getPendingChainEvents: () => db.getPendingChainEvents(1, 10, 10),
+    countPendingChainEvents: () => db.countPendingChainEvents(1),
+    applyChainEvents: () => db.applyChainEvents(1, []),
+    recordChainEventFailure: () => db.recordChainEventFailure(randomUUID(), 'x'),
+    tryLeadership: () => db.tryLeadership('chain'),
   };
   return [...Object.entries(calls), ['schema.status', () => db.schema.status()], ['schema.up', () => db.schema.up()]];
 }

@@ -109,6 +109,7 @@ function borrowed(driver: SqlDriver): SqlDriver {
     transaction: (fn) => driver.transaction(fn),
     withMigrationLock: (timeoutMs, fn) => driver.withMigrationLock(timeoutMs, fn),
     poolStats: () => driver.poolStats(),
+    tryLeadership: (name) => driver.tryLeadership(name),
   };
 }
 

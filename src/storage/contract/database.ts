@@ -4,6 +4,7 @@
  * one core wrapper that implements {@link Database}, and passes the conformance suite in
  * `test/conformance/`. This folder imports nothing from any implementation.
  */
+import type { ChainStore, Leadership } from './chain.js';
 import type { LedgerQueries, Page, PageOptions } from './ledger-queries.js';
 import type {
   AssetUpdate,
@@ -28,6 +29,7 @@ import type { SchemaManager } from './schema.js';
 import type { RecordTransfer, TableName, TableSize } from './transfer.js';
 
 export * from './records.js';
+export type * from './chain.js';
 export type * from './schema.js';
 
 /** Connection pool statistics (PGlite reports its single connection). */
@@ -58,7 +60,7 @@ export interface BackendCapabilities {
 }
 
 /** The storage contract every backend honours. */
-export interface Database extends LedgerQueries, RecordTransfer {
+export interface Database extends LedgerQueries, RecordTransfer, ChainStore {
   readonly capabilities: BackendCapabilities;
   /** This store's schema migrations (a no-op manager when the backend has no schema). */
   readonly schema: SchemaManager;
@@ -151,4 +153,9 @@ export interface Database extends LedgerQueries, RecordTransfer {
   clear(options?: ClearOptions): Promise<void>;
   /** Row counts of every table without scanning any of them (exact when small, else estimated). */
   estimateTableSizes(): Promise<Record<TableName, TableSize>>;
+  /**
+   * Tries to become the one holder of the named role (1-100 characters); null when another
+   * holder has it. Across processes on PostgreSQL; within this process on PGlite and memory.
+   */
+  tryLeadership(name: string): Promise<Leadership | null>;
 }

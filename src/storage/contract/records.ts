@@ -73,6 +73,16 @@ export interface StoredEvent {
   args: JsonObject;
   processed: boolean;
   createdAt: Date;
+  /** The chain it was ingested from (absent on events saved by hand). */
+  chainId?: number;
+  /** The hash of its block when ingested (absent on events saved by hand). */
+  blockHash?: string;
+  /** Present (true) when a reorg orphaned its block: it is never processed (again). */
+  removed?: true;
+  /** Failed processing attempts, present when there was one. */
+  attempts?: number;
+  /** The last processing error, present while the event is failing. */
+  lastError?: string;
 }
 
 /** One x402 streaming payment. */
@@ -125,7 +135,7 @@ export type NewAsset = Omit<StoredAsset, 'id' | 'createdAt' | 'updatedAt'>;
 /** Input of {@link Database.saveLease}. */
 export type NewLease = Omit<StoredLease, 'id' | 'createdAt' | 'updatedAt'>;
 /** Input of {@link Database.saveEvent}; `processed` defaults to false. */
-export type NewEvent = Omit<StoredEvent, 'id' | 'createdAt' | 'processed'> & { processed?: boolean };
+export type NewEvent = Omit<StoredEvent, 'id' | 'createdAt' | 'processed' | 'chainId' | 'blockHash' | 'removed' | 'attempts' | 'lastError'> & { processed?: boolean };
 /** Input of {@link Database.saveX402Payment}; `bucketSlot`, when given, must match the timestamp. */
 export type NewX402Payment = Omit<StoredX402Payment, 'id' | 'createdAt' | 'bucketSlot' | 'late' | 'carriedToBatchId'> & { bucketSlot?: string };
 /**

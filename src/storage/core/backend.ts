@@ -24,6 +24,7 @@ import type {
   StoredX402Batch,
   StoredX402Payment,
 } from '../contract/database.js';
+import type { ChainApplication, ChainApplyResult, ChainBlockRef, ChainCursor, ChainRangeInput, ChainRangeResult, ChainRewindResult, Leadership } from '../contract/chain.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
 import type { TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
 import type { SettleClock } from './invariants.js';
@@ -126,4 +127,18 @@ export interface StorageBackend {
   clear(): Promise<void>;
   /** Row counts without a scan: exact up to `exactUpTo` rows (or always, in memory), else estimated. */
   estimateTableSizes(exactUpTo: number): Promise<Record<TableName, TableSize>>;
+
+  /** Events, block hashes and cursor in one atomic step; `CONFLICT` when the cursor is elsewhere. */
+  ingestChainRange(range: ChainRangeInput): Promise<ChainRangeResult>;
+  chainCursor(chainId: number): Promise<ChainCursor | null>;
+  chainBlocks(chainId: number, atOrBelow: number, limit: number): Promise<ChainBlockRef[]>;
+  /** Marks removed, undoes applied effects, drops hashes and moves the cursor, atomically. */
+  rewindChain(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult>;
+  pendingChainEvents(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]>;
+  countPendingChainEvents(chainId: number): Promise<number>;
+  /** Intents (resolved with core/chain-effects.ts), undo images and processed marks, atomically. */
+  applyChainEvents(chainId: number, applications: ChainApplication[], processedBlock: number | undefined): Promise<ChainApplyResult>;
+  /** Attempt count after this failure; null when no event has that id. */
+  recordChainEventFailure(eventId: string, error: string): Promise<number | null>;
+  tryLeadership(name: string): Promise<Leadership | null>;
 }

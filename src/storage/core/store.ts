@@ -31,6 +31,16 @@ import type {
 } from '../contract/database.js';
 import { StorageError, notConnectedError, validationError } from '../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, HourTotals, Page, PageOptions, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
+import type {
+  ChainApplication,
+  ChainApplyResult,
+  ChainBlockRef,
+  ChainCursor,
+  ChainRangeInput,
+  ChainRangeResult,
+  ChainRewindResult,
+  Leadership,
+} from '../contract/chain.js';
 import type { TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
 import type { StorageBackend } from './backend.js';
 import { bucketPage, dayPage, timeIdPage, toPage } from './cursor.js';
@@ -57,6 +67,7 @@ import {
   validateRecordPayment,
   validateStatus,
 } from './validate.js';
+import { validateApplications, validateBlockNumber, validateChainId, validateChainRange } from './validate-chain.js';
 import { validateStoredRecord, validateTable } from './validate-records.js';
 
 /** Options every store takes. */
@@ -335,6 +346,61 @@ export class Store implements Database {
 
   async estimateTableSizes(): Promise<Record<TableName, TableSize>> {
     return this.live.estimateTableSizes(EXACT_COUNT_UP_TO);
+  }
+
+  // Chain ingestion and processing
+
+  async ingestChainRange(range: ChainRangeInput): Promise<ChainRangeResult> {
+    const backend = this.live;
+    return backend.ingestChainRange(validateChainRange(range));
+  }
+
+  async getChainCursor(chainId: number): Promise<ChainCursor | null> {
+    return this.live.chainCursor(validateChainId(chainId));
+  }
+
+  async getChainBlocks(chainId: number, atOrBelow: number, limit: number): Promise<ChainBlockRef[]> {
+    const backend = this.live;
+    return backend.chainBlocks(validateChainId(chainId), validateBlockNumber(atOrBelow, 'atOrBelow'), validateLimit(limit));
+  }
+
+  async rewindChain(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult> {
+    const backend = this.live;
+    return backend.rewindChain(validateChainId(chainId), validateBlockNumber(toBlock, 'toBlock'), validateHash(toBlockHash, 'toBlockHash'));
+  }
+
+  async getPendingChainEvents(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]> {
+    const backend = this.live;
+    return backend.pendingChainEvents(validateChainId(chainId), validateBlockNumber(throughBlock, 'throughBlock'), validateLimit(limit));
+  }
+
+  async countPendingChainEvents(chainId: number): Promise<number> {
+    return this.live.countPendingChainEvents(validateChainId(chainId));
+  }
+
+  async applyChainEvents(chainId: number, applications: ChainApplication[], processedBlock?: number): Promise<ChainApplyResult> {
+    const backend = this.live;
+    const id = validateChainId(chainId);
+    const checked = validateApplications(applications);
+    const through = processedBlock === undefined ? undefined : validateBlockNumber(processedBlock, 'processedBlock');
+    return backend.applyChainEvents(id, checked, through);
+  }
+
+  async recordChainEventFailure(eventId: string, error: string): Promise<number> {
+    const backend = this.live;
+    const key = validateId(eventId, 'eventId');
+    if (typeof error !== 'string') throw validationError('error', 'must be a string');
+    // Errors are for people reading status; a bounded, storable prefix is enough.
+    const text = error.replace(/\u0000|[\uD800-\uDFFF]/g, '?').slice(0, 2000);
+    const attempts = await backend.recordChainEventFailure(key, text);
+    if (attempts === null) throw new StorageError('NOT_FOUND', `event ${key} does not exist`, { details: { id: key } });
+    return attempts;
+  }
+
+  async tryLeadership(name: string): Promise<Leadership | null> {
+    const backend = this.live;
+    if (typeof name !== 'string' || name.length < 1 || name.length > 100) throw validationError('name', 'must be 1-100 characters');
+    return backend.tryLeadership(name);
   }
 }
 

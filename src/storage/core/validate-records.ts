@@ -25,6 +25,11 @@ const recordSchemas = {
     logIndex: schemas.logIndex,
     args: schemas.document,
     processed: z.boolean(),
+    chainId: schemas.chainId.optional(),
+    blockHash: schemas.hash.optional(),
+    removed: z.literal(true).optional(),
+    attempts: z.number().int().min(1).max(2_147_483_647).optional(),
+    lastError: z.string().max(2000).optional(),
   }),
   x402_payments: z.strictObject({
     ...stamps,
@@ -71,6 +76,10 @@ export function validateStoredRecord<T extends TableName>(table: T, record: unkn
     else p.carriedToBatchId = p.carriedToBatchId.toLowerCase();
   }
   if (table === 'x402_batches') stripUndefined(parsed as StoredX402Batch);
+  if (table === 'events') {
+    const e = parsed as TableRecords['events'];
+    for (const k of ['chainId', 'blockHash', 'removed', 'attempts', 'lastError'] as const) if (e[k] === undefined) delete e[k];
+  }
   return parsed;
 }
 

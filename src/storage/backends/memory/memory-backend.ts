@@ -22,6 +22,16 @@ import type {
   StoredX402Batch,
   StoredX402Payment,
 } from '../../contract/database.js';
+import type {
+  ChainApplication,
+  ChainApplyResult,
+  ChainBlockRef,
+  ChainCursor,
+  ChainRangeInput,
+  ChainRangeResult,
+  ChainRewindResult,
+  Leadership,
+} from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
 import type { TableName, TableRecords, TableSize, TableSummary } from '../../contract/transfer.js';
@@ -29,6 +39,8 @@ import type { ListOrder, PageRequest, PaymentSelector, Slice, StorageBackend, Ti
 import { assertStatusIs, type SettleClock } from '../../core/invariants.js';
 import { cloneJson } from '../../core/json-document.js';
 import type { BatchInput, PaymentInput } from '../../core/validate.js';
+import { LocalLeadership } from '../../core/local-leadership.js';
+import { MemoryChain } from './chain.js';
 import { MemoryLedger, batchRecord, paymentRecord } from './ledger.js';
 import * as ledgerReads from './ledger-reads.js';
 import { pageByCreation } from './pages.js';
@@ -49,6 +61,9 @@ export class MemoryBackend implements StorageBackend {
   private readonly tables = new MemoryTables();
   /** Payments and batches with their indexes. */
   private readonly ledger = new MemoryLedger();
+  /** Cursors, block hashes, links and effects of chain ingestion. */
+  private readonly chain = new MemoryChain(this.tables, this.ledger, this);
+  private readonly leaders = new LocalLeadership();
 
   async open(): Promise<void> {}
 
@@ -279,6 +294,46 @@ export class MemoryBackend implements StorageBackend {
   async clear(): Promise<void> {
     this.tables.clear();
     this.ledger.clear();
+    this.chain.clear();
+  }
+
+  // Chain ingestion and processing (memory/chain.ts)
+
+  ingestChainRange(range: ChainRangeInput): Promise<ChainRangeResult> {
+    return this.chain.ingestRange(range);
+  }
+
+  chainCursor(chainId: number): Promise<ChainCursor | null> {
+    return this.chain.cursor(chainId);
+  }
+
+  chainBlocks(chainId: number, atOrBelow: number, limit: number): Promise<ChainBlockRef[]> {
+    return this.chain.blockRefs(chainId, atOrBelow, limit);
+  }
+
+  rewindChain(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult> {
+    return this.chain.rewind(chainId, toBlock, toBlockHash);
+  }
+
+  pendingChainEvents(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]> {
+    return this.chain.pending(chainId, throughBlock, limit);
+  }
+
+  countPendingChainEvents(chainId: number): Promise<number> {
+    return this.chain.countPending(chainId);
+  }
+
+  applyChainEvents(chainId: number, applications: ChainApplication[], processedBlock: number | undefined): Promise<ChainApplyResult> {
+    return this.chain.apply(chainId, applications, processedBlock);
+  }
+
+  recordChainEventFailure(eventId: string, error: string): Promise<number | null> {
+    return this.chain.recordFailure(eventId, error);
+  }
+
+  /** The store lives in this process, so leadership does too. */
+  async tryLeadership(name: string): Promise<Leadership | null> {
+    return this.leaders.tryAcquire(name);
   }
 
   /** Exact: the sizes of the primary maps. */

@@ -76,11 +76,35 @@ export class MemoryTables {
     this.insertLease(next);
   }
 
+  /** Drops an asset from every index (the caller checked no lease refers to it). */
+  removeAsset(asset: StoredAsset): void {
+    this.assetList.remove(asset);
+    this.assetsByToken.delete(asset.tokenAddress.toLowerCase(), asset);
+    this.assets.delete(asset.assetId);
+    this.assetIds.delete(asset.id);
+  }
+
+  /** Drops a lease from every index (the caller checked nothing refers to it). */
+  removeLease(lease: StoredLease): void {
+    this.leases.delete(lease.leaseId);
+    this.leaseIds.delete(lease.id);
+    this.leaseList.remove(lease);
+    this.leasesByAsset.delete(lease.assetId, lease);
+    this.leasesByStatus.delete(lease.status, lease);
+    this.leasesByLessor.delete(lease.lessor.toLowerCase(), lease);
+    this.leasesByLessee.delete(lease.lessee.toLowerCase(), lease);
+  }
+
+  /** Takes an event out of the unprocessed order (it was processed, or a reorg removed it). */
+  dropFromQueue(event: StoredEvent): void {
+    if (!event.processed && !event.removed) this.unprocessedEvents.remove(event);
+  }
+
   /** Adds a stored event to every index. */
   insertEvent(event: StoredEvent): void {
     this.events.set(eventKey(event.transactionHash, event.logIndex), event);
     this.eventsById.set(event.id, event);
-    if (!event.processed) this.unprocessedEvents.insert(event);
+    if (!event.processed && !event.removed) this.unprocessedEvents.insert(event);
   }
 
   /** Marks an event processed; false when no event has that id. */
@@ -88,7 +112,7 @@ export class MemoryTables {
     const event = this.eventsById.get(id);
     if (!event) return false;
     if (!event.processed) {
-      this.unprocessedEvents.remove(event);
+      this.dropFromQueue(event);
       event.processed = true;
     }
     return true;

@@ -7,7 +7,9 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PGlite, types, type Results, type Transaction } from '@electric-sql/pglite';
 import { uuid_ossp } from '@electric-sql/pglite/contrib/uuid_ossp';
+import type { Leadership } from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
+import { LocalLeadership } from '../../core/local-leadership.js';
 import type { PoolStats, SqlDriver, SqlExecutor, SqlResult } from '../sql/driver.js';
 import { mapDriverError } from '../sql/map-driver-error.js';
 import { acquireFileLock } from '../../../util/file-lock.js';
@@ -48,6 +50,7 @@ export interface PgliteDriverOptions {
  * itself there would wait for the transaction that is waiting for it, so it is rejected instead.
  */
 export class PgliteDriver implements SqlDriver {
+  private readonly leaders = new LocalLeadership();
   /** Driver kind, for capability reporting. */
   readonly kind = 'pglite';
   /** Absolute data directory, or undefined for an in-memory database. */
@@ -182,6 +185,11 @@ export class PgliteDriver implements SqlDriver {
     } finally {
       release();
     }
+  }
+
+  /** One process owns the data directory (it is file-locked), so leadership is in-process. */
+  async tryLeadership(name: string): Promise<Leadership | null> {
+    return this.leaders.tryAcquire(name);
   }
 
   /** One connection: busy (idle 0) while a call runs; `waiting` counts the calls queued behind it. */

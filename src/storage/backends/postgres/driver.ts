@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool, TypeOverrides, types, type PoolClient, type PoolConfig } from 'pg';
+import { Client, Pool, TypeOverrides, types, type PoolClient, type PoolConfig } from 'pg';
+import type { Leadership } from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
 import type { PoolStats, SqlDriver, SqlExecutor, SqlResult } from '../sql/driver.js';
 import { defaultStorageLogger, type StorageLogger } from '../sql/logger.js';
@@ -78,6 +79,7 @@ export class PgDriver implements SqlDriver {
   private readonly logger: StorageLogger;
   private readonly checkedOut = new WeakSet<object>();
   private ending: Promise<void> | undefined;
+  private readonly config: PoolConfig;
 
   /**
    * Creates the pool (no connection is made until {@link open} or the first query). The `types`
@@ -85,6 +87,7 @@ export class PgDriver implements SqlDriver {
    */
   constructor(config: PoolConfig, options: PgDriverOptions = {}) {
     this.logger = options.logger ?? defaultStorageLogger();
+    this.config = config;
     this.pool = new Pool({ ...config, types: driverTypes() });
     // Without a listener, an idle client whose server connection dies makes the Pool emit an
     // unhandled 'error' and the process exits; pg-pool has already discarded that client.
@@ -195,6 +198,58 @@ export class PgDriver implements SqlDriver {
       }
       client.release(broken);
     }
+  }
+
+  /**
+   * Takes `pg_try_advisory_lock` on a dedicated connection outside the pool and keeps it open. A
+   * heartbeat every `heartbeatMs` notices a dead connection (the server has then released the lock
+   * and a standby may already hold it), so the holder learns through `lost` that it must stop.
+   */
+  async tryLeadership(name: string, heartbeatMs = 1000): Promise<Leadership | null> {
+    const key = createHash('sha256').update(`asset-leasing-store:leader:${name}`).digest().readBigInt64BE(0).toString();
+    const client = new Client({ ...this.config, types: driverTypes() });
+    client.on('error', (error) => this.logger.warn({ err: mapDriverError(error) }, 'leadership connection failed'));
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
+      if (rows[0]?.locked !== true) {
+        await client.end();
+        return null;
+      }
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw mapDriverError(error, 'tryLeadership');
+    }
+    let holding = true;
+    let signalLost!: () => void;
+    const lost = new Promise<void>((resolve) => {
+      signalLost = resolve;
+    });
+    const drop = () => {
+      if (!holding) return;
+      holding = false;
+      clearInterval(timer);
+      signalLost();
+    };
+    const timer = setInterval(() => {
+      client.query('SELECT 1').catch((error: unknown) => {
+        this.logger.warn({ err: mapDriverError(error) }, 'leadership connection lost; giving leadership up');
+        drop();
+        void client.end().catch(() => undefined);
+      });
+    }, heartbeatMs);
+    timer.unref();
+    client.on('end', drop);
+    return {
+      lost,
+      isHeld: () => holding,
+      release: async () => {
+        if (!holding) return;
+        drop();
+        // Ending the session frees its advisory locks; no unlock round trip needed.
+        await client.end().catch(() => undefined);
+      },
+    };
   }
 
   /** Connections in the pool, idle ones, and callers waiting for one. */

@@ -102,6 +102,11 @@ export function eventFromRow(r: Row): StoredEvent {
     args: toJson(r['args'], 'args'),
     processed: r['processed'] === true,
     createdAt: toDate(r['created_at'], 'created_at'),
+    ...(r['chain_id'] !== null && r['chain_id'] !== undefined ? { chainId: toSafeInt(r['chain_id'], 'chain_id') } : {}),
+    ...(typeof r['block_hash'] === 'string' ? { blockHash: r['block_hash'] } : {}),
+    ...(r['removed'] === true ? { removed: true as const } : {}),
+    ...(typeof r['attempts'] === 'number' && r['attempts'] > 0 ? { attempts: r['attempts'] } : {}),
+    ...(typeof r['last_error'] === 'string' ? { lastError: r['last_error'] } : {}),
   };
 }
 

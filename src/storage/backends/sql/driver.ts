@@ -2,7 +2,7 @@
  * The connection layer under the shared SQL implementation. PostgreSQL (pg Pool) and PGlite each
  * provide one; everything above speaks only this interface, so both run the same SQL.
  */
-import type { PoolStats } from '../../contract/database.js';
+import type { Leadership, PoolStats } from '../../contract/database.js';
 
 export type { PoolStats };
 
@@ -34,4 +34,10 @@ export interface SqlDriver extends SqlExecutor {
   withMigrationLock<T>(timeoutMs: number, fn: (session: SqlExecutor) => Promise<T>): Promise<T>;
   /** Current pool statistics. */
   poolStats(): PoolStats;
+  /**
+   * Tries to take the named leadership without waiting: PostgreSQL holds a session advisory lock
+   * on a dedicated connection (so the server frees it the moment the holder's process dies);
+   * PGlite, owned by one process, grants it within the process.
+   */
+  tryLeadership(name: string): Promise<Leadership | null>;
 }

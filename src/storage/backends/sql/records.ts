@@ -54,6 +54,11 @@ const COLUMNS: Readonly<Record<TableName, readonly Column[]>> = {
     ['args', 'jsonb', (r: TableRecords['events']) => json(r.args)],
     ['processed', 'boolean', (r: TableRecords['events']) => r.processed],
     ['created_at', 'timestamptz', (r: TableRecords['events']) => r.createdAt],
+    ['chain_id', 'integer', (r: TableRecords['events']) => r.chainId ?? null],
+    ['block_hash', 'text', (r: TableRecords['events']) => r.blockHash ?? null],
+    ['removed', 'boolean', (r: TableRecords['events']) => r.removed === true],
+    ['attempts', 'integer', (r: TableRecords['events']) => r.attempts ?? 0],
+    ['last_error', 'text', (r: TableRecords['events']) => r.lastError ?? null],
   ],
   x402_payments: [
     ['id', 'uuid', (r: TableRecords['x402_payments']) => r.id],

@@ -22,6 +22,16 @@ import type {
   StoredX402Batch,
   StoredX402Payment,
 } from '../../contract/database.js';
+import type {
+  ChainApplication,
+  ChainApplyResult,
+  ChainBlockRef,
+  ChainCursor,
+  ChainRangeInput,
+  ChainRangeResult,
+  ChainRewindResult,
+  Leadership,
+} from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
 import { TABLES, type TableName, type TableRecords, type TableSize, type TableSummary } from '../../contract/transfer.js';
@@ -29,6 +39,7 @@ import type { ListOrder, PageRequest, PaymentSelector, Slice, StorageBackend, Ti
 import { assertStatusIs, type SettleClock } from '../../core/invariants.js';
 import type { BatchInput, PaymentInput } from '../../core/validate.js';
 import { assetFromRow, batchFromRow, eventFromRow, jsonParam, leaseFromRow, paymentFromRow, toSafeInt, type Row } from './codecs.js';
+import { SqlChain } from './chain.js';
 import { ASSET_UPDATE_COLUMNS, LEASE_UPDATE_COLUMNS, buildSetClause } from './columns.js';
 import type { SqlDriver } from './driver.js';
 import { SqlLedgerReads } from './ledger-reads.js';
@@ -52,6 +63,7 @@ export class SqlBackend implements StorageBackend {
   private readonly reads: SqlLedgerReads;
   private readonly records: SqlRecords;
   private readonly pages: SqlPages;
+  private readonly chain: SqlChain;
 
   constructor(
     readonly driver: SqlDriver,
@@ -64,6 +76,7 @@ export class SqlBackend implements StorageBackend {
     this.reads = new SqlLedgerReads(driver);
     this.records = new SqlRecords(driver);
     this.pages = new SqlPages(driver);
+    this.chain = new SqlChain(driver);
   }
 
   /** The migration runner of this schema. */
@@ -203,14 +216,14 @@ export class SqlBackend implements StorageBackend {
   async unprocessedEvents(limit: number): Promise<StoredEvent[]> {
     const rows = await this.query(
       'getUnprocessedEvents',
-      'SELECT * FROM events WHERE NOT processed ORDER BY block_number, log_index, id LIMIT $1',
+      'SELECT * FROM events WHERE NOT processed AND NOT removed ORDER BY block_number, log_index, id LIMIT $1',
       [limit],
     );
     return rows.map(eventFromRow);
   }
 
   async countUnprocessedEvents(): Promise<number> {
-    const rows = await this.query('countUnprocessedEvents', 'SELECT COUNT(*) AS backlog FROM events WHERE NOT processed');
+    const rows = await this.query('countUnprocessedEvents', 'SELECT COUNT(*) AS backlog FROM events WHERE NOT processed AND NOT removed');
     return toSafeInt(rows[0]?.['backlog'], 'backlog');
   }
 
@@ -308,7 +321,7 @@ export class SqlBackend implements StorageBackend {
 
   async clear(): Promise<void> {
     await this.payments.drain();
-    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_batches CASCADE');
+    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors CASCADE');
   }
 
   /**
@@ -333,6 +346,44 @@ export class SqlBackend implements StorageBackend {
       sizes[table] = count <= exactUpTo ? { count, exact: true } : { count: Math.max(count, Math.round(estimateOf.get(table) ?? 0)), exact: false };
     }
     return sizes;
+  }
+
+  // Chain ingestion and processing (sql/chain.ts)
+
+  ingestChainRange(range: ChainRangeInput): Promise<ChainRangeResult> {
+    return this.chain.ingestRange(range);
+  }
+
+  chainCursor(chainId: number): Promise<ChainCursor | null> {
+    return this.chain.cursor(chainId);
+  }
+
+  chainBlocks(chainId: number, atOrBelow: number, limit: number): Promise<ChainBlockRef[]> {
+    return this.chain.blocks(chainId, atOrBelow, limit);
+  }
+
+  rewindChain(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult> {
+    return this.chain.rewind(chainId, toBlock, toBlockHash);
+  }
+
+  pendingChainEvents(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]> {
+    return this.chain.pending(chainId, throughBlock, limit);
+  }
+
+  countPendingChainEvents(chainId: number): Promise<number> {
+    return this.chain.countPending(chainId);
+  }
+
+  applyChainEvents(chainId: number, applications: ChainApplication[], processedBlock: number | undefined): Promise<ChainApplyResult> {
+    return this.chain.apply(chainId, applications, processedBlock);
+  }
+
+  recordChainEventFailure(eventId: string, error: string): Promise<number | null> {
+    return this.chain.recordFailure(eventId, error);
+  }
+
+  tryLeadership(name: string): Promise<Leadership | null> {
+    return this.driver.tryLeadership(name);
   }
 }
 
