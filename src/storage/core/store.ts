@@ -391,7 +391,7 @@ export class Store implements Database {
     const key = validateId(eventId, 'eventId');
     if (typeof error !== 'string') throw validationError('error', 'must be a string');
     // Errors are for people reading status; a bounded, storable prefix is enough.
-    const text = [...error.slice(0, 2000)].map((c) => (c === '\0' || /[\uD800-\uDFFF]/.test(c) ? '?' : c)).join('');
+    const text = [...error.slice(0, 2000)].map((c) => (c === '\0' || /^[\uD800-\uDFFF]$/.test(c) ? '?' : c)).join('');
     const attempts = await backend.recordChainEventFailure(key, text);
     if (attempts === null) throw new StorageError('NOT_FOUND', `event ${key} does not exist`, { details: { id: key } });
     return attempts;

@@ -1,0 +1,200 @@
+/**
+ * Runs ingestion and processing of one chain continuously, as the leader: it takes the store's
+ * `chain:<chainId>` leadership (a PostgreSQL advisory lock on a dedicated connection), and while
+ * it holds it, ingests ranges and processes safe events; a standby polls for the leadership and
+ * takes over within a poll interval when the leader's connection dies. Failures back off (bounded,
+ * jittered). Its status feeds `/api/system/status`, `/metrics` and readiness.
+ */
+import type { Abi, Address, PublicClient } from 'viem';
+import type { Database, Leadership } from '../storage/contract/database.js';
+import { backoffDelay, Sleeper, type BackoffOptions } from './backoff.js';
+import { PROTOCOL_EVENTS_ABI } from './events-abi.js';
+import type { EventHandler } from './handlers.js';
+import { Ingester, type ReorgReport } from './ingester.js';
+import type { ChainLogger } from './logger.js';
+import { Processor, type ProcessingFailure } from './processor.js';
+import { describeError } from './rpc.js';
+
+/** Options of a {@link ChainRunner}. */
+export interface ChainRunnerOptions {
+  chainId: number;
+  contracts: readonly Address[];
+  startBlock: number;
+  /** Blocks a block must be below the head to be processed (default 2). */
+  confirmations?: number;
+  /** Pause between rounds when caught up (default 1000 ms). */
+  pollMs?: number;
+  /** Readiness fails when head minus processed block exceeds this (default: no bound). */
+  maxLagBlocks?: number;
+  maxBlockRange?: number;
+  batchSize?: number;
+  retainBlocks?: number;
+  backoff?: BackoffOptions;
+  abi?: Abi;
+  handlers?: Readonly<Record<string, EventHandler>>;
+  logger: ChainLogger;
+  /** Counters fed as the runner works (Prometheus in the service). */
+  onIngested?: (count: number) => void;
+  onProcessed?: (count: number) => void;
+  onReorg?: (report: ReorgReport) => void;
+}
+
+/** What `/api/system/status` shows under `chain`. */
+export interface ChainStatus {
+  chainId: number;
+  headBlock: number | null;
+  /** Head minus confirmations: the highest block processed. */
+  safeBlock: number | null;
+  ingestedBlock: number | null;
+  processedBlock: number | null;
+  /** Head minus processed block. */
+  lag: number | null;
+  /** Ingested events not yet processed. */
+  backlog: number | null;
+  lastReorg: { detectedAt: string; depth: number; fromBlock: number; deep: boolean } | null;
+  /** A reorg deeper than the confirmations happened since start: readiness fails until a restart. */
+  deepReorg: boolean;
+  leader: boolean;
+  lastError: string | null;
+  /** The event processing is stopped at, while it fails. */
+  failingEvent: ProcessingFailure | null;
+}
+
+/** The continuous ingestion and processing of one chain. */
+export class ChainRunner {
+  private readonly ingester: Ingester;
+  private readonly processor: Processor;
+  private readonly sleeper = new Sleeper();
+  private readonly confirmations: number;
+  private readonly pollMs: number;
+  private leadership: Leadership | null = null;
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private failures = 0;
+  private head: number | null = null;
+  private lastReorg: ReorgReport | null = null;
+  private deepReorg = false;
+  private lastError: string | null = null;
+
+  constructor(
+    private readonly db: Database,
+    client: PublicClient,
+    private readonly options: ChainRunnerOptions,
+  ) {
+    this.confirmations = options.confirmations ?? 2;
+    this.pollMs = options.pollMs ?? 1000;
+    this.ingester = new Ingester(db, client, {
+      chainId: options.chainId,
+      contracts: options.contracts,
+      startBlock: options.startBlock,
+      confirmations: this.confirmations,
+      abi: options.abi ?? PROTOCOL_EVENTS_ABI,
+      logger: options.logger,
+      ...(options.maxBlockRange === undefined ? {} : { maxBlockRange: options.maxBlockRange }),
+      ...(options.retainBlocks === undefined ? {} : { retainBlocks: options.retainBlocks }),
+    });
+    this.processor = new Processor(db, {
+      chainId: options.chainId,
+      logger: options.logger,
+      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+      ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
+      ...(options.backoff === undefined ? {} : { retry: options.backoff }),
+    });
+  }
+
+  /** Starts the loop (idempotent). */
+  start(): void {
+    this.stopping = false;
+    this.loop ??= this.run().finally(() => {
+      this.loop = null;
+    });
+  }
+
+  /** Stops after the current step and gives leadership up. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.sleeper.wake();
+    await this.loop;
+  }
+
+  /** True while this runner holds the leadership. */
+  get isLeader(): boolean {
+    return this.leadership?.isHeld() === true;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (!this.stopping) {
+        let wait = this.pollMs;
+        try {
+          if (!this.isLeader) {
+            this.leadership = await this.db.tryLeadership(`chain:${this.options.chainId}`);
+            if (this.leadership) this.options.logger.info({ chainId: this.options.chainId }, 'chain processor: leader');
+          }
+          if (this.isLeader) wait = (await this.round()) ? 0 : this.pollMs;
+          this.failures = 0;
+        } catch (error) {
+          this.lastError = describeError(error);
+          wait = backoffDelay(this.failures, this.options.backoff);
+          this.failures += 1;
+          this.options.logger.warn({ chainId: this.options.chainId, err: this.lastError, retryInMs: wait }, 'chain round failed; backing off');
+        }
+        if (wait > 0 && !this.stopping) await this.sleeper.sleep(wait);
+      }
+    } finally {
+      await this.leadership?.release();
+      this.leadership = null;
+    }
+  }
+
+  /** One round: ingest a range, process a batch. True when there is more to do right away. */
+  private async round(): Promise<boolean> {
+    const ingest = await this.ingester.step();
+    this.head = ingest.head;
+    if (ingest.ingested > 0) this.options.onIngested?.(ingest.ingested);
+    if (ingest.reorg) {
+      this.lastReorg = ingest.reorg;
+      if (ingest.reorg.deep) this.deepReorg = true;
+      this.options.onReorg?.(ingest.reorg);
+    }
+    // Leadership may have been lost while ingesting; the store would skip duplicates anyway.
+    if (!this.isLeader) return false;
+    const processed = await this.processor.step(ingest.head - this.confirmations);
+    if (processed.processed > 0) this.options.onProcessed?.(processed.processed);
+    this.lastError = processed.failure ? processed.failure.error : null;
+    return !ingest.caughtUp || processed.more;
+  }
+
+  /** The current status (reads the store's cursor and backlog). */
+  async status(): Promise<ChainStatus> {
+    const { chainId } = this.options;
+    const [cursor, backlog] = await Promise.all([this.db.getChainCursor(chainId), this.db.countPendingChainEvents(chainId)]);
+    const processedBlock = cursor?.processedBlock ?? null;
+    const head = this.head;
+    return {
+      chainId,
+      headBlock: head,
+      safeBlock: head === null ? null : Math.max(0, head - this.confirmations),
+      ingestedBlock: cursor?.ingestedBlock ?? null,
+      processedBlock,
+      lag: head === null ? null : head - (processedBlock ?? (this.options.startBlock - 1)),
+      backlog,
+      lastReorg: this.lastReorg
+        ? { detectedAt: this.lastReorg.detectedAt.toISOString(), depth: this.lastReorg.depth, fromBlock: this.lastReorg.fromBlock, deep: this.lastReorg.deep }
+        : null,
+      deepReorg: this.deepReorg,
+      leader: this.isLeader,
+      lastError: this.lastError,
+      failingEvent: this.processor.currentFailure,
+    };
+  }
+
+  /** Why the service is not ready on account of the chain, or null when it is. */
+  async notReadyReason(): Promise<string | null> {
+    if (this.deepReorg) return 'a reorg deeper than the confirmation depth was detected';
+    const bound = this.options.maxLagBlocks;
+    if (bound === undefined) return null;
+    const { lag } = await this.status();
+    return lag !== null && lag > bound ? `chain processing lags ${lag} blocks (bound ${bound})` : null;
+  }
+}
