@@ -105,6 +105,10 @@ describe('architecture', () => {
     expect(edges(['api'], (t) => inside(t, 'storage/backends', 'cli'))).toEqual([]);
   });
 
+  it('the chain room imports only util and the storage contract (never a backend, the ledger or the API)', () => {
+    expect(edges(['chain'], (t) => !inside(t, 'chain', 'util', 'storage/contract'))).toEqual([]);
+  });
+
   it('only the postgres backend imports pg, only the pglite backend imports PGlite', () => {
     const importers = (name: string) =>
       [...graph].filter(([, { packages }]) => packages.some((p) => p === name || p.startsWith(`${name}/`))).map(([module]) => module);
