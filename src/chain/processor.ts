@@ -85,7 +85,7 @@ export class Processor {
     // `through` when the batch held every remaining event.
     const last = events[events.length - 1];
     const processedBlock = failing ? failing.event.blockNumber - 1 : full && last ? last.blockNumber - 1 : through;
-    let processed = 0;
+    let processed: number;
     try {
       processed = await this.apply(applications, processedBlock);
     } catch (error) {
