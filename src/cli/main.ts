@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { packageInfo } from '../package-info.js';
 import { registerBackupCommand } from './commands/backup.js';
+import { registerChainCommands } from './commands/chain.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerMigrateDataCommand } from './commands/migrate-data.js';
@@ -27,5 +28,6 @@ registerMigrateDataCommand(program);
 registerBackupCommand(program);
 registerRestoreCommand(program);
 registerReconcileCommand(program);
+registerChainCommands(program);
 
 await program.parseAsync(process.argv);
