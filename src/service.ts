@@ -15,6 +15,9 @@
 import { pino, type Logger } from 'pino';
 import { REDACTED_HEADERS, buildApp, type App } from './api/app.js';
 import { schemaProblems } from './api/ops.js';
+import { chainConfigFromEnv } from './chain/config.js';
+import { createNodeClient } from './chain/rpc.js';
+import { ChainRunner } from './chain/runner.js';
 import { FilePendingPaymentStore } from './ledger/pending-payments-file.js';
 import { MemoryPendingPaymentStore, replayPendingPayments, type PendingPaymentStore } from './ledger/pending-payments.js';
 import { resolveSettlements } from './ledger/resolve-settlements.js';
@@ -159,9 +162,21 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     await db.disconnect().catch(() => undefined);
     throw failure;
   }
+  // Chain ingestion when CHAIN_DEPLOYMENT_FILE or CHAIN_RPC_URL is set (src/chain/config.ts).
+  let chain: ChainRunner | null = null;
+  try {
+    const chainConfig = await chainConfigFromEnv(env);
+    if (chainConfig) chain = new ChainRunner(db, createNodeClient(chainConfig.rpcUrl), { ...chainConfig, logger: logger.child({ component: 'chain' }) });
+  } catch (error) {
+    const failure = fail('cannot start: invalid chain configuration', { reason: describe(error) });
+    await journal.close().catch(() => undefined);
+    await pending.close().catch(() => undefined);
+    await db.disconnect().catch(() => undefined);
+    throw failure;
+  }
   let app: App;
   try {
-    app = await buildApp({ db, schema, config, logger, pending, journal, description, processMetrics: true });
+    app = await buildApp({ db, schema, config, logger, pending, journal, description, processMetrics: true, ...(chain ? { chain } : {}) });
   } catch (error) {
     const failure = fail('cannot start: the service could not be built', { reason: describe(error) });
     await journal.close().catch(() => undefined);
@@ -188,6 +203,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
         deadline.unref();
       });
       const close = async () => {
+        await chain?.stop(); // finishes its step, gives leadership up
         await app.close(); // stops accepting, waits for in-flight requests
         await db.disconnect(); // waits for gathered payment groups to commit, closes the pool
         await pending.close();
@@ -212,7 +228,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     await stop().catch(() => undefined);
     throw failure;
   }
-  logger.info({ mode: config.mode, backend: description, facilitator: app.appContext.facilitator.kind, env: config.env, host: config.host, url }, 'service started');
+  chain?.start();
+  logger.info({ mode: config.mode, backend: description, facilitator: app.appContext.facilitator.kind, env: config.env, host: config.host, url, chain: chain !== null }, 'service started');
   return { app, config, url, stop };
 }
 

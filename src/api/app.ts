@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import type { AppConfig } from '../config.js';
 import type { SchemaManager } from '../storage/contract/database.js';
 import type { Database } from '../storage/contract/database.js';
-import type { AppContext } from './context.js';
+import type { AppContext, ChainMonitor } from './context.js';
 import { clientErrorHandler, errorBody, frameworkErrors, installErrorHandlers } from './errors.js';
 import { createFacilitator } from './facilitator/index.js';
 import type { Facilitator } from './facilitator/facilitator.js';
@@ -54,6 +54,8 @@ export interface BuildAppOptions {
   now?: () => Date;
   /** Export Node process metrics too (main.ts turns it on). */
   processMetrics?: boolean;
+  /** Chain ingestion to report in status, readiness and metrics (none by default). */
+  chain?: ChainMonitor;
 }
 
 declare module 'fastify' {
@@ -110,10 +112,11 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     facilitator: options.facilitator ?? createFacilitator(config.facilitator),
     pending,
     journal: options.journal ?? new MemorySettlementJournal(),
-    metrics: createMetrics({ db, pending, processMetrics: options.processMetrics ?? false, batchTotalRefreshMs: config.reconcileRefreshMs }),
+    metrics: createMetrics({ db, pending, processMetrics: options.processMetrics ?? false, batchTotalRefreshMs: config.reconcileRefreshMs, chain: options.chain ?? null }),
     description: options.description ?? db.capabilities.kind,
     recordRetryDelaysMs: options.recordRetryDelaysMs ?? DEFAULT_RECORD_RETRY_DELAYS_MS,
     now: options.now ?? (() => new Date()),
+    chain: options.chain ?? null,
     closing: false,
   };
 

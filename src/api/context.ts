@@ -3,6 +3,7 @@
  * service's collaborators. Routes take it as an argument instead of reaching for globals, so a
  * test builds an app around any backend and any facilitator.
  */
+import type { ChainRunner } from '../chain/runner.js';
 import type { AppConfig } from '../config.js';
 import type { SchemaManager } from '../storage/contract/database.js';
 import type { Database } from '../storage/contract/database.js';
@@ -10,6 +11,9 @@ import type { Facilitator } from './facilitator/facilitator.js';
 import type { ApiMetrics } from './metrics.js';
 import type { PendingPaymentStore } from '../ledger/pending-payments.js';
 import type { SettlementJournal } from '../ledger/settlement-journal.js';
+
+/** What the API reads of a running chain ingestion (status, readiness, metrics). */
+export type ChainMonitor = Pick<ChainRunner, 'status' | 'notReadyReason' | 'totals'>;
 
 /** Shared dependencies of the routes. */
 export interface AppContext {
@@ -27,6 +31,8 @@ export interface AppContext {
   recordRetryDelaysMs: readonly number[];
   /** The clock (tests pin it). */
   now: () => Date;
+  /** The chain ingestion this service runs, or null when no chain is configured. */
+  chain: ChainMonitor | null;
   /** True once shutdown has begun; /ready then answers 503. */
   closing: boolean;
 }

@@ -6,6 +6,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Database, PaymentMode } from '../storage/contract/database.js';
 import { eventBacklog, readAtMostEvery } from './ops.js';
 import type { PendingPaymentStore } from '../ledger/pending-payments.js';
+import type { ChainMonitor } from './context.js';
+import { registerChainMetrics } from './chain-metrics.js';
 
 /** The metrics an app records into. */
 export interface ApiMetrics {
@@ -24,6 +26,8 @@ export interface MetricsOptions {
   batchTotalRefreshMs?: number;
   /** Also export Node process metrics (CPU, memory, event loop); off in tests. */
   processMetrics?: boolean;
+  /** Chain ingestion, when the service runs one. */
+  chain?: ChainMonitor | null;
 }
 
 /** How long a scrape-time database read is reused: scrapes every few seconds must not each read. */
@@ -39,7 +43,7 @@ function cached<T>(read: () => Promise<T>, ttlMs = SCRAPE_CACHE_MS): () => Promi
 }
 
 /** Creates the registry and its metrics. */
-export function createMetrics({ db, pending, processMetrics = false, batchTotalRefreshMs = 300_000 }: MetricsOptions): ApiMetrics {
+export function createMetrics({ db, pending, processMetrics = false, batchTotalRefreshMs = 300_000, chain = null }: MetricsOptions): ApiMetrics {
   const registry = new Registry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
 
@@ -119,6 +123,7 @@ export function createMetrics({ db, pending, processMetrics = false, batchTotalR
       if (damaged !== null) this.set(damaged.length);
     },
   });
+  if (chain) registerChainMetrics(registry, chain);
 
   return {
     registry,

@@ -60,6 +60,14 @@ export interface ChainStatus {
   failingEvent: ProcessingFailure | null;
 }
 
+/** Counts since the runner was made (Prometheus counters read them). */
+export interface ChainTotals {
+  ingested: number;
+  processed: number;
+  reorgs: number;
+  deepReorgs: number;
+}
+
 /** The continuous ingestion and processing of one chain. */
 export class ChainRunner {
   private readonly ingester: Ingester;
@@ -75,6 +83,7 @@ export class ChainRunner {
   private lastReorg: ReorgReport | null = null;
   private deepReorg = false;
   private lastError: string | null = null;
+  private readonly counts: ChainTotals = { ingested: 0, processed: 0, reorgs: 0, deepReorgs: 0 };
 
   constructor(
     private readonly db: Database,
@@ -117,6 +126,11 @@ export class ChainRunner {
     await this.loop;
   }
 
+  /** Events ingested and processed, reorgs and deep reorgs seen by this runner. */
+  get totals(): ChainTotals {
+    return { ...this.counts };
+  }
+
   /** True while this runner holds the leadership. */
   get isLeader(): boolean {
     return this.leadership?.isHeld() === true;
@@ -151,15 +165,21 @@ export class ChainRunner {
   private async round(): Promise<boolean> {
     const ingest = await this.ingester.step();
     this.head = ingest.head;
+    this.counts.ingested += ingest.ingested;
     if (ingest.ingested > 0) this.options.onIngested?.(ingest.ingested);
     if (ingest.reorg) {
       this.lastReorg = ingest.reorg;
-      if (ingest.reorg.deep) this.deepReorg = true;
+      this.counts.reorgs += 1;
+      if (ingest.reorg.deep) {
+        this.deepReorg = true;
+        this.counts.deepReorgs += 1;
+      }
       this.options.onReorg?.(ingest.reorg);
     }
     // Leadership may have been lost while ingesting; the store would skip duplicates anyway.
     if (!this.isLeader) return false;
     const processed = await this.processor.step(ingest.head - this.confirmations);
+    this.counts.processed += processed.processed;
     if (processed.processed > 0) this.options.onProcessed?.(processed.processed);
     this.lastError = processed.failure ? processed.failure.error : null;
     return !ingest.caughtUp || processed.more;

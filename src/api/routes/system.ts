@@ -25,6 +25,9 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: AppContext): voi
       await db.getAsset('__readiness_probe__');
       const problems = await schemaProblems(schema);
       if (problems.length > 0) return reply.code(503).send(errorBody('MIGRATIONS_NOT_CURRENT', 'the schema is not current', { migrations: problems }));
+      // A deep reorg or a processor far behind: the store no longer reflects the chain.
+      const chainProblem = ctx.chain ? await ctx.chain.notReadyReason() : null;
+      if (chainProblem !== null) return reply.code(503).send(errorBody('CHAIN_NOT_READY', chainProblem));
       return { status: 'ready' };
     } catch (error) {
       const { body } = describeError(error);
@@ -46,6 +49,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: AppContext): voi
       pool: db.poolStats(),
       counts: sizes,
       eventBacklog: await eventBacklog(db),
+      chain: ctx.chain ? await ctx.chain.status() : null,
       pendingPayments: { store: pending.kind, count: (await pending.listUnresolved()).length, damagedLines: (await pending.listDamaged()).length },
       migrations: await schema.status().then((list) => list.map((m) => ({ version: m.version, name: m.name, state: m.state }))),
       uptimeSeconds: Math.round(process.uptime()),
