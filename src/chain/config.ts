@@ -3,7 +3,7 @@
  * as the same names). Either a deployment file (`CHAIN_DEPLOYMENT_FILE`, what `npm run dev:chain`
  * writes) or the node and contracts named one by one (`CHAIN_RPC_URL`, `CHAIN_ASSET_REGISTRY`,
  * `CHAIN_LEASE_FACTORY`, `CHAIN_MARKETPLACE`, `CHAIN_ID`, `CHAIN_START_BLOCK`). Neither: ingestion
- * is off (null). Tuning: `CHAIN_CONFIRMATIONS` (default 2), `CHAIN_POLL_MS` (1000),
+ * is off (null); `CHAIN_RPC_URL` without `CHAIN_ASSET_REGISTRY` is the chain facilitator's alone. Tuning: `CHAIN_CONFIRMATIONS` (default 2), `CHAIN_POLL_MS` (1000),
  * `CHAIN_MAX_LAG_BLOCKS` (readiness bound; none by default), `CHAIN_MAX_BLOCK_RANGE` (2000),
  * `CHAIN_BATCH_SIZE` (1000).
  */
@@ -63,7 +63,8 @@ export async function chainConfigFromEnv(env: Env = process.env): Promise<ChainC
     };
   }
   const rpcUrl = env['CHAIN_RPC_URL'];
-  if (!rpcUrl) return null;
+  // CHAIN_RPC_URL alone configures the chain facilitator, not ingestion: that needs the contracts.
+  if (!rpcUrl || !env['CHAIN_ASSET_REGISTRY']) return null;
   const chainId = integer(env, 'CHAIN_ID', undefined, 1);
   if (chainId === undefined) throw new ChainError('BAD_DEPLOYMENT_FILE', 'CHAIN_ID is required with CHAIN_RPC_URL');
   return {
