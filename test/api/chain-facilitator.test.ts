@@ -10,6 +10,8 @@ import { parseEventLogs, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { ChainFacilitator, CHAIN_FAILURE } from '../../src/api/facilitator/chain.js';
 import { FacilitatorError } from '../../src/api/facilitator/facilitator.js';
+import { createFacilitator } from '../../src/api/facilitator/index.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { paymentHeader, type PaymentOptions } from '../../src/api/x402/client.js';
 import { decodePaymentHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentRequirements } from '../../src/api/x402/types.js';
@@ -139,5 +141,41 @@ describe('chain facilitator', () => {
     await expect(dead.settle(payment(r), r)).rejects.toBeInstanceOf(FacilitatorError);
     await expect(dead.supported()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(privateKeyToAccount(chain.keys[9]!).address).toBe(dead.address);
+  });
+});
+
+describe('FACILITATOR=chain configuration', () => {
+  const KEY = `0x${'11'.repeat(32)}`;
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig({ LEASING_MODE: 'development', ...env });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('needs CHAIN_RPC_URL and a 32-byte FACILITATOR_PRIVATE_KEY, and no FACILITATOR_URL', () => {
+    expect(problems({ FACILITATOR: 'chain' })).toEqual([
+      'FACILITATOR=chain needs CHAIN_RPC_URL (the EVM node to settle on)',
+      'FACILITATOR=chain needs FACILITATOR_PRIVATE_KEY: 0x followed by 64 hex digits (the account that sends the transfers)',
+    ]);
+    expect(problems({ FACILITATOR: 'chain', CHAIN_RPC_URL: 'http://127.0.0.1:8545', FACILITATOR_PRIVATE_KEY: '0x1234' })).toHaveLength(1);
+    expect(problems({ FACILITATOR: 'chain', CHAIN_RPC_URL: 'http://127.0.0.1:8545', FACILITATOR_PRIVATE_KEY: KEY, FACILITATOR_URL: 'http://f.example' })).toEqual([
+      'FACILITATOR=chain settles on the node itself: unset FACILITATOR_URL',
+    ]);
+    expect(problems({ FACILITATOR: 'http' })).toEqual(['FACILITATOR=http needs FACILITATOR_URL']);
+    expect(problems({ FACILITATOR: 'mainnet' })).toEqual(['FACILITATOR must be one of local, http, chain, got "mainnet"']);
+  });
+
+  it('builds the chain facilitator, and production accepts it in place of FACILITATOR_URL', () => {
+    const env = { FACILITATOR: 'chain', CHAIN_RPC_URL: 'http://127.0.0.1:8545', FACILITATOR_PRIVATE_KEY: KEY };
+    const config = loadConfig({ LEASING_MODE: 'development', ...env });
+    expect(config.facilitator.chain).toEqual({ rpcUrl: 'http://127.0.0.1:8545', privateKey: KEY });
+    expect(createFacilitator(config.facilitator).kind).toBe('chain');
+    expect(createFacilitator(loadConfig({ LEASING_MODE: 'development' }).facilitator).kind).toBe('local');
+    const production = problems({ LEASING_MODE: 'production', ...env, API_KEY: 'k'.repeat(16), DATABASE_URL: 'postgres://x@127.0.0.1/y' });
+    expect(production).toEqual([]);
   });
 });
