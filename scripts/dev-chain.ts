@@ -64,6 +64,9 @@ try {
   console.log(`Accounts 1..${funded.length} hold ${values.usdc} USDC each (publicly known dev keys, never use them elsewhere):`);
   funded.forEach((key, i) => console.log(`  #${i + 1} ${privateKeyToAccount(key).address} ${key}`));
   console.log(`Deployment file: ${values.out}`);
+  const settler = others[8] ?? deployerKey;
+  console.log('Run the service settling on this chain (account #9 sends the transfers):');
+  console.log(`  FACILITATOR=chain CHAIN_RPC_URL=${node.rpcUrl} FACILITATOR_PRIVATE_KEY=${settler} X402_NETWORK=eip155:31337 X402_ASSET_ADDRESS=${deployment.contracts.USDC} npm run dev`);
   console.log('Ctrl-C stops the node.');
 } catch (error) {
   console.error(error);
