@@ -16,7 +16,7 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
  * never reach production: the local facilitator that moves no money, write routes open without an
  * API key, the reset route, the embedded or in-memory database, and HOST 127.0.0.1 by default.
  * Any other setting, including none, is production, which refuses to start without DATABASE_URL,
- * API_KEY and FACILITATOR_URL.
+ * API_KEY and FACILITATOR_URL (or FACILITATOR=chain, which settles on a node itself).
  */
 export const LEASING_MODES = ['development', 'production'] as const;
 /** A service mode. */
@@ -33,9 +33,14 @@ export const USDC_BY_NETWORK: Readonly<Record<string, { address: string; name: s
   base: { address: '0x833589fCD6eDb6E08f4c7C32D4a71b54bdA02913', name: 'USD Coin', version: '2' },
 };
 
-/** Facilitator settings; no `url` means the local facilitator (not allowed in production). */
+/** Facilitator settings; no `url` and no `chain` means the local facilitator (not allowed in production). */
 export interface FacilitatorConfig {
   url: string | undefined;
+  /**
+   * FACILITATOR=chain: settle on the EVM node at `rpcUrl` itself, sending transfers from the
+   * account of `privateKey` (CHAIN_RPC_URL, FACILITATOR_PRIVATE_KEY).
+   */
+  chain?: { rpcUrl: string; privateKey: `0x${string}` } | undefined;
   /** Bearer token sent to the facilitator, if it needs one. */
   apiKey: string | undefined;
   verifyTimeoutMs: number;
@@ -169,7 +174,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   for (const origin of corsOrigins) if (!isOrigin(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an exact origin like https://app.example.com`);
 
   const facilitatorUrl = url('FACILITATOR_URL');
-  if (production && facilitatorUrl === undefined && text('FACILITATOR_URL') === undefined) {
+  const facilitatorKind = oneOf('FACILITATOR', ['local', 'http', 'chain'] as const, facilitatorUrl === undefined ? 'local' : 'http');
+  const chainFacilitator = chainFacilitatorFromEnv(facilitatorKind, {
+    url: facilitatorUrl,
+    rpcUrl: url('CHAIN_RPC_URL'),
+    privateKey: text('FACILITATOR_PRIVATE_KEY'),
+    problems,
+  });
+  if (production && facilitatorKind !== 'chain' && facilitatorUrl === undefined && text('FACILITATOR_URL') === undefined) {
     required('FACILITATOR_URL', 'the local facilitator moves no money and checks no signature');
   }
 
@@ -193,6 +205,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     settlementJournalFile: dataFileFromEnv(env, 'SETTLEMENT_JOURNAL_FILE', 'settlement-journal.jsonl'),
     facilitator: {
       url: facilitatorUrl,
+      chain: chainFacilitator,
       apiKey: text('FACILITATOR_API_KEY'),
       verifyTimeoutMs: int('FACILITATOR_VERIFY_TIMEOUT_MS', 5_000, 100, 120_000),
       settleTimeoutMs,
@@ -217,6 +230,27 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
   if (problems.length > 0) throw new ConfigError(problems, production && text('LEASING_MODE') === undefined);
   return config;
+}
+
+/**
+ * FACILITATOR: `chain` needs CHAIN_RPC_URL and FACILITATOR_PRIVATE_KEY (0x + 64 hex) and no
+ * FACILITATOR_URL; `http` needs FACILITATOR_URL; `local` (the default without a URL) needs neither.
+ */
+function chainFacilitatorFromEnv(
+  kind: 'local' | 'http' | 'chain',
+  given: { url: string | undefined; rpcUrl: string | undefined; privateKey: string | undefined; problems: string[] },
+): FacilitatorConfig['chain'] {
+  const { problems } = given;
+  if (kind === 'http' && given.url === undefined) problems.push('FACILITATOR=http needs FACILITATOR_URL');
+  if (kind === 'local' && given.url !== undefined) problems.push('FACILITATOR=local contradicts FACILITATOR_URL');
+  if (kind !== 'chain') return undefined;
+  if (given.url !== undefined) problems.push('FACILITATOR=chain settles on the node itself: unset FACILITATOR_URL');
+  if (given.rpcUrl === undefined) problems.push('FACILITATOR=chain needs CHAIN_RPC_URL (the EVM node to settle on)');
+  if (given.privateKey === undefined || !/^0x[0-9a-fA-F]{64}$/.test(given.privateKey)) {
+    problems.push('FACILITATOR=chain needs FACILITATOR_PRIVATE_KEY: 0x followed by 64 hex digits (the account that sends the transfers)');
+  }
+  if (given.rpcUrl === undefined || given.privateKey === undefined || !/^0x[0-9a-fA-F]{64}$/.test(given.privateKey)) return undefined;
+  return { rpcUrl: given.rpcUrl, privateKey: given.privateKey as `0x${string}` };
 }
 
 /** TRUST_PROXY: unset or false, true (every proxy), a hop count, or proxy addresses and CIDR ranges. */
