@@ -24,6 +24,8 @@ export interface StreamTally {
   retryAfterMissing: number;
   /** Requests that got no HTTP answer (connection refused or reset). */
   unanswered: number;
+  /** Payments whose request got no answer (not resent: the service resolves them itself). */
+  paymentsUnanswered: number;
   /** Answers that are neither 200 nor retryable: each is a failure of the service. */
   unexpected: { status: number; body: string }[];
   /** Payments started but never answered 200 when the streams were stopped. */
@@ -52,7 +54,7 @@ type Attempt = { status: number; retryAfter: string | null; body: string } | { s
 
 /** Streams of payments, one per lease. */
 export class PayingStreams {
-  readonly tally: StreamTally = { requests: 0, paid: {}, hashes: new Map(), retryable: {}, retryAfterMissing: 0, unanswered: 0, unexpected: [], abandoned: 0, latencies: [] };
+  readonly tally: StreamTally = { requests: 0, paid: {}, hashes: new Map(), retryable: {}, retryAfterMissing: 0, unanswered: 0, paymentsUnanswered: 0, unexpected: [], abandoned: 0, latencies: [] };
   /** Streams with a payment request on the wire now. */
   inFlight = 0;
   private base: string;
@@ -172,6 +174,7 @@ export class PayingStreams {
         if (!('body' in answer)) {
           // No answer (the service died): whether it settled is the service's to resolve from its
           // journal, so this payment is not resent; the stream starts a new one.
+          this.tally.paymentsUnanswered += 1;
           await sleep(100);
           break;
         }
