@@ -104,7 +104,7 @@ describe('PostgreSQL crashes under 64 paying streams', { timeout: 240_000 }, () 
   }
 
   it('pg_ctl stop -m immediate and a restart: nothing lost, nothing doubled, serving again without a service restart', async () => {
-    const result = await underFault('crash', async (streams) => {
+    const result = await underFault('crash', async () => {
       await cluster.stop('immediate');
       // Down long enough for the retries of settled payments to run out (they go pending).
       await sleep(2_500);

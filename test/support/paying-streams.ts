@@ -48,6 +48,14 @@ export interface PayingStreamOptions {
   keepLatencies?: boolean;
   /** How long a stream keeps resending one payment after {@link PayingStreams.stop} (default 60 s). */
   drainMs?: number;
+  /**
+   * Reuse a quote this long before asking again (default 0: every payment is quoted). The price
+   * of an interval does not change within a lease's term, so a client may sign several payments
+   * from one quote; the soak does, to spend the machine on payments rather than quotes.
+   */
+  quoteReuseMs?: number;
+  /** Give up waiting for one answer after this long; it then counts as unanswered (default 60 s). */
+  requestTimeoutMs?: number;
 }
 
 type Attempt = { status: number; retryAfter: string | null; body: string } | { status: 0 };
@@ -118,7 +126,7 @@ export class PayingStreams {
   private async send(method: string, path: string, headers: Record<string, string> = {}): Promise<Attempt> {
     this.tally.requests += 1;
     try {
-      const response = await fetch(`${this.base}${path}`, { method, headers, signal: AbortSignal.timeout(60_000) });
+      const response = await fetch(`${this.base}${path}`, { method, headers, signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 60_000) });
       return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.text() };
     } catch {
       this.tally.unanswered += 1;
@@ -157,9 +165,14 @@ export class PayingStreams {
     // Spread the streams over one period, so a paced load is even rather than a burst a second.
     if (every > 0) await sleep(Math.floor(Math.random() * every));
     let next = Date.now();
+    let quoted: { requirements: PaymentRequirements; at: number } | undefined;
     while (!this.stopping) {
-      const requirements = await this.quote(lease, mode);
-      if (requirements === null) return;
+      if (quoted === undefined || Date.now() - quoted.at >= (this.options.quoteReuseMs ?? 0)) {
+        const fresh = await this.quote(lease, mode);
+        if (fresh === null) return;
+        quoted = { requirements: fresh, at: Date.now() };
+      }
+      const requirements = quoted.requirements;
       const header = paymentHeader(requirements);
       for (;;) {
         if (Date.now() > this.drainDeadline) {
