@@ -131,6 +131,7 @@ async function main(): Promise<number> {
       payments: tally.hashes.size,
       meanPaymentsPerSecond: Math.round((tally.hashes.size / ((Date.now() - started) / 1000)) * 10) / 10,
       retryableAnswers: tally.retryable,
+      resignedAfterLongRefusal: tally.resigned,
       unexpected: tally.unexpected.slice(0, 5),
       ledgerRows: audit.rows.size,
       lost: audit.missing.length,

@@ -92,6 +92,7 @@ describe('PostgreSQL crashes under 64 paying streams', { timeout: 240_000 }, () 
     expect(tally.unexpected, 'only 200s and retryable refusals').toEqual([]);
     expect(tally.retryAfterMissing, 'every retryable refusal says when to retry').toBe(0);
     expect(tally.abandoned, 'every refused payment succeeded when resent').toBe(0);
+    expect(tally.resigned, 'no payment had to be signed again').toBe(0);
     expect(tally.unanswered, 'the service itself kept answering').toBe(0);
     expect(left).toEqual({ pendingLeft: 0, settlementsLeft: 0 });
     expect(audit.missing, 'a payment answered 200 is in the ledger').toEqual([]);

@@ -30,6 +30,12 @@ export interface StreamTally {
   unexpected: { status: number; body: string }[];
   /** Payments started but never answered 200 when the streams were stopped. */
   abandoned: number;
+  /**
+   * Payments refused as retryable for so long that their signed authorization was about to
+   * expire; nothing was taken for them (a refusal comes before settlement), so a new one was
+   * signed instead of resending.
+   */
+  resigned: number;
   /** Completion time and latency of every answered payment request (ms since start). */
   latencies: { at: number; ms: number; status: number }[];
 }
@@ -62,7 +68,7 @@ type Attempt = { status: number; retryAfter: string | null; body: string } | { s
 
 /** Streams of payments, one per lease. */
 export class PayingStreams {
-  readonly tally: StreamTally = { requests: 0, paid: {}, hashes: new Map(), retryable: {}, retryAfterMissing: 0, unanswered: 0, paymentsUnanswered: 0, unexpected: [], abandoned: 0, latencies: [] };
+  readonly tally: StreamTally = { requests: 0, paid: {}, hashes: new Map(), retryable: {}, retryAfterMissing: 0, unanswered: 0, paymentsUnanswered: 0, unexpected: [], abandoned: 0, resigned: 0, latencies: [] };
   /** Streams with a payment request on the wire now. */
   inFlight = 0;
   private base: string;
@@ -174,7 +180,13 @@ export class PayingStreams {
       }
       const requirements = quoted.requirements;
       const header = paymentHeader(requirements);
+      // Resend only while the authorization has time left: the service refuses an expired one.
+      const expiresAt = Date.now() + (requirements.maxTimeoutSeconds - 15) * 1000;
       for (;;) {
+        if (Date.now() > expiresAt) {
+          this.tally.resigned += 1;
+          break;
+        }
         if (Date.now() > this.drainDeadline) {
           this.tally.abandoned += 1;
           return;
