@@ -61,8 +61,8 @@ export { TABLES } from './storage/contract/transfer.js';
 export type { RecordTransfer, TableName, TableRecords, TableSize, TableSummary } from './storage/contract/transfer.js';
 
 // Errors.
-export { isStorageError, STORAGE_ERROR_CODES, StorageError } from './storage/contract/errors.js';
-export type { StorageErrorCode, StorageErrorOptions } from './storage/contract/errors.js';
+export { isStorageError, STORAGE_ERROR_CODES, STORAGE_TIMEOUT_REASONS, StorageError } from './storage/contract/errors.js';
+export type { StorageErrorCode, StorageErrorOptions, StorageTimeoutReason } from './storage/contract/errors.js';
 
 // The backends (each the one core wrapper over its backend) and the one place that chooses among them.
 export { MockDatabase } from './storage/backends/memory/mock-database.js';

@@ -125,14 +125,16 @@ describe('PgDriver', () => {
         await tx.query('SELECT pg_sleep(1)');
       })
       .then(() => undefined, (e: unknown) => mapDriverError(e));
-    expect(timeout).toMatchObject({ code: 'TIMEOUT', retryable: true, details: { driverCode: '57014' } });
+    expect(timeout).toMatchObject({ code: 'TIMEOUT', retryable: true, reason: 'statement_timeout', details: { driverCode: '57014', reason: 'statement_timeout' } });
   });
 
   it('maps the other classes and passes StorageErrors through', () => {
     const coded = (code: string, message = 'x') => Object.assign(new Error(message), { code });
     expect(mapDriverError(coded('40001'))).toMatchObject({ code: 'CONFLICT', retryable: true });
     expect(mapDriverError(coded('40P01'))).toMatchObject({ code: 'CONFLICT', retryable: true });
-    expect(mapDriverError(coded('55P03'))).toMatchObject({ code: 'TIMEOUT', retryable: true });
+    expect(mapDriverError(coded('55P03'))).toMatchObject({ code: 'TIMEOUT', retryable: true, reason: 'lock_timeout', details: { reason: 'lock_timeout' } });
+    expect(mapDriverError(coded('57014', 'canceling statement due to user request'))).toMatchObject({ code: 'TIMEOUT', reason: 'query_canceled' });
+    expect(mapDriverError(coded('57P01'))).toMatchObject({ reason: undefined });
     for (const code of ['57P01', '08006', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT']) {
       expect(mapDriverError(coded(code))).toMatchObject({ code: 'CONNECTION', retryable: true });
     }

@@ -22,6 +22,7 @@ describe('poolConfigFromEnv', () => {
       connectionTimeoutMillis: 5_000,
       ssl: { rejectUnauthorized: true },
       statement_timeout: 30_000,
+      lock_timeout: 2_000,
       idle_in_transaction_session_timeout: 60_000,
       application_name: 'asset-leasing-store',
     });
@@ -37,6 +38,9 @@ describe('poolConfigFromEnv', () => {
       PG_APPLICATION_NAME: 'worker',
       DATABASE_URL: 'postgres://h/db',
     };
+    expect(poolConfigFromEnv({ PG_LOCK_TIMEOUT_MS: '250' }, {}, quiet)).toMatchObject({ lock_timeout: 250 });
+    // 0 means no lock timeout: pg then sends none and the server default (none) applies.
+    expect(poolConfigFromEnv({ PG_LOCK_TIMEOUT_MS: '0' }, {}, quiet)).not.toHaveProperty('lock_timeout');
     expect(poolConfigFromEnv(env, { max: 9 }, quiet)).toMatchObject({
       max: 9,
       idleTimeoutMillis: 1000,
@@ -49,7 +53,7 @@ describe('poolConfigFromEnv', () => {
   });
 
   it('rejects invalid values naming the variable', () => {
-    for (const [name, value] of [['PGPOOL_MAX', 'abc'], ['PGPOOL_MAX', '0'], ['PG_STATEMENT_TIMEOUT_MS', '1e3'], ['PGSSLMODE', 'prefer'], ['PG_TLS_ALLOW_UNVERIFIED', 'yes']] as const) {
+    for (const [name, value] of [['PGPOOL_MAX', 'abc'], ['PGPOOL_MAX', '0'], ['PG_STATEMENT_TIMEOUT_MS', '1e3'], ['PG_LOCK_TIMEOUT_MS', '0x10'], ['PGSSLMODE', 'prefer'], ['PG_TLS_ALLOW_UNVERIFIED', 'yes']] as const) {
       let caught: unknown;
       try {
         poolConfigFromEnv({ [name]: value }, {}, quiet);

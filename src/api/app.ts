@@ -3,6 +3,7 @@
  * entry point (src/main.ts), the tests (port 0) and the benchmark each decide where it runs.
  */
 import { AjvCompiler } from '@fastify/ajv-compiler';
+import { requireDecimalIntegers, type TextValidator } from './decimal-integers.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySchemaCompiler } from 'fastify';
 import { pino } from 'pino';
 import type { AppConfig } from '../config.js';
@@ -71,14 +72,16 @@ export type App = FastifyInstance;
 /**
  * Query strings and params arrive as text, so they are coerced to the schema's types; bodies are
  * JSON and are not, so `"chainId": "1"` is a 400 instead of silently becoming a number. Neither
- * strips unknown properties: `additionalProperties: false` refuses them.
+ * strips unknown properties: `additionalProperties: false` refuses them. Integers in text must be
+ * written in decimal (decimal-integers.ts): `0x10` and `1e3` are refused, not coerced.
  */
 function validatorCompiler(): FastifySchemaCompiler<unknown> {
   const factory = AjvCompiler();
   const body = factory({}, { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } });
   const text = factory({}, { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false } });
   type Route = Parameters<typeof body>[0];
-  return (route) => (route.httpPart === 'body' ? body : text)(route as Route) as ReturnType<FastifySchemaCompiler<unknown>>;
+  return (route) =>
+    (route.httpPart === 'body' ? body(route as Route) : requireDecimalIntegers(route.schema, text(route as Route) as TextValidator)) as ReturnType<FastifySchemaCompiler<unknown>>;
 }
 
 function trustHops(hops: number): (address: string, hop: number) => boolean {

@@ -1,6 +1,8 @@
 /**
  * The one error format of the API, `{ "error": { "code", "message", "details" } }`, and the
- * mapping of every failure to it: storage codes to statuses; fastify's and Node's own refusals
+ * mapping of every failure to it: storage codes to statuses (TIMEOUT names its reason in
+ * `details.reason`: lock_timeout and pool_exhausted are 503, statement_timeout 504, both with
+ * Retry-After); fastify's and Node's own refusals
  * (validation, JSON, body size, media type, unknown route or method, bad or long URL, malformed
  * HTTP, rate limit) to 4xx; anything unexpected to a 500 that reveals nothing.
  */
@@ -40,6 +42,18 @@ export const STORAGE_STATUS: Readonly<Record<StorageErrorCode, number>> = {
   INTERNAL: 500,
 };
 
+/**
+ * The status of a storage error: its code's, except a statement timeout, which is 504 (the
+ * database did not answer in time) rather than 503 (it cannot take the request now: a lock, a
+ * full pool, no connection).
+ */
+export function storageStatus(code: StorageErrorCode, reason: string | undefined): number {
+  return code === 'TIMEOUT' && reason === 'statement_timeout' ? 504 : STORAGE_STATUS[code];
+}
+
+/** Seconds a client should wait before resending a request refused with a retryable 503/504. */
+export const RETRY_AFTER_SECONDS = 1;
+
 /** Builds an error body. */
 export function errorBody(code: string, message: string, details: Record<string, unknown> = {}): ErrorBody {
   return { error: { code, message, details } };
@@ -72,12 +86,13 @@ export function describeError(error: unknown): { status: number; body: ErrorBody
     return { status: error.statusCode, body: errorBody(error.code, error.message, error.details), headers: {} };
   }
   if (isStorageError(error)) {
-    const status = STORAGE_STATUS[error.code];
+    const status = storageStatus(error.code, error.reason);
     // Storage messages are written to be safe to show (no secrets); INTERNAL ones are still hidden
     // because they describe our own defects, not the caller's request.
     const message = error.code === 'INTERNAL' ? 'internal error' : error.message;
     const details = error.code === 'INTERNAL' ? {} : (error.details ?? {});
-    const headers: Record<string, string> = status === 503 ? { 'retry-after': '1' } : {};
+    // 503 and 504 are both "try again": the client is told when (RFC 9110, Retry-After).
+    const headers: Record<string, string> = status === 503 || status === 504 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {};
     return { status, body: errorBody(error.code, message, details), headers };
   }
   const fastifyError = error as Partial<FastifyError> | undefined;

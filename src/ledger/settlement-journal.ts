@@ -134,6 +134,16 @@ export function grantFor(entry: SettlementIntent | undefined, leaseId: string, m
 export type JournalLine = { op: 'begin'; entry: SettlementIntent } | { op: 'update'; id: string; at: Date; change: IntentUpdate };
 
 /**
+ * How long after its authorization expired a resolved intent is still kept in memory. After
+ * expiry nobody can use the authorization again (the payment check refuses it before the journal
+ * is asked), so the entry only answers resends of the expired header; the margin covers clocks.
+ */
+export const FORGET_RESOLVED_AFTER_EXPIRY_MS = 5 * 60_000;
+
+/** Every this many intents begun, the journal forgets what it no longer needs. */
+const SWEEP_EVERY_BEGINS = 256;
+
+/**
  * The journal in memory: for the in-memory backend, where nothing survives a restart anyway, and
  * the state the file journal keeps (it makes each line durable first, see `persist`).
  */
@@ -141,6 +151,7 @@ export class MemorySettlementJournal implements SettlementJournal {
   readonly kind: string = 'memory';
   private readonly entries = new Map<string, SettlementIntent>();
   private readonly nonces = new Map<string, string>();
+  private beginsSinceSweep = 0;
 
   /** @param lines records to start from (the file journal's, as read). */
   constructor(lines: Iterable<JournalLine> = []) {
@@ -151,7 +162,27 @@ export class MemorySettlementJournal implements SettlementJournal {
     const line: JournalLine = { op: 'begin', entry: newEntry(input, new Date()) };
     await this.persist(line);
     this.apply(line);
+    // Without this a long-running service would hold every payment it ever settled (the soak
+    // showed RSS growing with the payment count); the file is compacted the same way on open.
+    if (++this.beginsSinceSweep >= SWEEP_EVERY_BEGINS) this.forgetExpired(Date.now());
     return structuredClone(line.entry);
+  }
+
+  /**
+   * Drops resolved intents whose authorization expired more than
+   * {@link FORGET_RESOLVED_AFTER_EXPIRY_MS} before `now`; unresolved ones are always kept.
+   * Returns how many were dropped.
+   */
+  forgetExpired(now: number): number {
+    this.beginsSinceSweep = 0;
+    let dropped = 0;
+    for (const [id, entry] of this.entries) {
+      if (UNRESOLVED_STATES.has(entry.state) || Date.parse(entry.expiresAt) + FORGET_RESOLVED_AFTER_EXPIRY_MS >= now) continue;
+      this.entries.delete(id);
+      if (this.nonces.get(entry.nonce) === id) this.nonces.delete(entry.nonce);
+      dropped += 1;
+    }
+    return dropped;
   }
 
   async update(id: string, change: IntentUpdate): Promise<SettlementIntent> {

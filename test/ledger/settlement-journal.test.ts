@@ -194,3 +194,32 @@ describe('resolving the journal', () => {
     expect((await resolveSettlements({ journal, db, lookup })).recorded).toEqual([settled.id]);
   });
 });
+
+describe('a long-running journal', () => {
+  it('forgets resolved intents some minutes after their authorization expired, and keeps the rest', async () => {
+    const journal = new MemorySettlementJournal();
+    const past = new Date(Date.now() - 2 * HOUR).toISOString();
+    const old = await journal.begin(intent(900, { expiresAt: past }));
+    await journal.update(old.id, { state: 'recorded', paymentId: 'p-1' });
+    const stuck = await journal.begin(intent(901, { expiresAt: past }));
+    await journal.update(stuck.id, { state: 'unknown', reason: 'timeout' });
+    const fresh = await journal.begin(intent(902));
+    await journal.update(fresh.id, { state: 'recorded', paymentId: 'p-2' });
+
+    expect(journal.forgetExpired(Date.now())).toBe(1);
+    expect(journal.byNonce(hash(900))).toBeUndefined();
+    expect(journal.byNonce(hash(901))?.state).toBe('unknown');
+    expect(journal.byNonce(hash(902))?.state).toBe('recorded');
+    expect(journal.unresolved().map((e) => e.id)).toEqual([stuck.id]);
+  });
+
+  it('sweeps by itself as intents are begun, so memory does not grow with every payment', async () => {
+    const journal = new MemorySettlementJournal();
+    const past = new Date(Date.now() - 2 * HOUR).toISOString();
+    for (let n = 0; n < 600; n++) {
+      const entry = await journal.begin(intent(1000 + n, { expiresAt: past }));
+      await journal.update(entry.id, { state: 'recorded', paymentId: `p-${n}` });
+    }
+    expect(journal.all().length).toBeLessThan(256);
+  });
+});

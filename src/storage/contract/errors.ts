@@ -17,6 +17,21 @@ export const STORAGE_ERROR_CODES = [
 ] as const;
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
 
+/**
+ * Why a `TIMEOUT` happened, so a caller (and an operator reading the error) can tell a locked
+ * table from a full pool from a runaway query; none of them means "cannot connect" (that is
+ * `CONNECTION`).
+ *
+ * - `lock_timeout`: a row or table lock was held longer than the session's `lock_timeout`.
+ * - `statement_timeout`: the statement ran longer than the session's `statement_timeout`.
+ * - `pool_exhausted`: every pooled connection was busy for the whole bounded pool wait.
+ * - `query_canceled`: the server canceled the statement for another reason (an operator).
+ * - `migration_lock`: another migrator held the migration lock past the wait.
+ */
+export const STORAGE_TIMEOUT_REASONS = ['lock_timeout', 'statement_timeout', 'pool_exhausted', 'query_canceled', 'migration_lock'] as const;
+/** One of {@link STORAGE_TIMEOUT_REASONS}. */
+export type StorageTimeoutReason = (typeof STORAGE_TIMEOUT_REASONS)[number];
+
 const RETRYABLE_BY_DEFAULT: ReadonlySet<StorageErrorCode> = new Set(['CONNECTION', 'TIMEOUT']);
 
 /** Options of a {@link StorageError}. */
@@ -29,6 +44,8 @@ export interface StorageErrorOptions {
   cause?: unknown;
   /** Extra facts safe to show a caller (never secrets). */
   details?: Record<string, unknown>;
+  /** For `TIMEOUT`: what ran out of time (also copied into `details.reason`). */
+  reason?: StorageTimeoutReason;
 }
 
 /** A storage failure with a stable {@link StorageErrorCode}. */
@@ -38,13 +55,16 @@ export class StorageError extends Error {
   readonly retryable: boolean;
   readonly field: string | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /** For `TIMEOUT`: what ran out of time; undefined for every other code. */
+  readonly reason: StorageTimeoutReason | undefined;
 
   constructor(code: StorageErrorCode, message: string, options: StorageErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
     this.field = options.field;
-    this.details = options.details;
+    this.reason = options.reason;
+    this.details = options.reason === undefined ? options.details : { ...options.details, reason: options.reason };
   }
 }
 

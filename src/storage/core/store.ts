@@ -331,6 +331,8 @@ export class Store implements Database {
   async importRecords<T extends TableName>(table: T, records: readonly TableRecords[T][]): Promise<number> {
     const backend = this.live;
     const name = validateTable(table) as T;
+    // A caller outside TypeScript can pass anything; only an array has records to check.
+    if (!Array.isArray(records)) throw validationError('records', 'must be an array of stored records');
     return backend.importRecords(name, records.map((r) => validateStoredRecord(name, r)));
   }
 

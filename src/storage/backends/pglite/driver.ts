@@ -177,6 +177,7 @@ export class PgliteDriver implements SqlDriver {
       release();
       throw new StorageError('TIMEOUT', `could not acquire the migration lock within ${timeoutMs} ms (another migrator is running)`, {
         retryable: true,
+        reason: 'migration_lock',
         details: { timeoutMs },
       });
     }

@@ -61,6 +61,8 @@ function scopedExecutor(client: PoolClient, scope: string): { executor: SqlExecu
   };
 }
 
+const POOL_WAIT_EXPIRED = /timeout exceeded when trying to connect/i;
+
 function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
@@ -78,6 +80,8 @@ export class PgDriver implements SqlDriver {
   private readonly pool: Pool;
   private readonly logger: StorageLogger;
   private readonly checkedOut = new WeakSet<object>();
+  private readonly maxConnections: number;
+  private readonly poolWaitMs: number;
   private ending: Promise<void> | undefined;
   private readonly config: PoolConfig;
 
@@ -89,6 +93,9 @@ export class PgDriver implements SqlDriver {
     this.logger = options.logger ?? defaultStorageLogger();
     this.config = config;
     this.pool = new Pool({ ...config, types: driverTypes() });
+    // pg-pool's defaults, when the config leaves them out.
+    this.maxConnections = config.max ?? 10;
+    this.poolWaitMs = config.connectionTimeoutMillis ?? 0;
     // Without a listener, an idle client whose server connection dies makes the Pool emit an
     // unhandled 'error' and the process exits; pg-pool has already discarded that client.
     this.pool.on('error', (error) => {
@@ -123,14 +130,47 @@ export class PgDriver implements SqlDriver {
     return this.ending;
   }
 
+  /** Whether a checkout now would queue behind busy connections rather than open a new one. */
+  private poolIsBusy(): boolean {
+    return this.pool.totalCount >= this.maxConnections && this.pool.idleCount === 0;
+  }
+
+  /**
+   * pg-pool reports a full pool and an unreachable server alike ("timeout exceeded when trying to
+   * connect"). A call that queued behind busy connections gets a TIMEOUT `pool_exhausted` instead,
+   * so nobody goes looking for a network fault when the database is up and merely saturated.
+   */
+  private checkoutFailure(error: unknown, queued: boolean): unknown {
+    if (!queued || !(error instanceof Error) || !POOL_WAIT_EXPIRED.test(error.message)) return error;
+    return new StorageError('TIMEOUT', `every pooled connection (${this.maxConnections}) stayed busy for the whole pool wait of ${this.poolWaitMs} ms`, {
+      reason: 'pool_exhausted',
+      cause: error,
+      details: { poolMax: this.maxConnections, poolWaitMs: this.poolWaitMs, waiting: this.pool.waitingCount },
+    });
+  }
+
   /** Runs one statement on any pooled connection (several statements when `params` is empty). */
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
-    return run<R>(this.pool, text, params);
+  async query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+    const queued = this.poolIsBusy();
+    try {
+      return await run<R>(this.pool, text, params);
+    } catch (error) {
+      throw this.checkoutFailure(error, queued);
+    }
+  }
+
+  private async checkout(): Promise<PoolClient> {
+    const queued = this.poolIsBusy();
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw this.checkoutFailure(error, queued);
+    }
   }
 
   /** BEGIN/COMMIT on one client; ROLLBACK on throw, and a failed ROLLBACK destroys the client. */
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.checkout();
     const scope = scopedExecutor(client, 'transaction');
     let broken: Error | undefined;
     try {
@@ -164,7 +204,7 @@ export class PgDriver implements SqlDriver {
    * {@link StorageError}. The lock is always released (or the session destroyed) afterwards.
    */
   async withMigrationLock<T>(timeoutMs: number, fn: (session: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.checkout();
     const scope = scopedExecutor(client, 'migration lock');
     let locked = false;
     let broken: Error | undefined;
@@ -177,6 +217,7 @@ export class PgDriver implements SqlDriver {
         if (remaining <= 0) {
           throw new StorageError('TIMEOUT', `could not acquire the migration lock within ${timeoutMs} ms (another migrator is running)`, {
             retryable: true,
+            reason: 'migration_lock',
             details: { lockKey: MIGRATION_LOCK_KEY, timeoutMs },
           });
         }

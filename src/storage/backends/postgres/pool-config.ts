@@ -10,6 +10,9 @@ import { defaultStorageLogger, type StorageLogger } from '../sql/logger.js';
 export type PoolEnv = Readonly<Record<string, string | undefined>>;
 
 const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+// A payment waits this long for a row or table lock, then fails with a retryable TIMEOUT
+// (lock_timeout) instead of holding its pooled connection until the statement timeout.
+const DEFAULT_LOCK_TIMEOUT_MS = 2_000;
 const DEFAULT_IDLE_IN_TX_TIMEOUT_MS = 60_000;
 const DEFAULT_APPLICATION_NAME = 'asset-leasing-store';
 
@@ -95,8 +98,9 @@ function tlsConfig(env: PoolEnv, production: boolean, url: string | undefined, l
  * | `DATABASE_URL`              | (none)                                    | connection string; if it has `sslmode`/`sslrootcert`/`ssl` parameters, pg uses only those for TLS (it parses the URL last), so the TLS variables below are then ignored: put `sslrootcert` in the URL too |
  * | `PGPOOL_MAX`                | 20 production, 5 otherwise                | maximum pool size (>= 1) |
  * | `PGPOOL_IDLE_TIMEOUT_MS`    | 30000                                     | close a connection idle this long (0 = never) |
- * | `PGPOOL_CONNECT_TIMEOUT_MS` | 5000                                      | fail a connect attempt after this long (0 = wait forever) |
+ * | `PGPOOL_CONNECT_TIMEOUT_MS` | 5000                                      | bounded wait for a connection: a new connect, or a free one of a full pool (then TIMEOUT `pool_exhausted`); 0 = wait forever |
  * | `PG_STATEMENT_TIMEOUT_MS`   | 30000                                     | server `statement_timeout` (0 = none); long migrations may need 0 |
+ * | `PG_LOCK_TIMEOUT_MS`        | 2000                                      | server `lock_timeout`: a statement waiting longer for a lock fails with TIMEOUT `lock_timeout` (0 = wait up to the statement timeout) |
  * | `PG_IDLE_IN_TX_TIMEOUT_MS`  | 60000                                     | server `idle_in_transaction_session_timeout` (0 = none) |
  * | `PG_APPLICATION_NAME`       | `asset-leasing-store`                     | `application_name`, shown in `pg_stat_activity` |
  * | `PGSSLMODE`                 | (unset)                                   | `disable`: no TLS even in production (logs a warning there); `require`/`verify-full`: verified TLS outside production too |
@@ -114,6 +118,7 @@ export function poolConfigFromEnv(
   const production = env.NODE_ENV === 'production';
   const connectionString = overrides.connectionString ?? (env.DATABASE_URL === '' ? undefined : env.DATABASE_URL);
   const statementTimeout = intFromEnv(env, 'PG_STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS, 0);
+  const lockTimeout = intFromEnv(env, 'PG_LOCK_TIMEOUT_MS', DEFAULT_LOCK_TIMEOUT_MS, 0);
   const config: PoolConfig = {
     max: intFromEnv(env, 'PGPOOL_MAX', production ? 20 : 5, 1),
     idleTimeoutMillis: intFromEnv(env, 'PGPOOL_IDLE_TIMEOUT_MS', 30_000, 0),
@@ -126,6 +131,8 @@ export function poolConfigFromEnv(
     keepAlive: true,
     ssl: tlsConfig(env, production, connectionString, logger),
   };
+  // pg sends lock_timeout only when set; 0 leaves the server default (no lock timeout).
+  if (lockTimeout > 0) config.lock_timeout = lockTimeout;
   if (connectionString !== undefined) config.connectionString = connectionString;
   return { ...config, ...overrides };
 }

@@ -8,7 +8,9 @@
  * | 23505 unique_violation                                              | DUPLICATE           | no        |
  * | 23503 foreign_key_violation                                         | REFERENCE_NOT_FOUND | no        |
  * | 23514, 23502, 22P02, 22003, 22001, 22007, 22008                     | VALIDATION          | no        |
- * | 57014 query_canceled (statement_timeout), 55P03 lock_not_available  | TIMEOUT             | yes       |
+ * | 55P03 lock_not_available (lock_timeout)                             | TIMEOUT lock_timeout | yes      |
+ * | 57014 query_canceled by statement_timeout                           | TIMEOUT statement_timeout | yes |
+ * | 57014 query_canceled otherwise (pg_cancel_backend)                  | TIMEOUT query_canceled | yes    |
  * | 40001 serialization_failure, 40P01 deadlock_detected                | CONFLICT            | yes       |
  * | ECONNREFUSED, ENOTFOUND, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ...,  | CONNECTION          | yes       |
  * | 57P01-57P03, class 08, 53300, "Connection terminated...", connect   |                     |           |
@@ -20,13 +22,14 @@
  *
  * A connect timeout is CONNECTION, not TIMEOUT: the server was never reached, so the caller's
  * remedy is the same as for a refused connection (check the server, retry later), while TIMEOUT
- * means a statement or lock took too long on a live server.
+ * means a statement or lock took too long on a live server. A TIMEOUT always carries its
+ * `reason`; a full pool (`pool_exhausted`) is told apart from a connect timeout by the PostgreSQL
+ * driver, which knows whether the call waited for a busy pool or for a new connection.
  */
-import { StorageError, type StorageErrorCode } from '../../contract/errors.js';
+import { StorageError, type StorageErrorCode, type StorageTimeoutReason } from '../../contract/errors.js';
 import { scrubSecrets } from '../../../util/scrub-secrets.js';
 
 const VALIDATION_STATES = new Set(['23514', '23502', '22P02', '22003', '22001', '22007', '22008']);
-const TIMEOUT_STATES = new Set(['57014', '55P03']);
 const CONFLICT_STATES = new Set(['40001', '40P01']);
 // 57P0x: the server is shutting down or terminated us; 53300: too many connections right now.
 const CONNECTION_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
@@ -107,13 +110,17 @@ function factsOf(error: unknown): ErrorFacts {
   };
 }
 
-function classify(facts: ErrorFacts): { code: StorageErrorCode; retryable: boolean } {
+function classify(facts: ErrorFacts): { code: StorageErrorCode; retryable: boolean; reason?: StorageTimeoutReason } {
   const state = facts.code;
   if (state !== undefined) {
+    if (state === '55P03') return { code: 'TIMEOUT', retryable: true, reason: 'lock_timeout' };
+    if (state === '57014') {
+      // The server's message is the only place that tells a statement timeout from a cancel.
+      return { code: 'TIMEOUT', retryable: true, reason: /statement timeout/i.test(facts.message) ? 'statement_timeout' : 'query_canceled' };
+    }
     if (state === '23505') return { code: 'DUPLICATE', retryable: false };
     if (state === '23503') return { code: 'REFERENCE_NOT_FOUND', retryable: false };
     if (VALIDATION_STATES.has(state)) return { code: 'VALIDATION', retryable: false };
-    if (TIMEOUT_STATES.has(state)) return { code: 'TIMEOUT', retryable: true };
     if (CONFLICT_STATES.has(state)) return { code: 'CONFLICT', retryable: true };
     if (FATAL_CONNECTION_STATES.has(state)) return { code: 'CONNECTION', retryable: false };
     if (CONNECTION_STATES.has(state) || state.startsWith('08') || CONNECTION_ERRNOS.has(state)) {
@@ -137,7 +144,7 @@ function classify(facts: ErrorFacts): { code: StorageErrorCode; retryable: boole
 export function mapDriverError(error: unknown, context?: string): StorageError {
   if (error instanceof StorageError) return error;
   const facts = factsOf(error);
-  const { code, retryable } = classify(facts);
+  const { code, retryable, reason } = classify(facts);
   const details: Record<string, unknown> = {};
   if (facts.code !== undefined) details.driverCode = facts.code;
   if (facts.constraint !== undefined) details.constraint = facts.constraint;
@@ -148,6 +155,7 @@ export function mapDriverError(error: unknown, context?: string): StorageError {
     cause: error,
     retryable,
     details,
+    ...(reason === undefined ? {} : { reason }),
     ...(code === 'VALIDATION' && facts.column !== undefined ? { field: facts.column } : {}),
   });
 }
