@@ -102,8 +102,8 @@ export function describeApiFlow(backend: TestBackend): void {
       const reconcile = await http(base, 'GET', '/api/system/reconcile', { headers: AUTH });
       expect(reconcile.body).toMatchObject({ consistent: true, differences: [], pendingPayments: [] });
       const metrics = await http(base, 'GET', '/metrics', { headers: AUTH });
-      expect(metrics.body).toContain('x402_payments_total{mode="second",outcome="recorded"} 1');
-      expect(metrics.body).toContain('x402_payments_total{mode="second",outcome="replayed"} 1');
+      expect(metrics.body).toContain('leasing_x402_payments_total{mode="second",outcome="recorded"} 1');
+      expect(metrics.body).toContain('leasing_x402_payments_total{mode="second",outcome="replayed"} 1');
     });
 
     it('pays in batch-5s mode at five times the per-second price', async () => {

@@ -22,11 +22,13 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** Builds an app (silent logs, API key set; the store's own schema unless one is given) and listens on port 0. */
+/** Builds an app (silent logs, API key set, responses checked against their schemas; the store's own schema unless one is given) and listens on port 0. */
 export async function startApp(options: Partial<BuildAppOptions> & { db: Database; schema?: SchemaManager; config?: AppConfig }): Promise<Running> {
   const app = await buildApp({
     logger: pino({ level: 'silent' }),
     recordRetryDelaysMs: [1, 1],
+    // Every answer is checked against its route's documented schema: one it does not describe is a 500.
+    validateResponses: true,
     ...options,
     schema: options.schema ?? options.db.schema,
     config: options.config ?? testConfig({ apiKey: API_KEY }),
