@@ -28,6 +28,7 @@ import { installAccessRateLimit, installAuth, installCors } from './security.js'
 import { installConsole } from './console.js';
 import { installOpenApi } from './openapi.js';
 import { installResponseValidation } from './response-validation.js';
+import { namedSchemas } from './response-schemas.js';
 
 /** Largest request body (1 MB); larger is a 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -153,7 +154,8 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     if (ctx.closing) reply.header('connection', 'close');
   });
 
-  if (options.validateResponses === true) installResponseValidation(app);
+  for (const schema of namedSchemas) app.addSchema(schema);
+  if (options.validateResponses === true) installResponseValidation(app, namedSchemas);
   await installOpenApi(app);
   await installConsole(app);
 

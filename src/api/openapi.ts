@@ -45,6 +45,8 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'admin', description: 'Operator actions' },
       ],
     },
+    // Named schemas become components under their own $id (not def-0, def-1...).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     transform: ({ schema, url, route }) => {
       const methods = [route.method].flat();
       const secured = methods.some((method) => needsApiKey(method, route.config ?? {}));

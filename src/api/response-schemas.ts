@@ -23,19 +23,21 @@ const nullable = (schema: Schema): Schema => ({ anyOf: [schema, { type: 'null' }
 const document = { type: 'object', additionalProperties: true } as const;
 const listOf = (item: Schema): Schema => ({ type: 'array', items: item });
 
+/** A reference to a named schema of {@link namedSchemas} (a component of the OpenAPI document). */
+function ref(id: string): Schema {
+  return { $ref: `${id}#` };
+}
+
 /** The one error format (errors.ts). */
-export const errorResponse = {
-  description: 'An error in the one error format',
-  ...shape({
-    error: shape({ code: { ...text, description: 'Stable machine-readable code' }, message: text, details: document }),
-  }),
-} as const;
+const apiError = shape({
+  error: shape({ code: { ...text, description: 'Stable machine-readable code' }, message: text, details: document }),
+});
 
 /** Errors every route may answer (validation, auth, rate limit, storage faults). */
-export const errorResponses = { '4xx': errorResponse, '5xx': errorResponse } as const;
+export const errorResponses = { '4xx': ref('ApiError'), '5xx': ref('ApiError') } as const;
 
 /** A stored asset. */
-export const assetSchema = shape({
+const asset = shape({
   id: text,
   assetId: text,
   chainId: integer,
@@ -50,7 +52,7 @@ export const assetSchema = shape({
 });
 
 /** A stored lease. */
-export const leaseSchema = shape({
+const lease = shape({
   id: text,
   leaseId: text,
   assetId: text,
@@ -67,7 +69,7 @@ export const leaseSchema = shape({
 });
 
 /** A stored contract event. */
-export const eventSchema = shape({
+const event = shape({
   id: text,
   eventName: text,
   contractAddress: text,
@@ -82,7 +84,7 @@ export const eventSchema = shape({
 const mode = { type: 'string', enum: [...PAYMENT_MODES] } as const;
 
 /** A payment in the ledger; `late` and `carriedToBatchId` only on a payment placed after its hour settled. */
-export const paymentSchema = shape(
+const payment = shape(
   {
     id: text,
     leaseId: text,
@@ -101,7 +103,7 @@ export const paymentSchema = shape(
 );
 
 /** An hourly batch; settled once `settlementTxHash` is set. */
-export const batchSchema = shape({
+const batch = shape({
   id: text,
   leaseId: text,
   hourBucket: text,
@@ -113,6 +115,30 @@ export const batchSchema = shape({
   closedAt: instant,
   createdAt: instant,
 });
+
+/**
+ * Schemas with a name: registered once on the app (fastify `addSchema`), published as components
+ * of the OpenAPI document (so the typed client names them) and referenced by the routes.
+ */
+export const namedSchemas: readonly Schema[] = [
+  { $id: 'ApiError', description: 'The one error format of the API', ...apiError },
+  { $id: 'Asset', description: 'A registered asset', ...asset },
+  { $id: 'Lease', description: 'A lease', ...lease },
+  { $id: 'ContractEvent', description: 'A contract event', ...event },
+  { $id: 'Payment', description: 'A payment in the ledger', ...payment },
+  { $id: 'HourlyBatch', description: "An hourly batch of a lease's payments", ...batch },
+];
+
+/** References to the named schemas. */
+export const assetSchema = ref('Asset');
+/** A lease. */
+export const leaseSchema = ref('Lease');
+/** A contract event. */
+export const eventSchema = ref('ContractEvent');
+/** A payment. */
+export const paymentSchema = ref('Payment');
+/** An hourly batch. */
+export const batchSchema = ref('HourlyBatch');
 
 /** A keyset page of `item`. */
 export function pageOf(item: Schema): Schema {

@@ -25,10 +25,11 @@ function bodySchema(schema: Schema, contentType: string): Schema | undefined {
   return match?.[1].schema;
 }
 
-/** Installs the check as an onSend hook; call before the routes are registered. */
-export function installResponseValidation(app: FastifyInstance): void {
+/** Installs the check as an onSend hook (`shared`: the schemas routes reference by `$id`); call before the routes are registered. */
+export function installResponseValidation(app: FastifyInstance, shared: readonly Schema[] = []): void {
   // Not strict: the schemas carry OpenAPI words (headers, description, example) ajv does not know.
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  for (const schema of shared) ajv.addSchema(schema);
   const compiled = new WeakMap<Schema, ValidateFunction>();
   const compile = (schema: Schema) => {
     let validate = compiled.get(schema);
