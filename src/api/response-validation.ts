@@ -6,6 +6,7 @@
  * it on; production leaves it off (it parses every body again).
  */
 import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from './errors.js';
 
@@ -28,7 +29,9 @@ function bodySchema(schema: Schema, contentType: string): Schema | undefined {
 /** Installs the check as an onSend hook (`shared`: the schemas routes reference by `$id`); call before the routes are registered. */
 export function installResponseValidation(app: FastifyInstance, shared: readonly Schema[] = []): void {
   // Not strict: the schemas carry OpenAPI words (headers, description, example) ajv does not know.
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  // ajv-formats is CommonJS: under NodeNext its default import is the module, whose `default` is the plugin.
+  addFormats.default(ajv);
   for (const schema of shared) ajv.addSchema(schema);
   const compiled = new WeakMap<Schema, ValidateFunction>();
   const compile = (schema: Schema) => {
