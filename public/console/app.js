@@ -89,7 +89,8 @@ function drawRevenue(days) {
     revenueChart = new uPlot(
       {
         ...chartSize(element),
-        scales: { x: { time: true } },
+        // Half a day of room on each side, so the first and last bars are whole.
+        scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] } },
         axes: [axis, { ...axis, size: 70 }],
         series: [{}, { label: 'USDC', stroke: '#58a6ff', fill: 'rgba(88,166,255,0.35)', paths: uPlot.paths.bars({ size: [0.6, 60] }), points: { show: false } }],
       },
@@ -108,7 +109,7 @@ function drawRate(at, perSecond) {
   const element = $('#rate-chart');
   if (rateChart === null) {
     rateChart = new uPlot(
-      { ...chartSize(element), scales: { x: { time: true } }, axes: [axis, axis], series: [{}, { label: 'payments/s', stroke: '#3fb950', width: 2 }] },
+      { ...chartSize(element), scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.2)] } }, axes: [axis, axis], series: [{}, { label: 'payments/s', stroke: '#3fb950', width: 2 }] },
       rateSeries,
       element,
     );
