@@ -29,4 +29,12 @@ export default tseslint.config(
   },
   // Plain JavaScript (this file, the bin launcher) is outside the TypeScript project.
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  // The operator page runs in the browser, with uPlot loaded by its index.html.
+  {
+    files: ['public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { document: 'readonly', window: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', setTimeout: 'readonly', uPlot: 'readonly' },
+    },
+  },
 );

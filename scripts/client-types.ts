@@ -18,7 +18,6 @@ const HEADER = `/**
  * The paths, operations and schemas of the HTTP API, generated from its OpenAPI document by
  * openapi-typescript. Do not edit: run \`npm run client:generate\` (a test fails when it is stale).
  */
-/* eslint-disable */
 `;
 
 /** The service's OpenAPI document, as /openapi.json serves it. */

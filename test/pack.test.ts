@@ -39,9 +39,9 @@ describe('the packed package, installed', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('packs dist, bin, migrations, docs and .env.example, and no sources or tests', () => {
+  it('packs dist, bin, migrations, docs, the operator page and .env.example, and no sources or tests', () => {
     const paths = packed.map((f) => f.path);
-    for (const path of ['package.json', 'README.md', '.env.example', 'bin/leasing-store.js', 'dist/index.js', 'dist/index.d.ts', 'dist/main.js', 'dist/cli/main.js', 'migrations/001_initial_schema.sql', 'docs/architecture.md']) {
+    for (const path of ['package.json', 'README.md', '.env.example', 'bin/leasing-store.js', 'dist/index.js', 'dist/index.d.ts', 'dist/main.js', 'dist/cli/main.js', 'migrations/001_initial_schema.sql', 'docs/architecture.md', 'public/console/index.html', 'public/console/app.js', 'dist/client/index.js', 'dist/client/api-types.d.ts']) {
       expect(paths).toContain(path);
     }
     expect(paths.filter((p) => /^(src|test|bench|node_modules)\//.test(p) || p.endsWith('.tsbuildinfo'))).toEqual([]);

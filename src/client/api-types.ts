@@ -2,7 +2,6 @@
  * The paths, operations and schemas of the HTTP API, generated from its OpenAPI document by
  * openapi-typescript. Do not edit: run `npm run client:generate` (a test fails when it is stale).
  */
-/* eslint-disable */
 export interface paths {
     "/health": {
         parameters: {
