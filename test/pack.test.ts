@@ -60,6 +60,12 @@ describe('the packed package, installed', () => {
     const service = await spawnService('npx', ['leasing-store', 'serve', '--port', '0', '--host', '127.0.0.1'], { LEASING_MODE: 'development', PGLITE_DATA_DIR: join(data, 'pglite'), DATA_DIR: data }, { cwd: app, detached: true });
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
     expect((await fetch(`${service.url}/ready`)).status).toBe(200);
+    // The operator page, its chart library and the API reference come from the installed package.
+    for (const path of ['/', '/console/app.js', '/console/vendor/uplot/uPlot.iife.min.js', '/docs/static/index.html', '/openapi.json']) {
+      const asset = await fetch(`${service.url}${path}`);
+      expect(asset.status, path).toBe(200);
+      await asset.arrayBuffer();
+    }
     const status = (await (await fetch(`${service.url}/api/system/status`)).json()) as { migrations: { state: string }[] };
     expect(status.migrations.length).toBeGreaterThan(0);
     expect(status.migrations.every((m) => m.state === 'applied')).toBe(true);

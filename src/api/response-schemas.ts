@@ -273,9 +273,10 @@ export const chainStatusSchema = nullable({
     processedBlock: nullableInteger,
     lag: nullableInteger,
     backlog: nullableInteger,
-    lastReorg: nullable(document),
-    leader: { anyOf: [bool, text, document, { type: 'null' }] },
-    lastError: nullable(text),
+    // Their shapes belong to chain ingestion; documented loosely so either shape it settles on passes.
+    lastReorg: { description: 'The last reorganization seen (null: none)' },
+    leader: { description: 'Whether this process leads ingestion, or who does' },
+    lastError: { description: 'The last ingestion error (null: none)' },
   },
 });
 

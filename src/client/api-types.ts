@@ -240,13 +240,12 @@ export interface paths {
                                 processedBlock?: number | null;
                                 lag?: number | null;
                                 backlog?: number | null;
-                                lastReorg?: {
-                                    [key: string]: unknown;
-                                } | null;
-                                leader?: boolean | string | {
-                                    [key: string]: unknown;
-                                } | null;
-                                lastError?: string | null;
+                                /** @description The last reorganization seen (null: none) */
+                                lastReorg?: unknown;
+                                /** @description Whether this process leads ingestion, or who does */
+                                leader?: unknown;
+                                /** @description The last ingestion error (null: none) */
+                                lastError?: unknown;
                             } & {
                                 [key: string]: unknown;
                             }) | null;

@@ -129,8 +129,28 @@ export function describeApiFlow(backend: TestBackend): void {
       const requirements = quote.data?.accepts[0] as PaymentRequirements;
       expect(requirements).toMatchObject({ amount: '5000000', intervalSeconds: 5 });
       const paid = await anonymous.POST('/api/leases/{leaseId}/access', { params: { ...batch5s.params, header: { 'x-payment': paymentHeader(requirements) } } });
-      expect(paid.response.status).toBe(200);
+      expect(paid.response.status, JSON.stringify(paid.error)).toBe(200);
       expect(paid.data).toMatchObject({ payment: { mode: 'batch-5s', intervalSeconds: 5, amountMinorUnits: '5000000' } });
+    });
+
+    it('ingests and reads contract events, and answers the operational routes, through the client', async () => {
+      const api = clientOf(server);
+      const event = { eventName: 'LeaseCreated', contractAddress: LESSOR, blockNumber: 7, transactionHash: `0x${'d'.repeat(64)}`, logIndex: 3, args: { leaseId: 'L-1' } };
+      expect((await api.POST('/api/events', { body: event })).response.status).toBe(201);
+      const again = await api.POST('/api/events', { body: event });
+      expect(again.response.status).toBe(200);
+      expect(again.data).toMatchObject({ eventName: 'LeaseCreated', processed: false });
+      expect((await api.GET('/api/events/unprocessed', { params: { query: { limit: 10 } } })).data?.items.map((e) => e.logIndex)).toEqual([3]);
+      expect((await api.GET('/api/events/backlog')).data).toEqual({ count: 1 });
+      const one = await api.GET('/api/events/{txHash}/{logIndex}', { params: { path: { txHash: event.transactionHash, logIndex: 3 } } });
+      expect(one.data?.args).toEqual({ leaseId: 'L-1' });
+
+      expect((await api.GET('/health')).data).toEqual({ status: 'ok' });
+      expect((await api.GET('/ready')).data).toEqual({ status: 'ready' });
+      expect((await clientOf(server, null).GET('/api/system/auth')).data).toEqual({ apiKeyRequired: true, scheme: 'bearer' });
+      expect((await clientOf(server, null).GET('/api/system/status')).response.status).toBe(401);
+      expect((await api.POST('/api/admin/settlements/resolve')).data).toMatchObject({ recorded: [], unknown: [], remaining: 0 });
+      expect((await api.POST('/api/admin/pending/replay')).data).toMatchObject({ attempted: 0, remaining: 0 });
     });
 
     it('maps storage errors to the same statuses', async () => {
