@@ -69,7 +69,8 @@ export function describeApiFlow(backend: TestBackend): void {
       expect(unpaid.error && 'accepts' in unpaid.error ? unpaid.error.accepts[0] : undefined).toMatchObject({ amount: '1000000', maxAmountRequired: '1000000', network: 'base-sepolia', payTo: LESSOR });
       expect(decodeHeader(unpaid.response.headers.get('payment-required'))).toMatchObject({ x402Version: 2, accepts: [{ amount: '1000000', network: 'eip155:84532' }] });
 
-      const header = paymentHeader(requirements);
+      // Signed against the service's clock (the test's), not the wall clock, which runs ahead of it.
+      const header = paymentHeader(requirements, { now: new Date(ms) });
       const payload = decodePaymentHeader(header);
       const paid = await anonymous.POST('/api/leases/{leaseId}/access', { params: { ...second.params, header: { 'x-payment': header } } });
       expect(paid.response.status).toBe(200);
@@ -128,7 +129,7 @@ export function describeApiFlow(backend: TestBackend): void {
       const quote = await anonymous.GET('/api/leases/{leaseId}/x402/requirements', batch5s);
       const requirements = quote.data?.accepts[0] as PaymentRequirements;
       expect(requirements).toMatchObject({ amount: '5000000', intervalSeconds: 5 });
-      const paid = await anonymous.POST('/api/leases/{leaseId}/access', { params: { ...batch5s.params, header: { 'x-payment': paymentHeader(requirements) } } });
+      const paid = await anonymous.POST('/api/leases/{leaseId}/access', { params: { ...batch5s.params, header: { 'x-payment': paymentHeader(requirements, { now: new Date(ms) }) } } });
       expect(paid.response.status, JSON.stringify(paid.error)).toBe(200);
       expect(paid.data).toMatchObject({ payment: { mode: 'batch-5s', intervalSeconds: 5, amountMinorUnits: '5000000' } });
     });
