@@ -34,4 +34,12 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  // The operator page runs in the browser, with uPlot loaded by its index.html.
+  {
+    files: ['public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { document: 'readonly', window: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', setTimeout: 'readonly', uPlot: 'readonly' },
+    },
+  },
 );

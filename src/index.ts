@@ -88,3 +88,7 @@ export type { IntervalQuote } from './ledger/pricing.js';
 // The HTTP service, for embedding it (the `serve` command and `npm start` use the same function).
 export { ServiceStartError, startService } from './service.js';
 export type { RunningService, ServiceOptions } from './service.js';
+
+// A typed client of the HTTP API, generated from its OpenAPI document (`npm run client:generate`).
+export { createLeasingClient } from './client/index.js';
+export type { ApiComponents, ApiPaths, ApiSchema, LeasingClient, LeasingClientOptions } from './client/index.js';

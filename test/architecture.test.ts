@@ -109,6 +109,11 @@ describe('architecture', () => {
     expect(edges(['chain'], (t) => !inside(t, 'chain', 'util', 'storage/contract'))).toEqual([]);
   });
 
+  it('the typed client imports nothing else from src: it works against a remote service', () => {
+    expect(edges(['client'], (t) => !inside(t, 'client'))).toEqual([]);
+    expect([...graph.keys()].filter((m) => inside(m, 'client')).length).toBeGreaterThan(1);
+  });
+
   it('only the postgres backend imports pg, only the pglite backend imports PGlite', () => {
     const importers = (name: string) =>
       [...graph].filter(([, { packages }]) => packages.some((p) => p === name || p.startsWith(`${name}/`))).map(([module]) => module);

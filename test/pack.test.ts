@@ -39,9 +39,9 @@ describe('the packed package, installed', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('packs dist, bin, migrations, docs and .env.example, and no sources or tests', () => {
+  it('packs dist, bin, migrations, docs, the operator page and .env.example, and no sources or tests', () => {
     const paths = packed.map((f) => f.path);
-    for (const path of ['package.json', 'README.md', '.env.example', 'bin/leasing-store.js', 'dist/index.js', 'dist/index.d.ts', 'dist/main.js', 'dist/cli/main.js', 'migrations/001_initial_schema.sql', 'docs/architecture.md']) {
+    for (const path of ['package.json', 'README.md', '.env.example', 'bin/leasing-store.js', 'dist/index.js', 'dist/index.d.ts', 'dist/main.js', 'dist/cli/main.js', 'migrations/001_initial_schema.sql', 'docs/architecture.md', 'public/console/index.html', 'public/console/app.js', 'dist/client/index.js', 'dist/client/api-types.d.ts']) {
       expect(paths).toContain(path);
     }
     expect(paths.filter((p) => /^(src|test|bench|node_modules)\//.test(p) || p.endsWith('.tsbuildinfo'))).toEqual([]);
@@ -60,6 +60,12 @@ describe('the packed package, installed', () => {
     const service = await spawnService('npx', ['leasing-store', 'serve', '--port', '0', '--host', '127.0.0.1'], { LEASING_MODE: 'development', PGLITE_DATA_DIR: join(data, 'pglite'), DATA_DIR: data }, { cwd: app, detached: true });
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
     expect((await fetch(`${service.url}/ready`)).status).toBe(200);
+    // The operator page, its chart library and the API reference come from the installed package.
+    for (const path of ['/', '/console/app.js', '/console/vendor/uplot/uPlot.iife.min.js', '/docs/static/index.html', '/openapi.json']) {
+      const asset = await fetch(`${service.url}${path}`);
+      expect(asset.status, path).toBe(200);
+      await asset.arrayBuffer();
+    }
     const status = (await (await fetch(`${service.url}/api/system/status`)).json()) as { migrations: { state: string }[] };
     expect(status.migrations.length).toBeGreaterThan(0);
     expect(status.migrations.every((m) => m.state === 'applied')).toBe(true);

@@ -52,7 +52,7 @@ describe('PgliteDriver in memory', () => {
     await expect(tx).rejects.toThrow('rollback');
     expect(await outside).toBe(0);
     expect(order).toEqual(['tx wrote', 'outside read']);
-    expect(driver.poolStats()).toEqual({ total: 1, idle: 1, waiting: 0 });
+    expect(driver.poolStats()).toEqual({ total: 1, idle: 1, waiting: 0, max: 1 });
   });
 
   it('fails a transaction whose failed statement was swallowed, as PgDriver does', async () => {

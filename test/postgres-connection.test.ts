@@ -189,7 +189,7 @@ describe('PgDriver', () => {
   it('survives an idle connection being terminated, and keeps working', async () => {
     const { driver: victim, entries } = driverFor();
     const { rows } = await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    expect(victim.poolStats()).toEqual({ total: 1, idle: 1, waiting: 0 });
+    expect(victim.poolStats()).toMatchObject({ total: 1, idle: 1, waiting: 0 });
     await admin((c) => c.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]));
     for (let i = 0; i < 100 && !entries.some((e) => e.level === 'warn'); i += 1) await sleep(20);
     expect(entries.some((e) => e.level === 'warn')).toBe(true);

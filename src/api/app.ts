@@ -26,6 +26,10 @@ import { registerRevenueRoutes } from './routes/revenue.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerX402Routes } from './routes/x402.js';
 import { installAccessRateLimit, installAuth, installCors } from './security.js';
+import { installConsole } from './console.js';
+import { installOpenApi } from './openapi.js';
+import { installResponseValidation } from './response-validation.js';
+import { namedSchemas } from './response-schemas.js';
 
 /** Largest request body (1 MB); larger is a 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -57,6 +61,8 @@ export interface BuildAppOptions {
   processMetrics?: boolean;
   /** Chain ingestion to report in status, readiness and metrics (none by default). */
   chain?: ChainMonitor;
+  /** Check every response against its route's schema (the tests turn it on; see response-validation.ts). */
+  validateResponses?: boolean;
 }
 
 declare module 'fastify' {
@@ -108,6 +114,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     // fastify's own 503 while closing has its own body; the onRequest hook below sends ours.
     return503OnClosing: false,
   });
+  const now = options.now ?? (() => new Date());
   const ctx: AppContext = {
     db,
     schema,
@@ -115,15 +122,18 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     facilitator: options.facilitator ?? createFacilitator(config.facilitator),
     pending,
     journal: options.journal ?? new MemorySettlementJournal(),
-    metrics: createMetrics({ db, pending, processMetrics: options.processMetrics ?? false, batchTotalRefreshMs: config.reconcileRefreshMs, chain: options.chain ?? null }),
+    metrics: createMetrics({ db, pending, processMetrics: options.processMetrics ?? false, batchTotalRefreshMs: config.reconcileRefreshMs, chain: options.chain ?? null, now }),
     description: options.description ?? db.capabilities.kind,
     recordRetryDelaysMs: options.recordRetryDelaysMs ?? DEFAULT_RECORD_RETRY_DELAYS_MS,
-    now: options.now ?? (() => new Date()),
+    now,
     chain: options.chain ?? null,
     closing: false,
   };
 
   app.setValidatorCompiler(validatorCompiler());
+  // Response schemas document the API (and are checked in tests); bodies are serialized as they
+  // are, never filtered or coerced by a schema-driven serializer.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   // Bodies are JSON only: text/plain (which fastify parses by default) is a 415 like any other type.
   app.removeContentTypeParser('text/plain');
   installErrorHandlers(app);
@@ -149,6 +159,11 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   app.addHook('onSend', async (_request, reply) => {
     if (ctx.closing) reply.header('connection', 'close');
   });
+
+  for (const schema of namedSchemas) app.addSchema(schema);
+  if (options.validateResponses === true) installResponseValidation(app, namedSchemas);
+  await installOpenApi(app);
+  await installConsole(app);
 
   registerSystemRoutes(app, ctx);
   registerAssetRoutes(app, ctx);

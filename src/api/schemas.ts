@@ -18,7 +18,7 @@ export const field = {
   chainId: { type: 'integer', minimum: 1, maximum: MAX_INT4 },
   blockNumber: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
   logIndex: { type: 'integer', minimum: 0, maximum: MAX_INT4 },
-  document: { type: 'object' },
+  document: { type: 'object', additionalProperties: true },
   status: { type: 'string', enum: [...LEASE_STATUSES] },
   mode: { type: 'string', enum: [...PAYMENT_MODES], default: 'second' },
   limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },

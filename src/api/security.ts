@@ -33,14 +33,17 @@ export function bearerMatches(header: string | undefined, expected: string): boo
   return match?.[1] !== undefined && timingSafeEqual(digest(match[1].trim()), digest(expected));
 }
 
+/** Whether a route needs the API key (when one is set): admin routes, and writes other than public ones. */
+export function needsApiKey(method: string, config: { admin?: boolean; public?: boolean }): boolean {
+  return config.admin === true || (!SAFE_METHODS.has(method) && config.public !== true);
+}
+
 /** Installs the API-key check as an onRequest hook (before the body is read). */
 export function installAuth(app: FastifyInstance, apiKey: string | undefined): void {
   if (apiKey === undefined) return;
   app.addHook('onRequest', async (request, reply) => {
     if (request.is404) return;
-    const config = request.routeOptions.config;
-    const needsKey = config.admin === true || (!SAFE_METHODS.has(request.method) && config.public !== true);
-    if (!needsKey || bearerMatches(request.headers.authorization, apiKey)) return;
+    if (!needsApiKey(request.method, request.routeOptions.config) || bearerMatches(request.headers.authorization, apiKey)) return;
     return reply
       .code(401)
       .header('www-authenticate', 'Bearer')

@@ -8,6 +8,12 @@ import { pino } from 'pino';
 import { buildApp, type BuildAppOptions } from '../../src/api/app.js';
 import type { App } from '../../src/api/app.js';
 import { testConfig, type AppConfig } from '../../src/config.js';
+import { createLeasingClient, type ApiPaths, type LeasingClient } from '../../src/client/index.js';
+
+/** Body of POST /api/assets, as the generated client types it. */
+export type AssetBody = NonNullable<ApiPaths['/api/assets']['post']['requestBody']>['content']['application/json'];
+/** Body of POST /api/leases, as the generated client types it. */
+export type LeaseBody = NonNullable<ApiPaths['/api/leases']['post']['requestBody']>['content']['application/json'];
 import type { Database, JsonObject, SchemaManager } from '../../src/storage/contract/database.js';
 
 /** The API key the tests configure. */
@@ -22,11 +28,13 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** Builds an app (silent logs, API key set; the store's own schema unless one is given) and listens on port 0. */
+/** Builds an app (silent logs, API key set, responses checked against their schemas; the store's own schema unless one is given) and listens on port 0. */
 export async function startApp(options: Partial<BuildAppOptions> & { db: Database; schema?: SchemaManager; config?: AppConfig }): Promise<Running> {
   const app = await buildApp({
     logger: pino({ level: 'silent' }),
     recordRetryDelaysMs: [1, 1],
+    // Every answer is checked against its route's documented schema: one it does not describe is a 500.
+    validateResponses: true,
     ...options,
     schema: options.schema ?? options.db.schema,
     config: options.config ?? testConfig({ apiKey: API_KEY }),
@@ -35,6 +43,11 @@ export async function startApp(options: Partial<BuildAppOptions> & { db: Databas
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
   return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+/** The typed client (generated from the OpenAPI document) of a running app, with the API key unless `apiKey` is null. */
+export function clientOf(running: Running, apiKey: string | null = API_KEY): LeasingClient {
+  return createLeasingClient(running.url, apiKey === null ? {} : { apiKey });
 }
 
 /** A response, its JSON body parsed when there is one. */
@@ -90,7 +103,7 @@ export const LESSEE = '0x123d35Cc6511C84a92A30A7D7B0D6E1987654321';
 const hex64 = (digit: string) => `0x${digit.repeat(64)}`;
 
 /** A POST /api/assets body with a real asset document as metadata. */
-export function assetBody(assetId: string, tokenAddress = '0x00000000000000000000000000000000000000a1'): Record<string, unknown> {
+export function assetBody(assetId: string, tokenAddress = '0x00000000000000000000000000000000000000a1'): AssetBody {
   return {
     assetId,
     chainId: 84532,
@@ -126,7 +139,7 @@ export function agreement(leaseId: string, assetId: string, overrides: Record<st
 }
 
 /** A POST /api/leases body. */
-export function leaseBody(leaseId: string, assetId: string, terms: Record<string, unknown> = {}): Record<string, unknown> {
+export function leaseBody(leaseId: string, assetId: string, terms: Record<string, unknown> = {}): LeaseBody {
   return {
     leaseId,
     assetId,

@@ -141,13 +141,14 @@ export function pageTests(backend: ConformanceBackend): void {
       await expectStorageError(ctx.db.getPaymentByFacilitatorTxHash('0x1234'), 'VALIDATION', 'facilitatorTxHash');
     });
 
-    it('poolStats is null without a pool, or total/idle/waiting counts', () => {
+    it('poolStats is null without a pool, or total/idle/waiting counts and the pool size', () => {
       const stats = ctx.db.poolStats();
       if (stats === null) {
         expect(ctx.db.capabilities.sql).toBe(false);
         return;
       }
       for (const n of [stats.total, stats.idle, stats.waiting]) expect(Number.isInteger(n) && n >= 0).toBe(true);
+      expect(Number.isInteger(stats.max) && stats.max >= 1 && stats.total <= stats.max).toBe(true);
     });
   });
 }

@@ -267,8 +267,8 @@ describe('the pending file never loses a record', () => {
     const reconcile = await http(server.url, 'GET', '/api/system/reconcile', { headers: AUTH });
     expect(reconcile.body).toMatchObject({ consistent: false, damagedPendingLines: [{ file: path, line: 1, reason: 'checksum mismatch', text: damagedText }] });
     const metrics = await http(server.url, 'GET', '/metrics', { headers: AUTH });
-    expect(metrics.body).toMatch(/^x402_pending_payments_damaged_lines 1$/m);
-    expect(metrics.body).toMatch(/^x402_pending_payments 1$/m);
+    expect(metrics.body).toMatch(/^leasing_x402_pending_payment_damaged_lines 1$/m);
+    expect(metrics.body).toMatch(/^leasing_x402_pending_payments 1$/m);
   });
 
   it('reads lines of the earlier unframed format', async () => {

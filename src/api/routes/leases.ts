@@ -9,6 +9,9 @@ import { ApiError, notFound } from '../errors.js';
 import { pageOptions } from '../paging.js';
 import { field, object, pageQuery, params, type PageQuery } from '../schemas.js';
 import { leaseJson, pageJson } from '../serialize.js';
+import { leaseSchema, pageOf, responses } from '../response-schemas.js';
+
+const tags = ['leases'];
 
 /** The allowed status transitions. */
 export const LEASE_TRANSITIONS: Readonly<Record<LeaseStatus, readonly LeaseStatus[]>> = {
@@ -48,7 +51,14 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: AppContext): void
 
   app.get<{ Querystring: LeaseQuery }>(
     '/api/leases',
-    { schema: { querystring: object({ ...pageQuery, status: field.status, assetId: field.key, lessor: field.address, lessee: field.address }) } },
+    {
+      schema: {
+        tags,
+        summary: 'List leases by status, asset, lessor or lessee (keyset-paginated)',
+        querystring: object({ ...pageQuery, status: field.status, assetId: field.key, lessor: field.address, lessee: field.address }),
+        response: responses({ 200: pageOf(leaseSchema) }),
+      },
+    },
     async (request) => {
       const { status, assetId, lessor, lessee } = request.query;
       // Only the filters given: an undefined member would not fit the exact-optional filter type.
@@ -57,7 +67,7 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: AppContext): void
     },
   );
 
-  app.get<{ Params: { leaseId: string } }>('/api/leases/:leaseId', { schema: { params: leaseParams } }, async (request) => {
+  app.get<{ Params: { leaseId: string } }>('/api/leases/:leaseId', { schema: { tags, summary: 'Get a lease', params: leaseParams, response: responses({ 200: leaseSchema }) } }, async (request) => {
     const lease = await db.getLease(request.params.leaseId);
     if (lease === null) throw notFound('lease', { leaseId: request.params.leaseId });
     return leaseJson(lease);
@@ -65,7 +75,7 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: AppContext): void
 
   app.post<{ Body: Omit<NewLease, 'status' | 'blockNumber'> & { status?: LeaseStatus; blockNumber?: number } }>(
     '/api/leases',
-    { schema: { body: newLeaseBody } },
+    { schema: { tags, summary: 'Create a lease (pending unless a status is given)', body: newLeaseBody, response: responses({ 201: leaseSchema }) } },
     async (request, reply) => {
       const lease = await db.saveLease({ status: 'pending', blockNumber: 0, ...request.body });
       return reply.code(201).header('location', `/api/leases/${encodeURIComponent(lease.leaseId)}`).send(leaseJson(lease));
@@ -74,7 +84,15 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: AppContext): void
 
   app.patch<{ Params: { leaseId: string }; Body: { status: LeaseStatus } }>(
     '/api/leases/:leaseId/status',
-    { schema: { params: leaseParams, body: object({ status: field.status }, ['status']) } },
+    {
+      schema: {
+        tags,
+        summary: 'Move a lease along its lifecycle (pending -> active | terminated, active -> completed | terminated)',
+        params: leaseParams,
+        body: object({ status: field.status }, ['status']),
+        response: responses({ 200: leaseSchema }),
+      },
+    },
     async (request) => {
       const { leaseId } = request.params;
       const next = request.body.status;

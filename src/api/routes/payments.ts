@@ -5,6 +5,9 @@ import { notFound } from '../errors.js';
 import { optionalInstant, pageOptions } from '../paging.js';
 import { field, object, pageQuery, params, type PageQuery } from '../schemas.js';
 import { batchJson, hourTotalsJson, pageJson, paymentJson } from '../serialize.js';
+import { batchSchema, hourTotalsSchema, pageOf, paymentSchema, responses } from '../response-schemas.js';
+
+const tags = ['ledger'];
 
 /** Registers the payment and batch routes. */
 export function registerPaymentRoutes(app: FastifyInstance, { db }: AppContext): void {
@@ -17,7 +20,7 @@ export function registerPaymentRoutes(app: FastifyInstance, { db }: AppContext):
 
   app.get<{ Params: { leaseId: string }; Querystring: PageQuery }>(
     '/api/leases/:leaseId/payments',
-    { schema: { params: leaseParams, querystring: object(pageQuery) } },
+    { schema: { tags, summary: "A lease's payments (keyset-paginated)", params: leaseParams, querystring: object(pageQuery), response: responses({ 200: pageOf(paymentSchema) }) } },
     async (request) => {
       const { leaseId } = request.params;
       await requireLease(leaseId);
@@ -28,7 +31,7 @@ export function registerPaymentRoutes(app: FastifyInstance, { db }: AppContext):
 
   app.get<{ Params: { leaseId: string }; Querystring: PageQuery }>(
     '/api/leases/:leaseId/batches',
-    { schema: { params: leaseParams, querystring: object(pageQuery) } },
+    { schema: { tags, summary: "A lease's hourly batches, open and settled (keyset-paginated)", params: leaseParams, querystring: object(pageQuery), response: responses({ 200: pageOf(batchSchema) }) } },
     async (request) => {
       const { leaseId } = request.params;
       await requireLease(leaseId);
@@ -38,7 +41,7 @@ export function registerPaymentRoutes(app: FastifyInstance, { db }: AppContext):
 
   app.get<{ Params: { leaseId: string }; Querystring: { at?: string } }>(
     '/api/leases/:leaseId/hour-totals',
-    { schema: { params: leaseParams, querystring: object({ at: field.instant }) } },
+    { schema: { tags, summary: 'Total and count of the hour containing `at` (default now)', params: leaseParams, querystring: object({ at: field.instant }), response: responses({ 200: hourTotalsSchema }) } },
     async (request) => {
       const { leaseId } = request.params;
       await requireLease(leaseId);

@@ -7,6 +7,9 @@ import { notFound } from '../errors.js';
 import { optionalInstant, pageOptions } from '../paging.js';
 import { field, object, pageQuery, params, type PageQuery } from '../schemas.js';
 import { assetRevenueJson, dailyRevenueJson, pageJson } from '../serialize.js';
+import { assetRevenueSchema, dailyRevenueSchema, responses } from '../response-schemas.js';
+
+const tags = ['ledger'];
 
 /** Default report window when `from` is not given. */
 export const DEFAULT_REPORT_DAYS = 30;
@@ -25,7 +28,15 @@ export function registerRevenueRoutes(app: FastifyInstance, { db, now }: AppCont
 
   app.get<{ Params: { leaseId: string }; Querystring: PageQuery & { from?: string; to?: string } }>(
     '/api/leases/:leaseId/revenue/daily',
-    { schema: { params: params({ leaseId: field.key }), querystring: object({ ...rangeQuery, ...pageQuery }) } },
+    {
+      schema: {
+        tags,
+        summary: "A lease's revenue per UTC day over [from, to), newest first (default: the last 30 days)",
+        params: params({ leaseId: field.key }),
+        querystring: object({ ...rangeQuery, ...pageQuery }),
+        response: responses({ 200: dailyRevenueSchema }),
+      },
+    },
     async (request) => {
       const { leaseId } = request.params;
       const window = range(request.query, now());
@@ -37,7 +48,7 @@ export function registerRevenueRoutes(app: FastifyInstance, { db, now }: AppCont
 
   app.get<{ Params: { assetId: string }; Querystring: { from?: string; to?: string } }>(
     '/api/assets/:assetId/revenue',
-    { schema: { params: params({ assetId: field.key }), querystring: object(rangeQuery) } },
+    { schema: { tags, summary: "An asset's revenue over [from, to), split by lease", params: params({ assetId: field.key }), querystring: object(rangeQuery), response: responses({ 200: assetRevenueSchema }) } },
     async (request) => {
       const { assetId } = request.params;
       const window = range(request.query, now());

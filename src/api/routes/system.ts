@@ -10,15 +10,31 @@ import { describeError, errorBody } from '../errors.js';
 import { eventBacklog, readAtMostEvery, schemaProblems } from '../ops.js';
 import { object } from '../schemas.js';
 import { reconcileJson } from '../serialize.js';
+import { activitySchema, metricsResponse, reconcileSchema, responses, statusSchema, statusWord } from '../response-schemas.js';
 
 /** Registers the system routes. */
 export function registerSystemRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { db, schema, metrics, pending } = ctx;
-  const noQuery = { querystring: object({}) };
+  const noQuery = { tags: ['system'], querystring: object({}) };
 
-  app.get('/health', { schema: noQuery }, async () => ({ status: 'ok' }));
+  app.get('/health', { schema: { ...noQuery, summary: 'Liveness', response: responses({ 200: statusWord('ok') }) } }, async () => ({ status: 'ok' }));
 
-  app.get('/ready', { schema: noQuery }, async (_request, reply) => {
+  // Open: the operator page asks before its first operational read whether to prompt for a key.
+  app.get(
+    '/api/system/auth',
+    {
+      schema: {
+        ...noQuery,
+        summary: 'Whether operational and write routes need the API key',
+        response: responses({
+          200: { type: 'object', additionalProperties: false, required: ['apiKeyRequired', 'scheme'], properties: { apiKeyRequired: { type: 'boolean' }, scheme: { type: 'string', const: 'bearer' } } },
+        }),
+      },
+    },
+    async () => ({ apiKeyRequired: ctx.config.apiKey !== undefined, scheme: 'bearer' }),
+  );
+
+  app.get('/ready', { schema: { ...noQuery, summary: 'Readiness: the database answers and the schema is current', response: responses({ 200: statusWord('ready') }) } }, async (_request, reply) => {
     if (ctx.closing) return reply.code(503).send(errorBody('SHUTTING_DOWN', 'the service is shutting down'));
     try {
       // A keyed lookup: one index probe on every backend, whatever the data size.
@@ -37,10 +53,10 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: AppContext): voi
 
   // Operational reads need the API key when one is set (admin), and are cheap: estimated counts,
   // and a reconcile result (a read of every batch and payment) at most once per refresh interval.
-  const operational = { schema: noQuery, config: { admin: true } };
+  const operational = (summary: string, response: Record<string, unknown>) => ({ schema: { ...noQuery, summary, response }, config: { admin: true } });
   const reconciled = readAtMostEvery(ctx.config.reconcileRefreshMs, () => db.reconcile());
 
-  app.get('/api/system/status', operational, async () => {
+  app.get('/api/system/status', operational('Backend, pool, table counts, backlogs, migrations and chain ingestion', responses({ 200: statusSchema })), async () => {
     const sizes = await db.estimateTableSizes();
     return {
       mode: ctx.config.mode,
@@ -58,7 +74,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: AppContext): voi
 
   // Pending payments and damaged lines are read fresh (the store keeps them at hand); the ledger
   // check is the cached one, dated, with when it may next run.
-  app.get('/api/system/reconcile', operational, async () => {
+  app.get('/api/system/reconcile', operational('Ledger check (cached), pending payments and unresolved settlements', responses({ 200: reconcileSchema })), async () => {
     const { at, value } = await reconciled();
     return {
       ...reconcileJson(value, {
@@ -72,7 +88,12 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: AppContext): voi
     };
   });
 
-  app.get('/metrics', operational, async (_request, reply) => {
+  // Live payment activity (in memory, no database read): what the operator page polls for its rate.
+  app.get('/api/system/activity', operational('Paid accesses since start and recorded payments per second over the last minute', responses({ 200: activitySchema })), async () =>
+    metrics.activity.snapshot(),
+  );
+
+  app.get('/metrics', operational('Prometheus metrics', responses({ 200: metricsResponse })), async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).send(text);
   });

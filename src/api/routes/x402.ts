@@ -12,6 +12,7 @@ import { field, object, params } from '../schemas.js';
 import { handleAccess } from '../x402/access.js';
 import { paymentHeaderOf } from '../x402/payment-header.js';
 import { buildRequirements } from '../x402/requirements.js';
+import { accessGrantedResponse, paymentRequestHeaders, paymentRequiredResponse, quoteSchema, responses } from '../response-schemas.js';
 
 type LeaseRequest = FastifyRequest<{ Params: { leaseId: string }; Querystring: { mode: PaymentMode } }>;
 
@@ -26,7 +27,7 @@ export function registerX402Routes(app: FastifyInstance, ctx: AppContext): void 
     }
   });
 
-  const schema = { params: params({ leaseId: field.key }), querystring: object({ mode: field.mode }) };
+  const input = { tags: ['x402'], params: params({ leaseId: field.key }), querystring: object({ mode: field.mode }) };
 
   // The URL a payment buys: what x402 calls the resource.
   const resourceOf = (request: LeaseRequest) => {
@@ -41,7 +42,7 @@ export function registerX402Routes(app: FastifyInstance, ctx: AppContext): void 
 
   app.get<{ Params: { leaseId: string }; Querystring: { mode: PaymentMode } }>(
     '/api/leases/:leaseId/x402/requirements',
-    { schema },
+    { schema: { ...input, summary: 'The price of the current interval, as x402 payment requirements', response: responses({ 200: quoteSchema }) } },
     async (request) => {
       const lease = await leaseOf(request);
       const { requirements, quote } = buildRequirements(lease, request.query.mode, ctx.now(), ctx.config.x402, resourceOf(request));
@@ -61,7 +62,17 @@ export function registerX402Routes(app: FastifyInstance, ctx: AppContext): void 
 
   app.post<{ Params: { leaseId: string }; Querystring: { mode: PaymentMode } }>(
     '/api/leases/:leaseId/access',
-    { schema, config: { public: true } },
+    {
+      schema: {
+        ...input,
+        summary: 'Paid access: answers 402 with requirements until a payment header pays the current interval',
+        description:
+          'Send the signed payment in `X-PAYMENT` (x402 v1) or `PAYMENT-SIGNATURE` (x402 v2). A 402 carries the v1 requirements in its body and the v2 ones in `PAYMENT-REQUIRED`; a 200 carries the settlement receipt in `PAYMENT-RESPONSE` and `X-PAYMENT-RESPONSE`. Resending the same payment inside its interval is granted again and recorded once.',
+        headers: paymentRequestHeaders,
+        response: responses({ 200: accessGrantedResponse, 402: paymentRequiredResponse }),
+      },
+      config: { public: true },
+    },
     async (request, reply) => {
       const lease = await leaseOf(request);
       const header = paymentHeaderOf(request.headers);

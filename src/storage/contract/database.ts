@@ -37,6 +37,8 @@ export interface PoolStats {
   total: number;
   idle: number;
   waiting: number;
+  /** Most connections the pool opens (PGlite: its one connection); free = max - total + idle. */
+  max: number;
 }
 
 /** A payment as {@link Database.recordPaymentWithOutcome} reports it. */

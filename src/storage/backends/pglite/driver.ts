@@ -195,7 +195,7 @@ export class PgliteDriver implements SqlDriver {
 
   /** One connection: busy (idle 0) while a call runs; `waiting` counts the calls queued behind it. */
   poolStats(): PoolStats {
-    if (this.db === undefined) return { total: 0, idle: 0, waiting: 0 };
-    return { total: 1, idle: this.pending === 0 ? 1 : 0, waiting: Math.max(0, this.pending - 1) };
+    if (this.db === undefined) return { total: 0, idle: 0, waiting: 0, max: 1 };
+    return { total: 1, idle: this.pending === 0 ? 1 : 0, waiting: Math.max(0, this.pending - 1), max: 1 };
   }
 }

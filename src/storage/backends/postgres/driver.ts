@@ -295,7 +295,7 @@ export class PgDriver implements SqlDriver {
 
   /** Connections in the pool, idle ones, and callers waiting for one. */
   poolStats(): PoolStats {
-    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount, max: this.pool.options.max ?? 10 };
   }
 
   /**
