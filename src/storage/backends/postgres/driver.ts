@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, TypeOverrides, types, type PoolClient, type PoolConfig } from 'pg';
 import { StorageError } from '../../contract/errors.js';
-import type { PoolStats, SqlDriver, SqlExecutor, SqlResult } from '../sql/driver.js';
+import type { PoolStats, QueryOptions, SqlDriver, SqlExecutor, SqlResult } from '../sql/driver.js';
 import { defaultStorageLogger, type StorageLogger } from '../sql/logger.js';
 import { mapDriverError } from '../sql/map-driver-error.js';
 
@@ -34,10 +34,15 @@ function driverTypes(): TypeOverrides {
 
 type Queryable = Pick<PoolClient, 'query'>;
 
-async function run<R>(target: Queryable, text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+async function run<R>(target: Queryable, text: string, params?: readonly unknown[], options?: QueryOptions): Promise<SqlResult<R>> {
   // Without parameters pg uses the simple protocol, which allows several statements (a migration
   // file); it then returns one result per statement, and we report the last one.
-  const raw: unknown = params === undefined || params.length === 0 ? await target.query(text) : await target.query(text, [...params]);
+  const raw: unknown =
+    params === undefined || params.length === 0
+      ? await target.query(text)
+      : options?.name !== undefined
+        ? await target.query({ name: options.name, text, values: [...params] })
+        : await target.query(text, [...params]);
   const result = (Array.isArray(raw) ? raw.at(-1) : raw) as { rows?: R[]; rowCount?: number | null } | undefined;
   const rows = result?.rows ?? [];
   return { rows, rowCount: result?.rowCount ?? rows.length };
@@ -48,10 +53,10 @@ function scopedExecutor(client: PoolClient, scope: string): { executor: SqlExecu
   let ended = false;
   return {
     executor: {
-      query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+      query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<SqlResult<R>> {
         // A leaked executor would otherwise run on a client already given to someone else.
         if (ended) return Promise.reject(new Error(`${scope} executor used after its scope ended`));
-        return run<R>(client, text, params);
+        return run<R>(client, text, params, options);
       },
     },
     end: () => {
@@ -121,8 +126,8 @@ export class PgDriver implements SqlDriver {
   }
 
   /** Runs one statement on any pooled connection (several statements when `params` is empty). */
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
-    return run<R>(this.pool, text, params);
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<SqlResult<R>> {
+    return run<R>(this.pool, text, params, options);
   }
 
   /** BEGIN/COMMIT on one client; ROLLBACK on throw, and a failed ROLLBACK destroys the client. */

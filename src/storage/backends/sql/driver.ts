@@ -12,9 +12,19 @@ export interface SqlResult<R> {
   rowCount: number;
 }
 
+/** How one statement is run. */
+export interface QueryOptions {
+  /**
+   * Prepare the statement under this name once per connection and reuse it (PostgreSQL skips
+   * parsing and planning it again). One name must always go with the same text. Drivers without
+   * named statements ignore it.
+   */
+  name?: string;
+}
+
 /** Something that runs parameterized statements: the pool, a transaction or a pinned session. */
 export interface SqlExecutor {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<SqlResult<R>>;
 }
 
 /** A connection layer. Errors it throws are driver errors; callers map them with `mapDriverError`. */
