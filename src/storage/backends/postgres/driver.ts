@@ -3,10 +3,13 @@
  * imports a database package.
  */
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, TypeOverrides, types, type PoolClient, type PoolConfig } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { StorageError } from '../../contract/errors.js';
-import type { PoolStats, QueryOptions, SqlDriver, SqlExecutor, SqlResult } from '../sql/driver.js';
+import type { BulkExecutor, PoolStats, QueryOptions, SqlDriver, SqlExecutor, SqlResult } from '../sql/driver.js';
 import { defaultStorageLogger, type StorageLogger } from '../sql/logger.js';
 import { mapDriverError } from '../sql/map-driver-error.js';
 
@@ -131,13 +134,29 @@ export class PgDriver implements SqlDriver {
   }
 
   /** BEGIN/COMMIT on one client; ROLLBACK on throw, and a failed ROLLBACK destroys the client. */
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.onClient((_client, executor) => fn(executor));
+  }
+
+  /** {@link transaction} whose executor can also COPY rows in (pg-copy-streams). */
+  bulkTransaction<T>(fn: (tx: BulkExecutor) => Promise<T>): Promise<T> {
+    return this.onClient((client, executor) =>
+      fn({
+        query: executor.query,
+        copyIn: async (table, columns, text) => {
+          await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+        },
+      }),
+    );
+  }
+
+  private async onClient<T>(fn: (client: PoolClient, tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     const scope = scopedExecutor(client, 'transaction');
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const result = await fn(scope.executor);
+      const result = await fn(client, scope.executor);
       const commit = await client.query('COMMIT');
       // After a failed statement whose error `fn` swallowed, COMMIT "succeeds" as ROLLBACK; report
       // it as PGlite does (TransactionAbortedError) instead of claiming the writes were kept.
