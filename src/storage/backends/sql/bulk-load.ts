@@ -105,7 +105,7 @@ async function dropIndexesAndKeys(tx: SqlExecutor): Promise<string[]> {
 }
 
 /** Records in COPY's text format: tab-separated, `\N` for NULL, backslash escapes. */
-function copyText<T extends TableName>(table: T, records: readonly TableRecords[T][]): string {
+export function copyText<T extends TableName>(table: T, records: readonly TableRecords[T][]): string {
   const columns = COLUMNS[table];
   const lines = new Array<string>(records.length);
   for (let r = 0; r < records.length; r++) {
