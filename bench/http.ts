@@ -15,6 +15,9 @@
  * generator does not sign while it measures; `signedDuringRun` says if the pool ran short.
  * After each paid run the ledger must hold exactly one payment per 200 and reconcile cleanly.
  * Goal (issue 6): read p99 < 50 ms, paid access p99 < 200 ms.
+ * Issue 14: paid-access throughput >= 40% of the read's (GET of one lease) in the same run, p99 <
+ * 200 ms (`http.paid.shareOfRead`); `http.paid.verificationCost` is the share of the paid
+ * request's throughput that signature recovery costs (paid vs paid-unverified, same run).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -49,6 +52,8 @@ const PAYMENT_VALIDITY_SECONDS = 600;
 export const names: readonly string[] = [
   ...CASES.flatMap((c) => ['rps', 'p50', 'p99'].map((f) => `http.${c}.${f}`)),
   ...PAID.map((c) => `http.${c}.recorded`),
+  'http.paid.shareOfRead',
+  'http.paid.verificationCost',
   'http.goal',
 ];
 
@@ -318,6 +323,27 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
       }
     }
     await service.signatures('verify');
+    const { read, paid: paidRun } = results;
+    const unverified = results['paid-unverified'];
+    if (read && paidRun) {
+      const share = paidRun.rps / read.rps;
+      report('http.paid.shareOfRead', round(share, 2), 'of read rps', {
+        paidRps: round(paidRun.rps, 1),
+        readRps: round(read.rps, 1),
+        paidP99Ms: paidRun.p99,
+        goal: '>= 0.4 with paid p99 < 200 ms',
+        ok: share >= 0.4 && paidRun.p99 < GOAL.paidP99Ms,
+      });
+    }
+    if (paidRun && unverified) {
+      report('http.paid.verificationCost', round(1 - paidRun.rps / unverified.rps, 2), 'of unverified rps', {
+        note: 'throughput lost to EIP-712 signature recovery (paid vs paid-unverified, same service, same run)',
+        paidRps: round(paidRun.rps, 1),
+        unverifiedRps: round(unverified.rps, 1),
+        paidCpu: paidRun.cpu,
+        unverifiedCpu: unverified.cpu,
+      });
+    }
     const readOk = results.read === undefined || results.read.p99 < GOAL.readP99Ms;
     const paidOk = results.paid === undefined || results.paid.p99 < GOAL.paidP99Ms;
     report('http.goal', readOk && paidOk ? 1 : 0, 'bool', { readP99Ms: results.read?.p99 ?? null, paidP99Ms: results.paid?.p99 ?? null, goal: GOAL });

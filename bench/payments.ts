@@ -5,6 +5,10 @@
  * facilitatorTxHash and a timestamp in one past hour, spread across leases and the hour. After
  * the run `reconcile()` must find no difference.
  * Goal: grouped at 64 callers >= 5x ungrouped, >= 25,000 payments/s, p99 < 25 ms.
+ * Issue 14 adds, in the same run and through the same driver and pool settings, the bound: the same
+ * SQL work done directly as one prepared statement (64 payment inserts + their batch upserts per
+ * statement by one client, as the issue's pgbench bound; 2 clients are printed beside it; and one
+ * payment + its upsert per statement by 64 callers). Goal: grouped at 64 callers >= 80% of its bound with p99 < 25 ms; ungrouped >= 70%.
  * When the goal is missed (or BENCH_PAYMENTS_PROFILE=1) a traced pass shows where a group's time
  * goes; BENCH_PAYMENTS_EXPERIMENTS=1 also tries other group-commit and pool options.
  */
@@ -17,6 +21,7 @@ import { quietly, type QuietRun } from './support/cpu.js';
 import { anyMatches, info, matches, round, type BenchOptions, type Report } from './support/report.js';
 import { driverOf, openPostgres, type SqlBench } from './support/sql.js';
 import { traceDriver, type Trace } from './support/trace.js';
+import { lesseeAddress } from './support/fixtures.js';
 import { convert, nowNs, summarize } from './support/stats.js';
 
 const LEASES = 1_000;
@@ -25,10 +30,16 @@ const CONCURRENCY = [1, 16, 64] as const;
 const SECONDS = Number(process.env.BENCH_PAYMENTS_SECONDS ?? 5);
 const WARMUP_SECONDS = 1;
 /** Runs disturbed by other processes on the machine are repeated up to this many times. */
-const ATTEMPTS = 3;
+const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 3);
 /** Pool size of both configurations: the production default (guide section 5). */
 const POOL_MAX = Number(process.env.BENCH_PG_POOL_MAX ?? 20);
 const GOAL = { ratio: 5, rate: 25_000, p99Ms: 25 };
+/** Issue 14: shares of the same-run bound. */
+const SHARE_GOAL = { grouped: 0.8, ungrouped: 0.7 };
+/** Figures that need the bound measured. */
+const BOUND_FIGURES = ['payments.bound.group64.throughput', 'payments.bound.single.c64.throughput', 'payments.share.grouped.c64', 'payments.share.ungrouped.c64', 'payments.goal'];
+/** Payments per statement of the grouped bound (the group the issue names). */
+const BOUND_GROUP = 64;
 const MODES = ['grouped', 'ungrouped'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -55,6 +66,10 @@ const EXPERIMENTS: readonly Config[] = [
 export const names: readonly string[] = [
   ...MODES.flatMap((m) => CONCURRENCY.flatMap((c) => ['throughput', 'p50', 'p99'].map((f) => `payments.${m}.c${c}.${f}`))),
   'payments.ratio.c64',
+  'payments.bound.group64.throughput',
+  'payments.bound.single.c64.throughput',
+  'payments.share.grouped.c64',
+  'payments.share.ungrouped.c64',
   'payments.reconcile.differences',
   'payments.goal',
   // Printed only when the goal is missed (or BENCH_PAYMENTS_PROFILE=1), with one line per statement kind.
@@ -224,6 +239,31 @@ export async function benchPayments(opts: BenchOptions): Promise<void> {
 
     const grouped = results.get('payments.grouped.c64');
     const ungrouped = results.get('payments.ungrouped.c64');
+    const shareMisses: string[] = [];
+    if (anyMatches(filter, BOUND_FIGURES)) {
+      const bound = await bounds(bench, source, report);
+      if (grouped) {
+        const share = grouped.rate / bound.group;
+        report('payments.share.grouped.c64', round(share, 2), 'of bound', {
+          project: Math.round(grouped.rate),
+          bound: Math.round(bound.group),
+          p99Ms: round(grouped.p99),
+          goal: `>= ${SHARE_GOAL.grouped} with p99 < ${GOAL.p99Ms} ms`,
+          ok: share >= SHARE_GOAL.grouped && grouped.p99 < GOAL.p99Ms,
+        });
+        if (share < SHARE_GOAL.grouped) shareMisses.push(`grouped ${round(share, 2)} of bound < ${SHARE_GOAL.grouped}`);
+      }
+      if (ungrouped) {
+        const share = ungrouped.rate / bound.single;
+        report('payments.share.ungrouped.c64', round(share, 2), 'of bound', {
+          project: Math.round(ungrouped.rate),
+          bound: Math.round(bound.single),
+          goal: `>= ${SHARE_GOAL.ungrouped}`,
+          ok: share >= SHARE_GOAL.ungrouped,
+        });
+        if (share < SHARE_GOAL.ungrouped) shareMisses.push(`ungrouped ${round(share, 2)} of bound < ${SHARE_GOAL.ungrouped}`);
+      }
+    }
     let goalMet = true;
     if (grouped && ungrouped) {
       const ratio = grouped.rate / ungrouped.rate;
@@ -232,6 +272,7 @@ export async function benchPayments(opts: BenchOptions): Promise<void> {
         ...(ratio >= GOAL.ratio ? [] : [`ratio ${round(ratio, 2)} < ${GOAL.ratio}`]),
         ...(grouped.rate >= GOAL.rate ? [] : [`grouped ${Math.round(grouped.rate)}/s < ${GOAL.rate}/s`]),
         ...(grouped.p99 < GOAL.p99Ms ? [] : [`grouped p99 ${round(grouped.p99)} ms >= ${GOAL.p99Ms} ms`]),
+        ...shareMisses,
       ];
       goalMet = misses.length === 0;
       report('payments.goal', goalMet ? 1 : 0, 'bool', {
@@ -259,6 +300,95 @@ export async function benchPayments(opts: BenchOptions): Promise<void> {
   } finally {
     await bench.close();
   }
+}
+
+/**
+ * The bound's statement: the same rows written as the project writes them (payments, then one
+ * upsert per lease and hour adding their totals), with nothing checked: no lease status, no replay
+ * or settled-batch handling, no rows returned.
+ */
+const BOUND_SQL = `
+WITH inserted AS (
+  INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::numeric[], $5::text[], $6::timestamptz[], $7::text[], $8::timestamptz[])
+  ORDER BY 7
+  RETURNING lease_id, bucket_slot, amount_minor_units
+)
+INSERT INTO x402_batches AS b (lease_id, hour_bucket, started_at, closed_at, total_amount_minor_units, payment_count)
+SELECT lease_id, bucket_slot, bucket_slot, bucket_slot + interval '1 hour', sum(amount_minor_units), count(*)
+FROM inserted GROUP BY lease_id, bucket_slot ORDER BY lease_id, bucket_slot
+ON CONFLICT (lease_id, hour_bucket) DO UPDATE SET
+  total_amount_minor_units = b.total_amount_minor_units + EXCLUDED.total_amount_minor_units,
+  payment_count = b.payment_count + EXCLUDED.payment_count`;
+
+/** The parameter arrays of {@link BOUND_SQL} for `size` fresh payments (unique hashes). */
+function boundParams(source: PaymentSource, size: number): unknown[] {
+  const columns: unknown[][] = Array.from({ length: 8 }, () => []);
+  for (let i = 0; i < size; i++) {
+    const p = source.payment();
+    const lease = Number(p.leaseId.replace(/\D/g, ''));
+    const hour = new Date(Math.floor(Date.parse(p.timestamp) / 3_600_000) * 3_600_000).toISOString();
+    const row = [p.leaseId, p.mode, 1, p.amount, lesseeAddress(lease), p.timestamp, hash('b0', source.issued), hour];
+    row.forEach((v, c) => (columns[c] as unknown[]).push(v));
+  }
+  return columns;
+}
+
+/** `clients` callers each running the bound statement with `size` payments back to back. */
+async function driveBound(db: PostgresDatabase, source: PaymentSource, clients: number, size: number, seconds: number): Promise<RunResult> {
+  const driver = driverOf(db);
+  const latencies: number[] = [];
+  const start = nowNs();
+  const deadline = start + seconds * 1e9;
+  const caller = async () => {
+    while (nowNs() < deadline) {
+      const params = boundParams(source, size);
+      const t0 = nowNs();
+      await driver.query(BOUND_SQL, params, { name: 'bench_bound_payments' });
+      latencies.push(nowNs() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, caller));
+  const elapsed = (nowNs() - start) / 1e9;
+  return { count: latencies.length * size, transactions: latencies.length, errors: 0, seconds: elapsed, latenciesMs: convert(latencies, 'ms'), eventLoopUtilization: 0 };
+}
+
+/** A warmed-up, least-disturbed bound run (see {@link driveBound}). */
+async function measureBound(bench: SqlBench, source: PaymentSource, clients: number, size: number): Promise<QuietRun<RunResult>> {
+  const db = openDb(bench, { label: 'bound', payments: {}, poolMax: POOL_MAX });
+  await db.connect();
+  try {
+    await driveBound(db, source, clients, size, WARMUP_SECONDS);
+    return await quietly(() => driveBound(db, source, clients, size, SECONDS), { attempts: ATTEMPTS, pgPids: () => backendPids(bench) });
+  } finally {
+    await db.disconnect();
+  }
+}
+
+/** The grouped and single-payment bounds, reported; returns their rates. */
+async function bounds(bench: SqlBench, source: PaymentSource, report: Report): Promise<{ group: number; single: number }> {
+  const groupRuns: { clients: number; rate: number; p99: number; cpu: object }[] = [];
+  for (const clients of [1, 2]) {
+    info(`payments: bound, ${BOUND_GROUP} payments per statement, ${clients} client(s), ${SECONDS} s`);
+    const run = await measureBound(bench, source, clients, BOUND_GROUP);
+    groupRuns.push({ clients, rate: run.result.count / run.result.seconds, p99: summarize(run.result.latenciesMs).p99, cpu: run.cpu });
+  }
+  // One client: the issue's bound (64 callers keep at most one such group in flight). Two clients
+  // keep 128 payments in flight, more than 64 callers can; printed for comparison only.
+  const best = groupRuns[0] as (typeof groupRuns)[number];
+  report('payments.bound.group64.throughput', round(best.rate, 0), 'payments/s', {
+    note: `one prepared statement = ${BOUND_GROUP} payment inserts + their batch upserts, one client (runs: 1 and 2 clients)`,
+    runs: groupRuns.map((r) => ({ clients: r.clients, rate: Math.round(r.rate), statementP99Ms: round(r.p99), ...r.cpu })),
+  });
+  info('payments: bound, one payment per statement, 64 callers');
+  const single = await measureBound(bench, source, 64, 1);
+  const singleRate = single.result.count / single.result.seconds;
+  report('payments.bound.single.c64.throughput', round(singleRate, 0), 'payments/s', {
+    note: 'one prepared statement = one payment insert + its batch upsert, 64 callers',
+    p99Ms: round(summarize(single.result.latenciesMs).p99),
+    ...single.cpu,
+  });
+  return { group: best.rate, single: singleRate };
 }
 
 /** A traced grouped run at 64 callers: group sizes and where a transaction's time goes. */

@@ -3,7 +3,8 @@
  * per transaction, and time per statement kind. Benchmark-only instrumentation; it costs two
  * clock reads per statement.
  */
-import type { SqlDriver, SqlExecutor } from '../../src/storage/backends/sql/driver.js';
+import type { QueryOptions, SqlDriver, SqlExecutor } from '../../src/storage/backends/sql/driver.js';
+import { RECORD_PAYMENTS_STATEMENT } from '../../src/storage/backends/sql/payment-statements.js';
 import { nowNs } from './stats.js';
 
 /** Totals of a traced interval. */
@@ -29,19 +30,39 @@ function kindOf(text: string): string {
   return text.trim().split(/\s+/).slice(0, 3).join('_').replace(/[^A-Za-z0-9_]/g, '');
 }
 
-/** Starts tracing `driver.transaction`; `stop()` restores it and returns the totals. */
+/**
+ * Starts tracing `driver.transaction` and the one-statement payment path (`driver.query` of the
+ * prepared payment statement, a transaction of its own); `stop()` restores both and returns the totals.
+ */
 export function traceDriver(driver: SqlDriver): { stop(): Trace } {
   const trace: Trace = { transactions: 0, items: 0, transactionMs: 0, outsideStatementsMs: 0, statements: {} };
   const own = Object.getOwnPropertyDescriptor(driver, 'transaction');
+  const ownQuery = Object.getOwnPropertyDescriptor(driver, 'query');
+  const originalQuery = driver.query.bind(driver);
+  driver.query = (async <R>(text: string, params?: readonly unknown[], options?: QueryOptions) => {
+    if (options?.name !== RECORD_PAYMENTS_STATEMENT) return originalQuery<R>(text, params, options);
+    const t0 = nowNs();
+    try {
+      return await originalQuery<R>(text, params, options);
+    } finally {
+      const ms = (nowNs() - t0) / 1e6;
+      trace.transactions += 1;
+      trace.items += Array.isArray(params?.[0]) ? params[0].length : 0;
+      trace.transactionMs += ms;
+      const s = (trace.statements['recordPayments'] ??= { count: 0, ms: 0 });
+      s.count += 1;
+      s.ms += ms;
+    }
+  }) as SqlDriver['query'];
   const original = driver.transaction.bind(driver);
   driver.transaction = (<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> => {
     const start = nowNs();
     let inStatements = 0;
     const traced = (tx: SqlExecutor): SqlExecutor => ({
-      query: async <R>(text: string, params?: readonly unknown[]) => {
+      query: async <R>(text: string, params?: readonly unknown[], options?: QueryOptions) => {
         const t0 = nowNs();
         try {
-          return await tx.query<R>(text, params);
+          return await tx.query<R>(text, params, options);
         } finally {
           const ns = nowNs() - t0;
           inStatements += ns;
@@ -64,6 +85,8 @@ export function traceDriver(driver: SqlDriver): { stop(): Trace } {
     stop: () => {
       if (own) Object.defineProperty(driver, 'transaction', own);
       else delete (driver as Partial<SqlDriver>).transaction;
+      if (ownQuery) Object.defineProperty(driver, 'query', ownQuery);
+      else delete (driver as Partial<SqlDriver>).query;
       return trace;
     },
   };

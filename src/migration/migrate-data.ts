@@ -1,10 +1,14 @@
 /**
- * Data migration between stores (guide phase 3, done properly): every table, ids kept, batches
- * written through importRecords (one transaction each, existing ids skipped, so a re-run after an
- * interruption finishes the job and a repeated run adds nothing), then verified table by table.
+ * Data migration between stores (guide phase 3, done properly): every table, ids kept, then
+ * verified table by table. Into an empty store that can (PostgreSQL), everything is loaded as a
+ * restore does, in one transaction committed only once verified (`loadEmpty`: rows by COPY, then
+ * indexes and foreign keys, then digests in SQL), so an interrupted run leaves the target empty and
+ * is simply run again. Otherwise batches are written through importRecords (one transaction each,
+ * existing ids skipped, so a re-run after an interruption finishes the job and a repeated run adds
+ * nothing).
  */
 import type { Database } from '../storage/contract/database.js';
-import { TABLES, type TableName } from '../storage/contract/transfer.js';
+import { TABLES, type TableChunk, type TableName } from '../storage/contract/transfer.js';
 import { validateStoredRecord } from '../storage/core/validate-records.js';
 import { databaseSource, peekSnapshotCounts, snapshotSource, type DeclaredTable, type RecordSource } from './record-source.js';
 import { TableDigest, digestTable, type TableDigestValue } from './table-digest.js';
@@ -103,8 +107,14 @@ export async function migrateData(source: Database | string, target: Database, o
   if (options.dryRun) {
     tables = await time('verify-source', () => dryRun(src, typeof source !== 'string', declared, batchSize, progress));
   } else {
-    const copied = await time('copy', () => copy(src, target, declared, { batchSize, concurrency }, progress));
-    tables = await time('verify-target', () => verifyTarget(src, typeof source === 'string' ? undefined : source, target, copied, progress));
+    const sourceDb = typeof source === 'string' ? undefined : source;
+    const loaded = await time('copy', () => loadEmptyTarget(src, sourceDb, target, declared, batchSize, progress));
+    if (loaded) {
+      tables = loaded;
+    } else {
+      const copied = await time('copy', () => copy(src, target, declared, { batchSize, concurrency }, progress));
+      tables = await time('verify-target', () => verifyTarget(src, sourceDb, target, copied, progress));
+    }
   }
   return {
     ok: tables.every((t) => t.ok),
@@ -167,6 +177,54 @@ async function copy(
   return Object.fromEntries(TABLES.map((t) => [t, { digest: (digests.get(t) as TableDigest).value(), inserted: inserted.get(t) ?? 0 }])) as Record<TableName, Copied>;
 }
 
+/**
+ * The empty-target path (see the file comment): the source's digests are taken as its records
+ * stream into `loadEmpty`, compared with the digests the target computed before committing, and
+ * the load is committed only when every table agrees. Null when the target is not empty or has no
+ * such path (nothing was read or written).
+ */
+async function loadEmptyTarget(
+  src: RecordSource,
+  sourceDb: Database | undefined,
+  target: Database,
+  declared: Record<TableName, DeclaredTable>,
+  batchSize: number,
+  progress: (p: MigrationProgress) => void,
+): Promise<TableReport[] | null> {
+  const digests = new Map(TABLES.map((t) => [t, new TableDigest(t)]));
+  const chunks = async function* (): AsyncIterable<TableChunk> {
+    for await (const { table, records } of src.batches(batchSize)) {
+      const digest = digests.get(table) as TableDigest;
+      for (const record of records) {
+        if (!digest.add(record)) throw new Error(`${table}: source ids are not ascending at ${record.id}`);
+      }
+      yield { table, records };
+      progress({ phase: 'copy', table, done: digest.count, total: declared[table].count, inserted: digest.count });
+    }
+  };
+  let reports: TableReport[] = [];
+  const result = await target.loadEmpty(chunks(), async (actual) => {
+    reports = [];
+    for (const table of TABLES) {
+      const expected = (digests.get(table) as TableDigest).value();
+      progress({ phase: 'verify-target', table, done: actual[table].count, total: expected.count, inserted: actual[table].count });
+      reports.push(compareDigests(table, expected, actual[table], actual[table].count, await sourceChanged(sourceDb, table, expected)));
+    }
+    return reports.every((r) => r.ok);
+  });
+  if (result === null) return null;
+  if (result.committed) return reports;
+  const note = 'rolled back: nothing was written, the target is still empty';
+  return reports.map((r) => ({ ...r, inserted: 0, ok: false, notes: [...(r.notes ?? []), note] }));
+}
+
+/** Rows written to a live source behind the export cursor would be missed silently. */
+async function sourceChanged(sourceDb: Database | undefined, table: TableName, digest: TableDigestValue): Promise<string[]> {
+  if (sourceDb === undefined) return [];
+  const now = await sourceDb.summarizeTable(table);
+  return now.count !== digest.count || now.amountSum !== digest.amountSum ? ['the source changed during the migration; stop writers and run again'] : [];
+}
+
 async function verifyTarget(
   src: RecordSource,
   sourceDb: Database | undefined,
@@ -177,15 +235,10 @@ async function verifyTarget(
   const reports: TableReport[] = [];
   for (const table of TABLES) {
     const { digest, inserted } = copied[table];
-    const actual = await digestTable(target, table);
+    // In SQL where the target can, else streamed through Node.
+    const actual = (await target.digestTable(table)) ?? (await digestTable(target, table));
     progress({ phase: 'verify-target', table, done: actual.count, total: digest.count, inserted });
-    const notes: string[] = [];
-    if (sourceDb !== undefined) {
-      // Rows written to a live source behind the export cursor would be missed silently.
-      const now = await sourceDb.summarizeTable(table);
-      if (now.count !== digest.count || now.amountSum !== digest.amountSum) notes.push('the source changed during the migration; stop writers and run again');
-    }
-    const report = compareDigests(table, digest, actual, inserted, notes);
+    const report = compareDigests(table, digest, actual, inserted, await sourceChanged(sourceDb, table, digest));
     if (!report.idsMatch) {
       const { missing, extra } = await diffIds(sourceIds(src, table), databaseIds(target, table));
       report.missingIds = missing;

@@ -6,15 +6,11 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Database } from '../storage/contract/database.js';
-import type { TableName, TableRecords } from '../storage/contract/transfer.js';
+import type { TableDigestValue, TableName, TableRecords } from '../storage/contract/transfer.js';
 import { amountOf, type TableDigestJson } from './snapshot-format.js';
 
-/** Count, amount sum and id hash of one table. */
-export interface TableDigestValue {
-  count: number;
-  amountSum: bigint;
-  idsSha256: string;
-}
+/** Count, amount sum and id hash of one table (the contract's type; SQL stores compute it themselves). */
+export type { TableDigestValue } from '../storage/contract/transfer.js';
 
 /** Accumulates a {@link TableDigestValue} over records in id order. */
 export class TableDigest {

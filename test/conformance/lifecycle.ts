@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Database, StoredAsset } from '../../src/storage/contract/database.js';
 import { StorageError } from '../../src/storage/contract/errors.js';
-import { TABLES } from '../../src/storage/contract/transfer.js';
+import { TABLES, type TableChunk } from '../../src/storage/contract/transfer.js';
 import {
   type ConformanceBackend,
   address,
@@ -19,6 +19,9 @@ import {
   seedLease,
   useDatabase,
 } from './fixtures.js';
+
+/** No chunks at all: loadEmpty's cheapest valid call. */
+async function* emptyChunks(): AsyncIterable<TableChunk> {}
 
 /** The contract's methods that need a connection: every function member but the lifecycle ones. */
 type LiveMethod = Exclude<
@@ -78,6 +81,8 @@ function everyCall(db: Database): [string, () => Promise<unknown>][] {
     exportRecords: () => drain(db.exportRecords('assets')),
     importRecords: () => db.importRecords('assets', [record]),
     summarizeTable: () => db.summarizeTable('assets'),
+    digestTable: () => db.digestTable('assets'),
+    loadEmpty: () => db.loadEmpty(emptyChunks(), async () => false),
     recordPaymentWithOutcome: () => db.recordPaymentWithOutcome(params),
     estimateTableSizes: () => db.estimateTableSizes(),
     ingestChainRange: () => db.ingestChainRange({ chainId: 1, fromBlock: 0, toBlock: 0, toBlockHash: hash(1), logs: [] }),

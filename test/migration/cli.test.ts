@@ -49,6 +49,25 @@ describe('migrate-data command', () => {
     });
     expect(await run.exit).toBeNull();
     expect(seen.filter((e) => e['event'] === 'progress').map((e) => e['phase'])).toContain('verify-source');
+    // The target was empty, so the whole load was one transaction: killed, it left nothing.
+    expect(await isEmpty(target.db)).toBe(true);
+
+    const again = await runCli(['migrate-data', '--from', snapshot, '--to', target.url, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const report = JSON.parse(again.stdout) as { ok: boolean; inserted: number; tables: { table: string; inserted: number; amountSumTarget: string }[] };
+    expect(report.ok).toBe(true);
+    expect(report.inserted).toBe(TABLES.reduce((n, t) => n + before[t].length, 0));
+    expect(await dumpStore(target.db)).toEqual(before);
+  });
+
+  it('killed part way into a target that already holds records, a second run adds what is missing', async () => {
+    await target.db.clear();
+    await target.db.importRecords('assets', [before.assets[0]!]);
+    const run = startCli(['migrate-data', '--from', snapshot, '--to', target.url, '--batch-size', '10', '--concurrency', '1']);
+    run.onLine((line) => {
+      if (line.includes('"phase":"copy"') && line.includes('"table":"x402_payments"') && /"done":(\d{3,})/.test(line)) run.kill();
+    });
+    expect(await run.exit).toBeNull();
     const partial = await summaries(target.db);
     expect(partial.leases.count).toBe(before.leases.length);
     expect(partial.x402_payments.count).toBeGreaterThanOrEqual(100);
@@ -56,7 +75,7 @@ describe('migrate-data command', () => {
 
     const again = await runCli(['migrate-data', '--from', snapshot, '--to', target.url, '--json']);
     expect(again.code, again.stderr).toBe(0);
-    const report = JSON.parse(again.stdout) as { ok: boolean; inserted: number; tables: { table: string; inserted: number; amountSumTarget: string }[] };
+    const report = JSON.parse(again.stdout) as { ok: boolean; inserted: number };
     expect(report.ok).toBe(true);
     expect(report.inserted).toBe(before.x402_payments.length - partial.x402_payments.count + before.x402_batches.length);
     expect(await dumpStore(target.db)).toEqual(before);

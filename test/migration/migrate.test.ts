@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrateData, type MigrationProgress } from '../../src/migration/migrate-data.js';
 import { exportSnapshot } from '../../src/migration/snapshot-writer.js';
+import { digestTable } from '../../src/migration/table-digest.js';
 import type { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { TABLES } from '../../src/storage/contract/transfer.js';
 import { MAX_AMOUNT, buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
@@ -94,7 +95,34 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('migrateData into %s', 
     expect(await isEmpty(target.db)).toBe(true);
   });
 
+  // PostgreSQL loads an empty target in one transaction (loadEmpty); the other backends batch by batch.
+  const bulk = backend.name === 'postgres';
+
   it('completes correctly when run again after being interrupted part way through the payments', async () => {
+    const interrupt = (p: MigrationProgress) => {
+      if (p.phase === 'copy' && p.table === 'x402_payments') throw new Error('interrupted');
+    };
+    await expect(migrateData(snapshot, target.db, { batchSize: 20, concurrency: 1, onProgress: interrupt })).rejects.toThrow('interrupted');
+    const partial = await summaries(target.db);
+    if (bulk) {
+      // Nothing half-done is visible: the whole load rolled back.
+      expect(await isEmpty(target.db)).toBe(true);
+    } else {
+      expect(partial.leases.count).toBe(before.leases.length);
+      expect(partial.x402_payments.count).toBe(20);
+      expect(partial.x402_batches.count).toBe(0);
+    }
+
+    const resumed = await migrateData(snapshot, target.db, { batchSize: 20 });
+    expect(resumed.ok).toBe(true);
+    expect(resumed.tables.find((t) => t.table === 'x402_payments')?.inserted).toBe(before.x402_payments.length - (bulk ? 0 : 20));
+    expect(resumed.tables.find((t) => t.table === 'assets')?.inserted).toBe(bulk ? before.assets.length : 0);
+    expect(await dumpStore(target.db)).toEqual(before);
+  });
+
+  it('into a target that already holds records, copies batch by batch and resumes after an interruption', async () => {
+    // One asset of the source already there: the target is not empty, so no bulk load.
+    expect(await target.db.importRecords('assets', [before.assets[0]!])).toBe(1);
     const interrupt = (p: MigrationProgress) => {
       if (p.phase === 'copy' && p.table === 'x402_payments') throw new Error('interrupted');
     };
@@ -102,13 +130,50 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('migrateData into %s', 
     const partial = await summaries(target.db);
     expect(partial.leases.count).toBe(before.leases.length);
     expect(partial.x402_payments.count).toBe(20);
-    expect(partial.x402_batches.count).toBe(0);
-
     const resumed = await migrateData(snapshot, target.db, { batchSize: 20 });
     expect(resumed.ok).toBe(true);
     expect(resumed.tables.find((t) => t.table === 'x402_payments')?.inserted).toBe(before.x402_payments.length - 20);
-    expect(resumed.tables.find((t) => t.table === 'assets')?.inserted).toBe(0);
     expect(await dumpStore(target.db)).toEqual(before);
+  });
+
+  it('computes the same table digests in the store as the migration computes over the records', async () => {
+    await migrateData(snapshot, target.db);
+    for (const table of TABLES) {
+      const inStore = await target.db.digestTable(table);
+      const streamed = await digestTable(target.db, table);
+      if (backend.name === 'memory') expect(inStore).toBeNull();
+      else expect(inStore).toEqual(streamed);
+    }
+  });
+
+  it('a load into an empty target whose verification fails commits nothing', async () => {
+    const result = await target.db.loadEmpty(
+      (async function* () {
+        yield { table: 'assets' as const, records: before.assets };
+      })(),
+      async (digests) => {
+        expect(digests.assets.count).toBe(before.assets.length);
+        return false;
+      },
+    );
+    if (bulk) expect(result?.committed).toBe(false);
+    else expect(result).toBeNull();
+    expect(await isEmpty(target.db)).toBe(true);
+  });
+
+  it('a load into a target that is not empty reads nothing and returns null', async () => {
+    expect(await target.db.importRecords('assets', [before.assets[0]!])).toBe(1);
+    let read = false;
+    const result = await target.db.loadEmpty(
+      (async function* () {
+        read = true;
+        yield { table: 'assets' as const, records: before.assets.slice(1) };
+      })(),
+      async () => true,
+    );
+    expect(result).toBeNull();
+    expect(read).toBe(false);
+    expect((await summaries(target.db)).assets.count).toBe(1);
   });
 
   it('reports a target that holds records the source does not have', async () => {

@@ -23,6 +23,30 @@ export interface TableSummary {
   amountSum: bigint;
 }
 
+/**
+ * What verification compares per table: row count, money total (as {@link TableSummary}), and
+ * sha256 over the ids in ascending order, each followed by a newline.
+ */
+export interface TableDigestValue {
+  count: number;
+  amountSum: bigint;
+  idsSha256: string;
+}
+
+/** Records of one table, in id order, as a bulk load receives them. */
+export interface TableChunk<T extends TableName = TableName> {
+  table: T;
+  records: readonly TableRecords[T][];
+}
+
+/** The outcome of {@link RecordTransfer.loadEmpty}. */
+export interface BulkLoadResult {
+  /** True when `accept` agreed and everything was committed; false when it was all rolled back. */
+  committed: boolean;
+  /** The digest of every table as loaded, computed by the store before committing. */
+  digests: Record<TableName, TableDigestValue>;
+}
+
 /** Whole-table export and import, implemented by every backend. */
 export interface RecordTransfer {
   /** Streams a table's records ordered by id, `pageSize` per chunk (default 1000). */
@@ -36,6 +60,20 @@ export interface RecordTransfer {
   importRecords<T extends TableName>(table: T, records: readonly TableRecords[T][]): Promise<number>;
   /** Count and money total of a table. */
   summarizeTable(table: TableName): Promise<TableSummary>;
+  /**
+   * The table's {@link TableDigestValue} computed inside the store (one SQL statement), or null
+   * when the store has no faster way than streaming its records (then the caller streams them).
+   */
+  digestTable(table: TableName): Promise<TableDigestValue | null>;
+  /**
+   * Loads a store whose five tables are all empty the way a restore does, in one transaction:
+   * rows first, then the indexes and foreign keys, then the digests; `accept` sees the digests
+   * and only when it returns true is anything committed, so no one ever sees a half-loaded or
+   * unverified store, and an interrupted load leaves the store empty (run it again). Returns null,
+   * having read nothing and changed nothing, when the store is not empty or has no such path
+   * (then use importRecords). The same validation and natural-key rules as importRecords apply.
+   */
+  loadEmpty(chunks: AsyncIterable<TableChunk>, accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>): Promise<BulkLoadResult | null>;
 }
 
 /**

@@ -41,7 +41,7 @@ import type {
   ChainRewindResult,
   Leadership,
 } from '../contract/chain.js';
-import type { TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
+import type { BulkLoadResult, TableChunk, TableDigestValue, TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
 import type { StorageBackend } from './backend.js';
 import { bucketPage, dayPage, timeIdPage, toPage } from './cursor.js';
 import { assertClearAllowed } from './invariants.js';
@@ -338,6 +338,25 @@ export class Store implements Database {
 
   async summarizeTable(table: TableName): Promise<TableSummary> {
     return this.live.summarizeTable(validateTable(table));
+  }
+
+  async digestTable(table: TableName): Promise<TableDigestValue | null> {
+    const backend = this.live;
+    const name = validateTable(table);
+    return backend.digestTable ? backend.digestTable(name) : null;
+  }
+
+  async loadEmpty(chunks: AsyncIterable<TableChunk>, accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>): Promise<BulkLoadResult | null> {
+    const backend = this.live;
+    if (!backend.loadEmpty) return null;
+    // Validated as they stream past, as importRecords validates a batch.
+    const validated = async function* (): AsyncIterable<TableChunk> {
+      for await (const chunk of chunks) {
+        const table = validateTable(chunk.table);
+        yield { table, records: chunk.records.map((r) => validateStoredRecord(table, r)) };
+      }
+    };
+    return backend.loadEmpty(validated(), accept);
   }
 
   async clear(options?: ClearOptions): Promise<void> {

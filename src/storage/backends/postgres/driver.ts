@@ -3,11 +3,14 @@
  * imports a database package.
  */
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Pool, TypeOverrides, types, type PoolClient, type PoolConfig } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Leadership } from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
-import type { PoolStats, SqlDriver, SqlExecutor, SqlResult } from '../sql/driver.js';
+import type { BulkExecutor, PoolStats, QueryOptions, SqlDriver, SqlExecutor, SqlResult } from '../sql/driver.js';
 import { defaultStorageLogger, type StorageLogger } from '../sql/logger.js';
 import { mapDriverError } from '../sql/map-driver-error.js';
 
@@ -35,10 +38,15 @@ function driverTypes(): TypeOverrides {
 
 type Queryable = Pick<PoolClient, 'query'>;
 
-async function run<R>(target: Queryable, text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+async function run<R>(target: Queryable, text: string, params?: readonly unknown[], options?: QueryOptions): Promise<SqlResult<R>> {
   // Without parameters pg uses the simple protocol, which allows several statements (a migration
   // file); it then returns one result per statement, and we report the last one.
-  const raw: unknown = params === undefined || params.length === 0 ? await target.query(text) : await target.query(text, [...params]);
+  const raw: unknown =
+    params === undefined || params.length === 0
+      ? await target.query(text)
+      : options?.name !== undefined
+        ? await target.query({ name: options.name, text, values: [...params] })
+        : await target.query(text, [...params]);
   const result = (Array.isArray(raw) ? raw.at(-1) : raw) as { rows?: R[]; rowCount?: number | null } | undefined;
   const rows = result?.rows ?? [];
   return { rows, rowCount: result?.rowCount ?? rows.length };
@@ -49,10 +57,10 @@ function scopedExecutor(client: PoolClient, scope: string): { executor: SqlExecu
   let ended = false;
   return {
     executor: {
-      query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+      query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<SqlResult<R>> {
         // A leaked executor would otherwise run on a client already given to someone else.
         if (ended) return Promise.reject(new Error(`${scope} executor used after its scope ended`));
-        return run<R>(client, text, params);
+        return run<R>(client, text, params, options);
       },
     },
     end: () => {
@@ -150,10 +158,10 @@ export class PgDriver implements SqlDriver {
   }
 
   /** Runs one statement on any pooled connection (several statements when `params` is empty). */
-  async query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+  async query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<SqlResult<R>> {
     const queued = this.poolIsBusy();
     try {
-      return await run<R>(this.pool, text, params);
+      return await run<R>(this.pool, text, params, options);
     } catch (error) {
       throw this.checkoutFailure(error, queued);
     }
@@ -169,13 +177,29 @@ export class PgDriver implements SqlDriver {
   }
 
   /** BEGIN/COMMIT on one client; ROLLBACK on throw, and a failed ROLLBACK destroys the client. */
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.onClient((_client, executor) => fn(executor));
+  }
+
+  /** {@link transaction} whose executor can also COPY rows in (pg-copy-streams). */
+  bulkTransaction<T>(fn: (tx: BulkExecutor) => Promise<T>): Promise<T> {
+    return this.onClient((client, executor) =>
+      fn({
+        query: executor.query,
+        copyIn: async (table, columns, text) => {
+          await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+        },
+      }),
+    );
+  }
+
+  private async onClient<T>(fn: (client: PoolClient, tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.checkout();
     const scope = scopedExecutor(client, 'transaction');
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const result = await fn(scope.executor);
+      const result = await fn(client, scope.executor);
       const commit = await client.query('COMMIT');
       // After a failed statement whose error `fn` swallowed, COMMIT "succeeds" as ROLLBACK; report
       // it as PGlite does (TransactionAbortedError) instead of claiming the writes were kept.

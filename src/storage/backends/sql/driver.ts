@@ -12,9 +12,25 @@ export interface SqlResult<R> {
   rowCount: number;
 }
 
+/** How one statement is run. */
+export interface QueryOptions {
+  /**
+   * Prepare the statement under this name once per connection and reuse it (PostgreSQL skips
+   * parsing and planning it again). One name must always go with the same text. Drivers without
+   * named statements ignore it.
+   */
+  name?: string;
+}
+
 /** Something that runs parameterized statements: the pool, a transaction or a pinned session. */
 export interface SqlExecutor {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<SqlResult<R>>;
+}
+
+/** A transaction's executor that can also stream rows in with COPY. */
+export interface BulkExecutor extends SqlExecutor {
+  /** `COPY table (columns) FROM STDIN` with `text` in COPY's text format (one line per row). */
+  copyIn(table: string, columns: readonly string[], text: string): Promise<void>;
 }
 
 /** A connection layer. Errors it throws are driver errors; callers map them with `mapDriverError`. */
@@ -27,6 +43,8 @@ export interface SqlDriver extends SqlExecutor {
   close(): Promise<void>;
   /** Runs `fn` in one transaction on one connection: COMMIT on success, ROLLBACK on throw. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Like {@link transaction}, with COPY; absent when the driver has no COPY (PGlite). */
+  bulkTransaction?<T>(fn: (tx: BulkExecutor) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` holding the migration lock, so concurrent migrators apply each file once.
    * PostgreSQL: a session advisory lock (`pg_try_advisory_lock` polled until `timeoutMs`).

@@ -1,18 +1,20 @@
 /**
  * The payment write path of the SQL backends. A payment row and its batch's total and count
- * change in one transaction; concurrent payments are gathered into one transaction by group
- * commit (one multi-row insert and one batch upsert per lease and hour). The rules (active lease,
- * replays, settled hours) are the shared ones in payment-rules.ts.
+ * change in one transaction. Concurrent payments are gathered by group commit and written by one
+ * prepared statement (payment-statements.ts) that is its own transaction; what that statement
+ * leaves out (a refused, replayed, late or conflicting payment) is then written one by one the
+ * careful way, which checks the shared rules of core/invariants.ts first.
  */
 import type { BatchUpdate, LeaseStatus, RecordedPayment, StoredX402Batch, StoredX402Payment } from '../../contract/database.js';
 import { StorageError } from '../../contract/errors.js';
 import { assertLeasePayable, batchKey, placePayment, planBatchUpdate, randomPaymentReference, resolveReplay, type SettleClock } from '../../core/invariants.js';
 import { bucketEnd } from '../../core/time.js';
 import type { PaymentInput } from '../../core/validate.js';
-import { batchFromRow, paymentFromRow, toBigInt, toBucket, type Row } from './codecs.js';
+import { batchFromRow, paymentFromRow, toBigInt, toBucket, toDate, type Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { GroupCommitter, type GroupCommitOptions, type ItemOutcome } from './group-commit.js';
 import { mapDriverError } from './map-driver-error.js';
+import { RECORD_PAYMENTS_SQL, RECORD_PAYMENTS_STATEMENT, recordPaymentsParams, type PaymentRow } from './payment-statements.js';
 
 /** Options of the payment writer. */
 export interface PaymentWriterOptions extends GroupCommitOptions {
@@ -31,8 +33,11 @@ interface Candidate {
   late: boolean;
 }
 
-/** Raised inside a group transaction to roll it back and retry its payments one by one. */
+/** Raised inside a careful transaction to roll it back and try the payment again. */
 class RetryAlone extends Error {}
+
+/** Tries of the careful path before a payment that keeps racing settlements fails. */
+const CAREFUL_ATTEMPTS = 3;
 
 /** Records payments and settles batches over a {@link SqlDriver}. */
 export class SqlPaymentWriter {
@@ -60,18 +65,76 @@ export class SqlPaymentWriter {
   }
 
   /**
-   * Commits a group. If the transaction itself fails (a deadlock, a race with a settlement, a
-   * constraint), each payment is retried alone, so one bad payment never fails the others.
+   * Commits a group: first the one statement for every payment the fast way; each payment it did
+   * not write then goes alone the careful way. If the statement fails (a settled or full batch, a
+   * deadlock, a lost connection), nothing of it was written and every payment goes the careful
+   * way, so one bad payment never fails the others and every refusal names its own cause.
    */
   private async commitGroup(items: PaymentInput[]): Promise<Outcome[]> {
+    const hashes = items.map((i) => i.facilitatorTxHash ?? randomPaymentReference());
+    // The first payment with a hash is sent; later ones in the group are replays of it.
+    const firsts = new Map<string, number>();
+    const rows: PaymentRow[] = [];
+    hashes.forEach((hash, index) => {
+      if (firsts.has(hash)) return;
+      firsts.set(hash, index);
+      rows.push({ input: items[index] as PaymentInput, hash });
+    });
+    let inserted: Map<string, StoredX402Payment>;
     try {
-      return await this.driver.transaction((tx) => writeGroup(tx, items));
-    } catch (error) {
-      if (items.length === 1) {
-        const retry = error instanceof RetryAlone ? await this.commitGroup(items) : null;
-        return retry ?? [{ ok: false, error: mapDriverError(error, 'recordPayment') }];
+      inserted = await this.insertFast(rows);
+    } catch {
+      inserted = new Map();
+    }
+
+    const outcomes = new Array<Outcome>(items.length);
+    const careful: Promise<void>[] = [];
+    items.forEach((input, index) => {
+      const hash = hashes[index] as string;
+      const stored = inserted.get(hash);
+      if (!stored) {
+        careful.push(this.commitCarefully(input).then((outcome) => void (outcomes[index] = outcome)));
+      } else if (firsts.get(hash) === index) {
+        outcomes[index] = { ok: true, value: { payment: stored, replayed: false } };
+      } else {
+        try {
+          outcomes[index] = { ok: true, value: { payment: resolveReplay(stored, input), replayed: true } };
+        } catch (error) {
+          outcomes[index] = fail(error);
+        }
       }
-      return Promise.all(items.map(async (item) => (await this.commitGroup([item]))[0] as Outcome));
+    });
+    await Promise.all(careful);
+    return outcomes;
+  }
+
+  /** Runs {@link RECORD_PAYMENTS_SQL}; returns the payments it inserted by hash. */
+  private async insertFast(rows: PaymentRow[]): Promise<Map<string, StoredX402Payment>> {
+    const result = await this.driver.query<Row>(RECORD_PAYMENTS_SQL, recordPaymentsParams(rows), { name: RECORD_PAYMENTS_STATEMENT });
+    const byHash = new Map<string, PaymentInput>();
+    for (const row of rows) byHash.set(row.hash, row.input);
+    const inserted = new Map<string, StoredX402Payment>();
+    for (const r of result.rows) {
+      const hash = r['facilitator_tx_hash'] as string;
+      const input = byHash.get(hash);
+      if (!input) throw new StorageError('INTERNAL', `the payment statement returned a hash it was not given: ${hash}`);
+      inserted.set(hash, insertedPayment(r, input, hash));
+    }
+    return inserted;
+  }
+
+  /** One payment in its own transaction, every rule checked before anything is written. */
+  private async commitCarefully(input: PaymentInput): Promise<Outcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [outcome] = await this.driver.transaction((tx) => writeCarefully(tx, [input]));
+        return outcome ?? fail(new StorageError('INTERNAL', 'payment produced no outcome'));
+      } catch (error) {
+        // A batch settled between the check and the write: check again (it is now settled, so
+        // the next attempt refuses or places the payment late without racing).
+        if (error instanceof RetryAlone && attempt < CAREFUL_ATTEMPTS) continue;
+        return fail(mapDriverError(error, 'recordPayment'));
+      }
     }
   }
 
@@ -118,23 +181,37 @@ function list(count: number): string {
 
 const fail = (error: unknown): Outcome => ({ ok: false, error });
 
-/** The body of one group transaction. Returns one outcome per item, in order. */
-async function writeGroup(tx: SqlExecutor, items: PaymentInput[]): Promise<Outcome[]> {
+/** A payment as the fast statement inserted it: what was sent plus the row's id, payer and creation time. */
+function insertedPayment(r: Row, input: PaymentInput, hash: string): StoredX402Payment {
+  const id = r['id'];
+  const payer = r['payer'];
+  if (typeof id !== 'string' || typeof payer !== 'string') throw new StorageError('INTERNAL', 'the payment statement returned an unexpected row');
+  return {
+    id,
+    leaseId: input.leaseId,
+    mode: input.mode,
+    intervalSeconds: input.intervalSeconds,
+    amountMinorUnits: input.amountMinorUnits,
+    payer,
+    paymentTimestamp: input.paymentTimestamp,
+    facilitatorTxHash: hash,
+    bucketSlot: input.bucketSlot,
+    createdAt: toDate(r['created_at'], 'created_at'),
+  };
+}
+
+/**
+ * The careful path: every rule is checked before anything is written (lease, replay, settled or
+ * full batch, late placement), so a refusal names its own cause. Returns one outcome per item.
+ */
+async function writeCarefully(tx: SqlExecutor, items: PaymentInput[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = new Array<Outcome>(items.length);
 
   const leaseIds = [...new Set(items.map((i) => i.leaseId))];
   const leaseRows = await tx.query<Row>(`SELECT lease_id, status, lessee FROM leases WHERE lease_id IN (${list(leaseIds.length)})`, leaseIds);
   const leases = new Map(leaseRows.rows.map((r) => [r['lease_id'] as string, { status: r['status'] as LeaseStatus, lessee: r['lessee'] as string }]));
 
-  // A group is written optimistically, in as few round trips as possible: replays of payable
-  // leases are found by the insert's ON CONFLICT, and a settled or full batch by the upsert, which
-  // then rolls the group back to be retried payment by payment. A single payment (and so every
-  // retry) checks everything first, so its refusal names its own cause.
-  const optimistic = items.length > 1;
-  const lookups = items.filter((i) => {
-    const lease = leases.get(i.leaseId);
-    return i.facilitatorTxHash !== undefined && lease !== undefined && (!optimistic || (lease.status !== 'active' && !i.settled));
-  });
+  const lookups = items.filter((i) => i.facilitatorTxHash !== undefined && leases.has(i.leaseId));
   const existing = await paymentsByHash(tx, [...new Set(lookups.map((i) => i.facilitatorTxHash as string))]);
 
   const candidates: Candidate[] = [];
@@ -158,7 +235,7 @@ async function writeGroup(tx: SqlExecutor, items: PaymentInput[]): Promise<Outco
 
   // Payments into a settled hour, or past a batch's capacity, are refused before anything is
   // written, or recorded as late when the facilitator has already settled them.
-  const batches = optimistic ? new Map<string, BatchState>() : await existingBatches(tx, candidates);
+  const batches = await existingBatches(tx, candidates);
   const writable = candidates.filter((c) => {
     const key = batchKey(c.input.leaseId, c.input.bucketSlot);
     const batch = batches.get(key);

@@ -10,12 +10,13 @@ import { mapDriverError } from './map-driver-error.js';
 import { queryRows } from './query-rows.js';
 
 type Getter = (record: never) => unknown;
-type Column = readonly [name: string, cast: string, get: Getter];
+/** One column of a table: name, parameter cast, value from the record. */
+export type Column = readonly [name: string, cast: string, get: Getter];
 
 const json = (v: unknown) => JSON.stringify(v);
 
 /** Columns written on import, per table: name, parameter cast, value from the record. */
-const COLUMNS: Readonly<Record<TableName, readonly Column[]>> = {
+export const COLUMNS: Readonly<Record<TableName, readonly Column[]>> = {
   assets: [
     ['id', 'uuid', (r: TableRecords['assets']) => r.id],
     ['asset_id', 'text', (r: TableRecords['assets']) => r.assetId],
@@ -96,7 +97,8 @@ const DECODERS: Readonly<Record<TableName, (row: Row) => unknown>> = {
   x402_batches: batchFromRow,
 };
 
-const AMOUNT_COLUMN: Readonly<Partial<Record<TableName, string>>> = {
+/** The money column of a table, where it has one. */
+export const AMOUNT_COLUMN: Readonly<Partial<Record<TableName, string>>> = {
   x402_payments: 'amount_minor_units',
   x402_batches: 'total_amount_minor_units',
 };

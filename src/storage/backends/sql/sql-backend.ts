@@ -34,7 +34,7 @@ import type {
 } from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
-import { TABLES, type TableName, type TableRecords, type TableSize, type TableSummary } from '../../contract/transfer.js';
+import { TABLES, type BulkLoadResult, type TableChunk, type TableDigestValue, type TableName, type TableRecords, type TableSize, type TableSummary } from '../../contract/transfer.js';
 import type { ListOrder, PageRequest, PaymentSelector, Slice, StorageBackend, TimeIdKey } from '../../core/backend.js';
 import { assertStatusIs, type SettleClock } from '../../core/invariants.js';
 import type { BatchInput, PaymentInput } from '../../core/validate.js';
@@ -48,6 +48,8 @@ import { SqlPages } from './pages.js';
 import { SqlPaymentWriter, type PaymentWriterOptions } from './payments.js';
 import { queryRows } from './query-rows.js';
 import { SqlRecords } from './records.js';
+import { digestTableSql, loadEmpty } from './bulk-load.js';
+import { mapDriverError } from './map-driver-error.js';
 
 /** Options of the SQL backends. */
 export interface SqlBackendOptions {
@@ -317,6 +319,19 @@ export class SqlBackend implements StorageBackend {
 
   summarizeTable(table: TableName): Promise<TableSummary> {
     return this.records.summarize(table);
+  }
+
+  async digestTable(table: TableName): Promise<TableDigestValue> {
+    try {
+      return await digestTableSql(this.driver, table);
+    } catch (error) {
+      throw mapDriverError(error, `digest ${table}`);
+    }
+  }
+
+  async loadEmpty(chunks: AsyncIterable<TableChunk>, accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>): Promise<BulkLoadResult | null> {
+    await this.payments.drain();
+    return loadEmpty(this.driver, chunks, accept);
   }
 
   async clear(): Promise<void> {

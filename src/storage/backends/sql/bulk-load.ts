@@ -1,0 +1,128 @@
+/**
+ * Loading an empty store as a restore does, and table digests computed by the database. In one
+ * transaction: the five tables are locked and found empty, their keys, unique and secondary
+ * indexes and foreign keys are dropped (their definitions kept as the catalog gives them, so this
+ * follows whatever the migrations made), the rows are streamed in with COPY, everything dropped is
+ * created again (which checks uniqueness and references over the whole data at once), the digests
+ * are computed in SQL, and only when the caller accepts them is the transaction committed.
+ */
+import { TABLES, type BulkLoadResult, type TableChunk, type TableDigestValue, type TableName, type TableRecords } from '../../contract/transfer.js';
+import { toBigInt, toSafeInt, type Row } from './codecs.js';
+import type { BulkExecutor, SqlDriver, SqlExecutor } from './driver.js';
+import { mapDriverError } from './map-driver-error.js';
+import { AMOUNT_COLUMN, COLUMNS } from './records.js';
+
+/** Thrown inside the load's transaction to roll it back while still returning a result. */
+class Abandon extends Error {
+  constructor(readonly result: BulkLoadResult | null) {
+    super('bulk load abandoned');
+  }
+}
+
+/** The digest of `table` in one statement: count, money total, sha256 of the sorted ids. */
+export async function digestTableSql(executor: SqlExecutor, table: TableName): Promise<TableDigestValue> {
+  const amount = AMOUNT_COLUMN[table];
+  const sum = amount ? `COALESCE(SUM(${amount}), 0)::text` : `'0'`;
+  // The same bytes TableDigest hashes in Node: each id (lowercase canonical UUID, so uuid order is
+  // string order) followed by a newline.
+  const { rows } = await executor.query<Row>(
+    `SELECT COUNT(*) AS count, ${sum} AS amount_sum,
+       encode(sha256(convert_to(COALESCE(string_agg(id::text || E'\\n', '' ORDER BY id), ''), 'UTF8')), 'hex') AS ids_sha256
+     FROM ${table}`,
+    [],
+  );
+  const row = rows[0] ?? {};
+  return { count: toSafeInt(row['count'], 'count'), amountSum: toBigInt(row['amount_sum'], 'amount_sum'), idsSha256: String(row['ids_sha256']) };
+}
+
+/** See RecordTransfer.loadEmpty; null (nothing read or changed) when the driver has no COPY. */
+export async function loadEmpty(
+  driver: SqlDriver,
+  chunks: AsyncIterable<TableChunk>,
+  accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>,
+): Promise<BulkLoadResult | null> {
+  if (!driver.bulkTransaction) return null;
+  try {
+    return await driver.bulkTransaction(async (tx: BulkExecutor) => {
+      // Nobody reads or writes these tables until the load commits or rolls back.
+      await tx.query(`LOCK TABLE ${TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE`, []);
+      const { rows } = await tx.query<Row>(`SELECT ${TABLES.map((t) => `EXISTS (SELECT 1 FROM ${t}) AS "${t}"`).join(', ')}`, []);
+      if (TABLES.some((t) => rows[0]?.[t] === true)) throw new Abandon(null);
+      // Index builds sort in memory up to this much (this transaction only).
+      await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`, []);
+      const dropped = await dropIndexesAndKeys(tx);
+      for await (const chunk of chunks) {
+        if (chunk.records.length === 0) continue;
+        const columns = COLUMNS[chunk.table];
+        await tx.copyIn(chunk.table, columns.map(([name]) => name), copyText(chunk.table, chunk.records));
+      }
+      for (const statement of dropped) await tx.query(statement, []);
+      const digests = {} as Record<TableName, TableDigestValue>;
+      for (const table of TABLES) digests[table] = await digestTableSql(tx, table);
+      if (!(await accept(digests))) throw new Abandon({ committed: false, digests });
+      return { committed: true, digests };
+    });
+  } catch (error) {
+    if (error instanceof Abandon) return error.result;
+    throw mapDriverError(error, 'load empty store');
+  }
+}
+
+/**
+ * Drops the keys, unique constraints, indexes and foreign keys of the five tables (and foreign
+ * keys of other tables pointing at them); returns the statements that create them again, in an
+ * order that works: keys and unique constraints, then indexes, then foreign keys.
+ */
+async function dropIndexesAndKeys(tx: SqlExecutor): Promise<string[]> {
+  const tables = TABLES.map((t) => `'${t}'::regclass`).join(', ');
+  const constraints = (
+    await tx.query<Row>(
+      `SELECT conrelid::regclass::text AS tbl, conname, contype, pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE contype IN ('p', 'u', 'f') AND (conrelid IN (${tables}) OR (contype = 'f' AND confrelid IN (${tables})))
+        ORDER BY contype = 'f' DESC, conname`,
+      [],
+    )
+  ).rows;
+  const indexes = (
+    await tx.query<Row>(
+      `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
+        WHERE i.indrelid IN (${tables})
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u'))
+        ORDER BY 1`,
+      [],
+    )
+  ).rows;
+  const ident = (name: unknown) => `"${String(name).replace(/"/g, '""')}"`;
+  // Foreign keys first (they depend on the unique indexes), then keys, then plain indexes.
+  for (const c of constraints) await tx.query(`ALTER TABLE ${String(c['tbl'])} DROP CONSTRAINT ${ident(c['conname'])}`, []);
+  for (const i of indexes) await tx.query(`DROP INDEX ${String(i['name'])}`, []);
+  const add = (c: Row) => `ALTER TABLE ${String(c['tbl'])} ADD CONSTRAINT ${ident(c['conname'])} ${String(c['def'])}`;
+  return [
+    ...constraints.filter((c) => c['contype'] !== 'f').map(add),
+    ...indexes.map((i) => String(i['def'])),
+    ...constraints.filter((c) => c['contype'] === 'f').map(add),
+  ];
+}
+
+/** Records in COPY's text format: tab-separated, `\N` for NULL, backslash escapes. */
+export function copyText<T extends TableName>(table: T, records: readonly TableRecords[T][]): string {
+  const columns = COLUMNS[table];
+  const lines = new Array<string>(records.length);
+  for (let r = 0; r < records.length; r++) {
+    const record = records[r];
+    const cells = new Array<string>(columns.length);
+    for (let c = 0; c < columns.length; c++) cells[c] = copyValue((columns[c]?.[2] as (r: unknown) => unknown)(record));
+    lines[r] = cells.join('\t');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+function copyValue(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  const text = String(value);
+  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (ch) => ESCAPES[ch] as string) : text;
+}

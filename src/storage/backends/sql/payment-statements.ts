@@ -1,0 +1,87 @@
+/**
+ * The one statement of the payment hot path: a group of payments is checked against its leases,
+ * inserted and added to its batches in a single statement, which on its own is one transaction (no
+ * BEGIN/COMMIT round trips) and is prepared once per connection. Every table and index this path
+ * writes is named here, so a schema change (e.g. partitioned payments, or the settlement-hash
+ * guarantee moved to its own table) adapts this file and nothing else of the hot path.
+ *
+ * The statement writes only what needs no judgement: payments of active leases whose facilitator
+ * hash is new, into open batches with room. Everything else (a missing or inactive lease, a replay,
+ * a settled or full batch) is left to the careful path in payments.ts, which checks each rule of
+ * core/invariants.ts first and names the cause of a refusal.
+ */
+import type { PaymentInput } from '../../core/validate.js';
+
+/**
+ * Name under which node-postgres prepares {@link RECORD_PAYMENTS_SQL} on each connection. The
+ * version suffix changes with the text: a connection that prepared the old text keeps it.
+ */
+export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v1';
+
+/**
+ * Parameters: eight parallel arrays, one element per payment (lease, mode, interval, amount, payer
+ * or NULL for the lessee, timestamp, facilitator hash, hour bucket). Returns one row per payment
+ * inserted: its id, hash, payer and creation time (the rest is what was sent).
+ *
+ * - `active`: only payments of active leases are written; the others are not returned.
+ * - `inserted`: a hash already stored (a replay, or a concurrent insert) is skipped by ON CONFLICT
+ *   and not returned. Rows go in hash order, so concurrent groups take index locks in one order.
+ * - `batches`: one upsert row per lease and hour, in key order (the same lock order for everyone).
+ *   A settled batch makes the total NULL, which the NOT NULL column refuses: the whole statement
+ *   fails and nothing is written, also when the settlement committed while this statement waited
+ *   for the batch's row lock. A total past NUMERIC(20,0) fails it the same way (numeric overflow).
+ */
+export const RECORD_PAYMENTS_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::numeric[], $5::text[], $6::timestamptz[], $7::text[], $8::timestamptz[])
+    AS t(lease_id, mode, interval_seconds, amount, payer, payment_timestamp, hash, bucket)
+),
+active AS (
+  SELECT input.*, l.lessee FROM input JOIN leases l ON l.lease_id = input.lease_id AND l.status = 'active'
+),
+inserted AS (
+  INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
+  SELECT lease_id, mode, interval_seconds, amount, COALESCE(payer, lessee), payment_timestamp, hash, bucket FROM active ORDER BY hash
+  ON CONFLICT (facilitator_tx_hash) DO NOTHING
+  RETURNING id, facilitator_tx_hash, payer, created_at, lease_id, bucket_slot, amount_minor_units
+),
+batches AS (
+  INSERT INTO x402_batches AS b (lease_id, hour_bucket, started_at, closed_at, total_amount_minor_units, payment_count)
+  SELECT lease_id, bucket_slot, bucket_slot, bucket_slot + interval '1 hour', sum(amount_minor_units), count(*)
+  FROM inserted GROUP BY lease_id, bucket_slot ORDER BY lease_id, bucket_slot
+  ON CONFLICT (lease_id, hour_bucket) DO UPDATE SET
+    total_amount_minor_units = CASE WHEN b.settlement_tx_hash IS NULL THEN b.total_amount_minor_units + EXCLUDED.total_amount_minor_units END,
+    payment_count = b.payment_count + EXCLUDED.payment_count
+)
+SELECT id, facilitator_tx_hash, payer, created_at FROM inserted`;
+
+/** A payment ready for {@link RECORD_PAYMENTS_SQL}: validated, with its facilitator hash decided. */
+export interface PaymentRow {
+  input: PaymentInput;
+  hash: string;
+}
+
+/** The eight parameter arrays of {@link RECORD_PAYMENTS_SQL}, in its column order. */
+export function recordPaymentsParams(rows: readonly PaymentRow[]): unknown[] {
+  const n = rows.length;
+  const leaseIds = new Array<string>(n);
+  const modes = new Array<string>(n);
+  const intervals = new Array<number>(n);
+  const amounts = new Array<string>(n);
+  const payers = new Array<string | null>(n);
+  const timestamps = new Array<string>(n);
+  const hashes = new Array<string>(n);
+  const buckets = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const { input, hash } = rows[i] as PaymentRow;
+    leaseIds[i] = input.leaseId;
+    modes[i] = input.mode;
+    intervals[i] = input.intervalSeconds;
+    amounts[i] = input.amountMinorUnits.toString();
+    payers[i] = input.payer ?? null;
+    timestamps[i] = input.paymentTimestamp.toISOString();
+    hashes[i] = hash;
+    buckets[i] = input.bucketSlot;
+  }
+  return [leaseIds, modes, intervals, amounts, payers, timestamps, hashes, buckets];
+}
