@@ -22,7 +22,7 @@ import type {
   StoredX402Batch,
   StoredX402Payment,
 } from '../../contract/database.js';
-import { StorageError } from '../../contract/errors.js';
+import { StorageError, isStorageError } from '../../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
 import { TABLES, type TableName, type TableRecords, type TableSize, type TableSummary } from '../../contract/transfer.js';
 import type { ListOrder, PageRequest, PaymentSelector, Slice, StorageBackend, TimeIdKey } from '../../core/backend.js';
@@ -34,9 +34,12 @@ import type { SqlDriver } from './driver.js';
 import { SqlLedgerReads } from './ledger-reads.js';
 import { Migrator, type MigratorOptions } from './migrator.js';
 import { SqlPages } from './pages.js';
+import { ensurePartitionsAhead } from './partitions.js';
 import { SqlPaymentWriter, type PaymentWriterOptions } from './payments.js';
+import { mapDriverError } from './map-driver-error.js';
 import { queryRows } from './query-rows.js';
 import { SqlRecords } from './records.js';
+import { paymentByHash } from './settlement-hashes.js';
 
 /** Options of the SQL backends. */
 export interface SqlBackendOptions {
@@ -59,7 +62,11 @@ export class SqlBackend implements StorageBackend {
   ) {
     // A pool, once ended, cannot be opened again.
     this.capabilities = { kind: driver.kind, durable: true, sql: true, reconnectable: false };
-    this.schema = { status: () => this.migrator().status(), up: () => this.migrator().up() };
+    this.schema = {
+      status: () => this.migrator().status(),
+      up: () => this.migrator().up(),
+      ensurePartitions: (daysAhead) => ensurePartitionsAhead(driver, daysAhead),
+    };
     this.payments = new SqlPaymentWriter(driver, options.payments);
     this.reads = new SqlLedgerReads(driver);
     this.records = new SqlRecords(driver);
@@ -226,8 +233,13 @@ export class SqlBackend implements StorageBackend {
   }
 
   async findPaymentByHash(facilitatorTxHash: string): Promise<StoredX402Payment | null> {
-    const rows = await this.query('getPaymentByFacilitatorTxHash', 'SELECT * FROM x402_payments WHERE facilitator_tx_hash = $1', [facilitatorTxHash]);
-    return rows[0] ? paymentFromRow(rows[0]) : null;
+    try {
+      return await paymentByHash(this.driver, facilitatorTxHash);
+    } catch (error) {
+      // An archived payment (retention) is not in the ledger any more: nothing to return.
+      if (isStorageError(error, 'DUPLICATE')) return null;
+      throw mapDriverError(error, 'getPaymentByFacilitatorTxHash');
+    }
   }
 
   async listPayments(selector: PaymentSelector): Promise<StoredX402Payment[]> {
@@ -308,7 +320,7 @@ export class SqlBackend implements StorageBackend {
 
   async clear(): Promise<void> {
     await this.payments.drain();
-    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_batches CASCADE');
+    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_settlement_hashes, x402_batches CASCADE');
   }
 
   /**
