@@ -10,7 +10,9 @@ import { registerExportCommand } from './commands/export.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerMigrateDataCommand } from './commands/migrate-data.js';
 import { registerMigrateCommands } from './commands/migrate.js';
+import { registerPartitionsCommands } from './commands/partitions.js';
 import { registerRestoreCommand } from './commands/restore.js';
+import { registerRetentionCommand } from './commands/retention.js';
 import { registerReconcileCommand } from './commands/reconcile.js';
 import { registerServeCommand } from './commands/serve.js';
 
@@ -27,5 +29,7 @@ registerMigrateDataCommand(program);
 registerBackupCommand(program);
 registerRestoreCommand(program);
 registerReconcileCommand(program);
+registerPartitionsCommands(program);
+registerRetentionCommand(program);
 
 await program.parseAsync(process.argv);
