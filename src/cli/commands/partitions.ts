@@ -5,7 +5,7 @@
  * Exit codes: 0 done; 2 the command could not run (connection, configuration, schema not current).
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { ensurePartitionsAhead, listPaymentPartitions } from '../../storage/backends/sql/partitions.js';
+import { adoptDefaultRows, ensurePartitionsAhead, listPaymentPartitions, utcDay } from '../../storage/backends/sql/partitions.js';
 import type { SqlDriver } from '../../storage/backends/sql/driver.js';
 import { jsonWithAmounts, reportFailure } from '../output.js';
 import { addBackendOptions, openDriver, type BackendOptions } from '../store-options.js';
@@ -37,9 +37,11 @@ export function registerPartitionsCommands(program: Command): void {
     .command('ensure')
     .description('create the partitions of today (UTC) and the next N days that are missing')
     .option('--days-ahead <n>', 'days after today to prepare', daysAhead, 7)
+    .option('--from-default', 'also give the rows of past days waiting in the DEFAULT partition their day partitions')
     .action((_args: unknown, command: Command) =>
       withDriver(command, async (driver, options) => {
         const created = await ensurePartitionsAhead(driver, options['daysAhead'] as number);
+        if (options['fromDefault'] === true) created.push(...(await adoptDefaultRows(driver, new Date(Date.parse(`${utcDay(new Date())}T00:00:00Z`)))));
         process.stdout.write(created.length === 0 ? 'every partition already exists\n' : `created ${created.join(', ')}\n`);
       }),
     );

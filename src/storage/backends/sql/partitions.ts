@@ -60,6 +60,24 @@ export function ensurePartitionsAhead(db: SqlExecutor, daysAhead: number, now = 
   );
 }
 
+/**
+ * Gives the rows waiting in the DEFAULT partition with a payment time before `before` their day
+ * partitions (a day the service never prepared, e.g. while it was down, or a late payment for a
+ * day retention already archived), so retention can judge and archive them; returns the days
+ * created.
+ */
+export async function adoptDefaultRows(db: SqlExecutor, before: Date): Promise<string[]> {
+  try {
+    const { rows } = await db.query<Row>(
+      `SELECT DISTINCT ((payment_timestamp AT TIME ZONE 'UTC')::date)::text AS day FROM ${DEFAULT_PARTITION} WHERE payment_timestamp < $1`,
+      [before],
+    );
+    return await ensurePaymentPartitions(db, rows.map((r) => String(r['day'])));
+  } catch (error) {
+    throw mapDriverError(error, 'adopt rows of the DEFAULT partition');
+  }
+}
+
 /** Every partition of `x402_payments`, days in order, the DEFAULT partition last. */
 export async function listPaymentPartitions(db: SqlExecutor): Promise<PaymentPartition[]> {
   try {
