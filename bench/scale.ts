@@ -96,7 +96,7 @@ async function openSide(layout: Layout): Promise<Side> {
       await rm(dir, { recursive: true, force: true });
     }
     await client.query(`CREATE TABLE x402_settlement_hashes (
-      facilitator_tx_hash VARCHAR(66) PRIMARY KEY, payment_id UUID NOT NULL, payment_timestamp TIMESTAMPTZ NOT NULL)`);
+      facilitator_tx_hash VARCHAR(66) PRIMARY KEY, lease_id VARCHAR(255) NOT NULL, payment_id UUID NOT NULL, payment_timestamp TIMESTAMPTZ NOT NULL)`);
   }
   info(`scale: ${layout} in database ${t.name}`);
   await db.importRecords('assets', range(0, ASSETS, storedAsset));
@@ -119,7 +119,7 @@ async function load(side: Side, to: number): Promise<void> {
     const sql =
       side.layout === 'partitioned'
         ? `WITH r AS MATERIALIZED (${rows}),
-                h AS (INSERT INTO x402_settlement_hashes SELECT hash, id, ts FROM r)
+                h AS (INSERT INTO x402_settlement_hashes SELECT hash, lease_id, id, ts FROM r)
            ${insert}`
         : `WITH r AS MATERIALIZED (${rows}) ${insert}`;
     await side.client.query(sql, [new Date(HOUR_START)]);

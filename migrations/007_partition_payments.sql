@@ -19,8 +19,12 @@
 -- recreated on the partitioned table by reading their definitions from the catalog; only the
 -- primary key (now (id, payment_timestamp)) and the unique hash index (now the table above) change.
 
+-- (lease_id, payment_id, payment_timestamp) is the payment's full key, so the lookup of a hash
+-- reaches its one row through the payment table's primary key and one partition (and, on Citus,
+-- one shard: docs/scale.md).
 CREATE TABLE x402_settlement_hashes (
   facilitator_tx_hash VARCHAR(66) PRIMARY KEY,
+  lease_id            VARCHAR(255) NOT NULL,
   payment_id          UUID NOT NULL,
   payment_timestamp   TIMESTAMPTZ NOT NULL
 );
@@ -97,8 +101,8 @@ BEGIN
   END LOOP;
 
   INSERT INTO x402_payments SELECT * FROM x402_payments_unpartitioned;
-  INSERT INTO x402_settlement_hashes (facilitator_tx_hash, payment_id, payment_timestamp)
-    SELECT facilitator_tx_hash, id, payment_timestamp FROM x402_payments_unpartitioned;
+  INSERT INTO x402_settlement_hashes (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
+    SELECT facilitator_tx_hash, lease_id, id, payment_timestamp FROM x402_payments_unpartitioned;
   DROP TABLE x402_payments_unpartitioned;
 
   FOREACH statement IN ARRAY foreign_keys LOOP

@@ -37,8 +37,8 @@ export function claimAndInsertPaymentsSql(valuesSql: string): string {
   // claimed id is the inserted id.
   return `WITH input AS (SELECT uuid_generate_v4() AS id, v.* FROM (${valuesSql}) AS v(${columns})),
      claimed AS (
-       INSERT INTO x402_settlement_hashes (facilitator_tx_hash, payment_id, payment_timestamp)
-       SELECT facilitator_tx_hash, id, payment_timestamp FROM input
+       INSERT INTO x402_settlement_hashes (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
+       SELECT facilitator_tx_hash, lease_id, id, payment_timestamp FROM input
        ON CONFLICT (facilitator_tx_hash) DO NOTHING RETURNING payment_id)
    INSERT INTO x402_payments (id, ${columns})
    SELECT i.id, ${CLAIMED_PAYMENT_COLUMNS.map((c) => `i.${c}`).join(', ')} FROM input i JOIN claimed c ON c.payment_id = i.id
@@ -54,7 +54,7 @@ export async function paymentsByHash(tx: SqlExecutor, hashes: readonly string[])
   if (hashes.length === 0) return new Map();
   const { rows } = await tx.query<Row>(
     `SELECT h.facilitator_tx_hash AS claimed_hash, p.* FROM x402_settlement_hashes h
-       LEFT JOIN x402_payments p ON p.id = h.payment_id AND p.payment_timestamp = h.payment_timestamp
+       LEFT JOIN x402_payments p ON p.lease_id = h.lease_id AND p.id = h.payment_id AND p.payment_timestamp = h.payment_timestamp
       WHERE h.facilitator_tx_hash = ANY($1::text[])`,
     [hashes],
   );
@@ -84,14 +84,14 @@ function archivedPayment(hash: string): StorageError {
  * only gets its row back if missing; a hash claimed by another payment violates the hash table's
  * primary key, a `DUPLICATE` like the unique index it replaces. `columnsSql` names the payment
  * columns, `sourceSql` produces them in that order (including `id`, `facilitator_tx_hash` and
- * `payment_timestamp`). Returns the number of payment rows added.
+ * `lease_id` and `payment_timestamp`). Returns the number of payment rows added.
  */
 export async function importPaymentsClaimingHashes(tx: SqlExecutor, columnsSql: string, sourceSql: string, params: unknown[]): Promise<number> {
   const result = await tx.query(
     `WITH input AS (SELECT * FROM (${sourceSql}) AS s(${columnsSql})),
        claimed AS (
-         INSERT INTO x402_settlement_hashes (facilitator_tx_hash, payment_id, payment_timestamp)
-         SELECT facilitator_tx_hash, id, payment_timestamp FROM input i
+         INSERT INTO x402_settlement_hashes (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
+         SELECT facilitator_tx_hash, lease_id, id, payment_timestamp FROM input i
           WHERE NOT EXISTS (SELECT 1 FROM x402_settlement_hashes h WHERE h.facilitator_tx_hash = i.facilitator_tx_hash AND h.payment_id = i.id)
          RETURNING payment_id)
      INSERT INTO x402_payments (${columnsSql}) SELECT * FROM input ON CONFLICT DO NOTHING`,
