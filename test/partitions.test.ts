@@ -14,7 +14,7 @@ import { verifySnapshot } from '../src/migration/snapshot-reader.js';
 import { PgliteDriver } from '../src/storage/backends/pglite/driver.js';
 import { createPgDriver } from '../src/storage/backends/postgres/postgres-database.js';
 import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
-import { adoptDefaultRows, ensurePartitionsAhead, ensurePaymentPartitions, listPaymentPartitions, utcDay } from '../src/storage/backends/sql/partitions.js';
+import { adoptDefaultRows, ensurePartitionsAhead, ensurePaymentPartitions, listPaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
 import { isStorageError } from '../src/storage/contract/errors.js';
 import { hourBucketOf } from '../src/storage/core/time.js';
@@ -211,8 +211,8 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
       for (const batch of await b.db.getX402BatchesByLease(leaseId)) {
         if (batch.hourBucket.startsWith(utcDay(at(settledDay)))) await b.db.updateX402Batch(batch.id, { settlementTxHash: hash(++seq) });
       }
-      const settledName = `x402_payments_p${utcDay(at(settledDay)).replaceAll('-', '')}`;
-      const openName = `x402_payments_p${utcDay(at(openDay)).replaceAll('-', '')}`;
+      const settledName = partitionName(utcDay(at(settledDay)));
+      const openName = partitionName(utcDay(at(openDay)));
 
       // Dry run: the plan, nothing written.
       const snapshot = join(dir, 'archive.jsonl');

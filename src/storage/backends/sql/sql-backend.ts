@@ -334,7 +334,10 @@ export class SqlBackend implements StorageBackend {
     const estimates = await queryRows(
       this.driver,
       'estimate table sizes',
-      `SELECT c.relname, c.reltuples::float8 AS estimate FROM pg_class c
+      // A partitioned table has no rows of its own: its estimate is the sum over its partitions.
+      `SELECT c.relname, CASE WHEN c.relkind = 'p'
+                THEN (SELECT COALESCE(SUM(GREATEST(l.reltuples, 0)), 0) FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf)
+                ELSE c.reltuples END::float8 AS estimate FROM pg_class c
         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND c.relname = ANY($1::text[])`,
       [TABLES],
     );
