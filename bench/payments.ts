@@ -303,15 +303,22 @@ export async function benchPayments(opts: BenchOptions): Promise<void> {
 }
 
 /**
- * The bound's statement: the same rows written as the project writes them (payments, then one
- * upsert per lease and hour adding their totals), with nothing checked: no lease status, no replay
+ * The bound's statement: the same rows written as the project writes them (each settlement hash
+ * claimed, the payments, then one upsert per lease and hour adding their totals), with nothing checked: no lease status, no replay
  * or settled-batch handling, no rows returned.
  */
 const BOUND_SQL = `
-WITH inserted AS (
-  INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::numeric[], $5::text[], $6::timestamptz[], $7::text[], $8::timestamptz[])
-  ORDER BY 7
+WITH input AS (
+  SELECT uuid_generate_v4() AS id, t.* FROM unnest($1::text[], $2::text[], $3::int[], $4::numeric[], $5::text[], $6::timestamptz[], $7::text[], $8::timestamptz[])
+    AS t(lease_id, mode, interval_seconds, amount, payer, payment_timestamp, hash, bucket)
+),
+claimed AS (
+  INSERT INTO x402_settlement_hashes (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
+  SELECT hash, lease_id, id, payment_timestamp FROM input ORDER BY hash
+),
+inserted AS (
+  INSERT INTO x402_payments (id, lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
+  SELECT id, lease_id, mode, interval_seconds, amount, payer, payment_timestamp, hash, bucket FROM input ORDER BY hash
   RETURNING lease_id, bucket_slot, amount_minor_units
 )
 INSERT INTO x402_batches AS b (lease_id, hour_bucket, started_at, closed_at, total_amount_minor_units, payment_count)

@@ -40,6 +40,7 @@ const ENTRIES: readonly Entry[] = [
   { name: 'payments', file: 'payments.ts', fn: 'benchPayments' },
   { name: 'data-migration', file: 'data-migration.ts', fn: 'benchDataMigration', optional: true },
   { name: 'http', file: 'http.ts', fn: 'benchHttp', optional: true },
+  { name: 'scale', file: 'scale.ts', fn: 'benchScale' },
 ];
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));

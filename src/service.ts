@@ -27,10 +27,15 @@ import { settlementLookup } from './api/facilitator/facilitator.js';
 import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { createDatabase, storeConfigFromEnv } from './storage/create-database.js';
 import { isStorageError } from './storage/contract/errors.js';
+import type { SchemaManager } from './storage/contract/schema.js';
 import { scrubSecrets } from './util/scrub-secrets.js';
 
 /** How often pending payments are replayed and journaled settlements resolved in the background. */
 const PENDING_REPLAY_INTERVAL_MS = 60_000;
+
+/** Days of payment partitions kept ready ahead of today, and how often that is checked. */
+const PARTITION_DAYS_AHEAD = 7;
+const PARTITION_UPKEEP_INTERVAL_MS = 3_600_000;
 
 /**
  * A repeated signal this soon after the first is the same stop request delivered twice: Ctrl-C
@@ -184,6 +189,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     await db.disconnect().catch(() => undefined);
     throw failure;
   }
+  const stopPartitionUpkeep = keepPartitionsAhead(schema, logger);
   const recoveryFailed = (error: unknown) => logger.error({ reason: describe(error) }, 'recovering settled payments failed');
   await recover(app, 0, logger).catch(recoveryFailed);
   // Intents younger than a settle with its retries may still be in flight in this process.
@@ -197,6 +203,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(replayTimer);
+      stopPartitionUpkeep();
       let deadline: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         deadline = setTimeout(() => reject(new Error(`shutdown took longer than ${config.shutdownTimeoutMs} ms`)), config.shutdownTimeoutMs);
@@ -231,6 +238,25 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   chain?.start();
   logger.info({ mode: config.mode, backend: description, facilitator: app.appContext.facilitator.kind, env: config.env, host: config.host, url, chain: chain !== null }, 'service started');
   return { app, config, url, stop };
+}
+
+/**
+ * Payment partitions (SQL stores) are made PARTITION_DAYS_AHEAD days ahead, at start and every
+ * hour after, so a payment never waits for one (the DEFAULT partition catches the rest). A failure
+ * is logged and retried at the next tick: payments still land, in the DEFAULT partition.
+ */
+function keepPartitionsAhead(schema: SchemaManager, logger: Logger): () => void {
+  const ensure = schema.ensurePartitions?.bind(schema);
+  if (!ensure) return () => undefined;
+  const run = () =>
+    ensure(PARTITION_DAYS_AHEAD).then(
+      (created) => created.length > 0 && logger.info({ created }, 'payment partitions created'),
+      (error: unknown) => logger.error({ reason: describe(error) }, 'creating payment partitions failed'),
+    );
+  void run();
+  const timer = setInterval(() => void run(), PARTITION_UPKEEP_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** The first log line: the mode, and in development what makes it unfit for production. */

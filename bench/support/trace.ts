@@ -22,6 +22,9 @@ const KINDS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\s*SELECT \* FROM x402_payments WHERE facilitator_tx_hash/i, 'selectReplays'],
   [/^\s*SELECT b\.lease_id/i, 'selectSettled'],
   [/^\s*INSERT INTO x402_payments/i, 'insertPayments'],
+  // Migration 007: the payment insert claims its settlement hash in the same statement.
+  [/^\s*WITH input AS/i, 'insertPayments'],
+  [/^\s*SELECT h\.facilitator_tx_hash AS claimed_hash/i, 'selectReplays'],
   [/^\s*INSERT INTO x402_batches/i, 'upsertBatches'],
 ];
 

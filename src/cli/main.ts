@@ -11,7 +11,9 @@ import { registerExportCommand } from './commands/export.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerMigrateDataCommand } from './commands/migrate-data.js';
 import { registerMigrateCommands } from './commands/migrate.js';
+import { registerPartitionsCommands } from './commands/partitions.js';
 import { registerRestoreCommand } from './commands/restore.js';
+import { registerRetentionCommand } from './commands/retention.js';
 import { registerReconcileCommand } from './commands/reconcile.js';
 import { registerServeCommand } from './commands/serve.js';
 
@@ -29,5 +31,7 @@ registerBackupCommand(program);
 registerRestoreCommand(program);
 registerReconcileCommand(program);
 registerChainCommands(program);
+registerPartitionsCommands(program);
+registerRetentionCommand(program);
 
 await program.parseAsync(process.argv);

@@ -6,7 +6,9 @@
  * forced.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { fsyncFile } from '../util/fsync.js';
@@ -75,6 +77,8 @@ export async function listUserTables(databaseUrl: string): Promise<string[]> {
   }
 }
 
+const FORCE_PREAMBLE = '--command=DROP TABLE IF EXISTS x402_payments CASCADE';
+
 /** Options of {@link restoreDatabase}. */
 export interface RestoreOptions {
   /** Default: from the file name. */
@@ -101,13 +105,26 @@ export async function restoreDatabase(connection: PgConnection, path: string, op
   const format = options.format ?? formatOfPath(path);
   const tables = await listUserTables(connection.databaseUrl);
   if (tables.length > 0 && !options.force) throw new NotEmptyError(tables);
-  const psql = ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--single-transaction'];
-  if (format === 'custom') {
+  // pg_dump's --clean cannot drop a partition's inherited constraints and indexes one by one, so
+  // a forced restore first drops the partitioned payment table with its partitions, in the same
+  // transaction as the rest (nothing is lost if the restore then fails).
+  const psql = ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--single-transaction', ...(options.force ? [FORCE_PREAMBLE] : [])];
+  if (format === 'custom' && options.force) {
+    // pg_restore cannot run the preamble: the dump becomes a script first, then goes through psql.
+    const dir = await mkdtemp(join(tmpdir(), 'restore-'));
+    try {
+      const script = join(dir, 'restore.sql');
+      await runPgProgram({ program: 'pg_restore', args: ['--clean', '--if-exists', `--file=${script}`, path], connection, offline: true });
+      await runPgProgram({ program: 'psql', args: [...psql, `--file=${script}`], connection });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  } else if (format === 'custom') {
     const args = ['--exit-on-error', '--single-transaction', ...(options.force ? ['--clean', '--if-exists'] : []), path];
     await runPgProgram({ program: 'pg_restore', args, connection });
   } else if (format === 'gzip') {
     await checkComplete(gunzipped(path), path);
-    await runPgProgram({ program: 'psql', args: psql, connection, input: gunzipped(path) });
+    await runPgProgram({ program: 'psql', args: [...psql, '--file=-'], connection, input: gunzipped(path) });
   } else {
     await checkComplete(createReadStream(path), path);
     await runPgProgram({ program: 'psql', args: [...psql, `--file=${path}`], connection });

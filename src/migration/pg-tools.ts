@@ -45,13 +45,15 @@ interface RunSpec {
   input?: Readable;
   /** Streams the program's stdout is piped through, the last one a sink (default: discarded). */
   output?: [...Transform[], Writable];
+  /** Run without `--dbname` (pg_restore converting a custom dump to SQL). */
+  offline?: boolean;
 }
 
 /** Runs a client program to completion; rejects with its (secret-free) stderr on failure. */
 export async function runPgProgram(spec: RunSpec): Promise<void> {
   const { dbname, env } = connectionArgs(spec.connection.databaseUrl);
   const command = spec.connection.binDir === undefined ? spec.program : join(spec.connection.binDir, spec.program);
-  const child = spawn(command, [...spec.args, `--dbname=${dbname}`], {
+  const child = spawn(command, spec.offline ? spec.args : [...spec.args, `--dbname=${dbname}`], {
     env,
     stdio: [spec.input ? 'pipe' : 'ignore', spec.output ? 'pipe' : 'ignore', 'pipe'],
   });

@@ -40,4 +40,26 @@ export interface MigrateUpResult {
 export interface SchemaManager {
   status(): Promise<MigrationStatus[]>;
   up(): Promise<MigrateUpResult>;
+  /**
+   * SQL stores (payments partitioned by day): creates the partitions of today (UTC) and the next
+   * `daysAhead` days that are missing; returns the days created (`YYYY-MM-DD`). Absent without
+   * partitions (memory).
+   */
+  ensurePartitions?(daysAhead: number): Promise<string[]>;
+}
+
+/** One partition of the payment table. */
+export interface PaymentPartition {
+  /** Table name, e.g. `x402_payments_p20261129`, or `x402_payments_default`. */
+  name: string;
+  /** The UTC day it holds (`YYYY-MM-DD`); null for the DEFAULT partition. */
+  day: string | null;
+  /** Lower bound (inclusive); null for the DEFAULT partition. */
+  from: Date | null;
+  /** Upper bound (exclusive); null for the DEFAULT partition. */
+  to: Date | null;
+  /** The planner's row estimate (0 before the first ANALYZE). */
+  estimatedRows: number;
+  /** Size with indexes and TOAST, in bytes. */
+  bytes: number;
 }

@@ -16,7 +16,7 @@ import type { PaymentInput } from '../../core/validate.js';
  * Name under which node-postgres prepares {@link RECORD_PAYMENTS_SQL} on each connection. The
  * version suffix changes with the text: a connection that prepared the old text keeps it.
  */
-export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v1';
+export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v2';
 
 /**
  * Parameters: eight parallel arrays, one element per payment (lease, mode, interval, amount, payer
@@ -24,8 +24,12 @@ export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v1';
  * inserted: its id, hash, payer and creation time (the rest is what was sent).
  *
  * - `active`: only payments of active leases are written; the others are not returned.
- * - `inserted`: a hash already stored (a replay, or a concurrent insert) is skipped by ON CONFLICT
- *   and not returned. Rows go in hash order, so concurrent groups take index locks in one order.
+ * - `claimed`: each payment claims its settlement hash in `x402_settlement_hashes` (the once-only
+ *   rule of the partitioned payment table, settlement-hashes.ts); a hash already claimed (a replay,
+ *   an archived payment, or a concurrent insert) is skipped by ON CONFLICT. Rows go in hash order,
+ *   so concurrent groups take index locks in one order. `active` is read twice, so it is
+ *   materialized once: the id a hash claims is the id its payment row gets.
+ * - `inserted`: a payment row for every hash this statement claimed, returned.
  * - `batches`: one upsert row per lease and hour, in key order (the same lock order for everyone).
  *   A settled batch makes the total NULL, which the NOT NULL column refuses: the whole statement
  *   fails and nothing is written, also when the settlement committed while this statement waited
@@ -37,12 +41,18 @@ WITH input AS (
     AS t(lease_id, mode, interval_seconds, amount, payer, payment_timestamp, hash, bucket)
 ),
 active AS (
-  SELECT input.*, l.lessee FROM input JOIN leases l ON l.lease_id = input.lease_id AND l.status = 'active'
+  SELECT uuid_generate_v4() AS id, input.*, l.lessee FROM input JOIN leases l ON l.lease_id = input.lease_id AND l.status = 'active'
+),
+claimed AS (
+  INSERT INTO x402_settlement_hashes (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
+  SELECT hash, lease_id, id, payment_timestamp FROM active ORDER BY hash
+  ON CONFLICT (facilitator_tx_hash) DO NOTHING
+  RETURNING payment_id
 ),
 inserted AS (
-  INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
-  SELECT lease_id, mode, interval_seconds, amount, COALESCE(payer, lessee), payment_timestamp, hash, bucket FROM active ORDER BY hash
-  ON CONFLICT (facilitator_tx_hash) DO NOTHING
+  INSERT INTO x402_payments (id, lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
+  SELECT a.id, a.lease_id, a.mode, a.interval_seconds, a.amount, COALESCE(a.payer, a.lessee), a.payment_timestamp, a.hash, a.bucket
+  FROM active a JOIN claimed c ON c.payment_id = a.id
   RETURNING id, facilitator_tx_hash, payer, created_at, lease_id, bucket_slot, amount_minor_units
 ),
 batches AS (

@@ -15,6 +15,7 @@ import type { SqlDriver, SqlExecutor } from './driver.js';
 import { GroupCommitter, type GroupCommitOptions, type ItemOutcome } from './group-commit.js';
 import { mapDriverError } from './map-driver-error.js';
 import { RECORD_PAYMENTS_SQL, RECORD_PAYMENTS_STATEMENT, recordPaymentsParams, type PaymentRow } from './payment-statements.js';
+import { claimAndInsertPaymentsSql, paymentsByHash } from './settlement-hashes.js';
 
 /** Options of the payment writer. */
 export interface PaymentWriterOptions extends GroupCommitOptions {
@@ -281,12 +282,6 @@ async function writeCarefully(tx: SqlExecutor, items: PaymentInput[]): Promise<O
   return outcomes;
 }
 
-async function paymentsByHash(tx: SqlExecutor, hashes: string[]): Promise<Map<string, StoredX402Payment>> {
-  if (hashes.length === 0) return new Map();
-  const { rows } = await tx.query<Row>(`SELECT * FROM x402_payments WHERE facilitator_tx_hash IN (${list(hashes.length)})`, hashes);
-  return new Map(rows.map((r) => [r['facilitator_tx_hash'] as string, paymentFromRow(r)]));
-}
-
 interface BatchState {
   leaseId: string;
   hourBucket: string;
@@ -326,10 +321,10 @@ async function insertPayments(tx: SqlExecutor, rows: Candidate[]): Promise<Map<s
     const p = c.input;
     params.push(p.leaseId, p.mode, p.intervalSeconds, p.amountMinorUnits.toString(), c.payer, p.paymentTimestamp, c.hash, p.bucketSlot, c.late);
   }
+  // The hash claim and the payment row are one statement (settlement-hashes.ts): a hash claimed
+  // before, in any partition, is skipped like ON CONFLICT DO NOTHING.
   const result = await tx.query<Row>(
-    `INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot, late)
-     VALUES ${placeholders(rows.length, 9, ['text', 'text', 'integer', 'numeric', 'text', 'timestamptz', 'text', 'timestamptz', 'boolean'])}
-     ON CONFLICT (facilitator_tx_hash) DO NOTHING RETURNING *`,
+    claimAndInsertPaymentsSql(`VALUES ${placeholders(rows.length, 9, ['text', 'text', 'integer', 'numeric', 'text', 'timestamptz', 'text', 'timestamptz', 'boolean'])}`),
     params,
   );
   return new Map(result.rows.map((r) => [r['facilitator_tx_hash'] as string, paymentFromRow(r)]));

@@ -7,7 +7,9 @@ import type { TableName, TableRecords, TableSummary } from '../../contract/trans
 import { assetFromRow, batchFromRow, eventFromRow, leaseFromRow, paymentFromRow, toBigInt, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
+import { ensurePaymentPartitions } from './partitions.js';
 import { queryRows } from './query-rows.js';
+import { importPaymentsClaimingHashes } from './settlement-hashes.js';
 
 type Getter = (record: never) => unknown;
 /** One column of a table: name, parameter cast, value from the record. */
@@ -133,6 +135,14 @@ export class SqlRecords {
     const arrays = columns.map(([, cast], i) => `$${i + 1}::${cast}[]`).join(', ');
     const params = columns.map(([, , get]) => records.map((record) => (get as (r: unknown) => unknown)(record)));
     try {
+      if (table === 'x402_payments') {
+        // Their days get their partitions first (rather than the DEFAULT one), so a restored
+        // retention snapshot lands back in day partitions; then one statement claims the hashes
+        // and writes the rows.
+        const days = [...new Set((records as readonly TableRecords['x402_payments'][]).map((r) => r.paymentTimestamp.toISOString().slice(0, 10)))];
+        await ensurePaymentPartitions(this.driver, days);
+        return await importPaymentsClaimingHashes(this.driver, names, `SELECT * FROM unnest(${arrays})`, params);
+      }
       // One statement, so all of the call is written or none of it.
       const result = await this.driver.query(`INSERT INTO ${table} (${names}) SELECT * FROM unnest(${arrays}) ON CONFLICT (id) DO NOTHING`, params);
       return result.rowCount;

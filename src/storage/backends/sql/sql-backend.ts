@@ -32,7 +32,7 @@ import type {
   ChainRewindResult,
   Leadership,
 } from '../../contract/chain.js';
-import { StorageError } from '../../contract/errors.js';
+import { StorageError, isStorageError } from '../../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
 import { TABLES, type BulkLoadResult, type TableChunk, type TableDigestValue, type TableName, type TableRecords, type TableSize, type TableSummary } from '../../contract/transfer.js';
 import type { ListOrder, PageRequest, PaymentSelector, Slice, StorageBackend, TimeIdKey } from '../../core/backend.js';
@@ -45,11 +45,13 @@ import type { SqlDriver } from './driver.js';
 import { SqlLedgerReads } from './ledger-reads.js';
 import { Migrator, type MigratorOptions } from './migrator.js';
 import { SqlPages } from './pages.js';
+import { ensurePartitionsAhead } from './partitions.js';
 import { SqlPaymentWriter, type PaymentWriterOptions } from './payments.js';
+import { mapDriverError } from './map-driver-error.js';
 import { queryRows } from './query-rows.js';
 import { SqlRecords } from './records.js';
 import { digestTableSql, loadEmpty } from './bulk-load.js';
-import { mapDriverError } from './map-driver-error.js';
+import { paymentByHash } from './settlement-hashes.js';
 
 /** Options of the SQL backends. */
 export interface SqlBackendOptions {
@@ -73,7 +75,11 @@ export class SqlBackend implements StorageBackend {
   ) {
     // A pool, once ended, cannot be opened again.
     this.capabilities = { kind: driver.kind, durable: true, sql: true, reconnectable: false };
-    this.schema = { status: () => this.migrator().status(), up: () => this.migrator().up() };
+    this.schema = {
+      status: () => this.migrator().status(),
+      up: () => this.migrator().up(),
+      ensurePartitions: (daysAhead) => ensurePartitionsAhead(driver, daysAhead),
+    };
     this.payments = new SqlPaymentWriter(driver, options.payments);
     this.reads = new SqlLedgerReads(driver);
     this.records = new SqlRecords(driver);
@@ -241,8 +247,13 @@ export class SqlBackend implements StorageBackend {
   }
 
   async findPaymentByHash(facilitatorTxHash: string): Promise<StoredX402Payment | null> {
-    const rows = await this.query('getPaymentByFacilitatorTxHash', 'SELECT * FROM x402_payments WHERE facilitator_tx_hash = $1', [facilitatorTxHash]);
-    return rows[0] ? paymentFromRow(rows[0]) : null;
+    try {
+      return await paymentByHash(this.driver, facilitatorTxHash);
+    } catch (error) {
+      // An archived payment (retention) is not in the ledger any more: nothing to return.
+      if (isStorageError(error, 'DUPLICATE')) return null;
+      throw mapDriverError(error, 'getPaymentByFacilitatorTxHash');
+    }
   }
 
   async listPayments(selector: PaymentSelector): Promise<StoredX402Payment[]> {
@@ -336,7 +347,7 @@ export class SqlBackend implements StorageBackend {
 
   async clear(): Promise<void> {
     await this.payments.drain();
-    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors CASCADE');
+    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_settlement_hashes, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors CASCADE');
   }
 
   /**
@@ -350,7 +361,10 @@ export class SqlBackend implements StorageBackend {
     const estimates = await queryRows(
       this.driver,
       'estimate table sizes',
-      `SELECT c.relname, c.reltuples::float8 AS estimate FROM pg_class c
+      // A partitioned table has no rows of its own: its estimate is the sum over its partitions.
+      `SELECT c.relname, CASE WHEN c.relkind = 'p'
+                THEN (SELECT COALESCE(SUM(GREATEST(l.reltuples, 0)), 0) FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf)
+                ELSE c.reltuples END::float8 AS estimate FROM pg_class c
         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND c.relname = ANY($1::text[])`,
       [TABLES],
     );

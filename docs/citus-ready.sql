@@ -1,0 +1,35 @@
+-- The schema changes a Citus cluster needs before the tables are distributed (docs/scale.md,
+-- "Past one machine"). Citus requires every primary key and unique constraint of a distributed
+-- table to contain its distribution column; these statements make that so on the schema that
+-- migrations 001-007 produce, and change nothing else. test/citus-ready.test.ts applies them to a
+-- fresh copy of the migrated schema (plain PostgreSQL: Citus is not needed to check them) and
+-- runs the hot paths on the result. After them, on the Citus coordinator:
+--
+--   SELECT create_reference_table('assets');
+--   SELECT create_distributed_table('leases', 'lease_id');
+--   SELECT create_distributed_table('x402_payments', 'lease_id', colocate_with => 'leases');
+--   SELECT create_distributed_table('x402_batches', 'lease_id', colocate_with => 'leases');
+--   SELECT create_distributed_table('x402_settlement_hashes', 'facilitator_tx_hash');
+--   SELECT create_distributed_table('events', 'transaction_hash');
+
+-- leases, distributed by lease_id: the uuid primary key gains the lease id (lease_id stays unique
+-- on its own, which is what the payment and batch foreign keys reference).
+ALTER TABLE leases DROP CONSTRAINT leases_pkey;
+ALTER TABLE leases ADD CONSTRAINT leases_pkey PRIMARY KEY (lease_id, id);
+
+-- x402_payments, distributed by lease_id and still partitioned by day.
+ALTER TABLE x402_payments DROP CONSTRAINT x402_payments_pkey;
+ALTER TABLE x402_payments ADD CONSTRAINT x402_payments_pkey PRIMARY KEY (lease_id, id, payment_timestamp);
+
+-- x402_batches, distributed by lease_id; (lease_id, hour_bucket) is unique already. The primary
+-- key's prefix now serves every lease lookup, so the single-column lease index goes.
+ALTER TABLE x402_batches DROP CONSTRAINT x402_batches_pkey;
+ALTER TABLE x402_batches ADD CONSTRAINT x402_batches_pkey PRIMARY KEY (lease_id, id);
+DROP INDEX idx_x402_batches_lease_id;
+
+-- events, distributed by transaction_hash; (transaction_hash, log_index) is unique already.
+ALTER TABLE events DROP CONSTRAINT events_pkey;
+ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (transaction_hash, id);
+
+-- x402_settlement_hashes (primary key = its distribution column) and assets (a reference table)
+-- need no change.

@@ -1,0 +1,66 @@
+/**
+ * `partitions ensure --days-ahead N | list`: the daily partitions of the payment table (SQL
+ * stores). The service keeps a week ready by itself; `ensure` does the same by hand (e.g. before
+ * a bulk import, or from cron while the service is down).
+ * Exit codes: 0 done; 2 the command could not run (connection, configuration, schema not current).
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { adoptDefaultRows, ensurePartitionsAhead, listPaymentPartitions, utcDay } from '../../storage/backends/sql/partitions.js';
+import type { SqlDriver } from '../../storage/backends/sql/driver.js';
+import { jsonWithAmounts, reportFailure } from '../output.js';
+import { addBackendOptions, openDriver, type BackendOptions } from '../store-options.js';
+
+function daysAhead(value: string): number {
+  if (!/^\d{1,4}$/.test(value) || Number(value) > 3660) throw new InvalidArgumentError('expected an integer from 0 to 3660');
+  return Number(value);
+}
+
+async function withDriver(command: Command, work: (driver: SqlDriver, options: BackendOptions & Record<string, unknown>) => Promise<void>): Promise<void> {
+  const options = command.optsWithGlobals<BackendOptions & Record<string, unknown>>();
+  try {
+    const driver = await openDriver(options);
+    try {
+      await work(driver, options);
+    } finally {
+      await driver.close();
+    }
+  } catch (error) {
+    process.exitCode = reportFailure(error);
+  }
+}
+
+/** Adds the `partitions` command group to `program`. */
+export function registerPartitionsCommands(program: Command): void {
+  const partitions = addBackendOptions(program.command('partitions').description('daily partitions of the payment table'));
+
+  partitions
+    .command('ensure')
+    .description('create the partitions of today (UTC) and the next N days that are missing')
+    .option('--days-ahead <n>', 'days after today to prepare', daysAhead, 7)
+    .option('--from-default', 'also give the rows of past days waiting in the DEFAULT partition their day partitions')
+    .action((_args: unknown, command: Command) =>
+      withDriver(command, async (driver, options) => {
+        const created = await ensurePartitionsAhead(driver, options['daysAhead'] as number);
+        if (options['fromDefault'] === true) created.push(...(await adoptDefaultRows(driver, new Date(Date.parse(`${utcDay(new Date())}T00:00:00Z`)))));
+        process.stdout.write(created.length === 0 ? 'every partition already exists\n' : `created ${created.join(', ')}\n`);
+      }),
+    );
+
+  partitions
+    .command('list')
+    .description('list the partitions with their row estimates and sizes')
+    .option('--json', 'print JSON')
+    .action((_args: unknown, command: Command) =>
+      withDriver(command, async (driver, options) => {
+        const list = await listPaymentPartitions(driver);
+        if (options['json'] === true) {
+          process.stdout.write(`${jsonWithAmounts(list)}\n`);
+          return;
+        }
+        for (const p of list) {
+          const range = p.day === null ? 'DEFAULT (anything outside the day partitions)' : `${p.day}`;
+          process.stdout.write(`${p.name.padEnd(28)} ${range.padEnd(46)} ~${p.estimatedRows} rows  ${p.bytes} bytes\n`);
+        }
+      }),
+    );
+}

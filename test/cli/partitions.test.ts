@@ -1,0 +1,40 @@
+/**
+ * `partitions ensure|list` and `retention` as child processes on PostgreSQL: the commands a
+ * cron job or an operator runs (the behaviour behind them is tested in test/partitions.test.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
+import { utcDay } from '../../src/storage/backends/sql/partitions.js';
+import { runCli } from '../migration/targets.js';
+import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+
+describe('partitions and retention commands', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    const db = new PostgresDatabase(t.url);
+    await db.connect();
+    const result = await db.schema.up();
+    await db.disconnect();
+    if (result.error) throw result.error;
+  }, 120_000);
+  afterAll(async () => t?.drop());
+
+  it('ensure makes the missing days, list shows them with the DEFAULT partition last', async () => {
+    const ensured = await runCli(['partitions', 'ensure', '--days-ahead', '10', '--database-url', t.url]);
+    expect(ensured.code, ensured.stderr).toBe(0);
+    expect(ensured.stdout).toContain(`created ${utcDay(new Date(), 8)}, ${utcDay(new Date(), 9)}, ${utcDay(new Date(), 10)}`);
+    const listed = await runCli(['partitions', 'list', '--json', '--database-url', t.url]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const parts = JSON.parse(listed.stdout) as { name: string; day: string | null }[];
+    expect(parts.map((p) => p.day)).toContain(utcDay(new Date(), 10));
+    expect(parts[parts.length - 1]?.name).toBe('x402_payments_default');
+  }, 120_000);
+
+  it('retention is a dry run unless --execute', async () => {
+    const dry = await runCli(['retention', '--older-than-days', '30', '--database-url', t.url]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('dry run');
+    expect(dry.stdout).toContain('no partition is old enough');
+  }, 120_000);
+});

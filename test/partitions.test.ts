@@ -1,0 +1,279 @@
+/**
+ * Issue 15 on PostgreSQL and PGlite: migration 007 keeps every payment row and id; payments land
+ * in day partitions made ahead (or the DEFAULT one, moved out when the day is made); a settlement
+ * hash counts once across partitions; retention exports, verifies and drops only settled,
+ * reconciled old days, refuses the rest, and its snapshot imports back.
+ */
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateData } from '../src/migration/migrate-data.js';
+import { runRetention } from '../src/migration/retention.js';
+import { verifySnapshot } from '../src/migration/snapshot-reader.js';
+import { PgliteDriver } from '../src/storage/backends/pglite/driver.js';
+import { createPgDriver } from '../src/storage/backends/postgres/postgres-database.js';
+import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
+import { adoptDefaultRows, ensurePartitionsAhead, ensurePaymentPartitions, listPaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
+import { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
+import { isStorageError } from '../src/storage/contract/errors.js';
+import { hourBucketOf } from '../src/storage/core/time.js';
+import { hash, newAsset, newLease } from './conformance/fixtures.js';
+import { createTestDatabase, type TestDatabase } from './support/pg.js';
+
+const DAY = 86_400_000;
+const migrationsDir = join(import.meta.dirname, '..', 'migrations');
+
+interface Backend {
+  driver: SqlDriver;
+  db: SqlDatabase;
+  dispose(): Promise<void>;
+}
+
+type Kind = 'postgres' | 'pglite';
+
+async function openBackend(kind: Kind): Promise<Backend> {
+  let t: TestDatabase | undefined;
+  let driver: SqlDriver;
+  if (kind === 'postgres') {
+    t = await createTestDatabase();
+    driver = createPgDriver(t.url);
+  } else {
+    driver = new PgliteDriver();
+  }
+  // The store and the raw driver share one connection layer (PGlite has only one connection).
+  const db = new SqlDatabase(driver);
+  await db.connect();
+  return {
+    driver,
+    db,
+    dispose: async () => {
+      await db.disconnect();
+      await t?.drop();
+    },
+  };
+}
+
+async function migrate(db: SqlDatabase, below?: number): Promise<void> {
+  let dir: string | undefined;
+  if (below !== undefined) {
+    dir = await mkdtemp(join(tmpdir(), 'migrations-'));
+    for (const f of await readdir(migrationsDir)) if (Number(f.slice(0, 3)) < below) await copyFile(join(migrationsDir, f), join(dir, f));
+  }
+  try {
+    const result = await db.migrator(dir === undefined ? {} : { dir }).up();
+    if (result.error) throw result.error;
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function count(driver: SqlDriver, sql: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await driver.query<{ n: string | number }>(sql, params);
+  return Number(rows[0]?.n);
+}
+
+/** Start of the UTC day `daysAgo` days before today, plus `hours`. */
+function at(daysAgo: number, hours = 0, minutes = 5): Date {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - daysAgo * DAY + hours * 3_600_000 + minutes * 60_000);
+}
+
+async function lease(db: SqlDatabase): Promise<string> {
+  const asset = await db.saveAsset(newAsset());
+  return (await db.saveLease(newLease(asset.assetId))).leaseId;
+}
+
+let seq = 0x7700;
+const pay = (leaseId: string, when: Date, amount = '1000', facilitatorTxHash = hash(++seq)) => ({
+  leaseId,
+  amount,
+  timestamp: when.toISOString(),
+  mode: 'second',
+  facilitatorTxHash,
+});
+
+describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind) => {
+  describe('migration 007', () => {
+    let b: Backend;
+    beforeAll(async () => {
+      b = await openBackend(kind);
+    }, 120_000);
+    afterAll(async () => b?.dispose());
+
+    it('keeps every payment row and id, fills the hash table and makes a partition per day', async () => {
+      await migrate(b.db, 7);
+      const leaseId = await lease(b.db);
+      // Written as the pre-007 schema stores them (the storage code already expects the hash table).
+      for (const when of [at(40, 1), at(40, 2), at(3, 5), at(0, 0, 1)]) {
+        await b.driver.query(
+          `INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
+           VALUES ($1, 'second', 1, 1000, $2, $3, $4, date_trunc('hour', $3::timestamptz))`,
+          [leaseId, '0x' + '1'.repeat(40), when, hash(++seq)],
+        );
+      }
+      const before = (await b.driver.query<{ id: string }>('SELECT id FROM x402_payments ORDER BY id')).rows.map((r) => r.id);
+
+      await migrate(b.db);
+      const after = (await b.driver.query<{ id: string }>('SELECT id FROM x402_payments ORDER BY id')).rows.map((r) => r.id);
+      expect(after).toEqual(before);
+      expect((await b.db.getX402PaymentsByLease(leaseId)).map((p) => p.id).sort()).toEqual(before);
+      expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_settlement_hashes')).toBe(4);
+      expect(await count(b.driver, "SELECT COUNT(*) AS n FROM pg_partitioned_table WHERE partrelid = 'x402_payments'::regclass")).toBe(1);
+      const days = (await listPaymentPartitions(b.driver)).map((p) => p.day);
+      for (const d of [40, 3, 0, -7]) expect(days).toContain(utcDay(at(d)));
+      expect(days[days.length - 1]).toBeNull();
+      // The rows sit in their day's partition, none in the DEFAULT one.
+      expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments_default')).toBe(0);
+      expect(await count(b.driver, `SELECT COUNT(*) AS n FROM x402_payments_p${utcDay(at(40)).replaceAll('-', '')}`)).toBe(2);
+      const page = await b.db.getPaymentsPage(leaseId, { limit: 2 });
+      expect(page.items.map((p) => p.paymentTimestamp.getTime())).toEqual([at(40, 1).getTime(), at(40, 2).getTime()]);
+      // The store records into the migrated table, and the old hashes still count once.
+      const again = await b.db.recordPaymentWithOutcome(pay(leaseId, at(40, 1), '1000', (page.items[0] as { facilitatorTxHash: string }).facilitatorTxHash));
+      expect(again.replayed).toBe(true);
+    });
+  });
+
+  describe('once migrated', () => {
+    let b: Backend;
+    beforeAll(async () => {
+      b = await openBackend(kind);
+      await migrate(b.db);
+    }, 120_000);
+    afterAll(async () => b?.dispose());
+
+    it('a settlement hash counts once across partitions: a replay at another time is not a second payment', async () => {
+      const leaseId = await lease(b.db);
+      const h = hash(0x51ab);
+      const first = await b.db.recordPaymentWithOutcome(pay(leaseId, at(10, 3), '500', h));
+      expect(first.replayed).toBe(false);
+      // The same hash, same lease and amount, at a time in another day's partition.
+      const replay = await b.db.recordPaymentWithOutcome(pay(leaseId, at(2, 7), '500', h));
+      expect(replay.replayed).toBe(true);
+      expect(replay.payment.id).toBe(first.payment.id);
+      // Concurrent replays in one group, each at a different day.
+      const outcomes = await Promise.all([1, 4, 6, 20].map((d) => b.db.recordPaymentWithOutcome(pay(leaseId, at(d, 1), '500', h))));
+      expect(outcomes.every((o) => o.replayed && o.payment.id === first.payment.id)).toBe(true);
+      expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments WHERE facilitator_tx_hash = $1', [h])).toBe(1);
+      expect((await b.db.getHourTotals(leaseId, at(10, 3))).paymentCount).toBe(1);
+      expect((await b.db.getHourTotals(leaseId, at(2, 7))).paymentCount).toBe(0);
+      expect((await b.db.getPaymentByFacilitatorTxHash(h))?.id).toBe(first.payment.id);
+      // Importing another payment with a claimed hash is refused like the old unique index.
+      const other = { ...first.payment, id: '3b1d0c6e-0c1f-4d0e-9a53-2f8f4a0d9e11', paymentTimestamp: at(5, 2), bucketSlot: hourBucketOf(at(5, 2)) };
+      await expect(b.db.importRecords('x402_payments', [other])).rejects.toSatisfy((e) => isStorageError(e, 'DUPLICATE'));
+      // Importing the same payment again adds nothing.
+      expect(await b.db.importRecords('x402_payments', [first.payment])).toBe(0);
+    });
+
+    it('partitions are made ahead; a payment outside them lands in the DEFAULT partition and moves when its day is made', async () => {
+      const created = await ensurePartitionsAhead(b.driver, 9);
+      expect(created).toEqual([utcDay(new Date(), 8), utcDay(new Date(), 9)]);
+      expect(await ensurePartitionsAhead(b.driver, 9)).toEqual([]);
+      const leaseId = await lease(b.db);
+      const far = at(-30, 4);
+      const p = await b.db.recordPayment(pay(leaseId, far));
+      expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments_default WHERE id = $1', [p.id])).toBe(1);
+      expect(await ensurePaymentPartitions(b.driver, [utcDay(far)])).toEqual([utcDay(far)]);
+      expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments_default WHERE id = $1', [p.id])).toBe(0);
+      expect(await count(b.driver, `SELECT COUNT(*) AS n FROM x402_payments_p${utcDay(far).replaceAll('-', '')} WHERE id = $1`, [p.id])).toBe(1);
+      expect((await b.db.getPaymentByFacilitatorTxHash(p.facilitatorTxHash))?.id).toBe(p.id);
+      await expect(ensurePaymentPartitions(b.driver, ['2026-13-45x'])).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+    });
+
+    it('the service contract exposes partition upkeep through the schema manager', async () => {
+      expect(await b.db.schema.ensurePartitions?.(3)).toEqual([]);
+    });
+  });
+
+  describe('retention', () => {
+    let b: Backend;
+    let dir: string;
+    beforeAll(async () => {
+      b = await openBackend(kind);
+      await migrate(b.db);
+      dir = await mkdtemp(join(tmpdir(), 'retention-'));
+    }, 120_000);
+    afterAll(async () => {
+      await b?.dispose();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('archives settled, reconciled old days to a verified snapshot, keeps the rest, and the snapshot imports back', async () => {
+      const leaseId = await lease(b.db);
+      const settledDay = 50;
+      const openDay = 45;
+      // The service made these days' partitions when they were ahead of it.
+      await ensurePaymentPartitions(b.driver, [utcDay(at(settledDay)), utcDay(at(openDay))]);
+      const oldPayments = [];
+      for (const h of [1, 1, 2]) oldPayments.push(await b.db.recordPayment(pay(leaseId, at(settledDay, h), '700')));
+      await b.db.recordPayment(pay(leaseId, at(openDay, 3), '900'));
+      const recent = await b.db.recordPayment(pay(leaseId, at(1, 4), '300'));
+      for (const batch of await b.db.getX402BatchesByLease(leaseId)) {
+        if (batch.hourBucket.startsWith(utcDay(at(settledDay)))) await b.db.updateX402Batch(batch.id, { settlementTxHash: hash(++seq) });
+      }
+      const settledName = partitionName(utcDay(at(settledDay)));
+      const openName = partitionName(utcDay(at(openDay)));
+
+      // Dry run: the plan, nothing written.
+      const snapshot = join(dir, 'archive.jsonl');
+      const plan = await runRetention(b.driver, { olderThanDays: 30, snapshot });
+      expect(plan.executed).toBe(false);
+      expect(plan.archived).toEqual([settledName]);
+      const kept = plan.candidates.find((c) => c.name === openName);
+      expect(kept?.refused.join()).toMatch(/unsettled batch/);
+      expect((await listPaymentPartitions(b.driver)).map((p) => p.name)).toContain(settledName);
+      await expect(verifySnapshot(snapshot)).rejects.toThrow();
+      await expect(runRetention(b.driver, { olderThanDays: 30, execute: true })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+      await expect(runRetention(b.driver, { olderThanDays: 0 })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+
+      const done = await runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot });
+      expect(done.executed).toBe(true);
+      expect(done.archived).toEqual([settledName]);
+      const info = await verifySnapshot(snapshot, { validate: true });
+      expect(info.tables.x402_payments.count).toBe(3);
+      expect(info.tables.x402_payments.amountSum).toBe(2100n);
+      expect(info.tables.x402_batches.count).toBe(2);
+      const names = (await listPaymentPartitions(b.driver)).map((p) => p.name);
+      expect(names).not.toContain(settledName);
+      expect(names).toContain(openName);
+
+      // What remains reads and reconciles; the archived hashes still refuse a replay.
+      expect((await b.db.getX402PaymentsByLease(leaseId)).map((p) => p.amountMinorUnits)).toEqual([900n, 300n]);
+      expect((await b.db.getPaymentByFacilitatorTxHash(recent.facilitatorTxHash))?.id).toBe(recent.id);
+      expect((await b.db.reconcile()).differences).toEqual([]);
+      const archived = oldPayments[0] as (typeof oldPayments)[number];
+      await expect(b.db.recordPayment(pay(leaseId, at(settledDay, 1), '700', archived.facilitatorTxHash))).rejects.toSatisfy((e) =>
+        isStorageError(e, 'DUPLICATE'),
+      );
+      expect(await b.db.getPaymentByFacilitatorTxHash(archived.facilitatorTxHash)).toBeNull();
+
+      // A second run finds nothing more to archive (the open day is still refused).
+      expect((await runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot: join(dir, 'second.jsonl') })).archived).toEqual([]);
+
+      // The snapshot imports back: the day's partition returns with the same rows and batches.
+      await migrateData(snapshot, b.db);
+      expect((await listPaymentPartitions(b.driver)).map((p) => p.name)).toContain(settledName);
+      const restored = (await b.db.getX402PaymentsByLease(leaseId)).map((p) => p.id);
+      expect(restored).toHaveLength(5);
+      expect(restored).toEqual(expect.arrayContaining([...oldPayments.map((p) => p.id), recent.id]));
+      expect((await b.db.getX402BatchesByLease(leaseId)).filter((x) => x.settlementTxHash !== undefined)).toHaveLength(2);
+      expect((await b.db.reconcile()).differences).toEqual([]);
+      expect((await b.db.recordPaymentWithOutcome(pay(leaseId, at(settledDay, 1), '700', archived.facilitatorTxHash))).replayed).toBe(true);
+    });
+
+    it('refuses a day with a late payment not yet carried by a settlement', async () => {
+      const leaseId = await lease(b.db);
+      const day = 60;
+      // Rows of a day without a partition wait in the DEFAULT one, out of retention's reach, until adopted.
+      await b.db.recordPayment(pay(leaseId, at(day, 0), '100'));
+      expect(await adoptDefaultRows(b.driver, at(30))).toEqual([utcDay(at(day))]);
+      await b.db.recordPayment(pay(leaseId, at(day, 1), '100'));
+      for (const batch of await b.db.getX402BatchesByLease(leaseId)) await b.db.updateX402Batch(batch.id, { settlementTxHash: hash(++seq) });
+      // Settled by the facilitator after its hour's batch was settled: recorded late, not yet carried.
+      await b.db.recordPayment({ ...pay(leaseId, at(day, 1, 30), '50'), settled: true });
+      const plan = await runRetention(b.driver, { olderThanDays: 30 });
+      const verdict = plan.candidates.find((c) => c.day === utcDay(at(day)));
+      expect(verdict?.refused.join()).toMatch(/late payment/);
+    });
+  });
+});
