@@ -40,6 +40,7 @@ const ENTRIES: readonly Entry[] = [
   { name: 'payments', file: 'payments.ts', fn: 'benchPayments' },
   { name: 'data-migration', file: 'data-migration.ts', fn: 'benchDataMigration', optional: true },
   { name: 'http', file: 'http.ts', fn: 'benchHttp', optional: true },
+  { name: 'events', file: 'events.ts', fn: 'benchEvents' },
 ];
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
