@@ -41,6 +41,7 @@ const ENTRIES: readonly Entry[] = [
   { name: 'data-migration', file: 'data-migration.ts', fn: 'benchDataMigration', optional: true },
   { name: 'http', file: 'http.ts', fn: 'benchHttp', optional: true },
   { name: 'scale', file: 'scale.ts', fn: 'benchScale' },
+  { name: 'events', file: 'events.ts', fn: 'benchEvents' },
 ];
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
