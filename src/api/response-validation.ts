@@ -26,22 +26,31 @@ function bodySchema(schema: Schema, contentType: string): Schema | undefined {
   return match?.[1].schema;
 }
 
+// One validator per process: the route schemas are module constants, so every app (a test file
+// builds many) reuses what an earlier one compiled instead of compiling it again.
+// Not strict: the schemas carry OpenAPI words (headers, description, example) ajv does not know.
+const ajv = new Ajv({ strict: false, allErrors: true });
+// ajv-formats is CommonJS: under NodeNext its default import is the module, whose `default` is the plugin.
+addFormats.default(ajv);
+const compiled = new WeakMap<Schema, ValidateFunction>();
+
+function compile(schema: Schema): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (validate === undefined) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
 /** Installs the check as an onSend hook (`shared`: the schemas routes reference by `$id`); call before the routes are registered. */
 export function installResponseValidation(app: FastifyInstance, shared: readonly Schema[] = []): void {
-  // Not strict: the schemas carry OpenAPI words (headers, description, example) ajv does not know.
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  // ajv-formats is CommonJS: under NodeNext its default import is the module, whose `default` is the plugin.
-  addFormats.default(ajv);
-  for (const schema of shared) ajv.addSchema(schema);
-  const compiled = new WeakMap<Schema, ValidateFunction>();
-  const compile = (schema: Schema) => {
-    let validate = compiled.get(schema);
-    if (validate === undefined) {
-      validate = ajv.compile(schema);
-      compiled.set(schema, validate);
-    }
-    return validate;
-  };
+  for (const schema of shared) {
+    const id = schema['$id'];
+    const known = typeof id === 'string' ? ajv.getSchema(id)?.schema : undefined;
+    if (known === undefined) ajv.addSchema(schema);
+    else if (known !== schema) throw new Error(`another schema is already registered as ${String(id)}`);
+  }
   const refuse = (request: FastifyRequest, reply: FastifyReply, problem: string, details: Record<string, unknown>) => {
     request.log.error({ problem, details, route: request.routeOptions.url, status: reply.statusCode }, 'response not described by its schema');
     const body = errorBody('RESPONSE_NOT_DESCRIBED', `${request.method} ${request.routeOptions.url ?? request.url} answered ${reply.statusCode}: ${problem}`, details);
