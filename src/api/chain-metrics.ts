@@ -4,7 +4,7 @@
  * counters (the runner keeps the totals; a deep reorg is the one to alert on).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ChainMonitor } from './context.js';
+import type { ChainMonitor } from '../chain/runner.js';
 
 /** Registers the `leasing_chain_*` metrics of `chain` in `registry`. */
 export function registerChainMetrics(registry: Registry, chain: ChainMonitor): void {

@@ -3,7 +3,7 @@
  * service's collaborators. Routes take it as an argument instead of reaching for globals, so a
  * test builds an app around any backend and any facilitator.
  */
-import type { ChainRunner } from '../chain/runner.js';
+import type { ChainMonitor } from '../chain/runner.js';
 import type { AppConfig } from '../config.js';
 import type { SchemaManager } from '../storage/contract/database.js';
 import type { Database } from '../storage/contract/database.js';
@@ -11,9 +11,6 @@ import type { Facilitator } from './facilitator/facilitator.js';
 import type { ApiMetrics } from './metrics.js';
 import type { PendingPaymentStore } from '../ledger/pending-payments.js';
 import type { SettlementJournal } from '../ledger/settlement-journal.js';
-
-/** What the API reads of a running chain ingestion (status, readiness, metrics). */
-export type ChainMonitor = Pick<ChainRunner, 'status' | 'notReadyReason' | 'totals'>;
 
 /** Shared dependencies of the routes. */
 export interface AppContext {

@@ -10,7 +10,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Database, PaymentMode } from '../storage/contract/database.js';
 import { eventBacklog, readAtMostEvery } from './ops.js';
 import type { PendingPaymentStore } from '../ledger/pending-payments.js';
-import type { ChainMonitor } from './context.js';
+import type { ChainMonitor } from '../chain/runner.js';
 import { registerChainMetrics } from './chain-metrics.js';
 import { PaymentActivity } from './activity.js';
 

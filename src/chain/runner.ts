@@ -68,6 +68,9 @@ export interface ChainTotals {
   deepReorgs: number;
 }
 
+/** What a service reads of a running chain ingestion (status, readiness, metrics). */
+export type ChainMonitor = Pick<ChainRunner, 'status' | 'notReadyReason' | 'totals'>;
+
 /** The continuous ingestion and processing of one chain. */
 export class ChainRunner {
   private readonly ingester: Ingester;
