@@ -10,7 +10,8 @@
 --   SELECT create_distributed_table('x402_payments', 'lease_id', colocate_with => 'leases');
 --   SELECT create_distributed_table('x402_batches', 'lease_id', colocate_with => 'leases');
 --   SELECT create_distributed_table('x402_settlement_hashes', 'facilitator_tx_hash');
---   SELECT create_distributed_table('events', 'transaction_hash');
+--   SELECT citus_add_local_table_to_metadata('events', cascade_via_foreign_keys => true);
+--   (events and the chain_* tables stay on the coordinator: docs/scale.md)
 
 -- leases, distributed by lease_id: the uuid primary key gains the lease id (lease_id stays unique
 -- on its own, which is what the payment and batch foreign keys reference).
@@ -27,9 +28,8 @@ ALTER TABLE x402_batches DROP CONSTRAINT x402_batches_pkey;
 ALTER TABLE x402_batches ADD CONSTRAINT x402_batches_pkey PRIMARY KEY (lease_id, id);
 DROP INDEX idx_x402_batches_lease_id;
 
--- events, distributed by transaction_hash; (transaction_hash, log_index) is unique already.
-ALTER TABLE events DROP CONSTRAINT events_pkey;
-ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (transaction_hash, id);
+-- events and the chain tables stay coordinator-local (chain_effects references events(id)): no
+-- change.
 
 -- x402_settlement_hashes (primary key = its distribution column) and assets (a reference table)
 -- need no change.

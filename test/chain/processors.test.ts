@@ -84,7 +84,7 @@ describe('processors', () => {
       CHAIN_LEASE_FACTORY: contracts.LeaseFactory,
       CHAIN_MARKETPLACE: contracts.Marketplace,
       CHAIN_CONFIRMATIONS: '0',
-      CHAIN_BATCH_SIZE: '5',
+      CHAIN_BATCH_SIZE: '1',
       CHAIN_POLL_MS: '50',
     };
     const start = () => {
@@ -96,16 +96,19 @@ describe('processors', () => {
       return { child, output: () => output };
     };
     const pending = () => store.db.countPendingChainEvents(31337);
-    const first = start();
-    await waitFor('the first process to lead', async () => first.output().includes('chain processor: leader'), 30_000);
+    // Both start together (a process takes seconds to boot), so the standby is waiting on the
+    // lock while the leader is still working through the events one at a time.
+    const both = [start(), start()];
+    const leading = () => both.find((p) => p.output().includes('chain processor: leader'));
+    await waitFor('one process to lead and the other to wait', async () => leading() !== undefined && both.every((p) => p.output().includes('chain ingestion started')), 30_000);
+    const leader = leading()!;
+    const standby = both.find((p) => p !== leader)!;
     await waitFor('processing to be under way', async () => {
       const left = await pending();
       return (await store.db.getChainCursor(31337)) !== null && left > 0 && left < ASSETS - 20;
     }, 30_000);
-    const standby = start();
-    await waitFor('the standby to start', async () => standby.output().includes('chain ingestion started'), 30_000);
-    first.child.kill('SIGKILL');
-    await new Promise((resolve) => first.child.once('exit', resolve));
+    leader.child.kill('SIGKILL');
+    await new Promise((resolve) => leader.child.once('exit', resolve));
     const left = await pending();
     expect(left).toBeGreaterThan(0);
     await waitFor('the standby to take over', async () => standby.output().includes('chain processor: leader'), 10_000);
