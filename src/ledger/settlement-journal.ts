@@ -171,16 +171,23 @@ export class MemorySettlementJournal implements SettlementJournal {
   /**
    * Drops resolved intents whose authorization expired more than
    * {@link FORGET_RESOLVED_AFTER_EXPIRY_MS} before `now`; unresolved ones are always kept.
-   * Returns how many were dropped.
+   * A resolved intent whose paid interval is over keeps only what refusing a resend needs: the
+   * signed payment and its requirements (most of an entry's memory) are only read to grant the
+   * very same payment again, which `grantFor` does only until `intervalEnd`. Returns how many
+   * were dropped.
    */
   forgetExpired(now: number): number {
     this.beginsSinceSweep = 0;
     let dropped = 0;
     for (const [id, entry] of this.entries) {
-      if (UNRESOLVED_STATES.has(entry.state) || Date.parse(entry.expiresAt) + FORGET_RESOLVED_AFTER_EXPIRY_MS >= now) continue;
-      this.entries.delete(id);
-      if (this.nonces.get(entry.nonce) === id) this.nonces.delete(entry.nonce);
-      dropped += 1;
+      if (UNRESOLVED_STATES.has(entry.state)) continue;
+      if (Date.parse(entry.expiresAt) + FORGET_RESOLVED_AFTER_EXPIRY_MS < now) {
+        this.entries.delete(id);
+        if (this.nonces.get(entry.nonce) === id) this.nonces.delete(entry.nonce);
+        dropped += 1;
+      } else if (entry.payment !== null && Date.parse(entry.intervalEnd) < now) {
+        this.entries.set(id, { ...entry, payment: null, requirements: null });
+      }
     }
     return dropped;
   }

@@ -213,6 +213,27 @@ describe('a long-running journal', () => {
     expect(journal.unresolved().map((e) => e.id)).toEqual([stuck.id]);
   });
 
+  it('keeps the signed payment only while it can be granted again; afterwards a resend is refused as used', async () => {
+    const journal = new MemorySettlementJournal();
+    const now = Date.now();
+    const over = await journal.begin(intent(950, { intervalEnd: new Date(now - 1000).toISOString() }));
+    await journal.update(over.id, { state: 'recorded', paymentId: 'p-950' });
+    const current = await journal.begin(intent(951, { intervalEnd: new Date(now + 60_000).toISOString() }));
+    await journal.update(current.id, { state: 'recorded', paymentId: 'p-951' });
+    const stuck = await journal.begin(intent(952, { intervalEnd: new Date(now - 1000).toISOString() }));
+    await journal.update(stuck.id, { state: 'settled', transaction: hash(952) });
+
+    expect(journal.forgetExpired(now)).toBe(0);
+    const slim = journal.byNonce(hash(950));
+    expect(slim).toMatchObject({ state: 'recorded', paymentId: 'p-950', payment: null, requirements: null });
+    expect(grantFor(slim, 'L-1', 'second', new Date(now)).kind).toBe('used');
+    // Still within its interval: the very same payment is granted again, so it is kept whole.
+    expect(journal.byNonce(hash(951))?.payment).toEqual(intent(951).payment);
+    expect(grantFor(journal.byNonce(hash(951)), 'L-1', 'second', new Date(now)).kind).toBe('grant');
+    // Unresolved: kept whole whatever its interval (resolution needs it).
+    expect(journal.byNonce(hash(952))?.payment).toEqual(intent(952).payment);
+  });
+
   it('sweeps by itself as intents are begun, so memory does not grow with every payment', async () => {
     const journal = new MemorySettlementJournal();
     const past = new Date(Date.now() - 2 * HOUR).toISOString();
