@@ -23,7 +23,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -36,6 +35,7 @@ import { assetKey, hash, leaseKey, lessorAddress, lesseeAddress, storedAsset, CH
 import { CpuMeter, waitForQuiet } from './support/cpu.js';
 import { anyMatches, info, round, stdoutReporter, type BenchOptions } from './support/report.js';
 import { bulkImport, openPostgres } from './support/sql.js';
+import { freePort } from '../test/support/free-port.js';
 
 const LEASES = 1_000;
 const CONNECTIONS = 100;
@@ -87,17 +87,6 @@ function activeLease(i: number): StoredLease {
     createdAt: at,
     updatedAt: at,
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** A running service and the benchmark's switch of its facilitator. */

@@ -23,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { finishRecovery, auditLedger, seedLeases, API_KEY } from '../test/reliability/harness.js';
 import { PayingStreams, percentile } from '../test/support/paying-streams.js';
-import { freePort } from '../test/support/pg-cluster.js';
+import { freePort } from '../test/support/free-port.js';
 import { createTestDatabase } from '../test/support/pg.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));

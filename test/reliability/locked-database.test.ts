@@ -21,7 +21,7 @@ import { isStorageError } from '../../src/storage/contract/errors.js';
 import { mapDriverError } from '../../src/storage/backends/sql/map-driver-error.js';
 import { AUTH, activeLease, http, startApp, type Answer, type Running } from '../api/support.js';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
-import { freePort } from '../support/pg-cluster.js';
+import { freePort } from '../support/free-port.js';
 
 describe('a slow or locked database', { timeout: 120_000 }, () => {
   let store: OpenBackend & { url: string };
