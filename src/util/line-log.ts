@@ -15,7 +15,8 @@
  *   appended to; its owner reports those lines until an operator moves the side file away.
  *
  * Opening compacts the log: its owner says which records are still needed, and only those are
- * written back (temp file, fsync, rename, fsync of the directory).
+ * written back (temp file, fsync, rename, fsync of the directory). A long-running owner also
+ * compacts it while appending (`compact`), so the file does not grow with every record.
  */
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -99,9 +100,14 @@ function linesOf(text: string): Array<{ raw: string; number: number; last: boole
 
 /** The log's records and the lines it cannot use (a missing log is empty). */
 async function readLines<R>(path: string, kind: RecordKind<R>): Promise<LogContents<R>> {
+  return parseLines(await readText(path), path, kind);
+}
+
+/** The records of a log's text (read from `path`) and the lines it cannot use. */
+function parseLines<R>(text: string, path: string, kind: RecordKind<R>): LogContents<R> {
   const records: R[] = [];
   const damaged: DamagedLine[] = [];
-  for (const { raw, number, last } of linesOf(await readText(path))) {
+  for (const { raw, number, last } of linesOf(text)) {
     const decoded = decode(raw, kind);
     if ('record' in decoded) records.push(decoded.record);
     else {
@@ -158,6 +164,30 @@ export async function readLineLog<R>(path: string, kind: RecordKind<R>): Promise
   return { records, damaged: [...(await readSetAside(path)), ...damaged] };
 }
 
+/** `length` bytes of the file at `path` from offset `from` (fewer if it is shorter). */
+async function readBytes(path: string, from: number, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, from);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** What one {@link LineLog.compact} did. */
+export interface Compaction {
+  /** The log's size when the swap happened, and after it. */
+  bytesBefore: number;
+  bytesAfter: number;
+  /** Records read from the compacted part, and those kept. */
+  recordsRead: number;
+  recordsKept: number;
+  /** Lines of the compacted part that could not be read, moved to the side file first. */
+  setAside: number;
+}
+
 /** Options of {@link LineLog.open}. */
 export interface LineLogOptions<R> {
   kind: RecordKind<R>;
@@ -176,6 +206,8 @@ export class LineLog<R> {
   /** Records waiting for the next write, with how to tell their writers it is done. */
   private queued: Array<{ text: string; done: (error?: unknown) => void }> = [];
   private flushing: Promise<void> | undefined;
+  private appended = 0;
+  private compacting: Promise<Compaction> | undefined;
 
   private constructor(
     readonly path: string,
@@ -204,10 +236,58 @@ export class LineLog<R> {
     }
   }
 
+  /** Bytes appended since the log was opened or last compacted. */
+  get appendedBytes(): number {
+    return this.appended;
+  }
+
+  /**
+   * Rewrites the log to the records `keep` returns, while it stays in use: a long-running owner
+   * appends a few lines per operation, and only opening compacted the file, so it grew without
+   * bound. The part written so far is read and filtered without holding up appends (they only add
+   * bytes after it); then, in line with the appends, whatever was appended meanwhile is carried
+   * over as it is and the compacted file replaces the log durably (temp file, fsync, rename,
+   * directory fsync), so a crash leaves the old log or the new one, never less. Unreadable lines
+   * go to the side file first, as at open. One compaction runs at a time: a second call gets the
+   * first one's result.
+   */
+  compact(keep: (records: R[]) => R[]): Promise<Compaction> {
+    this.compacting ??= this.compactOnce(keep).finally(() => (this.compacting = undefined));
+    return this.compacting;
+  }
+
+  private async compactOnce(keep: (records: R[]) => R[]): Promise<Compaction> {
+    // In line with the appends, so the size is at a record boundary.
+    const prefix = await this.serially(async () => (await this.openHandle().stat()).size);
+    const { records, damaged } = parseLines((await readBytes(this.path, 0, prefix)).toString('utf8'), this.path, this.kind);
+    if (damaged.length > 0) await setAside(this.path, damaged);
+    const kept = keep(records);
+    const head = kept.map(encode).join('');
+    return this.serially(async () => {
+      const handle = this.openHandle();
+      const { size } = await handle.stat();
+      const tail = await readBytes(this.path, prefix, size - prefix);
+      const text = head + tail.toString('utf8');
+      await replaceFileDurably(this.path, text, `${this.path}.compact`);
+      // The old handle points at the replaced file: appends from now on go to the new one.
+      this.handle = await open(this.path, 'a+');
+      await handle.close();
+      this.appended = tail.length;
+      return { bytesBefore: size, bytesAfter: Buffer.byteLength(text), recordsRead: records.length, recordsKept: kept.length, setAside: damaged.length };
+    });
+  }
+
+  private openHandle(): FileHandle {
+    if (this.handle === undefined) throw new Error(`${this.path} is closed`);
+    return this.handle;
+  }
+
   /** Appends a record and resolves once it is on disk (with whatever else was appended meanwhile). */
   append(record: R): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queued.push({ text: encode(record), done: (error) => (error === undefined ? resolve() : reject(error as Error)) });
+      const text = encode(record);
+      this.appended += Buffer.byteLength(text);
+      this.queued.push({ text, done: (error) => (error === undefined ? resolve() : reject(error as Error)) });
       this.flushing ??= this.flush();
     });
   }
@@ -217,10 +297,7 @@ export class LineLog<R> {
     while (this.queued.length > 0) {
       const batch = this.queued.splice(0);
       try {
-        await this.serially(async () => {
-          if (this.handle === undefined) throw new Error(`${this.path} is closed`);
-          await appendLineDurably(this.handle, batch.map((b) => b.text).join(''));
-        });
+        await this.serially(() => appendLineDurably(this.openHandle(), batch.map((b) => b.text).join('')));
         for (const b of batch) b.done();
       } catch (error) {
         for (const b of batch) b.done(error);
@@ -237,6 +314,7 @@ export class LineLog<R> {
 
   /** Waits for pending appends, closes the file and releases the lock; idempotent. */
   async close(): Promise<void> {
+    await this.compacting?.catch(() => undefined);
     await this.flushing;
     await this.tail;
     const handle = this.handle;

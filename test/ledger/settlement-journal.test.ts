@@ -196,6 +196,37 @@ describe('resolving the journal', () => {
 });
 
 describe('a long-running journal', () => {
+  it('compacts its file by itself as it grows, keeping exactly what a reopened journal needs', async () => {
+    const path = join(dir, 'growing.jsonl');
+    const journal = await FileSettlementJournal.open(path, { compactAfterBytes: 16 * 1024 });
+    const past = new Date(Date.now() - 2 * HOUR).toISOString();
+    // 400 settled-and-recorded payments whose authorizations expired: not needed any more.
+    await Promise.all(
+      Array.from({ length: 400 }, async (_, n) => {
+        const entry = await journal.begin(intent(3000 + n, { expiresAt: past }));
+        await journal.update(entry.id, { state: 'recorded', paymentId: `p-${n}` });
+      }),
+    );
+    const open = await journal.begin(intent(2001));
+    const live = await journal.begin(intent(2002));
+    await journal.update(live.id, { state: 'recorded', paymentId: 'p-live' });
+    expect(journal.lastCompaction).toBeDefined();
+    expect(journal.lastCompaction).not.toHaveProperty('error');
+
+    const done = await journal.compact();
+    expect(done.recordsKept).toBe(2);
+    const lines = (await readFile(path, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(2);
+    await journal.close();
+
+    const reopened = await FileSettlementJournal.open(path);
+    expect(reopened.unresolved().map((e) => e.id)).toEqual([open.id]);
+    expect(reopened.byNonce(hash(2002))).toMatchObject({ id: live.id, state: 'recorded', paymentId: 'p-live' });
+    expect(reopened.byNonce(hash(3000))).toBeUndefined();
+    expect(await reopened.listDamaged()).toEqual([]);
+    await reopened.close();
+  });
+
   it('forgets resolved intents some minutes after their authorization expired, and keeps the rest', async () => {
     const journal = new MemorySettlementJournal();
     const past = new Date(Date.now() - 2 * HOUR).toISOString();

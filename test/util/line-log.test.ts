@@ -1,0 +1,79 @@
+/** Compacting a line log while it is appended to (src/util/line-log.ts). */
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LineLog, damagedFileOf, readLineLog, type RecordKind } from '../../src/util/line-log.js';
+
+interface Rec {
+  n: number;
+  drop: boolean;
+}
+const REC: RecordKind<Rec> = {
+  name: 'test record',
+  is: (v): v is Rec => typeof v === 'object' && v !== null && typeof (v as Rec).n === 'number' && typeof (v as Rec).drop === 'boolean',
+};
+const keepAll = (records: Rec[]) => records;
+const keepWanted = (records: Rec[]) => records.filter((r) => !r.drop);
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'line-log-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('compacting a log in use', () => {
+  it('keeps what the owner needs and every record appended while it ran, in order', async () => {
+    const path = join(dir, 'busy.log');
+    const { log } = await LineLog.open(path, { kind: REC, keep: keepAll });
+    for (let n = 0; n < 1000; n++) await log.append({ n, drop: n % 3 !== 0 });
+    const sizeBefore = (await readFile(path)).length;
+
+    // Appends race the compaction: some land in the part it filters, some after it.
+    const during = Array.from({ length: 300 }, (_, i) => log.append({ n: 1000 + i, drop: false }));
+    const compaction = log.compact(keepWanted);
+    expect(log.compact(keepWanted)).toBe(compaction); // one at a time
+    const [done] = await Promise.all([compaction, ...during]);
+    await log.append({ n: 5000, drop: false }); // after the swap: into the new file
+
+    const expected = [...Array.from({ length: 1000 }, (_, n) => n).filter((n) => n % 3 === 0), ...Array.from({ length: 300 }, (_, i) => 1000 + i), 5000];
+    const { records, damaged } = await readLineLog(path, REC);
+    expect(records.map((r) => r.n)).toEqual(expected);
+    expect(damaged).toEqual([]);
+    expect(done.recordsRead).toBeGreaterThanOrEqual(1000);
+    expect(done.recordsKept).toBe(done.recordsRead - 666);
+    expect(done.bytesAfter).toBeLessThan(sizeBefore);
+    // Growth counts from the swap: what was carried over, plus the append after it.
+    expect(log.appendedBytes).toBeGreaterThan(0);
+    expect(log.appendedBytes).toBeLessThan(done.bytesAfter);
+    await log.close();
+
+    const { records: reopened } = await LineLog.open(path, { kind: REC, keep: keepAll });
+    expect(reopened.map((r) => r.n)).toEqual(expected);
+  });
+
+  it('moves a damaged line to the side file before rewriting the log without it', async () => {
+    const path = join(dir, 'damaged.log');
+    const { log } = await LineLog.open(path, { kind: REC, keep: keepAll });
+    await log.append({ n: 1, drop: false });
+    await appendFile(path, 'deadbeef {"n": 2, "drop": false}\n'); // checksum mismatch
+    await log.append({ n: 3, drop: false });
+    const done = await log.compact(keepWanted);
+    expect(done.setAside).toBe(1);
+    const { records, damaged } = await readLineLog(path, REC);
+    expect(records.map((r) => r.n)).toEqual([1, 3]);
+    expect(damaged).toMatchObject([{ reason: 'checksum mismatch', text: 'deadbeef {"n": 2, "drop": false}' }]);
+    expect(await readFile(damagedFileOf(path), 'utf8')).toContain('checksum mismatch');
+    await log.close();
+  });
+
+  it('refuses to compact a closed log and leaves its file as it was', async () => {
+    const path = join(dir, 'closed.log');
+    const { log } = await LineLog.open(path, { kind: REC, keep: keepAll });
+    await log.append({ n: 1, drop: true });
+    await log.close();
+    const before = await readFile(path, 'utf8');
+    await expect(log.compact(keepWanted)).rejects.toThrow(/closed/);
+    expect(await readFile(path, 'utf8')).toBe(before);
+  });
+});
