@@ -30,7 +30,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** USDC per x402 network, used when X402_ASSET_ADDRESS is not set (EIP-712 name and version). */
 export const USDC_BY_NETWORK: Readonly<Record<string, { address: string; name: string; version: string }>> = {
   'base-sepolia': { address: '0x036CbD53842c5426634e7929541eC2318f3dCF7e', name: 'USDC', version: '2' },
-  base: { address: '0x833589fCD6eDb6E08f4c7C32D4a71b54bdA02913', name: 'USD Coin', version: '2' },
+  base: { address: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913', name: 'USD Coin', version: '2' },
 };
 
 /** Facilitator settings; no `url` and no `chain` means the local facilitator (not allowed in production). */

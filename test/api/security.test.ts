@@ -84,7 +84,7 @@ describe('configuration', () => {
     });
     expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', env: 'production', corsOrigins: ['https://app.example.com', 'http://localhost:5173'] });
     expect(config.facilitator).toMatchObject({ url: 'https://facilitator.example.com/x402', verifyTimeoutMs: 1500 });
-    expect(config.x402).toMatchObject({ network: 'base', assetAddress: '0x833589fCD6eDb6E08f4c7C32D4a71b54bdA02913', assetName: 'USD Coin' });
+    expect(config.x402).toMatchObject({ network: 'base', assetAddress: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913', assetName: 'USD Coin' });
     expect(config).toMatchObject({ accessRateLimit: { max: 20, windowMs: 10_000 }, trustProxy: ['10.0.0.0/8', '192.168.1.1'], reconcileRefreshMs: 30_000 });
     expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: 'true' }).trustProxy).toBe(true);
