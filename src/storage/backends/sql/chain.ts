@@ -2,7 +2,8 @@
  * Chain ingestion and processing over a {@link SqlDriver} (contract/chain.ts): a range's events,
  * block hashes and cursor in one transaction; a rewind's removals and undo in one; a batch of
  * handler effects with the events' processed marks in one. Intents are resolved by the shared
- * core/chain-effects.ts over a view bound to the transaction.
+ * core/chain-effects.ts: a batch over the write-behind overlay of chain-batch.ts (a few
+ * statements per batch), a rewind's undo over a view whose every call is one statement.
  */
 import type {
   ChainApplication,
@@ -16,6 +17,7 @@ import type {
 import { StorageError } from '../../contract/errors.js';
 import type { JsonObject, StoredEvent } from '../../contract/records.js';
 import { applyIntents, undoEntries, type ChainEffectView, type ChainLinkKind, type UndoEntry } from '../../core/chain-effects.js';
+import { ChainBatchView } from './chain-batch.js';
 import { assetFromRow, eventFromRow, jsonParam, leaseFromRow, toDate, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
@@ -281,7 +283,7 @@ export class SqlChain {
           ? []
           : await queryRows(tx, 'applyChainEvents', 'SELECT id, processed, removed, chain_id FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
       const state = new Map(rows.map((r) => [String(r['id']), r]));
-      const view = viewOn(tx);
+      const live: ChainApplication[] = [];
       const applied: string[] = [];
       const effects: { eventId: string; seq: number; entry: UndoEntry }[] = [];
       const notes: string[] = [];
@@ -294,12 +296,19 @@ export class SqlChain {
           skipped += 1;
           continue;
         }
+        live.push(application);
+        applied.push(application.eventId);
+        // The same event twice in one call is applied once.
+        row['processed'] = true;
+      }
+      // Resolved in memory over rows read in a few statements, written back in a few more.
+      const view = await ChainBatchView.load(tx, live.flatMap((a) => a.intents));
+      for (const application of live) {
         const undo: UndoEntry[] = [];
         await applyIntents(view, application.intents, undo, notes);
         undo.forEach((entry, seq) => effects.push({ eventId: application.eventId, seq, entry }));
-        applied.push(application.eventId);
-        row['processed'] = true;
       }
+      await view.flush();
       if (applied.length > 0) {
         await queryRows(tx, 'applyChainEvents', 'UPDATE events SET processed = TRUE, last_error = NULL WHERE id = ANY($1::uuid[])', [applied]);
       }
