@@ -39,6 +39,14 @@ export interface UndoEntry {
   before: JsonObject | null;
 }
 
+/** The chain tables a backend keeps beside the records (links and undo images), for tests and diagnostics. */
+export interface ChainTablesDump {
+  /** Sorted by {@link linkKey}. */
+  links: ChainLink[];
+  /** Sorted by event id, then seq. */
+  effects: (UndoEntry & { eventId: string; seq: number })[];
+}
+
 /**
  * What the resolver reads and writes while applying intents, inside one atomic step. The SQL
  * backends answer it from a batch overlay (prefetched rows, written back in a few statements at

@@ -16,7 +16,7 @@ import type {
 } from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
 import type { JsonObject, StoredEvent } from '../../contract/records.js';
-import { applyIntents, undoEntries, type ChainEffectView, type ChainLinkKind, type UndoEntry } from '../../core/chain-effects.js';
+import { applyIntents, undoEntries, type ChainEffectView, type ChainLinkKind, type ChainTablesDump, type UndoEntry } from '../../core/chain-effects.js';
 import { ChainBatchView } from './chain-batch.js';
 import { assetFromRow, eventFromRow, jsonParam, leaseFromRow, toDate, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
@@ -339,5 +339,38 @@ export class SqlChain {
       error,
     ]);
     return rows[0] ? toSafeInt(rows[0]['attempts'], 'attempts') : null;
+  }
+
+  /** The links of `chainId` and the undo images of its events (tests and diagnostics). */
+  async dump(chainId: number): Promise<ChainTablesDump> {
+    const links = await queryRows(
+      this.driver,
+      'dumpChain',
+      `SELECT chain_id, kind, onchain_id, record_key, data FROM chain_links WHERE chain_id = $1 ORDER BY chain_id::text || '/' || kind || '/' || onchain_id COLLATE "C"`,
+      [chainId],
+    );
+    const effects = await queryRows(
+      this.driver,
+      'dumpChain',
+      `SELECT f.event_id, f.seq, f.target, f.record_key, f.before FROM chain_effects f JOIN events e ON e.id = f.event_id
+       WHERE e.chain_id = $1 ORDER BY f.event_id::text COLLATE "C", f.seq`,
+      [chainId],
+    );
+    return {
+      links: links.map((r) => ({
+        chainId: Number(r['chain_id']),
+        kind: r['kind'] as ChainLinkKind,
+        onchainId: String(r['onchain_id']),
+        recordKey: (r['record_key'] as string | null) ?? null,
+        data: r['data'] as JsonObject,
+      })),
+      effects: effects.map((r) => ({
+        eventId: String(r['event_id']),
+        seq: Number(r['seq']),
+        target: r['target'] as UndoEntry['target'],
+        key: String(r['record_key']),
+        before: (r['before'] as JsonObject | null) ?? null,
+      })),
+    };
   }
 }
