@@ -144,17 +144,20 @@ export class SqlChain {
       if (logs.length > 0) {
         // One statement whatever the range's size; a removed event that comes back (the same
         // transaction re-mined after a reorg) is revived, a live one is left as it is.
+        // Counted in the database: the range's rows are not sent back.
         const rows = await queryRows(
           tx,
           'ingestChainRange',
-          `INSERT INTO events (event_name, contract_address, block_number, transaction_hash, log_index, args, chain_id, block_hash)
+          `WITH stored AS (
+           INSERT INTO events (event_name, contract_address, block_number, transaction_hash, log_index, args, chain_id, block_hash)
            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::jsonb[], $7::int[], $8::text[])
            ON CONFLICT (transaction_hash, log_index) DO UPDATE SET
              event_name = EXCLUDED.event_name, contract_address = EXCLUDED.contract_address, block_number = EXCLUDED.block_number,
              args = EXCLUDED.args, chain_id = EXCLUDED.chain_id, block_hash = EXCLUDED.block_hash,
              removed = FALSE, processed = FALSE, attempts = 0, last_error = NULL
            WHERE events.removed
-           RETURNING (xmax = 0) AS inserted`,
+           RETURNING (xmax = 0) AS inserted)
+           SELECT COUNT(*) FILTER (WHERE inserted) AS inserted, COUNT(*) FILTER (WHERE NOT inserted) AS revived FROM stored`,
           [
             logs.map((l) => l.eventName),
             logs.map((l) => l.contractAddress),
@@ -166,10 +169,8 @@ export class SqlChain {
             logs.map((l) => l.blockHash),
           ],
         );
-        for (const row of rows) {
-          if (row['inserted'] === true) inserted += 1;
-          else revived += 1;
-        }
+        inserted = toSafeInt(rows[0]?.['inserted'] ?? 0, 'inserted');
+        revived = toSafeInt(rows[0]?.['revived'] ?? 0, 'revived');
       }
       const blocks = new Map<number, string>(logs.map((l) => [l.blockNumber, l.blockHash]));
       blocks.set(toBlock, toBlockHash);
