@@ -50,8 +50,6 @@ export class ChainBatchView implements ChainApplyView {
   private readonly changedLeases = new Set<string>();
   private readonly changedLinks = new Set<string>();
   private clock: Date | null = null;
-  /** Statements run, for the bench and the docs' "statements per batch". */
-  statements = 0;
 
   private constructor(private readonly tx: SqlExecutor) {}
 
@@ -87,7 +85,6 @@ export class ChainBatchView implements ChainApplyView {
   }
 
   private async query(text: string, params: readonly unknown[]): Promise<Row[]> {
-    this.statements += 1;
     return queryRows(this.tx, CONTEXT, text, params);
   }
 
