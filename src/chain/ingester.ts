@@ -3,11 +3,18 @@
  * with the cursor in one transaction (a crash never skips or repeats one). Before each range it
  * checks the cursor block's hash against the node; when it changed, it finds the newest stored
  * block the node still agrees with, and the store rewinds to it (orphaned events removed, applied
- * effects undone). A range the node refuses is halved until it is accepted.
+ * effects undone). A range the node refuses (or whose answer is larger than the client accepts)
+ * is halved until it is accepted.
+ *
+ * Throughput (docs/ingestion.md): logs are read with a raw eth_getLogs (no per-log formatting)
+ * and decoded by a {@link LogDecoder} built once; while one range is decoded and stored, the next
+ * one is already being read from the node. The read ahead is only used when the next step starts
+ * exactly where it begins and the node still has the same hash for its last block; the store
+ * still takes ranges one at a time, in order, each with its cursor.
  */
-import type { Abi, Address, Hash, PublicClient } from 'viem';
+import { BaseError, numberToHex, type Abi, type Address, type Hash, type PublicClient } from 'viem';
 import type { ChainCursor, Database } from '../storage/contract/database.js';
-import { decodeLog, type MinedLog } from './decode.js';
+import { LogDecoder, mined, type RpcLog } from './decode.js';
 import { isRangeRefusal } from './rpc.js';
 import type { ChainLogger } from './logger.js';
 
@@ -24,6 +31,8 @@ export interface IngesterOptions {
   maxBlockRange?: number;
   /** Block hashes kept for reorg detection (default 1024 blocks). */
   retainBlocks?: number;
+  /** Read the next range while storing this one (default true). */
+  readAhead?: boolean;
   logger: ChainLogger;
 }
 
@@ -54,10 +63,26 @@ export interface IngestStep {
 
 const BLOCK_PAGE = 100;
 
+/** A range read from the node: its logs and the hash of its last block, read before and after them. */
+interface RangeRead {
+  from: number;
+  to: number;
+  toHash: Hash;
+  logs: RpcLog[];
+}
+
+/** viem refusing an answer larger than its response limit: the range is too large, like a node refusal. */
+function isTooLarge(error: unknown): boolean {
+  return error instanceof BaseError && error.walk((e) => (e as { name?: unknown }).name === 'ResponseBodyTooLargeError') !== null;
+}
+
 /** The ingestion of one chain. */
 export class Ingester {
   private range: number;
   private readonly maxRange: number;
+  private readonly decoder: LogDecoder;
+  /** The next range, being read while the current one is stored. */
+  private ahead: { from: number; read: Promise<RangeRead | null> } | null = null;
 
   constructor(
     private readonly db: Database,
@@ -66,6 +91,7 @@ export class Ingester {
   ) {
     this.maxRange = options.maxBlockRange ?? 2000;
     this.range = this.maxRange;
+    this.decoder = new LogDecoder(options.abi);
   }
 
   /** The range size currently asked for (it shrinks on refusals and grows back on success). */
@@ -93,19 +119,47 @@ export class Ingester {
       if (reorg) cursor = await this.db.getChainCursor(chainId);
     }
     const from = cursor ? cursor.ingestedBlock + 1 : startBlock;
+    const ahead = this.takeAhead(from);
     if (from > head) return { head, ingestedBlock: cursor?.ingestedBlock ?? null, ingested: 0, reorg, caughtUp: true };
-    const read = await this.readRange(from, Math.min(head, from + this.range - 1));
+    const read = (await this.checked(ahead)) ?? (await this.readRange(from, Math.min(head, from + this.range - 1)));
     if (!read) return { head, ingestedBlock: cursor?.ingestedBlock ?? null, ingested: 0, reorg, caughtUp: false };
-    await this.db.ingestChainRange({
-      chainId,
-      fromBlock: from,
-      toBlock: read.to,
-      toBlockHash: read.toHash,
-      logs: read.logs.map((log) => decodeLog(this.options.abi, log)),
-      ...(this.options.retainBlocks === undefined ? {} : { retainBlocks: this.options.retainBlocks }),
-    });
+    if (this.options.readAhead !== false && read.to < head) {
+      const next = read.to + 1;
+      const pending = this.readRange(next, Math.min(head, next + this.range - 1));
+      // A failed read ahead is dropped; the next step reads the range itself and sees the error.
+      pending.catch(() => undefined);
+      this.ahead = { from: next, read: pending };
+    }
+    try {
+      await this.db.ingestChainRange({
+        chainId,
+        fromBlock: from,
+        toBlock: read.to,
+        toBlockHash: read.toHash,
+        logs: read.logs.map((log) => this.decoder.decodeRpc(log)),
+        ...(this.options.retainBlocks === undefined ? {} : { retainBlocks: this.options.retainBlocks }),
+      });
+    } catch (error) {
+      this.ahead = null;
+      throw error;
+    }
     this.range = Math.min(this.maxRange, this.range * 2);
     return { head, ingestedBlock: read.to, ingested: read.logs.length, reorg, caughtUp: read.to >= head };
+  }
+
+  /** The read ahead if it starts at `from` (it is dropped either way). */
+  private takeAhead(from: number): Promise<RangeRead | null> | null {
+    const ahead = this.ahead;
+    this.ahead = null;
+    return ahead && ahead.from === from ? ahead.read : null;
+  }
+
+  /** A read ahead that succeeded and whose last block the node still has with the same hash; else null. */
+  private async checked(ahead: Promise<RangeRead | null> | null): Promise<RangeRead | null> {
+    if (!ahead) return null;
+    const read = await ahead.catch(() => null);
+    if (!read) return null;
+    return (await this.nodeHash(read.to)) === read.toHash ? read : null;
   }
 
   /**
@@ -113,15 +167,19 @@ export class Ingester {
    * is read before and after the logs, and a change (a reorg while reading) gives null, to retry.
    * A refused range is halved until the node accepts it (down to one block).
    */
-  private async readRange(from: number, to: number): Promise<{ to: number; toHash: Hash; logs: MinedLog[] } | null> {
+  private async readRange(from: number, to: number): Promise<RangeRead | null> {
     for (;;) {
       const before = await this.nodeHash(to);
       if (before === null) return null;
-      let logs: MinedLog[];
+      let logs: RpcLog[];
       try {
-        logs = (await this.client.getLogs({ address: [...this.options.contracts], fromBlock: BigInt(from), toBlock: BigInt(to) })) as MinedLog[];
+        // Raw: viem's getLogs would format every log into a new object only to be decoded again.
+        logs = (await this.client.request({
+          method: 'eth_getLogs',
+          params: [{ address: [...this.options.contracts], fromBlock: numberToHex(from), toBlock: numberToHex(to) }],
+        })) as unknown as RpcLog[];
       } catch (error) {
-        if (!isRangeRefusal(error) || to === from) throw error;
+        if (!(isRangeRefusal(error) || isTooLarge(error)) || to === from) throw error;
         const smaller = Math.max(1, Math.floor((to - from + 1) / 2));
         this.options.logger.warn({ chainId: this.options.chainId, from, to, next: smaller }, 'node refused the log range; asking for a smaller one');
         this.range = smaller;
@@ -131,7 +189,7 @@ export class Ingester {
       const after = await this.nodeHash(to);
       if (after !== before) return null;
       // Logs of a pending or removed block are not ours to store.
-      return { to, toHash: before, logs: logs.filter((l) => !l.removed && l.blockHash !== null && l.logIndex !== null) };
+      return { from, to, toHash: before, logs: logs.filter(mined) };
     }
   }
 

@@ -39,22 +39,80 @@ export interface UndoEntry {
   before: JsonObject | null;
 }
 
-/** What a backend offers the resolver, inside one atomic step. */
-export interface ChainEffectView {
+/** The chain tables a backend keeps beside the records (links and undo images), for tests and diagnostics. */
+export interface ChainTablesDump {
+  /** Sorted by {@link linkKey}. */
+  links: ChainLink[];
+  /** Sorted by event id, then seq. */
+  effects: (UndoEntry & { eventId: string; seq: number })[];
+}
+
+/**
+ * What the resolver reads and writes while applying intents, inside one atomic step. The SQL
+ * backends answer it from a batch overlay (prefetched rows, written back in a few statements at
+ * the end); memory answers it from its tables.
+ */
+export interface ChainApplyView {
   findAsset(assetId: string): Promise<StoredAsset | null>;
+  /** The oldest asset (by created_at, id) whose token address equals this one, ignoring case. */
   findAssetByToken(tokenAddress: string): Promise<StoredAsset | null>;
   insertAsset(asset: NewAsset): Promise<void>;
   setAsset(assetId: string, image: AssetImage): Promise<void>;
-  /** False (nothing deleted) when a lease refers to it. */
-  deleteAsset(assetId: string): Promise<boolean>;
   findLease(leaseId: string): Promise<StoredLease | null>;
   insertLease(lease: NewLease): Promise<void>;
   setLease(leaseId: string, image: LeaseImage): Promise<void>;
-  /** False (nothing deleted) when payments or batches refer to it. */
-  deleteLease(leaseId: string): Promise<boolean>;
   getLink(chainId: number, kind: ChainLinkKind, onchainId: string): Promise<ChainLink | null>;
   setLink(link: ChainLink): Promise<void>;
+}
+
+/** What a backend offers the resolver and the undo of a rewind, inside one atomic step. */
+export interface ChainEffectView extends ChainApplyView {
+  /** False (nothing deleted) when a lease refers to it. */
+  deleteAsset(assetId: string): Promise<boolean>;
+  /** False (nothing deleted) when payments or batches refer to it. */
+  deleteLease(leaseId: string): Promise<boolean>;
   deleteLink(chainId: number, kind: ChainLinkKind, onchainId: string): Promise<void>;
+}
+
+/** The rows a batch of intents may read, so a backend can fetch them up front (see {@link applyIntents}). */
+export interface IntentKeys {
+  /** Asset keys looked up directly (on-chain asset ids, which are also new assets' keys). */
+  assetIds: Set<string>;
+  /** Token addresses, lowercased. */
+  tokens: Set<string>;
+  /** Lease keys looked up directly (lease token ids). */
+  leaseIds: Set<string>;
+  /** Links by {@link linkKey}. */
+  links: Map<string, { chainId: number; kind: ChainLinkKind; onchainId: string }>;
+}
+
+/**
+ * Every asset, lease and link the intents name directly. What they reach only through a stored
+ * link (the record a link points to, the asset of a stored offer) is found once the links are
+ * read; a view must still answer any other lookup correctly (e.g. by reading it then).
+ */
+export function keysOfIntents(intents: Iterable<ChainIntent>): IntentKeys {
+  const keys: IntentKeys = { assetIds: new Set(), tokens: new Set(), leaseIds: new Set(), links: new Map() };
+  const link = (chainId: number, kind: ChainLinkKind, onchainId: string) => keys.links.set(linkKey(chainId, kind, onchainId), { chainId, kind, onchainId });
+  const asset = (chainId: number, onchainAssetId: string) => {
+    keys.assetIds.add(onchainAssetId);
+    link(chainId, 'asset', onchainAssetId);
+  };
+  for (const i of intents) {
+    if (i.kind === 'asset-registered') {
+      asset(i.chainId, i.onchainAssetId);
+      keys.tokens.add(i.tokenAddress.toLowerCase());
+    } else if (i.kind === 'offer-posted') {
+      link(i.chainId, 'offer', i.onchainOfferId);
+      asset(i.chainId, i.onchainAssetId);
+    } else {
+      if (i.onchainAssetId !== undefined) asset(i.chainId, i.onchainAssetId);
+      if (i.onchainOfferId !== undefined) link(i.chainId, 'offer', i.onchainOfferId);
+      link(i.chainId, 'lease', i.onchainLeaseTokenId);
+      keys.leaseIds.add(i.onchainLeaseTokenId);
+    }
+  }
+  return keys;
 }
 
 /** The metadata hash of an asset known only from the chain (its metadata is not on chain). */
@@ -102,7 +160,7 @@ function differences(current: Record<string, unknown>, next: Record<string, unkn
 }
 
 /** Resolves and applies one event's intents; appends before-images to `undo` and chain-wins notes to `notes`. */
-export async function applyIntents(view: ChainEffectView, intents: readonly ChainIntent[], undo: UndoEntry[], notes: string[]): Promise<void> {
+export async function applyIntents(view: ChainApplyView, intents: readonly ChainIntent[], undo: UndoEntry[], notes: string[]): Promise<void> {
   for (const intent of intents) {
     if (intent.kind === 'asset-registered') await applyAsset(view, intent, undo, notes);
     else if (intent.kind === 'offer-posted') await applyOffer(view, intent, undo);
@@ -110,7 +168,7 @@ export async function applyIntents(view: ChainEffectView, intents: readonly Chai
   }
 }
 
-async function putLink(view: ChainEffectView, link: ChainLink, undo: UndoEntry[]): Promise<void> {
+async function putLink(view: ChainApplyView, link: ChainLink, undo: UndoEntry[]): Promise<void> {
   const existing = await view.getLink(link.chainId, link.kind, link.onchainId);
   if (existing && existing.recordKey === link.recordKey && JSON.stringify(existing.data) === JSON.stringify(link.data)) return;
   undo.push({
@@ -121,13 +179,13 @@ async function putLink(view: ChainEffectView, link: ChainLink, undo: UndoEntry[]
   await view.setLink(link);
 }
 
-async function linkedAssetKey(view: ChainEffectView, chainId: number, onchainAssetId: string): Promise<string | null> {
+async function linkedAssetKey(view: ChainApplyView, chainId: number, onchainAssetId: string): Promise<string | null> {
   const link = await view.getLink(chainId, 'asset', onchainAssetId);
   if (link?.recordKey && (await view.findAsset(link.recordKey))) return link.recordKey;
   return (await view.findAsset(onchainAssetId)) ? onchainAssetId : null;
 }
 
-async function applyAsset(view: ChainEffectView, i: AssetRegisteredIntent, undo: UndoEntry[], notes: string[]): Promise<void> {
+async function applyAsset(view: ChainApplyView, i: AssetRegisteredIntent, undo: UndoEntry[], notes: string[]): Promise<void> {
   const linked = await linkedAssetKey(view, i.chainId, i.onchainAssetId);
   const existing = (linked ? await view.findAsset(linked) : null) ?? (await view.findAssetByToken(i.tokenAddress));
   const fromChain = {
@@ -161,7 +219,7 @@ async function applyAsset(view: ChainEffectView, i: AssetRegisteredIntent, undo:
   await putLink(view, { chainId: i.chainId, kind: 'asset', onchainId: i.onchainAssetId, recordKey: key, data: { assetType: i.assetType } }, undo);
 }
 
-async function applyOffer(view: ChainEffectView, i: OfferPostedIntent, undo: UndoEntry[]): Promise<void> {
+async function applyOffer(view: ChainApplyView, i: OfferPostedIntent, undo: UndoEntry[]): Promise<void> {
   const existing = await view.getLink(i.chainId, 'offer', i.onchainOfferId);
   await putLink(
     view,
@@ -172,7 +230,7 @@ async function applyOffer(view: ChainEffectView, i: OfferPostedIntent, undo: Und
 
 const STATUS_RANK: Record<LeaseStatus, number> = { pending: 0, active: 1, completed: 2, terminated: 2 };
 
-async function applyLease(view: ChainEffectView, i: LeaseIntent, undo: UndoEntry[], notes: string[]): Promise<void> {
+async function applyLease(view: ChainApplyView, i: LeaseIntent, undo: UndoEntry[], notes: string[]): Promise<void> {
   let lessor = i.lessor;
   let onchainAssetId = i.onchainAssetId;
   if (i.onchainOfferId !== undefined) {

@@ -17,7 +17,7 @@ import type {
 } from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
 import type { StoredEvent } from '../../contract/records.js';
-import { applyIntents, linkKey, undoEntries, type ChainEffectView, type ChainLink, type UndoEntry } from '../../core/chain-effects.js';
+import { applyIntents, linkKey, undoEntries, type ChainEffectView, type ChainLink, type ChainTablesDump, type UndoEntry } from '../../core/chain-effects.js';
 import { cloneJson } from '../../core/json-document.js';
 import type { StorageBackend } from '../../core/backend.js';
 import type { MemoryLedger } from './ledger.js';
@@ -187,18 +187,20 @@ export class MemoryChain {
       const view = this.view();
       const notes: string[] = [];
       const done: { event: StoredEvent; undo: UndoEntry[] }[] = [];
+      const seen = new Set<StoredEvent>();
       let skipped = 0;
       try {
         for (const application of applications) {
           const event = this.tables.eventsById.get(application.eventId);
           if (!event) throw new StorageError('NOT_FOUND', `event ${application.eventId} does not exist`, { details: { id: application.eventId } });
           if (event.chainId !== chainId) throw new StorageError('CONFLICT', `event ${application.eventId} is not an event of chain ${chainId}`);
-          if (event.processed || event.removed || done.some((d) => d.event === event)) {
+          if (event.processed || event.removed || seen.has(event)) {
             skipped += 1;
             continue;
           }
           const undo: UndoEntry[] = [];
           done.push({ event, undo });
+          seen.add(event);
           await applyIntents(view, application.intents, undo, notes);
         }
       } catch (error) {
@@ -223,5 +225,18 @@ export class MemoryChain {
     event.attempts = (event.attempts ?? 0) + 1;
     event.lastError = error;
     return event.attempts;
+  }
+
+  /** The links of `chainId` and the undo images of its events, copied (tests and diagnostics). */
+  async dump(chainId: number): Promise<ChainTablesDump> {
+    const links = [...this.links.entries()]
+      .filter(([, l]) => l.chainId === chainId)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, l]) => ({ ...l, data: cloneJson(l.data) }));
+    const effects = [...this.effects.entries()]
+      .filter(([id]) => this.tables.eventsById.get(id)?.chainId === chainId)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .flatMap(([eventId, entries]) => entries.map((e, seq) => ({ eventId, seq, target: e.target, key: e.key, before: e.before === null ? null : cloneJson(e.before) })));
+    return { links, effects };
   }
 }

@@ -2,7 +2,8 @@
  * Chain ingestion and processing over a {@link SqlDriver} (contract/chain.ts): a range's events,
  * block hashes and cursor in one transaction; a rewind's removals and undo in one; a batch of
  * handler effects with the events' processed marks in one. Intents are resolved by the shared
- * core/chain-effects.ts over a view bound to the transaction.
+ * core/chain-effects.ts: a batch over the write-behind overlay of chain-batch.ts (a few
+ * statements per batch), a rewind's undo over a view whose every call is one statement.
  */
 import type {
   ChainApplication,
@@ -15,7 +16,8 @@ import type {
 } from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
 import type { JsonObject, StoredEvent } from '../../contract/records.js';
-import { applyIntents, undoEntries, type ChainEffectView, type ChainLinkKind, type UndoEntry } from '../../core/chain-effects.js';
+import { applyIntents, undoEntries, type ChainEffectView, type ChainLinkKind, type ChainTablesDump, type UndoEntry } from '../../core/chain-effects.js';
+import { ChainBatchView } from './chain-batch.js';
 import { assetFromRow, eventFromRow, jsonParam, leaseFromRow, toDate, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
@@ -142,17 +144,20 @@ export class SqlChain {
       if (logs.length > 0) {
         // One statement whatever the range's size; a removed event that comes back (the same
         // transaction re-mined after a reorg) is revived, a live one is left as it is.
+        // Counted in the database: the range's rows are not sent back.
         const rows = await queryRows(
           tx,
           'ingestChainRange',
-          `INSERT INTO events (event_name, contract_address, block_number, transaction_hash, log_index, args, chain_id, block_hash)
+          `WITH stored AS (
+           INSERT INTO events (event_name, contract_address, block_number, transaction_hash, log_index, args, chain_id, block_hash)
            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::jsonb[], $7::int[], $8::text[])
            ON CONFLICT (transaction_hash, log_index) DO UPDATE SET
              event_name = EXCLUDED.event_name, contract_address = EXCLUDED.contract_address, block_number = EXCLUDED.block_number,
              args = EXCLUDED.args, chain_id = EXCLUDED.chain_id, block_hash = EXCLUDED.block_hash,
              removed = FALSE, processed = FALSE, attempts = 0, last_error = NULL
            WHERE events.removed
-           RETURNING (xmax = 0) AS inserted`,
+           RETURNING (xmax = 0) AS inserted)
+           SELECT COUNT(*) FILTER (WHERE inserted) AS inserted, COUNT(*) FILTER (WHERE NOT inserted) AS revived FROM stored`,
           [
             logs.map((l) => l.eventName),
             logs.map((l) => l.contractAddress),
@@ -164,10 +169,8 @@ export class SqlChain {
             logs.map((l) => l.blockHash),
           ],
         );
-        for (const row of rows) {
-          if (row['inserted'] === true) inserted += 1;
-          else revived += 1;
-        }
+        inserted = toSafeInt(rows[0]?.['inserted'] ?? 0, 'inserted');
+        revived = toSafeInt(rows[0]?.['revived'] ?? 0, 'revived');
       }
       const blocks = new Map<number, string>(logs.map((l) => [l.blockNumber, l.blockHash]));
       blocks.set(toBlock, toBlockHash);
@@ -281,7 +284,7 @@ export class SqlChain {
           ? []
           : await queryRows(tx, 'applyChainEvents', 'SELECT id, processed, removed, chain_id FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
       const state = new Map(rows.map((r) => [String(r['id']), r]));
-      const view = viewOn(tx);
+      const live: ChainApplication[] = [];
       const applied: string[] = [];
       const effects: { eventId: string; seq: number; entry: UndoEntry }[] = [];
       const notes: string[] = [];
@@ -294,12 +297,19 @@ export class SqlChain {
           skipped += 1;
           continue;
         }
+        live.push(application);
+        applied.push(application.eventId);
+        // The same event twice in one call is applied once.
+        row['processed'] = true;
+      }
+      // Resolved in memory over rows read in a few statements, written back in a few more.
+      const view = await ChainBatchView.load(tx, live.flatMap((a) => a.intents));
+      for (const application of live) {
         const undo: UndoEntry[] = [];
         await applyIntents(view, application.intents, undo, notes);
         undo.forEach((entry, seq) => effects.push({ eventId: application.eventId, seq, entry }));
-        applied.push(application.eventId);
-        row['processed'] = true;
       }
+      await view.flush();
       if (applied.length > 0) {
         await queryRows(tx, 'applyChainEvents', 'UPDATE events SET processed = TRUE, last_error = NULL WHERE id = ANY($1::uuid[])', [applied]);
       }
@@ -330,5 +340,38 @@ export class SqlChain {
       error,
     ]);
     return rows[0] ? toSafeInt(rows[0]['attempts'], 'attempts') : null;
+  }
+
+  /** The links of `chainId` and the undo images of its events (tests and diagnostics). */
+  async dump(chainId: number): Promise<ChainTablesDump> {
+    const links = await queryRows(
+      this.driver,
+      'dumpChain',
+      `SELECT chain_id, kind, onchain_id, record_key, data FROM chain_links WHERE chain_id = $1 ORDER BY chain_id::text || '/' || kind || '/' || onchain_id COLLATE "C"`,
+      [chainId],
+    );
+    const effects = await queryRows(
+      this.driver,
+      'dumpChain',
+      `SELECT f.event_id, f.seq, f.target, f.record_key, f.before FROM chain_effects f JOIN events e ON e.id = f.event_id
+       WHERE e.chain_id = $1 ORDER BY f.event_id::text COLLATE "C", f.seq`,
+      [chainId],
+    );
+    return {
+      links: links.map((r) => ({
+        chainId: Number(r['chain_id']),
+        kind: r['kind'] as ChainLinkKind,
+        onchainId: String(r['onchain_id']),
+        recordKey: (r['record_key'] as string | null) ?? null,
+        data: r['data'] as JsonObject,
+      })),
+      effects: effects.map((r) => ({
+        eventId: String(r['event_id']),
+        seq: Number(r['seq']),
+        target: r['target'] as UndoEntry['target'],
+        key: String(r['record_key']),
+        before: (r['before'] as JsonObject | null) ?? null,
+      })),
+    };
   }
 }
