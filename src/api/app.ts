@@ -21,6 +21,7 @@ import { DEFAULT_RECORD_RETRY_DELAYS_MS } from '../ledger/record-settled-payment
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAssetRoutes } from './routes/assets.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerLeaseAgreementRoute } from './routes/lease-agreement.js';
 import { registerLeaseRoutes } from './routes/leases.js';
 import { registerPaymentRoutes } from './routes/payments.js';
 import { registerRevenueRoutes } from './routes/revenue.js';
@@ -169,6 +170,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   registerSystemRoutes(app, ctx);
   registerAssetRoutes(app, ctx);
   registerLeaseRoutes(app, ctx);
+  registerLeaseAgreementRoute(app, ctx);
   registerEventRoutes(app, ctx);
   registerPaymentRoutes(app, ctx);
   registerRevenueRoutes(app, ctx);
