@@ -19,6 +19,7 @@ import { MemoryPendingPaymentStore, type PendingPaymentStore } from '../ledger/p
 import { MemorySettlementJournal, type SettlementJournal } from '../ledger/settlement-journal.js';
 import { DEFAULT_RECORD_RETRY_DELAYS_MS } from '../ledger/record-settled-payment.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerChainAdminRoutes } from './routes/chain-admin.js';
 import { registerAssetRoutes } from './routes/assets.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerLeaseAgreementRoute } from './routes/lease-agreement.js';
@@ -176,6 +177,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   registerRevenueRoutes(app, ctx);
   registerX402Routes(app, ctx);
   registerAdminRoutes(app, ctx);
+  registerChainAdminRoutes(app, ctx);
 
   app.decorate('appContext', ctx);
   return app;
