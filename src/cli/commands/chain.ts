@@ -43,7 +43,7 @@ interface AckOptions {
  * be asked.
  */
 async function acknowledgeReorg(options: AckOptions): Promise<number> {
-  const base = options.url ?? process.env['LEASING_SERVICE_URL'] ?? `http://127.0.0.1:${process.env['PORT'] ?? '3000'}`;
+  const base = options.url ?? process.env['LEASING_SERVICE_URL'] ?? `http://127.0.0.1:${process.env['PORT'] ?? '3001'}`;
   const apiKey = options.apiKey ?? process.env['API_KEY'];
   const response = await fetch(new URL('/api/admin/chain/acknowledge-reorg', base), {
     method: 'POST',
