@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { type Address, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainFacilitator } from '../../src/api/facilitator/chain.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
 import { decodePaymentHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentRequirements } from '../../src/api/x402/types.js';
@@ -132,5 +133,14 @@ describe('chain facilitator lookup', () => {
     expect(ranges).toHaveLength(1);
     expect(BigInt(ranges[0]!.toBlock) - BigInt(ranges[0]!.fromBlock)).toBe(1n);
     expect(BigInt(ranges[0]!.fromBlock)).toBeGreaterThanOrEqual(head - 5n);
+  });
+
+  it('FACILITATOR_SEARCH_FROM_BLOCK sets the floor (plain digits only)', () => {
+    const env = { LEASING_MODE: 'development', FACILITATOR: 'chain', CHAIN_RPC_URL: 'http://127.0.0.1:8545', FACILITATOR_PRIVATE_KEY: `0x${'11'.repeat(32)}` };
+    expect(loadConfig(env).facilitator.chain?.searchFromBlock).toBeUndefined();
+    expect(loadConfig({ ...env, FACILITATOR_SEARCH_FROM_BLOCK: '123456' }).facilitator.chain?.searchFromBlock).toBe(123456);
+    for (const bad of ['1e3', '0x10', '-1']) {
+      expect(() => loadConfig({ ...env, FACILITATOR_SEARCH_FROM_BLOCK: bad })).toThrow(ConfigError);
+    }
   });
 });
