@@ -38,6 +38,11 @@ afterAll(async () => {
 });
 
 const head = async () => Number(await chain.reader.getBlockNumber({ cacheTime: 0 }));
+const unacknowledgedMetric = async () => {
+  const text = (await http(api.url, 'GET', '/metrics', { headers: AUTH })).body as string;
+  const line = /^leasing_chain_unacknowledged_deep_reorgs (\d+)$/m.exec(text);
+  return line === null ? null : Number(line[1]);
+};
 const acknowledge = (body: object, headers: Record<string, string> = AUTH) => http(api.url, 'POST', '/api/admin/chain/acknowledge-reorg', { body, headers });
 
 /** Applies an asset on a fork, then replaces that fork with a shorter one: a deep reorg, detected. */
@@ -79,6 +84,7 @@ describe('deep reorg acknowledgement', () => {
     expect(tooSoon.status).toBe(409);
     expect(tooSoon.body.error).toMatchObject({ code: 'CHAIN_NOT_CAUGHT_UP', details: { neededBlock: orphanTip } });
     expect((await http(api.url, 'GET', '/ready')).status).toBe(503);
+    expect(await unacknowledgedMetric()).toBe(1);
 
     await mine(chain.node.rpcUrl, 5);
     await waitFor('the replacing chain to be processed past the orphaned tip', async () => ((await runner.status()).processedBlock ?? -1) >= orphanTip);
@@ -97,6 +103,7 @@ describe('deep reorg acknowledgement', () => {
     expect(recorded.reorgs[0]!.fromBlock + recorded.reorgs[0]!.depth - 1).toBe(orphanTip);
 
     expect((await http(api.url, 'GET', '/ready')).status).toBe(200);
+    expect(await unacknowledgedMetric()).toBe(0);
     const status = (await http(api.url, 'GET', '/api/system/status', { headers: AUTH })).body.chain;
     expect(status).toMatchObject({ deepReorg: false, unacknowledgedDeepReorgs: [], lastAcknowledgement: recorded, lastReorg: { deep: true } });
     expect(logger.lines.some((l) => l.level === 'warn' && l.message.startsWith('DEEP REORG ACKNOWLEDGED by alice'))).toBe(true);
