@@ -38,9 +38,11 @@ export interface FacilitatorConfig {
   url: string | undefined;
   /**
    * FACILITATOR=chain: settle on the EVM node at `rpcUrl` itself, sending transfers from the
-   * account of `privateKey` (CHAIN_RPC_URL, FACILITATOR_PRIVATE_KEY).
+   * account of `privateKey` (CHAIN_RPC_URL, FACILITATOR_PRIVATE_KEY); `searchFromBlock` is the
+   * lowest block its lookup of an earlier settlement reads (FACILITATOR_SEARCH_FROM_BLOCK, the
+   * token's deployment block; default 0).
    */
-  chain?: { rpcUrl: string; privateKey: `0x${string}` } | undefined;
+  chain?: { rpcUrl: string; privateKey: `0x${string}`; searchFromBlock?: number } | undefined;
   /** Bearer token sent to the facilitator, if it needs one. */
   apiKey: string | undefined;
   verifyTimeoutMs: number;
@@ -181,6 +183,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     privateKey: text('FACILITATOR_PRIVATE_KEY'),
     problems,
   });
+  if (chainFacilitator !== undefined && text('FACILITATOR_SEARCH_FROM_BLOCK') !== undefined) {
+    chainFacilitator.searchFromBlock = int('FACILITATOR_SEARCH_FROM_BLOCK', 0, 0, Number.MAX_SAFE_INTEGER);
+  }
   if (production && facilitatorKind !== 'chain' && facilitatorUrl === undefined && text('FACILITATOR_URL') === undefined) {
     required('FACILITATOR_URL', 'the local facilitator moves no money and checks no signature');
   }

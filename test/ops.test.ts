@@ -23,6 +23,7 @@ const CHAIN_METRICS = [
   'leasing_chain_backlog_events',
   'leasing_chain_reorgs_total',
   'leasing_chain_deep_reorgs_total',
+  'leasing_chain_unacknowledged_deep_reorgs',
   'leasing_chain_events_ingested_total',
   'leasing_chain_events_processed_total',
 ];
@@ -150,7 +151,7 @@ describe('ops/: dashboard and alert rules name only metrics the service exposes'
     const expr = (alert: string) => rules.find((r) => r.alert === alert)?.expr ?? '';
     expect(expr('LeasingApiLatencyHigh')).toMatch(/^histogram_quantile\(0\.95, .*leasing_http_request_duration_seconds_bucket.*\) > 0\.5$/);
     expect(expr('LeasingDbPoolNearlyExhausted')).toBe('leasing_db_pool_free_connections < 2');
-    expect(metricNames(expr('LeasingChainDeepReorg'))).toEqual(['leasing_chain_deep_reorgs_total']);
+    expect(metricNames(expr('LeasingChainDeepReorg'))).toEqual(['leasing_chain_unacknowledged_deep_reorgs']);
     expect(metricNames(expr('LeasingChainLagging'))).toEqual(['leasing_chain_lag_blocks']);
   });
 

@@ -19,8 +19,10 @@ import { MemoryPendingPaymentStore, type PendingPaymentStore } from '../ledger/p
 import { MemorySettlementJournal, type SettlementJournal } from '../ledger/settlement-journal.js';
 import { DEFAULT_RECORD_RETRY_DELAYS_MS } from '../ledger/record-settled-payment.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerChainAdminRoutes } from './routes/chain-admin.js';
 import { registerAssetRoutes } from './routes/assets.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerLeaseAgreementRoute } from './routes/lease-agreement.js';
 import { registerLeaseRoutes } from './routes/leases.js';
 import { registerPaymentRoutes } from './routes/payments.js';
 import { registerRevenueRoutes } from './routes/revenue.js';
@@ -169,11 +171,13 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   registerSystemRoutes(app, ctx);
   registerAssetRoutes(app, ctx);
   registerLeaseRoutes(app, ctx);
+  registerLeaseAgreementRoute(app, ctx);
   registerEventRoutes(app, ctx);
   registerPaymentRoutes(app, ctx);
   registerRevenueRoutes(app, ctx);
   registerX402Routes(app, ctx);
   registerAdminRoutes(app, ctx);
+  registerChainAdminRoutes(app, ctx);
 
   app.decorate('appContext', ctx);
   return app;

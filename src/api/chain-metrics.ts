@@ -1,6 +1,6 @@
 /**
  * The chain ingestion's Prometheus metrics, read from the runner at scrape time: head, processed
- * block, lag and backlog as gauges; events ingested and processed, reorgs and deep reorgs as
+ * block, lag, backlog and deep reorgs awaiting an operator's acknowledgement as gauges; events ingested and processed, reorgs and deep reorgs as
  * counters (the runner keeps the totals; a deep reorg is the one to alert on).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -23,6 +23,7 @@ export function registerChainMetrics(registry: Registry, chain: ChainMonitor): v
   gauge('leasing_chain_processed_block', 'Every event up to this block is processed', (s) => s.processedBlock);
   gauge('leasing_chain_lag_blocks', 'Head block minus processed block', (s) => s.lag);
   gauge('leasing_chain_backlog_events', 'Ingested events not yet processed', (s) => s.backlog);
+  gauge('leasing_chain_unacknowledged_deep_reorgs', 'Deep reorgs no operator has acknowledged yet (readiness fails while above 0)', (s) => s.unacknowledgedDeepReorgs.length);
   const counter = (name: string, help: string, read: (t: ChainMonitor['totals']) => number) =>
     new Counter({
       name,

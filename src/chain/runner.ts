@@ -52,13 +52,56 @@ export interface ChainStatus {
   /** Ingested events not yet processed. */
   backlog: number | null;
   lastReorg: { detectedAt: string; depth: number; fromBlock: number; deep: boolean } | null;
-  /** A reorg deeper than the confirmations happened since start: readiness fails until a restart. */
+  /**
+   * A reorg deeper than the confirmations was seen and no operator has acknowledged it yet:
+   * readiness fails until one does ({@link ChainRunner.acknowledgeDeepReorg}) or the process restarts.
+   */
   deepReorg: boolean;
+  /** The deep reorgs waiting for an operator's acknowledgement, oldest first. */
+  unacknowledgedDeepReorgs: ReorgSummary[];
+  /** The last acknowledgement: who, when, why, and which deep reorgs it cleared (null: none yet). */
+  lastAcknowledgement: DeepReorgAcknowledgement | null;
   leader: boolean;
   lastError: string | null;
   /** The event processing is stopped at, while it fails. */
   failingEvent: ProcessingFailure | null;
 }
+
+/** A reorg as status and acknowledgements show it. */
+export interface ReorgSummary {
+  detectedAt: string;
+  depth: number;
+  fromBlock: number;
+  deep: boolean;
+}
+
+/** An operator's acknowledgement of the deep reorgs seen so far. */
+export interface DeepReorgAcknowledgement {
+  /** Who acknowledged (an operator's name, as given). */
+  by: string;
+  /** What they checked or decided (free text, may be empty). */
+  note: string;
+  acknowledgedAt: string;
+  /** The deep reorgs it cleared. */
+  reorgs: ReorgSummary[];
+}
+
+/**
+ * Why an acknowledgement was refused: nothing to acknowledge, or processing has not yet
+ * re-applied the replacing blocks (the store does not reflect the chain there yet).
+ */
+export class ReorgAcknowledgementRefused extends Error {
+  override readonly name = 'ReorgAcknowledgementRefused';
+  constructor(
+    readonly code: 'NO_DEEP_REORG' | 'CHAIN_NOT_CAUGHT_UP',
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const summary = (r: ReorgReport): ReorgSummary => ({ detectedAt: r.detectedAt.toISOString(), depth: r.depth, fromBlock: r.fromBlock, deep: r.deep });
 
 /** Counts since the runner was made (Prometheus counters read them). */
 export interface ChainTotals {
@@ -69,7 +112,7 @@ export interface ChainTotals {
 }
 
 /** What a service reads of a running chain ingestion (status, readiness, metrics). */
-export type ChainMonitor = Pick<ChainRunner, 'status' | 'notReadyReason' | 'totals'>;
+export type ChainMonitor = Pick<ChainRunner, 'status' | 'notReadyReason' | 'totals' | 'acknowledgeDeepReorg'>;
 
 /** The continuous ingestion and processing of one chain. */
 export class ChainRunner {
@@ -84,7 +127,8 @@ export class ChainRunner {
   private failures = 0;
   private head: number | null = null;
   private lastReorg: ReorgReport | null = null;
-  private deepReorg = false;
+  private unacknowledged: ReorgReport[] = [];
+  private lastAcknowledgement: DeepReorgAcknowledgement | null = null;
   private lastError: string | null = null;
   private readonly counts: ChainTotals = { ingested: 0, processed: 0, reorgs: 0, deepReorgs: 0 };
 
@@ -174,7 +218,7 @@ export class ChainRunner {
       this.lastReorg = ingest.reorg;
       this.counts.reorgs += 1;
       if (ingest.reorg.deep) {
-        this.deepReorg = true;
+        this.unacknowledged.push(ingest.reorg);
         this.counts.deepReorgs += 1;
       }
       this.options.onReorg?.(ingest.reorg);
@@ -202,10 +246,10 @@ export class ChainRunner {
       processedBlock,
       lag: head === null ? null : head - (processedBlock ?? (this.options.startBlock - 1)),
       backlog,
-      lastReorg: this.lastReorg
-        ? { detectedAt: this.lastReorg.detectedAt.toISOString(), depth: this.lastReorg.depth, fromBlock: this.lastReorg.fromBlock, deep: this.lastReorg.deep }
-        : null,
-      deepReorg: this.deepReorg,
+      lastReorg: this.lastReorg ? summary(this.lastReorg) : null,
+      deepReorg: this.unacknowledged.length > 0,
+      unacknowledgedDeepReorgs: this.unacknowledged.map(summary),
+      lastAcknowledgement: this.lastAcknowledgement,
       leader: this.isLeader,
       lastError: this.lastError,
       failingEvent: this.processor.currentFailure,
@@ -214,10 +258,38 @@ export class ChainRunner {
 
   /** Why the service is not ready on account of the chain, or null when it is. */
   async notReadyReason(): Promise<string | null> {
-    if (this.deepReorg) return 'a reorg deeper than the confirmation depth was detected';
+    if (this.unacknowledged.length > 0) return 'a reorg deeper than the confirmation depth was detected and awaits an operator\'s acknowledgement';
     const bound = this.options.maxLagBlocks;
     if (bound === undefined) return null;
     const { lag } = await this.status();
     return lag !== null && lag > bound ? `chain processing lags ${lag} blocks (bound ${bound})` : null;
+  }
+
+  /**
+   * An operator's acknowledgement of the deep reorgs seen so far: readiness passes again. A deep
+   * reorg replaced blocks the store had treated as final, and what was done on the strength of
+   * them (access granted, payments booked against a lease the new chain may not have) needs a
+   * person to look; so it never clears by itself. It is refused until processing has re-applied
+   * the replacing chain at least as deep as the orphaned blocks reached (the store reflects the
+   * chain again), and when there is nothing to acknowledge. A later deep reorg needs its own.
+   */
+  async acknowledgeDeepReorg(by: string, note = ''): Promise<DeepReorgAcknowledgement> {
+    const pending = [...this.unacknowledged];
+    if (pending.length === 0) throw new ReorgAcknowledgementRefused('NO_DEEP_REORG', 'no deep reorg awaits acknowledgement');
+    const cursor = await this.db.getChainCursor(this.options.chainId);
+    const processed = cursor?.processedBlock ?? null;
+    const needed = Math.max(...pending.map((r) => r.fromBlock + r.depth - 1));
+    if (processed === null || processed < needed) {
+      throw new ReorgAcknowledgementRefused('CHAIN_NOT_CAUGHT_UP', `processing has reached block ${processed ?? 'none'}; the replacing chain must be processed through block ${needed} first`, {
+        processedBlock: processed,
+        neededBlock: needed,
+      });
+    }
+    // Only the reorgs read above: one detected meanwhile stays unacknowledged.
+    this.unacknowledged = this.unacknowledged.filter((r) => !pending.includes(r));
+    const acknowledgement: DeepReorgAcknowledgement = { by, note, acknowledgedAt: new Date().toISOString(), reorgs: pending.map(summary) };
+    this.lastAcknowledgement = acknowledgement;
+    this.options.logger.warn({ chainId: this.options.chainId, ...acknowledgement }, `DEEP REORG ACKNOWLEDGED by ${by}: readiness restored`);
+    return acknowledgement;
   }
 }

@@ -58,6 +58,13 @@ export interface ChainFacilitatorOptions {
   settleTimeoutMs: number;
   /** Clock for the validity window of the offline checks (default: the system clock). */
   now?: () => Date;
+  /**
+   * The lowest block a settlement can be in (the token's deployment block); the search for the
+   * transaction that used an authorization never reads below it (default 0).
+   */
+  searchFromBlock?: bigint;
+  /** Most blocks one `eth_getLogs` of that search asks for (default 10,000; nodes refuse large ranges). */
+  searchBlockRange?: bigint;
 }
 
 type ChainVerdict = { ok: true } | { ok: false; reason: string };
@@ -157,19 +164,51 @@ export class ChainFacilitator implements Facilitator {
   private async earlierSettlement(payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettlementLookupResult> {
     const a = payload.payload.authorization;
     const token = asAddress(requirements.asset);
-    const logs = await this.reader.getContractEvents({
-      address: token,
-      abi: usdcAbi,
-      eventName: 'AuthorizationUsed',
-      args: { authorizer: asAddress(a.from), nonce: a.nonce as Hex },
-      fromBlock: 'earliest',
-      toBlock: 'latest',
-    });
-    const used = logs[0];
+    const used = await this.findAuthorizationUsed(token, a);
     if (used === undefined || used.transactionHash === null) return { state: 'unknown', reason: 'the nonce is used on chain but its AuthorizationUsed event was not found' };
     const receipt = await this.reader.getTransactionReceipt({ hash: used.transactionHash });
     if (!transfersExactly(receipt, token, a)) return { state: 'not_settled', reason: `the nonce was used by another transfer (${used.transactionHash})` };
     return { state: 'settled', transaction: used.transactionHash, payer: getAddress(a.from), network: this.networkOf(payload, requirements) };
+  }
+
+  /**
+   * The `AuthorizationUsed` event of this authorization, searched only where it can be: the token
+   * accepts an authorization only in a block with validAfter < timestamp < validBefore, so the
+   * search runs from the first block after validAfter to the last before validBefore (found by
+   * bisecting block timestamps, which never decrease), never below `searchFromBlock`, newest
+   * range first, in ranges of `searchBlockRange` blocks.
+   */
+  private async findAuthorizationUsed(token: Address, a: Authorization) {
+    const head = await this.reader.getBlockNumber({ cacheTime: 0 });
+    const floor = this.options.searchFromBlock ?? 0n;
+    const from = await this.firstBlockAfter(BigInt(a.validAfter), floor, head);
+    const to = (await this.firstBlockAfter(BigInt(a.validBefore) - 1n, from, head)) - 1n;
+    const range = this.options.searchBlockRange ?? 10_000n;
+    for (let high = to; high >= from; high -= range) {
+      const low = high - range + 1n > from ? high - range + 1n : from;
+      const logs = await this.reader.getContractEvents({
+        address: token,
+        abi: usdcAbi,
+        eventName: 'AuthorizationUsed',
+        args: { authorizer: asAddress(a.from), nonce: a.nonce as Hex },
+        fromBlock: low,
+        toBlock: high,
+      });
+      if (logs[0] !== undefined) return logs[0];
+    }
+    return undefined;
+  }
+
+  /** The first block in [low, high] whose timestamp is above `seconds`, or high + 1 when none is. */
+  private async firstBlockAfter(seconds: bigint, low: bigint, high: bigint): Promise<bigint> {
+    let [lo, hi] = [low, high + 1n];
+    while (lo < hi) {
+      const mid = (lo + hi) / 2n;
+      const block = await this.reader.getBlock({ blockNumber: mid, includeTransactions: false });
+      if (block.timestamp > seconds) hi = mid;
+      else lo = mid + 1n;
+    }
+    return lo;
   }
 
   /** Why the chain would refuse the transfer now, read (and simulated) without sending anything. */

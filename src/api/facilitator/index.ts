@@ -17,7 +17,10 @@ export { LocalFacilitator, localSettlementHash } from './local.js';
 
 /** The configured facilitator. */
 export function createFacilitator(config: FacilitatorConfig): Facilitator {
-  if (config.chain !== undefined) return new ChainFacilitator({ rpcUrl: config.chain.rpcUrl, privateKey: config.chain.privateKey, settleTimeoutMs: config.settleTimeoutMs });
+  if (config.chain !== undefined) {
+    const { rpcUrl, privateKey, searchFromBlock } = config.chain;
+    return new ChainFacilitator({ rpcUrl, privateKey, settleTimeoutMs: config.settleTimeoutMs, ...(searchFromBlock === undefined ? {} : { searchFromBlock: BigInt(searchFromBlock) }) });
+  }
   if (config.url === undefined) return new LocalFacilitator();
   return new HttpFacilitator({
     url: config.url,

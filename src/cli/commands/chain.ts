@@ -29,7 +29,37 @@ function envOf(options: ChainOptions): Record<string, string | undefined> {
   };
 }
 
-/** Registers `chain run` and `chain status`. */
+interface AckOptions {
+  url?: string;
+  apiKey?: string;
+  by: string;
+  note?: string;
+}
+
+/**
+ * `chain ack-reorg`: asks the running service (its chain runner holds the deep-reorg state) to
+ * record an operator's acknowledgement, through its admin route. Exit 0 when recorded, 1 when
+ * the service refused it (nothing to acknowledge, processing not caught up), 2 when it could not
+ * be asked.
+ */
+async function acknowledgeReorg(options: AckOptions): Promise<number> {
+  const base = options.url ?? process.env['LEASING_SERVICE_URL'] ?? `http://127.0.0.1:${process.env['PORT'] ?? '3001'}`;
+  const apiKey = options.apiKey ?? process.env['API_KEY'];
+  const response = await fetch(new URL('/api/admin/chain/acknowledge-reorg', base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+    body: JSON.stringify({ by: options.by, ...(options.note === undefined ? {} : { note: options.note }) }),
+  });
+  const text = await response.text();
+  if (response.ok) {
+    process.stdout.write(`${text}\n`);
+    return 0;
+  }
+  process.stderr.write(`the service refused the acknowledgement (${response.status}): ${text}\n`);
+  return response.status === 409 ? 1 : 2;
+}
+
+/** Registers `chain run`, `chain status` and `chain ack-reorg`. */
 export function registerChainCommands(program: Command): void {
   const chain = program.command('chain').description('ingest and process the protocol contracts\' events');
   addBackendOptions(
@@ -65,6 +95,20 @@ export function registerChainCommands(program: Command): void {
       process.exitCode = reportFailure(error);
     }
   });
+  chain
+    .command('ack-reorg')
+    .description('acknowledge the deep reorgs the running service saw, so its readiness passes again (who and why are recorded)')
+    .requiredOption('--by <name>', 'who acknowledges (recorded and logged)')
+    .option('--note <text>', 'what was checked or decided (recorded and logged)')
+    .option('--url <url>', 'the service (default: $LEASING_SERVICE_URL or http://127.0.0.1:$PORT)')
+    .option('--api-key <key>', 'the service\'s API key (default: $API_KEY)')
+    .action(async (options: AckOptions) => {
+      try {
+        process.exitCode = await acknowledgeReorg(options);
+      } catch (error) {
+        process.exitCode = reportFailure(error);
+      }
+    });
   addBackendOptions(
     chain
       .command('status')
