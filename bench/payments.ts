@@ -58,6 +58,8 @@ interface Config {
 
 /** Option sets tried by BENCH_PAYMENTS_EXPERIMENTS=1 (grouped, 64 callers). */
 const EXPERIMENTS: readonly Config[] = [
+  { label: 'maxSize16', payments: { maxSize: 16 }, poolMax: POOL_MAX },
+  { label: 'maxSize32', payments: { maxSize: 32 }, poolMax: POOL_MAX },
   { label: 'maxSize64', payments: { maxSize: 64 }, poolMax: POOL_MAX },
   { label: 'maxSize1024', payments: { maxSize: 1024 }, poolMax: POOL_MAX },
   { label: 'concurrency1', payments: { concurrency: 1 }, poolMax: POOL_MAX },
@@ -230,7 +232,8 @@ export async function benchPayments(opts: BenchOptions): Promise<void> {
     const source = new PaymentSource();
     const results = new Map<string, { rate: number; p99: number }>();
     const configs: Record<Mode, Config> = {
-      grouped: { label: 'grouped', payments: {}, poolMax: POOL_MAX },
+      // BENCH_PAYMENTS_GROUPED_OPTIONS (JSON GroupCommitOptions) tries other settings for every grouped figure, the paired share included.
+      grouped: { label: 'grouped', payments: JSON.parse(process.env.BENCH_PAYMENTS_GROUPED_OPTIONS ?? '{}') as PaymentWriterOptions, poolMax: POOL_MAX },
       ungrouped: { label: 'ungrouped', payments: { group: false }, poolMax: POOL_MAX },
     };
 
