@@ -4,6 +4,8 @@
  * over other terms, null for one that does not recover; concurrent calls each get their own
  * answer, and a thread that dies fails only its own calls and is replaced.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { recoverTypedDataAddress, type Hex, type TypedDataDomain } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,6 +67,17 @@ describe('signature worker pool', () => {
     } finally {
       await solo.close();
     }
+  });
+
+  it('keeps a one-shot process alive until the answer arrives, then lets it exit', async () => {
+    const a = authorization(400);
+    const signature = await sign(a);
+    const script = `
+      import { SignatureWorkerPool } from './src/api/x402/signature-workers.ts';
+      const pool = new SignatureWorkerPool(1);
+      pool.recover(${JSON.stringify(a)}, ${JSON.stringify(domain)}, '${signature}').then((signer) => console.log('signer', signer));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000 });
+    expect(stdout.trim()).toBe(`signer ${payer.address}`);
   });
 
   it('refuses a pool without threads', () => {

@@ -9,29 +9,34 @@
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Hex, TypedDataDomain } from 'viem';
 import { authorizationTypedData } from './authorization.js';
 import type { Authorization } from './types.js';
 
 /**
- * The worker's code: CommonJS run by `eval`, so it needs no file of its own beside the compiled
- * or the TypeScript sources. It loads viem from the path the main thread resolved and answers
- * each `{ id, typedData, signature }` with `{ id, signer }` (null when the signature does not
- * recover).
+ * The worker's code, run by `eval`, so it needs no file of its own beside the compiled or the
+ * TypeScript sources. Only dynamic `import()`, so it runs as CommonJS or as a module (a process
+ * started with `--input-type=module` passes that to its workers). It loads viem from the URL the
+ * main thread resolved and answers each `{ id, typedData, signature }` with `{ id, signer }` (null
+ * when the signature does not recover).
  */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { recoverTypedDataAddress } = require(workerData.viem);
-parentPort.on('message', async ({ id, typedData, signature }) => {
-  let signer = null;
-  try {
-    signer = await recoverTypedDataAddress({ ...typedData, signature });
-  } catch {
-    signer = null;
-  }
-  parentPort.postMessage({ id, signer });
-});`;
+(async () => {
+  const { parentPort, workerData } = await import('node:worker_threads');
+  const viem = await import(workerData.viem);
+  const recoverTypedDataAddress = viem.recoverTypedDataAddress ?? viem.default.recoverTypedDataAddress;
+  parentPort.on('message', async ({ id, typedData, signature }) => {
+    let signer = null;
+    try {
+      signer = await recoverTypedDataAddress({ ...typedData, signature });
+    } catch {
+      signer = null;
+    }
+    parentPort.postMessage({ id, signer });
+  });
+})();`;
 
 interface Waiter {
   resolve: (signer: string | null) => void;
@@ -49,15 +54,15 @@ export function defaultSignatureWorkers(): number {
 }
 
 /**
- * A pool of worker threads recovering authorization signers. Threads start on first use, do not
- * keep the process alive, and a thread that dies is replaced (its calls reject, so the caller can
+ * A pool of worker threads recovering authorization signers. Threads start on first use, keep the
+ * process alive only while they owe an answer, and a thread that dies is replaced (its calls reject, so the caller can
  * recover in-thread instead).
  */
 export class SignatureWorkerPool {
   private readonly slots: (Slot | undefined)[];
   private next = 0;
   private ids = 0;
-  private readonly viemPath = createRequire(import.meta.url).resolve('viem');
+  private readonly viemUrl = pathToFileURL(createRequire(import.meta.url).resolve('viem')).href;
 
   /** @param size threads in the pool (at least one). */
   constructor(size: number) {
@@ -72,6 +77,8 @@ export class SignatureWorkerPool {
     // Typed data holds bigints, which structured clone carries as they are.
     const typedData = authorizationTypedData(authorization, domain);
     return new Promise<string | null>((resolve, reject) => {
+      // Held open while it owes an answer (a one-shot CLI awaiting it must not exit first); idle, it never holds the process.
+      if (slot.waiting.size === 0) slot.worker.ref();
       slot.waiting.set(id, { resolve, reject });
       slot.worker.postMessage({ id, typedData, signature });
     });
@@ -101,13 +108,14 @@ export class SignatureWorkerPool {
   }
 
   private start(index: number): Slot {
-    // eval'd source: one thread per slot, unref'd so an idle pool never holds the process open.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { viem: this.viemPath } });
+    // eval'd source: one thread per slot, unref'd while idle so it never holds the process open.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { viem: this.viemUrl } });
     worker.unref();
     const slot: Slot = { worker, waiting: new Map() };
     worker.on('message', ({ id, signer }: { id: number; signer: string | null }) => {
       const waiter = slot.waiting.get(id);
       slot.waiting.delete(id);
+      if (slot.waiting.size === 0) worker.unref();
       waiter?.resolve(signer);
     });
     const fail = (error: Error) => {
