@@ -18,6 +18,11 @@
  * Issue 14: paid-access throughput >= 40% of the read's (GET of one lease) in the same run, p99 <
  * 200 ms (`http.paid.shareOfRead`); `http.paid.verificationCost` is the share of the paid
  * request's throughput that signature recovery costs (paid vs paid-unverified, same run).
+ * `http.<case>.profile.*` say where the time goes, measured inside the service during the run
+ * (bench/support/paid-profile.ts): the service's CPU per request and event-loop utilization, and
+ * for the paid cases each stage's mean wall time per request (lease read, verify with its
+ * signature recovery, batch check, journal with its durable appends, settle, ledger write); the
+ * rest is HTTP, JSON/base64 decoding and waiting for the event loop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -33,7 +38,8 @@ import type { PaymentRequirements } from '../src/api/x402/types.js';
 import type { StoredLease } from '../src/storage/contract/database.js';
 import { assetKey, hash, leaseKey, lessorAddress, lesseeAddress, storedAsset, CHAIN_ID } from './support/fixtures.js';
 import { CpuMeter, waitForQuiet } from './support/cpu.js';
-import { anyMatches, info, round, stdoutReporter, type BenchOptions } from './support/report.js';
+import type { ProfileSnapshot } from './support/paid-profile.js';
+import { anyMatches, info, round, stdoutReporter, type BenchOptions, type Report } from './support/report.js';
 import { bulkImport, openPostgres } from './support/sql.js';
 import { freePort } from '../test/support/free-port.js';
 
@@ -45,6 +51,8 @@ const GOAL = { readP99Ms: 50, paidP99Ms: 200 };
 const CASES = ['baseline', 'read', 'paid', 'paid-unverified'] as const;
 type Case = (typeof CASES)[number];
 const PAID: readonly Case[] = ['paid', 'paid-unverified'];
+/** The stages of a paid request timed inside the service (bench/support/http-service.ts), in request order. */
+const STAGES = ['leaseRead', 'verify', 'signatureRecovery', 'batchCheck', 'journal', 'journalAppend', 'settle', 'ledgerWrite'] as const;
 /** The service's maxTimeoutSeconds: long enough for payments signed before a run to stay valid through it. */
 const PAYMENT_VALIDITY_SECONDS = 600;
 
@@ -52,6 +60,8 @@ const PAYMENT_VALIDITY_SECONDS = 600;
 export const names: readonly string[] = [
   ...CASES.flatMap((c) => ['rps', 'p50', 'p99'].map((f) => `http.${c}.${f}`)),
   ...PAID.map((c) => `http.${c}.recorded`),
+  ...CASES.flatMap((c) => ['serviceCpuPerRequest', 'eventLoopUtilization'].map((f) => `http.${c}.profile.${f}`)),
+  ...PAID.flatMap((c) => STAGES.map((stage) => `http.${c}.profile.${stage}`)),
   'http.paid.shareOfRead',
   'http.paid.verificationCost',
   'http.goal',
@@ -95,6 +105,10 @@ interface Service {
   pid: number;
   /** Swaps the facilitator: with signature checks (the service's own) or without. */
   signatures(mode: 'verify' | 'skip'): Promise<void>;
+  /** Starts timing the service's stages (see bench/support/paid-profile.ts). */
+  profileStart(): Promise<void>;
+  /** What the service measured since {@link profileStart}. */
+  profileStop(): Promise<ProfileSnapshot>;
   stop: () => Promise<number | null>;
 }
 
@@ -140,6 +154,20 @@ async function startService(databaseUrl: string): Promise<Service> {
         const expected = mode === 'verify' ? 'ok:local' : 'ok:local-unverified';
         child.once('message', (answer) => (answer === expected ? resolve() : reject(new Error(`the service answered ${String(answer)} to ${mode}`))));
         child.send(mode === 'verify' ? 'verify-signatures' : 'skip-signatures');
+      }),
+    profileStart: () =>
+      new Promise<void>((resolve, reject) => {
+        child.once('message', (answer) => (answer === 'ok:profile' ? resolve() : reject(new Error(`the service answered ${String(answer)} to profile-start`))));
+        child.send('profile-start');
+      }),
+    profileStop: () =>
+      new Promise<ProfileSnapshot>((resolve, reject) => {
+        child.once('message', (answer) => {
+          const profile = (answer as { profile?: ProfileSnapshot } | null)?.profile;
+          if (profile === undefined) reject(new Error(`the service answered ${JSON.stringify(answer)} to profile-stop`));
+          else resolve(profile);
+        });
+        child.send('profile-stop');
       }),
     stop: async () => {
       child.kill('SIGTERM');
@@ -286,7 +314,9 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
       const quiet = await waitForQuiet();
       const before = paying ? (await bench.db.summarizeTable('x402_payments')).count : 0;
       info(`http: ${name} ${SECONDS} s at ${CONNECTIONS} connections`);
+      await service.profileStart();
       const run = await load(base, SECONDS, cases[name], service.pid);
+      const profile = await service.profileStop();
       results[name] = run;
       const extra = {
         connections: CONNECTIONS,
@@ -301,6 +331,7 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
       report(`http.${name}.rps`, round(run.rps, 1), 'req/s', extra);
       report(`http.${name}.p50`, run.p50, 'ms', extra);
       report(`http.${name}.p99`, run.p99, 'ms', extra);
+      reportProfile(report, name, run, profile);
       if (paying) {
         // Requests in flight when autocannon stops are still served (and paid) but not counted
         // by it, so the ledger may hold up to one more payment per connection than its 2xx count.
@@ -340,6 +371,38 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
     const code = await service?.stop();
     if (code !== undefined && code !== 0) info(`http: the service exited with code ${code} on SIGTERM`);
     await bench.close();
+  }
+}
+
+/**
+ * The service-side figures of a run: CPU per request and event-loop utilization; for a paid case
+ * also each stage's mean wall time per request (a stage called twice per request, like the
+ * journal's updates, counts both calls).
+ */
+function reportProfile(report: Report, name: Case, run: Run, profile: ProfileSnapshot): void {
+  const requests = Math.max(1, run.ok + run.other);
+  const cpuMs = (profile.cpuPct / 100) * profile.seconds * 1000;
+  report(`http.${name}.profile.serviceCpuPerRequest`, round(cpuMs / requests, 3), 'ms', {
+    note: 'CPU of the service process (user + system) over the run, per answered request',
+    serviceCpuPct: profile.cpuPct,
+    requests,
+  });
+  report(`http.${name}.profile.eventLoopUtilization`, profile.eventLoopUtilization, 'of the main thread', {
+    note: 'near 1: the service thread is busy all the time and is the bottleneck',
+  });
+  if (!PAID.includes(name)) return;
+  // Every new paid request calls verify once (also when its signature recovery is reused later).
+  const paidRequests = Math.max(1, profile.stages['verify']?.calls ?? 0);
+  const total = STAGES.filter((s) => s !== 'signatureRecovery' && s !== 'journalAppend').reduce((sum, s) => sum + (profile.stages[s]?.ms ?? 0), 0);
+  for (const stage of STAGES) {
+    const t = profile.stages[stage] ?? { calls: 0, ms: 0 };
+    report(`http.${name}.profile.${stage}`, round(t.ms / paidRequests, 3), 'ms/request', {
+      callsPerRequest: round(t.calls / paidRequests, 2),
+      meanPerCallMs: round(t.ms / Math.max(1, t.calls), 3),
+      // signatureRecovery sits inside verify/settle and journalAppend inside journal: shares of the timed stages.
+      sharePct: round((t.ms / Math.max(1e-9, total)) * 100, 1),
+      requestP50Ms: run.p50,
+    });
   }
 }
 

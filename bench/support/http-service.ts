@@ -4,11 +4,14 @@
  * local facilitator for one that does every check but the signature recovery, `verify-signatures`
  * swaps it back. It answers each with `ok:<kind>` once the swap is in place. Nothing in the
  * service's configuration can turn signature checks off; only this file, which is not shipped.
+ * `profile-start` / `profile-stop` time the paid request's stages (paid-profile.ts); the stop is
+ * answered with the snapshot as `{ profile }`.
  */
 import type { Hex } from 'viem';
 import { LocalFacilitator } from '../../src/api/facilitator/local.js';
 import type { Authorization, PaymentRequirements } from '../../src/api/x402/types.js';
 import { ServiceStartError, startService } from '../../src/service.js';
+import { StageProfiler } from './paid-profile.js';
 
 /** The local facilitator without its signature check: the payer is taken from the claim. */
 class UnverifiedLocalFacilitator extends LocalFacilitator {
@@ -23,7 +26,31 @@ try {
   const ctx = service.app.appContext;
   const verifying = ctx.facilitator;
   const unverified = new UnverifiedLocalFacilitator();
+  const profiler = new StageProfiler();
+  // The stages of a paid request (src/api/x402/access.ts), in request order.
+  profiler.wrap(ctx.db, 'getLease', 'leaseRead');
+  for (const facilitator of [verifying, unverified]) {
+    profiler.wrap(facilitator, 'verify', 'verify');
+    // Inside verify (and settle, when verify's recovery is not reused): the EIP-712 recovery alone.
+    profiler.wrap(facilitator, 'recoverSigner', 'signatureRecovery');
+    profiler.wrap(facilitator, 'settle', 'settle');
+  }
+  profiler.wrap(ctx.db, 'getX402Batch', 'batchCheck');
+  profiler.wrap(ctx.journal, 'begin', 'journal');
+  profiler.wrap(ctx.journal, 'update', 'journal');
+  // Inside the journal's begin and update: the durable append (fsync'ed line log).
+  profiler.wrap(ctx.journal, 'persist', 'journalAppend');
+  profiler.wrap(ctx.db, 'recordPaymentWithOutcome', 'ledgerWrite');
   process.on('message', (message) => {
+    if (message === 'profile-start') {
+      profiler.reset();
+      process.send?.('ok:profile');
+      return;
+    }
+    if (message === 'profile-stop') {
+      process.send?.({ profile: profiler.snapshot() });
+      return;
+    }
     if (message === 'skip-signatures') ctx.facilitator = unverified;
     else if (message === 'verify-signatures') ctx.facilitator = verifying;
     else return;

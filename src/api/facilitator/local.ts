@@ -16,6 +16,7 @@ import { checkPayment } from '../../ledger/payment-check.js';
 import { isAddress, isHash } from '../../util/hex.js';
 import type { SettlementLookupResult } from '../../ledger/resolve-settlements.js';
 import { assetDomain, authorizationTypedData } from '../x402/authorization.js';
+import { defaultSignatureWorkers, sharedSignatureWorkerPool, type SignatureWorkerPool } from '../x402/signature-workers.js';
 import { NETWORKS, networkByName, networkName } from '../x402/networks.js';
 import type { Authorization, PaymentPayload, PaymentRequirements, SettleResult, SupportedKind, VerifyResult } from '../x402/types.js';
 import type { Facilitator } from './facilitator.js';
@@ -36,6 +37,11 @@ export function localSettlementHash(a: Authorization): string {
 export interface LocalFacilitatorOptions {
   /** Clock for the validity window (default: the system clock). */
   now?: () => Date;
+  /**
+   * Threads that recover signatures off the event loop (default: one per core beyond the main
+   * thread's, at most two); 0 recovers on the calling thread.
+   */
+  signatureWorkers?: number;
 }
 
 /** Why a payment is refused, or who signed it. */
@@ -46,9 +52,12 @@ export class LocalFacilitator implements Facilitator {
   readonly kind: string = 'local';
   private readonly now: () => Date;
   private readonly recovered = new Map<string, string>();
+  private readonly workers: SignatureWorkerPool | undefined;
 
   constructor(options: LocalFacilitatorOptions = {}) {
     this.now = options.now ?? (() => new Date());
+    const threads = options.signatureWorkers ?? defaultSignatureWorkers();
+    this.workers = threads > 0 ? sharedSignatureWorkerPool(threads) : undefined;
   }
 
   async verify(payload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResult> {
@@ -91,6 +100,13 @@ export class LocalFacilitator implements Facilitator {
   protected async recoverSigner(authorization: Authorization, signature: Hex, requirements: PaymentRequirements): Promise<string | null> {
     const domain = assetDomain(requirements);
     if (domain === undefined) return null;
+    if (this.workers !== undefined) {
+      try {
+        return await this.workers.recover(authorization, domain, signature);
+      } catch {
+        // The thread died (it is replaced for the next call): recover this one here instead.
+      }
+    }
     try {
       return await recoverTypedDataAddress({ ...authorizationTypedData(authorization, domain), signature });
     } catch {

@@ -1,0 +1,76 @@
+/**
+ * Where a paid request's time goes inside the service, for the HTTP benchmark (issue 14): the
+ * service's own objects are wrapped in place (benchmark process only, never the shipped service)
+ * so every call of a stage adds its wall time to that stage's total. Stages overlap in time
+ * across concurrent requests; per request they are sequential, so "ms per request" of each stage
+ * plus the rest (HTTP, JSON and base64 decoding, the early checks, the event-loop queue) is the
+ * request's time in the service. CPU and event-loop utilization say whether the service process
+ * is the bottleneck (ELU near 1: its one thread is always busy).
+ */
+import { performance } from 'node:perf_hooks';
+
+/** Totals of one stage since the last reset. */
+export interface StageTotal {
+  calls: number;
+  ms: number;
+}
+
+/** What the service reports for an interval (see {@link StageProfiler.snapshot}). */
+export interface ProfileSnapshot {
+  seconds: number;
+  /** CPU of the service process (user + system), in % of one core. */
+  cpuPct: number;
+  /** Event-loop utilization of the service's main thread, 0..1. */
+  eventLoopUtilization: number;
+  stages: Record<string, StageTotal>;
+}
+
+type AsyncMethod = (...args: never[]) => Promise<unknown>;
+
+/** Accumulates per-stage wall time of wrapped async methods. */
+export class StageProfiler {
+  private stages: Record<string, StageTotal> = {};
+  private startedAt = performance.now();
+  private cpu = process.cpuUsage();
+  private elu = performance.eventLoopUtilization();
+
+  /**
+   * Replaces `target[method]` with a timed call of the original, counted under `stage`. The
+   * original keeps its `this`; errors pass through unchanged.
+   */
+  wrap<T extends object>(target: T, method: string, stage: string): void {
+    const holder = target as unknown as Record<string, AsyncMethod>;
+    const original = holder[method];
+    if (typeof original !== 'function') throw new Error(`cannot profile ${stage}: ${method} is not a method`);
+    holder[method] = (async (...args: never[]) => {
+      const t0 = performance.now();
+      try {
+        return await original.apply(target, args);
+      } finally {
+        const total = (this.stages[stage] ??= { calls: 0, ms: 0 });
+        total.calls += 1;
+        total.ms += performance.now() - t0;
+      }
+    }) as AsyncMethod;
+  }
+
+  /** Starts a new interval. */
+  reset(): void {
+    this.stages = {};
+    this.startedAt = performance.now();
+    this.cpu = process.cpuUsage();
+    this.elu = performance.eventLoopUtilization();
+  }
+
+  /** The interval since the last {@link reset}. */
+  snapshot(): ProfileSnapshot {
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const used = process.cpuUsage(this.cpu);
+    return {
+      seconds,
+      cpuPct: Math.round(((used.user + used.system) / 1e6 / seconds) * 100),
+      eventLoopUtilization: Math.round(performance.eventLoopUtilization(this.elu).utilization * 100) / 100,
+      stages: structuredClone(this.stages),
+    };
+  }
+}
