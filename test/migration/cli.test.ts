@@ -91,6 +91,10 @@ describe('migrate-data command', () => {
     expect(differs.stdout).toMatch(/leases .* DIFFER .* FAIL/);
     expect(differs.stdout).toContain(`only in target, e.g. ${stray.id}`);
     expect(differs.stdout).toContain('DIFFERENCES FOUND');
+    // With --merge the stray lease is the target's own business: the source's records are all there.
+    const merged = await runCli(['migrate-data', '--from', snapshot, '--to', target.url, '--merge', '--json']);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(JSON.parse(merged.stdout)).toMatchObject({ ok: true, inserted: 0 });
 
     const text = await readFile(snapshot, 'utf8');
     const truncated = tmp.file('truncated.jsonl');
