@@ -218,6 +218,9 @@ export async function benchDataMigration(opts: BenchOptions): Promise<void> {
         opts.report('data-migration.migrate_1m', migrateRate, 'rows/s', { rows: result.records, seconds: Number(seconds.toFixed(1)), phaseMs: result.phaseMs, ...machine() });
         opts.report('data-migration.migrate_1m.copy_only', Math.round(result.records / (result.phaseMs.copy / 1000)), 'rows/s');
         opts.report('data-migration.migrate_1m.peak_rss', peak, 'MB', { limit: 512 });
+        // Where the time went (the empty-target path): reading and checking the snapshot, the COPY
+        // stream net of reading, and each step of the store's load (indexes, foreign keys, digests...).
+        for (const [step, ms] of Object.entries(result.steps ?? {})) opts.report(`data-migration.migrate_1m.step.${step}`, ms, 'ms');
       } finally {
         await pg.drop();
       }

@@ -3,16 +3,19 @@
  * verified table by table. Into an empty store that can (PostgreSQL), everything is loaded as a
  * restore does, in one transaction committed only once verified (`loadEmpty`: rows by COPY, then
  * indexes and foreign keys, then digests in SQL), so an interrupted run leaves the target empty and
- * is simply run again. Otherwise batches are written through importRecords (one transaction each,
- * existing ids skipped, so a re-run after an interruption finishes the job and a repeated run adds
- * nothing).
+ * is simply run again. A snapshot is read only once on that path: the reader checks the file's
+ * integrity as it streams, and a damaged file throws inside the load, which rolls it back.
+ * Otherwise batches are written through importRecords (one transaction each, existing ids skipped,
+ * so a re-run after an interruption finishes the job and a repeated run adds nothing). With
+ * `merge`, a target that held other records is verified for what the run brought (verify-merge.ts).
  */
 import type { Database } from '../storage/contract/database.js';
-import { TABLES, type TableChunk, type TableName } from '../storage/contract/transfer.js';
+import { TABLES, type TableChunk, type TableName, type TableSummary } from '../storage/contract/transfer.js';
 import { validateStoredRecord } from '../storage/core/validate-records.js';
 import { databaseSource, peekSnapshotCounts, snapshotSource, type DeclaredTable, type RecordSource } from './record-source.js';
 import { TableDigest, digestTable, type TableDigestValue } from './table-digest.js';
 import { compareDigests, databaseIds, diffIds, sourceIds, type TableReport } from './verify.js';
+import { verifyMerged } from './verify-merge.js';
 
 export type { TableReport } from './verify.js';
 
@@ -50,6 +53,13 @@ export interface MigrateDataOptions {
   validateFirst?: boolean;
   /** Progress callback; an exception thrown here aborts the migration (batches already written stay). */
   onProgress?: (progress: MigrationProgress) => void;
+  /**
+   * The target may hold records the source does not (e.g. a retention snapshot imported back into
+   * the live store). Then each table is verified for what this run brought: every source record
+   * present and equal, and the target grown by exactly what was inserted. Default false: the
+   * target must end up equal to the source.
+   */
+  merge?: boolean;
 }
 
 /** The outcome of {@link migrateData}. */
@@ -65,6 +75,13 @@ export interface MigrationReport {
   inserted: number;
   durationMs: number;
   phaseMs: Record<MigrationPhase, number>;
+  /**
+   * The empty-target bulk path only: milliseconds per step. `readSource` is reading and checking
+   * the source; `copy` is the COPY stream net of that (validation and encoding included); the
+   * other steps are the store's (partitions, settlementHashes, keys, indexes, foreignKeys,
+   * digests, ...); `commit` is what is left of the load after them.
+   */
+  steps?: Record<string, number>;
 }
 
 const DEFAULT_BATCH = 5_000;
@@ -97,23 +114,39 @@ export async function migrateData(source: Database | string, target: Database, o
   };
 
   const peeked = typeof source === 'string' ? await peekSnapshotCounts(source) : undefined;
-  const declared = await time('verify-source', () =>
-    src.prepare({
-      validate: options.dryRun === true || options.validateFirst === true,
-      onProgress: (table, done) => progress({ phase: 'verify-source', table, done, total: peeked?.[table] ?? 0, inserted: 0 }),
-    }),
-  );
-  let tables: TableReport[];
-  if (options.dryRun) {
-    tables = await time('verify-source', () => dryRun(src, typeof source !== 'string', declared, batchSize, progress));
-  } else {
-    const sourceDb = typeof source === 'string' ? undefined : source;
-    const loaded = await time('copy', () => loadEmptyTarget(src, sourceDb, target, declared, batchSize, progress));
-    if (loaded) {
-      tables = loaded;
+  const sourceDb = typeof source === 'string' ? undefined : source;
+  let tables: TableReport[] | undefined;
+  const steps: Record<string, number> = {};
+  // A snapshot into an empty store: no separate verification pass (see the file comment).
+  if (typeof source === 'string' && !options.dryRun && options.validateFirst !== true) {
+    const totals = Object.fromEntries(TABLES.map((t) => [t, peeked?.[t] ?? 0])) as Record<TableName, number>;
+    tables = (await time('copy', () => loadEmptyTarget(src, undefined, target, totals, batchSize, progress, steps))) ?? undefined;
+  }
+  if (tables === undefined) {
+    const declared = await time('verify-source', () =>
+      src.prepare({
+        validate: options.dryRun === true || options.validateFirst === true,
+        onProgress: (table, done) => progress({ phase: 'verify-source', table, done, total: peeked?.[table] ?? 0, inserted: 0 }),
+      }),
+    );
+    const totals = Object.fromEntries(TABLES.map((t) => [t, declared[t].count])) as Record<TableName, number>;
+    if (options.dryRun) {
+      tables = await time('verify-source', () => dryRun(src, typeof source !== 'string', declared, batchSize, progress));
     } else {
-      const copied = await time('copy', () => copy(src, target, declared, { batchSize, concurrency }, progress));
-      tables = await time('verify-target', () => verifyTarget(src, sourceDb, target, copied, progress));
+      const loaded = await time('copy', () => loadEmptyTarget(src, sourceDb, target, totals, batchSize, progress, steps));
+      if (loaded) {
+        tables = loaded;
+      } else if (options.merge) {
+        const before = Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await target.summarizeTable(t)] as const))) as Record<TableName, TableSummary>;
+        const copied = await time('copy', () => copy(src, target, totals, { batchSize, concurrency }, progress));
+        const inserted = Object.fromEntries(TABLES.map((t) => [t, copied[t].inserted])) as Record<TableName, number>;
+        tables = await time('verify-target', () =>
+          verifyMerged(src, target, before, inserted, (table, done, total) => progress({ phase: 'verify-target', table, done, total, inserted: inserted[table] })),
+        );
+      } else {
+        const copied = await time('copy', () => copy(src, target, totals, { batchSize, concurrency }, progress));
+        tables = await time('verify-target', () => verifyTarget(src, sourceDb, target, copied, progress));
+      }
     }
   }
   return {
@@ -125,6 +158,7 @@ export async function migrateData(source: Database | string, target: Database, o
     inserted: tables.reduce((n, t) => n + t.inserted, 0),
     durationMs: Math.round(performance.now() - started),
     phaseMs: { 'verify-source': Math.round(phaseMs['verify-source']), copy: Math.round(phaseMs.copy), 'verify-target': Math.round(phaseMs['verify-target']) },
+    ...(Object.keys(steps).length > 0 ? { steps } : {}),
   };
 }
 
@@ -136,7 +170,7 @@ interface Copied {
 async function copy(
   src: RecordSource,
   target: Database,
-  declared: Record<TableName, DeclaredTable>,
+  totals: Record<TableName, number>,
   { batchSize, concurrency }: { batchSize: number; concurrency: number },
   progress: (p: MigrationProgress) => void,
 ): Promise<Record<TableName, Copied>> {
@@ -163,7 +197,7 @@ async function copy(
         const added = await target.importRecords(table, records);
         done.set(table, (done.get(table) ?? 0) + records.length);
         inserted.set(table, (inserted.get(table) ?? 0) + added);
-        progress({ phase: 'copy', table, done: done.get(table) ?? 0, total: declared[table].count, inserted: inserted.get(table) ?? 0 });
+        progress({ phase: 'copy', table, done: done.get(table) ?? 0, total: totals[table], inserted: inserted.get(table) ?? 0 });
       })()
         // Kept, not left rejected: nobody awaits this promise while the next batch is read.
         .catch((error: unknown) => void (failure ??= { error }))
@@ -181,38 +215,69 @@ async function copy(
  * The empty-target path (see the file comment): the source's digests are taken as its records
  * stream into `loadEmpty`, compared with the digests the target computed before committing, and
  * the load is committed only when every table agrees. Null when the target is not empty or has no
- * such path (nothing was read or written).
+ * such path (nothing was read or written). A failure of the source (a damaged snapshot) or of the
+ * progress callback rolls the load back and is rethrown as it was thrown. `steps` receives the
+ * time per step (see MigrationReport.steps).
  */
 async function loadEmptyTarget(
   src: RecordSource,
   sourceDb: Database | undefined,
   target: Database,
-  declared: Record<TableName, DeclaredTable>,
+  totals: Record<TableName, number>,
   batchSize: number,
   progress: (p: MigrationProgress) => void,
+  steps: Record<string, number>,
 ): Promise<TableReport[] | null> {
   const digests = new Map(TABLES.map((t) => [t, new TableDigest(t)]));
+  let readMs = 0;
+  let failure: { error: unknown } | undefined;
   const chunks = async function* (): AsyncIterable<TableChunk> {
-    for await (const { table, records } of src.batches(batchSize)) {
-      const digest = digests.get(table) as TableDigest;
-      for (const record of records) {
-        if (!digest.add(record)) throw new Error(`${table}: source ids are not ascending at ${record.id}`);
+    try {
+      const batches = src.batches(batchSize)[Symbol.asyncIterator]();
+      for (;;) {
+        const t0 = performance.now();
+        const next = await batches.next();
+        if (!next.done) {
+          const digest = digests.get(next.value.table) as TableDigest;
+          for (const record of next.value.records) {
+            if (!digest.add(record)) throw new Error(`${next.value.table}: source ids are not ascending at ${record.id}`);
+          }
+        }
+        readMs += performance.now() - t0;
+        if (next.done) return;
+        const { table, records } = next.value;
+        yield { table, records };
+        progress({ phase: 'copy', table, done: (digests.get(table) as TableDigest).count, total: totals[table], inserted: (digests.get(table) as TableDigest).count });
       }
-      yield { table, records };
-      progress({ phase: 'copy', table, done: digest.count, total: declared[table].count, inserted: digest.count });
+    } catch (error) {
+      failure = { error };
+      throw error;
     }
   };
   let reports: TableReport[] = [];
-  const result = await target.loadEmpty(chunks(), async (actual) => {
-    reports = [];
-    for (const table of TABLES) {
-      const expected = (digests.get(table) as TableDigest).value();
-      progress({ phase: 'verify-target', table, done: actual[table].count, total: expected.count, inserted: actual[table].count });
-      reports.push(compareDigests(table, expected, actual[table], actual[table].count, await sourceChanged(sourceDb, table, expected)));
-    }
-    return reports.every((r) => r.ok);
-  });
+  const t0 = performance.now();
+  let result: Awaited<ReturnType<Database['loadEmpty']>>;
+  try {
+    result = await target.loadEmpty(chunks(), async (actual) => {
+      reports = [];
+      for (const table of TABLES) {
+        const expected = (digests.get(table) as TableDigest).value();
+        progress({ phase: 'verify-target', table, done: actual[table].count, total: expected.count, inserted: actual[table].count });
+        reports.push(compareDigests(table, expected, actual[table], actual[table].count, await sourceChanged(sourceDb, table, expected)));
+      }
+      return reports.every((r) => r.ok);
+    });
+  } catch (error) {
+    // The store wraps what it caught in a StorageError; the caller wants the source's own error.
+    if (failure) throw failure.error;
+    throw error;
+  }
   if (result === null) return null;
+  const total = performance.now() - t0;
+  const store = result.stepMs ?? {};
+  steps['readSource'] = Math.round(readMs);
+  for (const [name, ms] of Object.entries(store)) steps[name] = name === 'copy' ? Math.max(0, Math.round(ms - readMs)) : ms;
+  steps['commit'] = Math.max(0, Math.round(total - Object.values(store).reduce((a, b) => a + b, 0)));
   if (result.committed) return reports;
   const note = 'rolled back: nothing was written, the target is still empty';
   return reports.map((r) => ({ ...r, inserted: 0, ok: false, notes: [...(r.notes ?? []), note] }));

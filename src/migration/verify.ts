@@ -21,7 +21,7 @@ export interface TableReport {
   idsMatch: boolean;
   /** Sum of payment amounts / batch totals in the source (0 for other tables). */
   amountSumSource: bigint;
-  /** The same sum in the target. */
+  /** The same sum in the target (merge imports: over the target's records with the source's ids). */
   amountSumTarget: bigint;
   /** Counts, ids and sums all agree and nothing else was noticed. */
   ok: boolean;
@@ -29,6 +29,8 @@ export interface TableReport {
   missingIds?: string[];
   /** Up to 10 target ids absent from the source (only computed when the ids differ). */
   extraIds?: string[];
+  /** Merge imports: up to 10 source ids whose record in the target holds other values. */
+  differingIds?: string[];
   /** Other findings, e.g. the source changed while it was being copied. */
   notes?: string[];
 }

@@ -187,6 +187,33 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('migrateData into %s', 
     expect(report.tables.filter((t) => t.table !== 'assets').every((t) => t.ok)).toBe(true);
   });
 
+  it('merge: into a target holding other records, verifies that every source record is there and equal', async () => {
+    const stray = { ...before.assets[0]!, id: 'ffffffff-ffff-4fff-bfff-ffffffffffff', assetId: 'STRAY-ASSET' };
+    expect(await target.db.importRecords('assets', [stray])).toBe(1);
+    const report = await migrateData(snapshot, target.db, { merge: true, batchSize: 25 });
+    expect(report.ok).toBe(true);
+    const assets = report.tables.find((t) => t.table === 'assets');
+    expect(assets).toMatchObject({ ok: true, idsMatch: true, sourceCount: before.assets.length, targetCount: before.assets.length + 1, inserted: before.assets.length });
+    for (const t of report.tables) expect(t.amountSumTarget).toBe(t.amountSumSource);
+    // Without merge the same target is not equal to the source.
+    expect((await migrateData(snapshot, target.db)).ok).toBe(false);
+    // Run again: nothing inserted, still verified.
+    const again = await migrateData(snapshot, target.db, { merge: true });
+    expect(again).toMatchObject({ ok: true, inserted: 0 });
+  });
+
+  it('merge: a target record that differs from the source record with the same id is reported', async () => {
+    const [first, ...rest] = before.assets as [StoreDump['assets'][number], ...StoreDump['assets']];
+    const changed = { ...first, metadata: { ...first.metadata, name: 'changed' } };
+    expect(await target.db.importRecords('assets', [changed])).toBe(1);
+    const report = await migrateData(snapshot, target.db, { merge: true });
+    expect(report.ok).toBe(false);
+    const assets = report.tables.find((t) => t.table === 'assets');
+    expect(assets).toMatchObject({ ok: false, idsMatch: true, inserted: rest.length, differingIds: [first.id] });
+    expect(assets?.notes?.join()).toMatch(/differ/);
+    expect(report.tables.filter((t) => t.table !== 'assets').every((t) => t.ok)).toBe(true);
+  });
+
   it('a dry run from a database reads and validates the source and leaves the target alone', async () => {
     const report = await migrateData(source, target.db, { dryRun: true });
     expect(report).toMatchObject({ ok: true, dryRun: true, inserted: 0 });

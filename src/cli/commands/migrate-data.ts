@@ -21,6 +21,7 @@ export interface MigrationRunOptions {
   validateFirst?: boolean;
   applySchema?: boolean;
   json?: boolean;
+  merge?: boolean;
 }
 
 /** Adds the options of {@link MigrationRunOptions} to a command. */
@@ -31,6 +32,7 @@ export function addMigrationRunOptions(command: Command): Command {
     .option('--concurrency <n>', 'batches of one table written at the same time', positiveInt, 2)
     .option('--validate-first', 'snapshots: validate every record before writing any (slower)')
     .option('--apply-schema', 'apply pending schema migrations to the target first')
+    .option('--merge', 'the target may hold other records (e.g. a retention snapshot imported back): verify that every source record is there and equal, and that the target grew by what was inserted')
     .option('--json', 'print the report as JSON');
 }
 
@@ -47,6 +49,7 @@ export async function runMigration(source: Database | string, openTarget: () => 
       concurrency: options.concurrency,
       dryRun: options.dryRun === true,
       validateFirst: options.validateFirst === true,
+      merge: options.merge === true,
       onProgress: progress,
     });
     progress.done();

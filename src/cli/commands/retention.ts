@@ -26,7 +26,11 @@ function printReport(report: RetentionReport): void {
     else write(`  ${report.executed ? 'dropped' : 'archive'} ${what}`);
   }
   if (report.candidates.length === 0) write('  no partition is old enough');
-  if (report.snapshot) write(`snapshot ${report.snapshot.path}: ${report.snapshot.trailer.records} records, sha256 ${report.snapshot.trailer.sha256}`);
+  if (report.snapshot) {
+    write(`snapshot ${report.snapshot.path}: ${report.snapshot.trailer.records} records, sha256 ${report.snapshot.trailer.sha256}`);
+    // The live store kept the newer days, so it is not expected to equal the snapshot.
+    write(`to bring it back: leasing-store import --in ${report.snapshot.path} --merge`);
+  }
 }
 
 /** Registers `retention`. */

@@ -45,6 +45,8 @@ export interface BulkLoadResult {
   committed: boolean;
   /** The digest of every table as loaded, computed by the store before committing. */
   digests: Record<TableName, TableDigestValue>;
+  /** Milliseconds per step of the load inside the store (e.g. copy, indexes, foreignKeys, digests), when it measures them. */
+  stepMs?: Record<string, number>;
 }
 
 /** Whole-table export and import, implemented by every backend. */

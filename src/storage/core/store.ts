@@ -69,6 +69,7 @@ import {
 } from './validate.js';
 import { validateApplications, validateBlockNumber, validateChainId, validateChainRange } from './validate-chain.js';
 import { validateStoredRecord, validateTable } from './validate-records.js';
+import { validateStoredRecordFast } from './validate-payment-fast.js';
 
 /** Options every store takes. */
 export interface StoreOptions {
@@ -354,7 +355,7 @@ export class Store implements Database {
     const validated = async function* (): AsyncIterable<TableChunk> {
       for await (const chunk of chunks) {
         const table = validateTable(chunk.table);
-        yield { table, records: chunk.records.map((r) => validateStoredRecord(table, r)) };
+        yield { table, records: chunk.records.map((r) => validateStoredRecordFast(table, r)) };
       }
     };
     return backend.loadEmpty(validated(), accept);

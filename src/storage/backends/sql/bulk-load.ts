@@ -4,7 +4,9 @@
  * indexes and foreign keys are dropped (their definitions kept as the catalog gives them, so this
  * follows whatever the migrations made), the rows are streamed in with COPY, everything dropped is
  * created again (which checks uniqueness and references over the whole data at once), the digests
- * are computed in SQL, and only when the caller accepts them is the transaction committed.
+ * are computed in SQL, and only when the caller accepts them is the transaction committed. One
+ * COPY is in flight while the next chunk is prepared, and each payment day's partition is made
+ * before its rows arrive. The load times its steps (BulkLoadResult.stepMs).
  */
 import { TABLES, type BulkLoadResult, type TableChunk, type TableDigestValue, type TableName, type TableRecords } from '../../contract/transfer.js';
 import { toBigInt, toSafeInt, type Row } from './codecs.js';
@@ -47,6 +49,14 @@ export async function loadEmpty(
   if (!driver.bulkTransaction) return null;
   try {
     return await driver.bulkTransaction(async (tx: BulkExecutor) => {
+      // Where the time goes, step by step (the copy step includes waiting for the caller's chunks).
+      const stepMs: Record<string, number> = {};
+      let mark = performance.now();
+      const step = (name: string) => {
+        const now = performance.now();
+        stepMs[name] = Math.round((stepMs[name] ?? 0) + now - mark);
+        mark = now;
+      };
       // Nobody reads or writes these tables until the load commits or rolls back.
       // The settlement-hash table (migration 007) counts too: its rows outlive retention, and a
       // hash it already holds must go through the careful path, which refuses it by name.
@@ -57,22 +67,54 @@ export async function loadEmpty(
       // Index builds sort in memory up to this much (this transaction only).
       await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`, []);
       const dropped = await dropIndexesAndKeys(tx);
+      step('prepare');
+      // One COPY in flight while the next chunk is read, checked and encoded here: the server
+      // stores rows while Node parses, instead of each waiting for the other.
+      let inFlight: Promise<void> = Promise.resolve();
+      let copyFailed: { error: unknown } | undefined;
+      const days = new Set<string>();
       for await (const chunk of chunks) {
         if (chunk.records.length === 0) continue;
-        const columns = COLUMNS[chunk.table];
-        await tx.copyIn(chunk.table, columns.map(([name]) => name), copyText(chunk.table, chunk.records));
+        const text = copyText(chunk.table, chunk.records);
+        await inFlight;
+        if (copyFailed) throw copyFailed.error;
+        // Each day's partition exists before its rows arrive, so none pass through the DEFAULT
+        // partition (moving them out afterwards rewrites them all).
+        if (chunk.table === 'x402_payments') await ensurePaymentPartitions(tx, newDays(chunk.records as readonly TableRecords['x402_payments'][], days));
+        inFlight = tx.copyIn(chunk.table, COLUMNS[chunk.table].map(([name]) => name), text).catch((error: unknown) => void (copyFailed ??= { error }));
       }
-      await placePaymentsLikeEveryWriter(tx);
-      for (const statement of dropped) await tx.query(statement, []);
+      await inFlight;
+      if (copyFailed) throw copyFailed.error;
+      step('copy');
+      await placePaymentsLikeEveryWriter(tx, step);
+      for (const { kind, sql } of dropped) {
+        await tx.query(sql, []);
+        step(kind);
+      }
       const digests = {} as Record<TableName, TableDigestValue>;
       for (const table of TABLES) digests[table] = await digestTableSql(tx, table);
-      if (!(await accept(digests))) throw new Abandon({ committed: false, digests });
-      return { committed: true, digests };
+      step('digests');
+      if (!(await accept(digests))) throw new Abandon({ committed: false, digests, stepMs });
+      step('accept');
+      return { committed: true, digests, stepMs };
     });
   } catch (error) {
     if (error instanceof Abandon) return error.result;
     throw mapDriverError(error, 'load empty store');
   }
+}
+
+/** The UTC days of `payments` not yet in `seen` (added to it). */
+function newDays(payments: readonly TableRecords['x402_payments'][], seen: Set<string>): string[] {
+  const out: string[] = [];
+  for (const p of payments) {
+    const day = p.paymentTimestamp.toISOString().slice(0, 10);
+    if (!seen.has(day)) {
+      seen.add(day);
+      out.push(day);
+    }
+  }
+  return out;
 }
 
 /**
@@ -81,23 +123,32 @@ export async function loadEmpty(
  * payment claims its settlement hash (settlement-hashes.ts), so a replay of a migrated payment is
  * still counted once.
  */
-async function placePaymentsLikeEveryWriter(tx: SqlExecutor): Promise<void> {
+async function placePaymentsLikeEveryWriter(tx: SqlExecutor, step: (name: string) => void): Promise<void> {
   const { rows } = await tx.query<Row>(`SELECT DISTINCT ((payment_timestamp AT TIME ZONE 'UTC')::date)::text AS day FROM ${DEFAULT_PARTITION}`, []);
   await ensurePaymentPartitions(tx, rows.map((r) => String(r['day'])));
+  step('partitions');
   await tx.query(
     `INSERT INTO ${SETTLEMENT_HASHES} (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
      SELECT facilitator_tx_hash, lease_id, id, payment_timestamp FROM x402_payments`,
     [],
   );
+  step('settlementHashes');
+}
+
+/** A statement that creates again what the load dropped, and the step it belongs to. */
+interface Rebuild {
+  kind: 'keys' | 'indexes' | 'foreignKeys';
+  sql: string;
 }
 
 /**
- * Drops the keys, unique constraints, indexes and foreign keys of the five tables (and foreign
- * keys of other tables pointing at them); returns the statements that create them again, in an
+ * Drops the keys, unique constraints, indexes and foreign keys of the five tables and the
+ * settlement-hash table (and foreign keys of other tables pointing at them); returns the statements that create them again, in an
  * order that works: keys and unique constraints, then indexes, then foreign keys.
  */
-async function dropIndexesAndKeys(tx: SqlExecutor): Promise<string[]> {
-  const tables = TABLES.map((t) => `'${t}'::regclass`).join(', ');
+async function dropIndexesAndKeys(tx: SqlExecutor): Promise<Rebuild[]> {
+  // The settlement-hash table is filled from the payments in one statement: cheaper unindexed too.
+  const tables = [...TABLES, SETTLEMENT_HASHES].map((t) => `'${t}'::regclass`).join(', ');
   const constraints = (
     await tx.query<Row>(
       `SELECT conrelid::regclass::text AS tbl, conname, contype, pg_get_constraintdef(oid) AS def FROM pg_constraint
@@ -121,11 +172,11 @@ async function dropIndexesAndKeys(tx: SqlExecutor): Promise<string[]> {
   for (const i of indexes) await tx.query(`DROP INDEX ${String(i['name'])}`, []);
   const add = (c: Row) => `ALTER TABLE ${String(c['tbl'])} ADD CONSTRAINT ${ident(c['conname'])} ${String(c['def'])}`;
   return [
-    ...constraints.filter((c) => c['contype'] !== 'f').map(add),
+    ...constraints.filter((c) => c['contype'] !== 'f').map((c): Rebuild => ({ kind: 'keys', sql: add(c) })),
     // An index of a partitioned table reads back as `ON ONLY`, which would build it for no
     // partition; without ONLY it is built on every partition.
-    ...indexes.map((i) => String(i['def']).replace(' ON ONLY ', ' ON ')),
-    ...constraints.filter((c) => c['contype'] === 'f').map(add),
+    ...indexes.map((i): Rebuild => ({ kind: 'indexes', sql: String(i['def']).replace(' ON ONLY ', ' ON ') })),
+    ...constraints.filter((c) => c['contype'] === 'f').map((c): Rebuild => ({ kind: 'foreignKeys', sql: add(c) })),
   ];
 }
 
