@@ -21,11 +21,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
+import { paymentFromRow } from '../src/storage/backends/sql/codecs.js';
 import { partitionName } from '../src/storage/backends/sql/partitions.js';
 import type { RecordPaymentParams } from '../src/storage/contract/database.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg.js';
 import { leaseKey, pick, prng, range, storedAsset, storedLease } from './support/fixtures.js';
 import { info, round, type BenchOptions } from './support/report.js';
+import { driverOf } from './support/sql.js';
 import { convert, nowNs, summarize } from './support/stats.js';
 
 const LEASES = 1_000;
@@ -281,7 +283,26 @@ async function measure(side: Side, step: number, report: BenchOptions['report'])
   const after = Buffer.from(JSON.stringify([recent, '00000000-0000-0000-0000-000000000000'])).toString('base64url');
   const recentPage = await readP99(() => side.db.getPaymentsPage(lease(), { limit: 50, after }));
   const dailyRevenue = await readP99(() => side.db.getDailyRevenue(lease(), day));
-  const byHash = await readP99(() => side.db.getPaymentByFacilitatorTxHash(loadedHash(Math.floor(random() * side.loaded))));
+  // Partitioned: the service's lookup (claim table, then the payment's partition). Unpartitioned:
+  // the lookup the service made before 007, by the payment table's unique hash index, through the
+  // same pool (its claim table holds only the measured writes' claims, so the service's lookup
+  // would miss every loaded payment and measure a cheaper read).
+  const driver = driverOf(side.db);
+  const byHashRead =
+    side.layout === 'partitioned'
+      ? (h: string) => side.db.getPaymentByFacilitatorTxHash(h)
+      : async (h: string) => {
+          const { rows } = await driver.query<Record<string, unknown>>('SELECT * FROM x402_payments WHERE facilitator_tx_hash = $1', [h], {
+            name: 'scale_payment_by_hash',
+          });
+          return rows[0] === undefined ? null : paymentFromRow(rows[0]);
+        };
+  // The lookup must find loaded rows (a miss would be a cheaper read than the one measured for).
+  const probe = Math.floor(random() * side.loaded);
+  if ((await byHashRead(loadedHash(probe)))?.id !== loadedKey(probe).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')) {
+    throw new Error(`scale: loaded payment ${probe} not found by its hash (${side.layout})`);
+  }
+  const byHash = await readP99(() => byHashRead(loadedHash(Math.floor(random() * side.loaded))));
   report(`scale.${side.layout}.read.firstPage.p99`, round(firstPage), 'ms', { ...base, samples: READ_SAMPLES });
   report(`scale.${side.layout}.read.recentPage.p99`, round(recentPage), 'ms', { ...base, samples: READ_SAMPLES });
   report(`scale.${side.layout}.read.dailyRevenue.p99`, round(dailyRevenue), 'ms', { ...base, samples: READ_SAMPLES });
