@@ -34,17 +34,35 @@ export class GcWatch {
    * GC pause, e.g. "16/20".
    */
   async slowestOverlapping(starts: readonly number[], durations: readonly number[]): Promise<string> {
+    const overlapped = await this.overlapping(starts, durations);
+    const order = durations.map((d, i) => i).sort((a, b) => (durations[b] as number) - (durations[a] as number));
+    const slowest = order.slice(0, Math.max(1, Math.floor(durations.length / 100)));
+    return `${slowest.filter((i) => overlapped[i]).length}/${slowest.length}`;
+  }
+
+  /** For each call (`starts` and `durations` in ns, same order), whether it overlapped a GC pause. */
+  async overlapping(starts: readonly number[], durations: readonly number[]): Promise<boolean[]> {
     // Observer entries arrive on a later turn of the event loop; a loop of calls that never
     // yields to it (PGlite answers in-process) would otherwise see none of them yet.
     await sleep(20);
-    const order = durations.map((d, i) => i).sort((a, b) => (durations[b] as number) - (durations[a] as number));
-    const slowest = order.slice(0, Math.max(1, Math.floor(durations.length / 100)));
-    const hit = slowest.filter((i) => {
+    const pauses = this.pauses;
+    return durations.map((d, i) => {
       const start = starts[i] as number;
-      const end = start + (durations[i] as number);
-      return this.pauses.some((p) => p.startNs < end && p.endNs > start);
+      const end = start + d;
+      return pauses.some((p) => p.startNs < end && p.endNs > start);
     });
-    return `${hit.length}/${slowest.length}`;
+  }
+
+  /** How many GC pauses were recorded, and their total and longest duration in ms. */
+  pauseStats(): { count: number; totalMs: number; maxMs: number } {
+    let total = 0;
+    let max = 0;
+    for (const p of this.pauses) {
+      const ms = (p.endNs - p.startNs) / 1e6;
+      total += ms;
+      max = Math.max(max, ms);
+    }
+    return { count: this.pauses.length, totalMs: Math.round(total * 1000) / 1000, maxMs: Math.round(max * 1000) / 1000 };
   }
 }
 
