@@ -15,13 +15,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/storage/contract/database.js';
 import { isStorageError } from '../../src/storage/contract/errors.js';
-import { AUTH, activeLease, http, startApp, type Running } from '../api/support.js';
+import { AUTH, activeLease, agreement, http, startApp, type Running } from '../api/support.js';
 import { dumpStore, newAsset, newEvent, newLease, address, hash } from '../conformance/fixtures.js';
 import { backend, type BackendName, type OpenBackend } from '../support/backends.js';
 
 /** Inputs per property; the file tries DB_RUNS per backend plus HTTP_RUNS requests. */
 const DB_RUNS = 3_000;
-const HTTP_RUNS = 4_000;
+const HTTP_RUNS = Number(process.env['FC_HTTP_RUNS'] ?? 4_000);
 
 // ---- broken values -------------------------------------------------------------------------
 
@@ -362,6 +362,9 @@ function requests(leaseId: string, assetId: string): fc.Arbitrary<Request> {
     withBody('POST', '/api/events', badBody(validEvent, { eventName: badKey, contractAddress: badAddress, blockNumber: badInt, transactionHash: badHash, logIndex: badInt, args: badDocument })),
     fc.tuple(leaseOrBad, badStatus.filter((s) => typeof s !== 'function' && typeof s !== 'bigint' && !(typeof s === 'number' && !Number.isFinite(s)))).map(([k, status]): Request => ({ method: 'PATCH', path: `/api/leases/${k}/status`, headers: AUTH, body: { status } })),
     fc.constant<Request>({ method: 'PATCH', path: `/api/leases/${leaseId}/status`, headers: AUTH, raw: '{"__proto__": {"status": "completed"}}' }),
+    withBody('PUT', `/api/leases/${leaseId}/agreement`, badBody(() => ({ agreement: agreement(leaseId, assetId) }), { agreement: badDocument })),
+    jsonOnly(fc.record({ agreement: badDocument })).chain((body) => pathKey.map((k): Request => ({ method: 'PUT', path: `/api/leases/${k}/agreement`, headers: AUTH, body }))),
+    withBody('POST', '/api/admin/chain/acknowledge-reorg', badBody(() => ({ by: 'ops' }), { by: fc.oneof(textValue, badInt), note: fc.oneof(badInt, fc.string({ minLength: 2001, maxLength: 2100 })) })),
     fc.tuple(leaseOrBad, fc.oneof(textValue, fc.constantFrom('e30=', 'eyJ4NDAyVmVyc2lvbiI6MX0=', 'eyJfX3Byb3RvX18iOnt9fQ=='))).map(
       ([k, header]): Request => ({ method: 'POST', path: `/api/leases/${k}/access?mode=second`, headers: { 'x-payment': header.replace(/[^\x20-\x7e]/g, '?') } }),
     ),
