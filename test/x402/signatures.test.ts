@@ -79,4 +79,14 @@ describe('signatures (local facilitator)', () => {
     expect(await local.verify(onAnvil, anvil)).toEqual({ isValid: true, payer: THROWAWAY_PAYER.address });
     expect(LESSOR).toBe(sale.requirements.payTo);
   });
+
+  it('answers the same with signature recovery on worker threads and on the calling thread', async () => {
+    const good = decodePaymentHeader(paymentHeader(sale.requirements, {}));
+    const forged = decodePaymentHeader(paymentHeader(sale.requirements, { signedAuthorization: { value: '1' } }));
+    for (const signatureWorkers of [0, 1]) {
+      const local = new LocalFacilitator({ signatureWorkers });
+      expect(await local.verify(good, sale.requirements)).toEqual({ isValid: true, payer: THROWAWAY_PAYER.address });
+      expect(await local.verify(forged, sale.requirements)).toEqual({ isValid: false, invalidReason: 'signature_mismatch' });
+    }
+  });
 });
