@@ -11,8 +11,11 @@
  * the first.
  *
  * BENCH_SCALE_STEPS (default 1000000,5000000,10000000,20000000) sets the row counts,
- * BENCH_SCALE_SECONDS (default 5) the length of each throughput run. Rows are generated in SQL
- * (generate_series), so loading costs no client round trips. Both databases are dropped at the end.
+ * BENCH_SCALE_SECONDS (default 5) the length of each throughput run, BENCH_SCALE_CHUNK (default
+ * 2000000) the rows per load statement. Rows are generated in SQL (generate_series), so loading
+ * costs no client round trips; both layouts load at once, each is then measured alone (see
+ * {@link load} for what makes loading fast and why the loaded indexes are the service's).
+ * Both databases are dropped at the end.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';

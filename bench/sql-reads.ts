@@ -204,7 +204,9 @@ async function runBackend(bench: SqlBench, { filter, report }: BenchOptions): Pr
     };
     report(`${label}.${read.name}.p50`, round(s.p50), 'ms', { n: s.n, rows: avgRows, ...plan, ...scale, ...load });
     report(`${label}.${read.name}.p99`, round(s.p99), 'ms', { n: s.n, rows: avgRows, ...plan, ...goal, ...load });
-    report(`${label}.${read.name}.p99WithoutGc`, round(withoutGc.p99), 'ms', { n: withoutGc.n, excludedCallsOverlappingGc: gcCalls, p99WithGc: round(s.p99) });
+    if (withoutGc.n > 0) {
+      report(`${label}.${read.name}.p99WithoutGc`, round(withoutGc.p99), 'ms', { n: withoutGc.n, excludedCallsOverlappingGc: gcCalls, p99WithGc: round(s.p99) });
+    }
     if (read.name === 'getLeasesByStatus') {
       report(`${label}.getLeasesByStatus.perRow.p50`, round((s.p50 * 1000) / Math.max(1, avgRows)), 'us/row', { rows: avgRows, status: 'active' });
     }

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { PgliteDatabase } from '../../src/storage/backends/pglite/pglite-database.js';
 import { PostgresDatabase, type PostgresDatabaseOptions } from '../../src/storage/backends/postgres/postgres-database.js';
 import type { TableName, TableRecords } from '../../src/storage/contract/transfer.js';
-import type { SqlDriver } from '../../src/storage/backends/sql/driver.js';
+import type { QueryOptions, SqlDriver } from '../../src/storage/backends/sql/driver.js';
 import type { SqlDatabase } from '../../src/storage/backends/sql/sql-database.js';
 import { createTestDatabase } from '../../test/support/pg.js';
 import { info } from './report.js';
@@ -118,9 +118,9 @@ export async function captureStatement(driver: SqlDriver, call: () => Promise<un
   const own = Object.getOwnPropertyDescriptor(driver, 'query');
   const original = driver.query.bind(driver);
   let captured: Statement | undefined;
-  driver.query = ((text: string, params?: readonly unknown[]) => {
+  driver.query = ((text: string, params?: readonly unknown[], options?: QueryOptions) => {
     captured ??= { text, params: params ?? [] };
-    return original(text, params);
+    return original(text, params, options);
   }) as SqlDriver['query'];
   try {
     await call();
