@@ -40,6 +40,7 @@ import { assetKey, hash, leaseKey, lessorAddress, lesseeAddress, storedAsset, CH
 import { CpuMeter, waitForQuiet } from './support/cpu.js';
 import type { ProfileSnapshot } from './support/paid-profile.js';
 import { anyMatches, info, round, stdoutReporter, type BenchOptions, type Report } from './support/report.js';
+import { recoveryBound } from './support/recovery-bound.js';
 import { bulkImport, openPostgres } from './support/sql.js';
 import { freePort } from '../test/support/free-port.js';
 
@@ -64,6 +65,8 @@ export const names: readonly string[] = [
   ...PAID.flatMap((c) => STAGES.map((stage) => `http.${c}.profile.${stage}`)),
   'http.paid.shareOfRead',
   'http.paid.verificationCost',
+  'http.paid.bound.recoveriesPerSecond',
+  'http.paid.bound.maxShareOfRead',
   'http.goal',
 ];
 
@@ -362,6 +365,22 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
         unverifiedRps: round(unverified.rps, 1),
         paidCpu: paidRun.cpu,
         unverifiedCpu: unverified.cpu,
+      });
+    }
+    if (read && paidRun) {
+      // The ceiling: signature recovery alone, every core, the service idle (same run, same machine).
+      await service.stop();
+      service = undefined;
+      const bound = await recoveryBound(5);
+      report('http.paid.bound.recoveriesPerSecond', round(bound.perSecond, 0), 'recoveries/s', {
+        threads: bound.threads,
+        recovered: bound.recovered,
+        measured: "the service's SignatureWorkerPool (viem's EIP-712 recovery) on one thread per core, nothing else running",
+      });
+      report('http.paid.bound.maxShareOfRead', round(bound.perSecond / read.rps, 2), 'of read rps', {
+        note: 'no paid request is served without one recovery, so this is the highest shareOfRead any service using this recovery can reach here',
+        readRps: round(read.rps, 1),
+        goal: 0.4,
       });
     }
     const readOk = results.read === undefined || results.read.p99 < GOAL.readP99Ms;
