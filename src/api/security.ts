@@ -61,7 +61,7 @@ export async function installCors(app: FastifyInstance, origins: readonly string
   if (origins.length === 0) return;
   await app.register(cors, {
     origin: [...origins],
-    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'OPTIONS'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'OPTIONS'],
     allowedHeaders: ['authorization', 'content-type', 'x-payment', 'payment-signature', 'access-control-expose-headers', 'x-request-id'],
     exposedHeaders: ['payment-required', 'payment-response', 'x-payment-response', 'x-request-id'],
     maxAge: 600,

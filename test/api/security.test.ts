@@ -123,6 +123,11 @@ describe('security', () => {
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-headers')).toContain('x-payment');
       expect(preflight.headers.get('access-control-expose-headers') ?? allowed.headers.get('access-control-expose-headers')).toContain('payment-response');
+      // Every write method the API has, e.g. PUT for a lease's agreement from the browser console.
+      const put = await http(server.url, 'OPTIONS', '/api/leases/L-1/agreement', {
+        headers: { origin: 'https://app.example.com', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization,content-type' },
+      });
+      expect(put.headers.get('access-control-allow-methods')?.split(',').map((m) => m.trim())).toEqual(expect.arrayContaining(['PUT', 'PATCH', 'POST']));
     } finally {
       await server.close();
     }
