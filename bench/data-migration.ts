@@ -9,6 +9,7 @@
  * with COPY (one transaction, 5,000 rows per COPY) into a fresh database that has the project's
  * schema with all its indexes and foreign keys, i.e. loading without deferring the indexes. Goal:
  * migrate_1m (into the empty target, so the load-before-indexing path) >= 2x that bound, RSS < 512 MB.
+ * `migrate_1m.step.*` say where the migration's time went (MigrationReport.steps).
  *
  * Run alone: `npx tsx bench/data-migration.ts [filter]`. Needs the PostgreSQL server of the tests
  * (TEST_PG_ADMIN_URL). Prints one JSON object per figure.

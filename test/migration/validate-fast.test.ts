@@ -3,7 +3,7 @@
  * for a valid payment, the same VALIDATION error for every damaged one.
  */
 import { describe, expect, it } from 'vitest';
-import { validateStoredRecordFast } from '../../src/storage/core/validate-payment-fast.js';
+import { fastPathAccepts, validateStoredRecordFast } from '../../src/storage/core/validate-payment-fast.js';
 import { validateStoredRecord } from '../../src/storage/core/validate-records.js';
 
 const ts = new Date('2026-02-25T10:15:30.250Z');
@@ -20,8 +20,47 @@ const valid = {
   createdAt: ts,
 };
 
+const event = {
+  id: '0000002c-0003-4000-8abc-0123456789ab',
+  eventName: 'LeaseMinted',
+  contractAddress: `0x${'ab'.repeat(20)}`,
+  blockNumber: 5_000,
+  transactionHash: `0x${'1e'.repeat(32)}`,
+  logIndex: 2,
+  args: { tokenId: '7', note: { k: ['ü', '🚀'] }, big: '115792089237316195423570985008687907853269984665640564039457584007913129639935' },
+  processed: false,
+  createdAt: ts,
+  chainId: 31337,
+  blockHash: `0x${'b1'.repeat(32)}`,
+};
+
+const damagedEvents: [string, unknown][] = [
+  ['hand-made (no chain fields)', (({ chainId: _c, blockHash: _b, ...rest }) => rest)(event)],
+  ['removed, attempts, lastError', { ...event, removed: true, attempts: 3, lastError: 'boom' }],
+  ['upper-case id', { ...event, id: event.id.toUpperCase() }],
+  ['empty name', { ...event, eventName: '' }],
+  ['long name', { ...event, eventName: 'e'.repeat(101) }],
+  ['address', { ...event, contractAddress: '0x1' }],
+  ['negative block', { ...event, blockNumber: -1 }],
+  ['fractional block', { ...event, blockNumber: 1.5 }],
+  ['unsafe block', { ...event, blockNumber: 2 ** 53 }],
+  ['log index too large', { ...event, logIndex: 2 ** 31 }],
+  ['args not an object', { ...event, args: [1] }],
+  ['args with NUL', { ...event, args: { a: 'x\u0000y' } }],
+  ['args with a bigint', { ...event, args: { a: 1n } }],
+  ['processed as string', { ...event, processed: 'yes' }],
+  ['chain id 0', { ...event, chainId: 0 }],
+  ['block hash', { ...event, blockHash: '0x12' }],
+  ['removed false', { ...event, removed: false }],
+  ['attempts 0', { ...event, attempts: 0 }],
+  ['long error', { ...event, lastError: 'x'.repeat(2001) }],
+  ['chain id undefined', { ...event, chainId: undefined }],
+  ['extra field', { ...event, extra: 1 }],
+  ['missing field', (({ logIndex: _l, ...rest }) => rest)(event)],
+];
+
 /** What a validator does with `record`: its result, or its error's code, field and message. */
-function outcome(validate: (t: 'x402_payments' | 'assets', r: unknown) => unknown, record: unknown, table: 'x402_payments' | 'assets' = 'x402_payments'): unknown {
+function outcome(validate: (t: 'x402_payments' | 'events' | 'assets', r: unknown) => unknown, record: unknown, table: 'x402_payments' | 'events' | 'assets' = 'x402_payments'): unknown {
   try {
     return { ok: validate(table, record) };
   } catch (error) {
@@ -68,10 +107,23 @@ describe('validateStoredRecordFast', () => {
     const fast = validateStoredRecordFast('x402_payments', valid);
     expect(fast).toEqual(validateStoredRecord('x402_payments', valid));
     expect(fast).not.toBe(valid);
+    // The fast path itself decided (not the schema behind it).
+    expect(fastPathAccepts('x402_payments', valid)).toBe(true);
+    expect(fastPathAccepts('x402_payments', { ...valid, late: true, carriedToBatchId: '0000002b-0005-4000-9abc-0123456789ab' })).toBe(true);
   });
 
   it.each(damaged)('%s: the same result or the same error as the schema', (_name, record) => {
     expect(outcome(validateStoredRecordFast, record)).toEqual(outcome(validateStoredRecord, record));
+  });
+
+  it('returns the same copy as the schema for a valid event', () => {
+    expect(validateStoredRecordFast('events', event)).toEqual(validateStoredRecord('events', event));
+    expect(fastPathAccepts('events', event)).toBe(true);
+    expect(fastPathAccepts('events', { ...event, removed: true, attempts: 3, lastError: 'boom' })).toBe(true);
+  });
+
+  it.each(damagedEvents)('event, %s: the same result or the same error as the schema', (_name, record) => {
+    expect(outcome(validateStoredRecordFast, record, 'events')).toEqual(outcome(validateStoredRecord, record, 'events'));
   });
 
   it('other tables go through the schema', () => {
