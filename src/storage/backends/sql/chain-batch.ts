@@ -49,13 +49,15 @@ export class ChainBatchView implements ChainApplyView {
   private readonly newLeases = new Set<string>();
   private readonly changedLeases = new Set<string>();
   private readonly changedLinks = new Set<string>();
-  private clock: Date | null = null;
-
-  private constructor(private readonly tx: SqlExecutor) {}
+  private constructor(
+    private readonly tx: SqlExecutor,
+    /** The transaction's clock at millisecond precision (the columns' default), read when first needed if not given. */
+    private clock: Date | null,
+  ) {}
 
   /** An overlay with every row `intents` name read and locked (links first: they name more rows). */
-  static async load(tx: SqlExecutor, intents: readonly ChainIntent[]): Promise<ChainBatchView> {
-    const view = new ChainBatchView(tx);
+  static async load(tx: SqlExecutor, intents: readonly ChainIntent[], clock: Date | null = null): Promise<ChainBatchView> {
+    const view = new ChainBatchView(tx, clock);
     if (intents.length === 0) return view;
     const keys = keysOfIntents(intents);
     await view.readLinks([...keys.links.values()]);

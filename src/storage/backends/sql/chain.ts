@@ -282,7 +282,13 @@ export class SqlChain {
       const rows =
         ids.length === 0
           ? []
-          : await queryRows(tx, 'applyChainEvents', 'SELECT id, processed, removed, chain_id FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
+          : await queryRows(
+              tx,
+              'applyChainEvents',
+              // The transaction's clock comes along: the overlay stamps the records it creates with it.
+              `SELECT id, processed, removed, chain_id, date_trunc('milliseconds', now()) AS tx_now FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+              [ids],
+            );
       const state = new Map(rows.map((r) => [String(r['id']), r]));
       const live: ChainApplication[] = [];
       const applied: string[] = [];
@@ -303,7 +309,8 @@ export class SqlChain {
         row['processed'] = true;
       }
       // Resolved in memory over rows read in a few statements, written back in a few more.
-      const view = await ChainBatchView.load(tx, live.flatMap((a) => a.intents));
+      const clock = rows[0]?.['tx_now'];
+      const view = await ChainBatchView.load(tx, live.flatMap((a) => a.intents), clock === undefined ? null : toDate(clock, 'tx_now'));
       for (const application of live) {
         const undo: UndoEntry[] = [];
         await applyIntents(view, application.intents, undo, notes);
