@@ -55,13 +55,13 @@ interface Position {
   logIndex: number;
 }
 
-/** One word's JSON value, or undefined when this fast path does not handle the type. */
+/** The JSON value of one 32-byte word (64 hex digits, no 0x) of a given ABI type. */
 type WordReader = (word: string) => JsonValue;
 
 const WORD = /^0x[0-9a-fA-F]{64}$/;
 const DATA = /^0x(?:[0-9a-fA-F]{2})*$/;
 
-/** Readers for the types whose JSON form a 32-byte word gives directly, exactly as viem decodes them. */
+/** The reader of a type whose JSON form one word gives directly, as viem decodes it; undefined for any other type. */
 function wordReader(param: AbiParameter): WordReader | undefined {
   // uint256 decodes to a bigint (stored as its decimal string); smaller uints are numbers in viem.
   if (param.type === 'uint256') return (w) => BigInt(`0x${w}`).toString(10);

@@ -7,13 +7,13 @@
  * is halved until it is accepted.
  *
  * Throughput (docs/ingestion.md): logs are read with a raw eth_getLogs (no per-log formatting)
- * and decoded by a {@link LogDecoder} built once; while one range is decoded and stored, the next
- * one is already being read from the node. The read ahead is only used when the next step starts
+ * and decoded by a {@link LogDecoder} built once; while one range is stored, the next one is
+ * already being read from the node and decoded. The read ahead is only used when the next step starts
  * exactly where it begins and the node still has the same hash for its last block; the store
  * still takes ranges one at a time, in order, each with its cursor.
  */
 import { BaseError, numberToHex, type Abi, type Address, type Hash, type PublicClient } from 'viem';
-import type { ChainCursor, Database } from '../storage/contract/database.js';
+import type { ChainCursor, ChainLogInput, Database } from '../storage/contract/database.js';
 import { LogDecoder, mined, type RpcLog } from './decode.js';
 import { isRangeRefusal } from './rpc.js';
 import type { ChainLogger } from './logger.js';
@@ -63,12 +63,12 @@ export interface IngestStep {
 
 const BLOCK_PAGE = 100;
 
-/** A range read from the node: its logs and the hash of its last block, read before and after them. */
+/** A range read from the node: its decoded logs and the hash of its last block, read before and after them. */
 interface RangeRead {
   from: number;
   to: number;
   toHash: Hash;
-  logs: RpcLog[];
+  logs: ChainLogInput[];
 }
 
 /** viem refusing an answer larger than its response limit: the range is too large, like a node refusal. */
@@ -136,7 +136,7 @@ export class Ingester {
         fromBlock: from,
         toBlock: read.to,
         toBlockHash: read.toHash,
-        logs: read.logs.map((log) => this.decoder.decodeRpc(log)),
+        logs: read.logs,
         ...(this.options.retainBlocks === undefined ? {} : { retainBlocks: this.options.retainBlocks }),
       });
     } catch (error) {
@@ -188,8 +188,9 @@ export class Ingester {
       }
       const after = await this.nodeHash(to);
       if (after !== before) return null;
-      // Logs of a pending or removed block are not ours to store.
-      return { from, to, toHash: before, logs: logs.filter(mined) };
+      // Logs of a pending or removed block are not ours to store. Decoded here, so a range read
+      // ahead is decoded while the previous one is being stored.
+      return { from, to, toHash: before, logs: logs.filter(mined).map((log) => this.decoder.decodeRpc(log)) };
     }
   }
 

@@ -1,7 +1,8 @@
 /**
- * How chain intents become record changes, and how a reorg undoes them: written once over a small
- * {@link ChainEffectView} that each backend provides inside its own atomic step (a SQL
- * transaction, or memory's serialized section), so memory and SQL resolve and undo alike.
+ * How chain intents become record changes, and how a reorg undoes them: written once over small
+ * views each backend provides inside its own atomic step (a SQL transaction, or memory's
+ * serialized section), so memory and SQL resolve and undo alike: {@link ChainApplyView} to apply
+ * (on SQL a batch overlay fed by {@link keysOfIntents}), {@link ChainEffectView} to undo.
  *
  * Matching (docs/ingestion.md): an on-chain asset id N maps to the stored asset recorded for it
  * in `chain_links`, else the asset whose `assetId` is "N", else the asset with the same token

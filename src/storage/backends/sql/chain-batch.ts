@@ -21,6 +21,14 @@ import { queryRows } from './query-rows.js';
 
 const CONTEXT = 'applyChainEvents';
 
+/**
+ * Rows of `table` matching any of the keys `$1`, locked. One lookup per key (a LATERAL join)
+ * rather than `= ANY($1)`: on tables that grew since they were last analyzed (a first sync from
+ * the chain) the planner would otherwise scan the whole table for every batch.
+ */
+const BY_KEY = (table: 'assets' | 'leases', condition: string) =>
+  `SELECT r.* FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL (SELECT * FROM ${table} WHERE ${condition} FOR UPDATE) r`;
+
 interface LinkRef {
   chainId: number;
   kind: ChainLinkKind;
@@ -49,13 +57,15 @@ export class ChainBatchView implements ChainApplyView {
   private readonly newLeases = new Set<string>();
   private readonly changedLeases = new Set<string>();
   private readonly changedLinks = new Set<string>();
-  private clock: Date | null = null;
-
-  private constructor(private readonly tx: SqlExecutor) {}
+  private constructor(
+    private readonly tx: SqlExecutor,
+    /** The transaction's clock at millisecond precision (the columns' default), read when first needed if not given. */
+    private clock: Date | null,
+  ) {}
 
   /** An overlay with every row `intents` name read and locked (links first: they name more rows). */
-  static async load(tx: SqlExecutor, intents: readonly ChainIntent[]): Promise<ChainBatchView> {
-    const view = new ChainBatchView(tx);
+  static async load(tx: SqlExecutor, intents: readonly ChainIntent[], clock: Date | null = null): Promise<ChainBatchView> {
+    const view = new ChainBatchView(tx, clock);
     if (intents.length === 0) return view;
     const keys = keysOfIntents(intents);
     await view.readLinks([...keys.links.values()]);
@@ -92,10 +102,11 @@ export class ChainBatchView implements ChainApplyView {
     const wanted = refs.filter((r) => !this.links.has(linkKey(r.chainId, r.kind, r.onchainId)));
     if (wanted.length === 0) return;
     const rows = await this.query(
-      `SELECT l.chain_id, l.kind, l.onchain_id, l.record_key, l.data FROM chain_links l
-       JOIN unnest($1::int[], $2::text[], $3::text[]) AS w(chain_id, kind, onchain_id)
-         ON l.chain_id = w.chain_id AND l.kind = w.kind AND l.onchain_id = w.onchain_id
-       FOR UPDATE OF l`,
+      `SELECT l.* FROM unnest($1::int[], $2::text[], $3::text[]) AS w(chain_id, kind, onchain_id)
+       CROSS JOIN LATERAL (
+         SELECT chain_id, kind, onchain_id, record_key, data FROM chain_links
+         WHERE chain_id = w.chain_id AND kind = w.kind AND onchain_id = w.onchain_id FOR UPDATE
+       ) l`,
       [wanted.map((r) => r.chainId), wanted.map((r) => r.kind), wanted.map((r) => r.onchainId)],
     );
     for (const r of wanted) this.links.set(linkKey(r.chainId, r.kind, r.onchainId), null);
@@ -128,7 +139,7 @@ export class ChainBatchView implements ChainApplyView {
   private async readAssets(ids: readonly string[]): Promise<void> {
     const wanted = ids.filter((id) => !this.assets.has(id));
     if (wanted.length === 0) return;
-    const rows = await this.query('SELECT * FROM assets WHERE asset_id = ANY($1::text[]) FOR UPDATE', [wanted]);
+    const rows = await this.query(BY_KEY('assets', 'asset_id = k.key'), [wanted]);
     for (const id of wanted) this.assets.set(id, null);
     for (const row of rows) {
       const asset = assetFromRow(row);
@@ -140,7 +151,7 @@ export class ChainBatchView implements ChainApplyView {
   private async readTokens(tokens: readonly string[]): Promise<void> {
     const wanted = tokens.filter((t) => !this.tokensRead.has(t));
     if (wanted.length === 0) return;
-    const rows = await this.query('SELECT * FROM assets WHERE LOWER(token_address) = ANY($1::text[]) FOR UPDATE', [wanted]);
+    const rows = await this.query(BY_KEY('assets', 'LOWER(token_address) = k.key'), [wanted]);
     for (const row of rows) {
       const asset = assetFromRow(row);
       if (this.assets.get(asset.assetId) === null) this.assets.delete(asset.assetId);
@@ -152,7 +163,7 @@ export class ChainBatchView implements ChainApplyView {
   private async readLeases(ids: readonly string[]): Promise<void> {
     const wanted = ids.filter((id) => !this.leases.has(id));
     if (wanted.length === 0) return;
-    const rows = await this.query('SELECT * FROM leases WHERE lease_id = ANY($1::text[]) FOR UPDATE', [wanted]);
+    const rows = await this.query(BY_KEY('leases', 'lease_id = k.key'), [wanted]);
     for (const id of wanted) this.leases.set(id, null);
     for (const row of rows) {
       const lease = leaseFromRow(row);

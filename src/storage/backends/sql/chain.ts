@@ -278,11 +278,24 @@ export class SqlChain {
   async apply(chainId: number, applications: ChainApplication[], processedBlock: number | undefined): Promise<ChainApplyResult> {
     return this.tx('applyChainEvents', async (tx) => {
       const ids = applications.map((a) => a.eventId);
-      // Row locks: a second processor that slipped past leadership waits here, then skips.
+      // Row locks: a second processor that slipped past leadership waits here, then skips. The
+      // same statement marks the live events processed (a refusal below rolls the mark back) and
+      // reads the transaction's clock, which the overlay stamps the records it creates with.
       const rows =
         ids.length === 0
           ? []
-          : await queryRows(tx, 'applyChainEvents', 'SELECT id, processed, removed, chain_id FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
+          : await queryRows(
+              tx,
+              'applyChainEvents',
+              `WITH locked AS (
+                 SELECT id, processed, removed, chain_id FROM events WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+               ), marked AS (
+                 UPDATE events e SET processed = TRUE, last_error = NULL FROM locked l
+                 WHERE e.id = l.id AND l.chain_id = $2 AND NOT l.processed AND NOT l.removed
+               )
+               SELECT id, processed, removed, chain_id, date_trunc('milliseconds', now()) AS tx_now FROM locked`,
+              [ids, chainId],
+            );
       const state = new Map(rows.map((r) => [String(r['id']), r]));
       const live: ChainApplication[] = [];
       const applied: string[] = [];
@@ -303,16 +316,14 @@ export class SqlChain {
         row['processed'] = true;
       }
       // Resolved in memory over rows read in a few statements, written back in a few more.
-      const view = await ChainBatchView.load(tx, live.flatMap((a) => a.intents));
+      const clock = rows[0]?.['tx_now'];
+      const view = await ChainBatchView.load(tx, live.flatMap((a) => a.intents), clock === undefined ? null : toDate(clock, 'tx_now'));
       for (const application of live) {
         const undo: UndoEntry[] = [];
         await applyIntents(view, application.intents, undo, notes);
         undo.forEach((entry, seq) => effects.push({ eventId: application.eventId, seq, entry }));
       }
       await view.flush();
-      if (applied.length > 0) {
-        await queryRows(tx, 'applyChainEvents', 'UPDATE events SET processed = TRUE, last_error = NULL WHERE id = ANY($1::uuid[])', [applied]);
-      }
       if (effects.length > 0) {
         await queryRows(
           tx,
