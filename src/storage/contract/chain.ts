@@ -144,7 +144,12 @@ export interface ChainStore {
    * it dropped, the cursor set to it (and the processed block lowered to it).
    */
   rewindChain(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult>;
-  /** Unprocessed, not removed events of the chain up to `throughBlock`, in chain order. */
+  /**
+   * Unprocessed, not removed events of the chain above its cursor's processed block and up to
+   * `throughBlock`, in chain order. Nothing at or below the processed block is pending: ingestion
+   * only adds events above the ingested block (never below the processed one), processing moves
+   * the processed block only past applied events, and a rewind lowers it.
+   */
   getPendingChainEvents(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]>;
   /** Unprocessed, not removed events of the chain (the processing backlog). */
   countPendingChainEvents(chainId: number): Promise<number>;

@@ -171,9 +171,10 @@ export class MemoryChain {
 
   async pending(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]> {
     const out: StoredEvent[] = [];
+    const above = this.cursors.get(chainId)?.processedBlock ?? -1;
     for (const event of this.tables.unprocessedEvents.values()) {
       if (event.blockNumber > throughBlock || out.length >= limit) break;
-      if (event.chainId === chainId) out.push(copyEvent(event));
+      if (event.chainId === chainId && event.blockNumber > above) out.push(copyEvent(event));
     }
     return out;
   }
