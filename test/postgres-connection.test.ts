@@ -96,8 +96,15 @@ describe('pool settings on the server', () => {
     const { driver } = driverFor({ NODE_ENV: 'test', PG_STATEMENT_TIMEOUT_MS: '1234', PG_APPLICATION_NAME: 'conn-test' });
     await driver.open();
     const { rows } = await driver.query(`SELECT current_setting('statement_timeout') AS st, current_setting('application_name') AS app,
-      current_setting('idle_in_transaction_session_timeout') AS idle`);
-    expect(rows[0]).toEqual({ st: '1234ms', app: 'conn-test', idle: '1min' });
+      current_setting('idle_in_transaction_session_timeout') AS idle, current_setting('jit') AS jit`);
+    expect(rows[0]).toEqual({ st: '1234ms', app: 'conn-test', idle: '1min', jit: 'off' });
+    const on = driverFor({ NODE_ENV: 'test', PG_JIT: 'on' }).driver;
+    await on.open();
+    try {
+      expect((await on.query(`SELECT current_setting('jit') AS jit`)).rows[0]).toEqual({ jit: 'on' });
+    } finally {
+      await on.close();
+    }
   });
 });
 

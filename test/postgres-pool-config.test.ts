@@ -28,6 +28,12 @@ describe('poolConfigFromEnv', () => {
     });
   });
 
+  it('turns JIT off for its sessions unless PG_JIT=on, and refuses any other value', () => {
+    expect(poolConfigFromEnv({}, {}, quiet).options).toBe('-c jit=off');
+    expect(poolConfigFromEnv({ PG_JIT: 'on' }, {}, quiet).options).toBe('-c jit=on');
+    expect(() => poolConfigFromEnv({ PG_JIT: 'yes' }, {}, quiet)).toThrow(expect.objectContaining({ code: 'VALIDATION', field: 'PG_JIT' }));
+  });
+
   it('takes overrides from the environment, then from the caller', () => {
     const env = {
       PGPOOL_MAX: '7',

@@ -88,6 +88,14 @@ function tlsConfig(env: PoolEnv, production: boolean, url: string | undefined, l
     : { rejectUnauthorized: true, ca: readRootCert(rootCert) };
 }
 
+/** `PG_JIT`: `on` or `off` (default off). */
+function jitSetting(env: PoolEnv): 'on' | 'off' {
+  const raw = env.PG_JIT;
+  if (raw === undefined || raw === '' || raw === 'off') return 'off';
+  if (raw === 'on') return 'on';
+  throw new StorageError('VALIDATION', `PG_JIT must be "on" or "off", got ${JSON.stringify(raw)}`, { field: 'PG_JIT' });
+}
+
 /**
  * Builds the `pg` PoolConfig from the environment. Defaults follow the guide's section 5 table;
  * every value can be overridden by a variable, and `overrides` win over both.
@@ -103,6 +111,7 @@ function tlsConfig(env: PoolEnv, production: boolean, url: string | undefined, l
  * | `PG_LOCK_TIMEOUT_MS`        | 2000                                      | server `lock_timeout`: a statement waiting longer for a lock fails with TIMEOUT `lock_timeout` (0 = wait up to the statement timeout) |
  * | `PG_IDLE_IN_TX_TIMEOUT_MS`  | 60000                                     | server `idle_in_transaction_session_timeout` (0 = none) |
  * | `PG_APPLICATION_NAME`       | `asset-leasing-store`                     | `application_name`, shown in `pg_stat_activity` |
+ * | `PG_JIT`                    | `off`                                     | server `jit` for the pool's sessions (`on` or `off`) |
  * | `PGSSLMODE`                 | (unset)                                   | `disable`: no TLS even in production (logs a warning there); `require`/`verify-full`: verified TLS outside production too |
  * | `PGSSLROOTCERT`             | (unset = Node's CA store)                 | path of the CA certificate that signs the server certificate |
  * | `PG_TLS_ALLOW_UNVERIFIED`   | (unset)                                   | `true`: TLS without certificate verification (the guide's `rejectUnauthorized: false`); logs a warning |
@@ -133,6 +142,11 @@ export function poolConfigFromEnv(
   };
   // pg sends lock_timeout only when set; 0 leaves the server default (no lock timeout).
   if (lockTimeout > 0) config.lock_timeout = lockTimeout;
+  // JIT compiles a plan whose estimated cost passes jit_above_cost: on short OLTP statements
+  // over freshly written tables (no statistics yet, so inflated estimates) that compile took
+  // ~30 ms of a 5 ms statement (the chain batch's lookups, bench/events.ts). Nothing here runs
+  // long analytical queries that would repay it.
+  config.options = `-c jit=${jitSetting(env)}`;
   if (connectionString !== undefined) config.connectionString = connectionString;
   return { ...config, ...overrides };
 }
