@@ -12,9 +12,8 @@ import { ChainFacilitator } from '../../src/api/facilitator/chain.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
 import { decodePaymentHeader } from '../../src/api/x402/payment-header.js';
-import type { PaymentRequirements } from '../../src/api/x402/types.js';
 import { mintUsdc } from '../../src/chain/index.js';
-import { startDeployedChain, type DeployedChain } from '../support/chain.js';
+import { localChainRequirements, startDeployedChain, type DeployedChain } from '../support/chain.js';
 import { rpc } from '../support/ingestion.js';
 
 const OLD_BLOCKS = 100_000;
@@ -50,24 +49,7 @@ afterAll(async () => {
   await chain?.stop();
 });
 
-function requirements(): PaymentRequirements {
-  return {
-    scheme: 'exact',
-    network: 'anvil',
-    asset: chain.deployment.contracts.USDC,
-    amount: PRICE.toString(),
-    maxAmountRequired: PRICE.toString(),
-    payTo: chain.addresses[1]!,
-    resource: 'http://127.0.0.1/api/leases/L-1/access?mode=second',
-    description: 'one second of lease L-1',
-    mimeType: 'application/json',
-    maxTimeoutSeconds: 60,
-    mode: 'second',
-    intervalSeconds: 1,
-    intervalStart: new Date().toISOString(),
-    extra: { name: 'USDC', version: '2' },
-  };
-}
+const requirements = () => localChainRequirements(chain, chain.addresses[1]!, PRICE);
 
 describe('chain facilitator lookup', () => {
   it('searches only the blocks after validAfter: 100,000 older blocks are never read for logs', async () => {

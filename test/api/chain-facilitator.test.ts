@@ -16,7 +16,7 @@ import { paymentHeader, type PaymentOptions } from '../../src/api/x402/client.js
 import { decodePaymentHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentRequirements } from '../../src/api/x402/types.js';
 import { mintUsdc, usdcAbi } from '../../src/chain/index.js';
-import { startDeployedChain, type DeployedChain } from '../support/chain.js';
+import { localChainRequirements, startDeployedChain, type DeployedChain } from '../support/chain.js';
 
 let chain: DeployedChain;
 let facilitator: ChainFacilitator;
@@ -35,25 +35,7 @@ afterAll(async () => {
   await chain?.stop();
 });
 
-function requirements(overrides: Partial<PaymentRequirements> = {}): PaymentRequirements {
-  return {
-    scheme: 'exact',
-    network: 'anvil',
-    asset: chain.deployment.contracts.USDC,
-    amount: PRICE.toString(),
-    maxAmountRequired: PRICE.toString(),
-    payTo: lessor,
-    resource: 'http://127.0.0.1/api/leases/L-1/access?mode=second',
-    description: 'one second of lease L-1',
-    mimeType: 'application/json',
-    maxTimeoutSeconds: 60,
-    mode: 'second',
-    intervalSeconds: 1,
-    intervalStart: new Date().toISOString(),
-    extra: { name: 'USDC', version: '2' },
-    ...overrides,
-  };
-}
+const requirements = (overrides: Partial<PaymentRequirements> = {}) => localChainRequirements(chain, lessor, PRICE, overrides);
 const payment = (r: PaymentRequirements, options: PaymentOptions = {}) => decodePaymentHeader(paymentHeader(r, { payer, version: 2, ...options }));
 const balance = (who: string) => chain.reader.readContract({ address: chain.deployment.contracts.USDC, abi: usdcAbi, functionName: 'balanceOf', args: [who as Address] });
 

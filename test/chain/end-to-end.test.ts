@@ -22,7 +22,7 @@ import { mintUsdc } from '../../src/chain/deploy.js';
 import { writeDeploymentFile } from '../../src/chain/deployment-file.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { API_KEY, AUTH, http } from '../api/support.js';
-import { startDeployedChain, type DeployedChain } from '../support/chain.js';
+import { chainServiceEnv, startDeployedChain, type DeployedChain } from '../support/chain.js';
 import { createAssetType, mine, registerAssets, send, token, waitFor } from '../support/ingestion.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 
@@ -55,24 +55,7 @@ beforeAll(async () => {
   });
   service = await startService({
     signals: false,
-    env: {
-      LEASING_MODE: 'development',
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      API_KEY,
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      CHAIN_DEPLOYMENT_FILE: deploymentFile,
-      CHAIN_CONFIRMATIONS: '2',
-      CHAIN_POLL_MS: '50',
-      FACILITATOR: 'chain',
-      CHAIN_RPC_URL: chain.node.rpcUrl,
-      FACILITATOR_PRIVATE_KEY: chain.keys[9]!,
-      X402_NETWORK: 'eip155:31337',
-      X402_ASSET_ADDRESS: USDC,
-    },
+    env: chainServiceEnv(chain, API_KEY, database.url, dataDir, { CHAIN_DEPLOYMENT_FILE: deploymentFile, CHAIN_CONFIRMATIONS: '2', CHAIN_POLL_MS: '50' }),
   });
 }, 120_000);
 

@@ -4,6 +4,7 @@
  * clients for the first accounts. `stop()` ends the node.
  */
 import type { Address, Hex } from 'viem';
+import type { PaymentRequirements } from '../../src/api/x402/types.js';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
   deployProtocol,
@@ -45,4 +46,52 @@ export async function startDeployedChain(): Promise<DeployedChain> {
     await node.stop();
     throw error;
   }
+}
+
+/**
+ * The requirements of one second of lease L-1 paid in the deployment's USDC on the local chain
+ * (`anvil`), `price` minor units to `payTo`: what the chain facilitator tests verify and settle.
+ */
+export function localChainRequirements(chain: DeployedChain, payTo: string, price: bigint, overrides: Partial<PaymentRequirements> = {}): PaymentRequirements {
+  return {
+    scheme: 'exact',
+    network: 'anvil',
+    asset: chain.deployment.contracts.USDC,
+    amount: price.toString(),
+    maxAmountRequired: price.toString(),
+    payTo,
+    resource: 'http://127.0.0.1/api/leases/L-1/access?mode=second',
+    description: 'one second of lease L-1',
+    mimeType: 'application/json',
+    maxTimeoutSeconds: 60,
+    mode: 'second',
+    intervalSeconds: 1,
+    intervalStart: new Date().toISOString(),
+    extra: { name: 'USDC', version: '2' },
+    ...overrides,
+  };
+}
+
+/**
+ * The environment of an in-process service that settles on `chain` (FACILITATOR=chain, the
+ * deployment's USDC on eip155:31337, account 9 paying gas), on `databaseUrl` and `dataDir`; `extra`
+ * adds or overrides variables (e.g. CHAIN_DEPLOYMENT_FILE to ingest as well).
+ */
+export function chainServiceEnv(chain: DeployedChain, apiKey: string, databaseUrl: string, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    LEASING_MODE: 'development',
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    API_KEY: apiKey,
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    FACILITATOR: 'chain',
+    CHAIN_RPC_URL: chain.node.rpcUrl,
+    FACILITATOR_PRIVATE_KEY: chain.keys[9] as string,
+    X402_NETWORK: 'eip155:31337',
+    X402_ASSET_ADDRESS: chain.deployment.contracts.USDC,
+    ...extra,
+  };
 }

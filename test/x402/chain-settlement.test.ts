@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type RunningService } from '../../src/service.js';
 import { mintUsdc, usdcAbi } from '../../src/chain/index.js';
 import { API_KEY, AUTH, assetBody, http, leaseBody } from '../api/support.js';
-import { startDeployedChain, type DeployedChain } from '../support/chain.js';
+import { chainServiceEnv, startDeployedChain, type DeployedChain } from '../support/chain.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 
 // 36 tokens an hour (18 decimals): 10,000 USDC minor units a second.
@@ -38,21 +38,7 @@ beforeAll(async () => {
   await mintUsdc(chain.writers[0]!, chain.reader, chain.deployment.contracts.USDC, [chain.addresses[2]!], 5_000_000n);
   service = await startService({
     signals: false,
-    env: {
-      LEASING_MODE: 'development',
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      API_KEY,
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      FACILITATOR: 'chain',
-      CHAIN_RPC_URL: chain.node.rpcUrl,
-      FACILITATOR_PRIVATE_KEY: chain.keys[9]!,
-      X402_NETWORK: 'eip155:31337',
-      X402_ASSET_ADDRESS: chain.deployment.contracts.USDC,
-    },
+    env: chainServiceEnv(chain, API_KEY, database.url, dataDir),
   });
   const asset = await http(service.url, 'POST', '/api/assets', { body: { ...assetBody('A-CHAIN'), chainId: 31337 }, headers: AUTH });
   expect(asset.status).toBe(201);
