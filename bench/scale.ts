@@ -239,15 +239,27 @@ async function drive(side: Side, seconds: number, tag: string): Promise<{ rate: 
   return { rate: latencies.length / elapsed, p99: summarize(convert(latencies, 'ms')).p99, errors };
 }
 
-async function readP99(run: (i: number) => Promise<unknown>): Promise<number> {
+/** Read runs per figure; the lowest p99 is reported (as throughput is the best of its runs), every run's beside it. */
+const READ_RUNS = 3;
+
+/**
+ * The p99 of `READ_SAMPLES` sequential calls, best of {@link READ_RUNS} runs: the p99 of 400 calls
+ * is their fourth slowest, so one scheduling hiccup of the 2-core machine (a checkpoint, the other
+ * database's autovacuum) decides a single run; what the table's size costs shows in every run.
+ */
+async function readP99(run: (i: number) => Promise<unknown>): Promise<{ p99: number; runs: number[] }> {
   for (let i = 0; i < 20; i++) await run(i);
-  const samples: number[] = [];
-  for (let i = 0; i < READ_SAMPLES; i++) {
-    const t0 = nowNs();
-    await run(i);
-    samples.push(nowNs() - t0);
+  const runs: number[] = [];
+  for (let r = 0; r < READ_RUNS; r++) {
+    const samples: number[] = [];
+    for (let i = 0; i < READ_SAMPLES; i++) {
+      const t0 = nowNs();
+      await run(i);
+      samples.push(nowNs() - t0);
+    }
+    runs.push(round(summarize(convert(samples, 'ms')).p99));
   }
-  return summarize(convert(samples, 'ms')).p99;
+  return { p99: Math.min(...runs), runs };
 }
 
 async function sizes(side: Side): Promise<{ table: number; index: number; hashes: number }> {
@@ -306,15 +318,15 @@ async function measure(side: Side, step: number, report: BenchOptions['report'])
     throw new Error(`scale: loaded payment ${probe} not found by its hash (${side.layout})`);
   }
   const byHash = await readP99(() => byHashRead(loadedHash(Math.floor(random() * side.loaded))));
-  report(`scale.${side.layout}.read.firstPage.p99`, round(firstPage), 'ms', { ...base, samples: READ_SAMPLES });
-  report(`scale.${side.layout}.read.recentPage.p99`, round(recentPage), 'ms', { ...base, samples: READ_SAMPLES });
-  report(`scale.${side.layout}.read.dailyRevenue.p99`, round(dailyRevenue), 'ms', { ...base, samples: READ_SAMPLES });
-  report(`scale.${side.layout}.read.byHash.p99`, round(byHash), 'ms', { ...base, samples: READ_SAMPLES });
+  report(`scale.${side.layout}.read.firstPage.p99`, round(firstPage.p99), 'ms', { ...base, samples: READ_SAMPLES, runs: firstPage.runs });
+  report(`scale.${side.layout}.read.recentPage.p99`, round(recentPage.p99), 'ms', { ...base, samples: READ_SAMPLES, runs: recentPage.runs });
+  report(`scale.${side.layout}.read.dailyRevenue.p99`, round(dailyRevenue.p99), 'ms', { ...base, samples: READ_SAMPLES, runs: dailyRevenue.runs });
+  report(`scale.${side.layout}.read.byHash.p99`, round(byHash.p99), 'ms', { ...base, samples: READ_SAMPLES, runs: byHash.runs });
   const s = await sizes(side);
   report(`scale.${side.layout}.tableBytes`, s.table, 'bytes', base);
   report(`scale.${side.layout}.indexBytes`, s.index, 'bytes', base);
   report(`scale.${side.layout}.hashTableBytes`, s.hashes, 'bytes', base);
-  return { rate: best.rate, reads: [firstPage, recentPage, dailyRevenue, byHash] };
+  return { rate: best.rate, reads: [firstPage.p99, recentPage.p99, dailyRevenue.p99, byHash.p99] };
 }
 
 /** The scale benchmark (see the file comment). */

@@ -85,7 +85,11 @@ export class SqlLedgerReads {
     const rows = key
       ? await this.rows(
           'getPaymentsPage',
-          `SELECT * FROM x402_payments WHERE lease_id = $1 AND (payment_timestamp, id) > ($2, $3::uuid)
+          // `payment_timestamp >= $2` follows from the row comparison; said separately, it lets
+          // PostgreSQL skip the day partitions before the cursor (it prunes on plain column
+          // bounds, not on row comparisons), so a page deep in a long history reads only the
+          // partitions from the cursor on.
+          `SELECT * FROM x402_payments WHERE lease_id = $1 AND payment_timestamp >= $2 AND (payment_timestamp, id) > ($2, $3::uuid)
             ORDER BY payment_timestamp, id LIMIT $4`,
           [leaseId, new Date(key.ts), key.id, limit + 1],
         )
