@@ -7,7 +7,7 @@
  */
 import { LineLog, readLineLog, type Compaction, type DamagedLine, type RecordKind } from '../util/line-log.js';
 import { StorageError } from '../storage/contract/errors.js';
-import { MemorySettlementJournal, UNRESOLVED_STATES, type IntentUpdate, type JournalLine, type SettlementIntent } from './settlement-journal.js';
+import { MemorySettlementJournal, UNRESOLVED_STATES, slimmedAfterInterval, type IntentUpdate, type JournalLine, type SettlementIntent } from './settlement-journal.js';
 
 /** A journal line as JSON stores it (instants as ISO strings). */
 type StoredLine =
@@ -53,14 +53,16 @@ export async function readJournalFile(path: string): Promise<{ unresolved: Settl
 
 /**
  * The lines still needed at `now`, one `begin` per entry in its current state: unresolved
- * entries, and resolved ones that are resendable until their authorization expires.
+ * entries, and resolved ones that are resendable until their authorization expires, slimmed as
+ * in memory once their paid interval is over ({@link slimmedAfterInterval}), which keeps the file
+ * small.
  */
 function stillNeeded(lines: StoredLine[], now: number): StoredLine[] {
   const needed = (e: SettlementIntent) => UNRESOLVED_STATES.has(e.state) || Date.parse(e.expiresAt) > now;
   return journalOf(lines)
     .all()
     .filter(needed)
-    .map((entry) => toStored({ op: 'begin', entry }));
+    .map((entry) => toStored({ op: 'begin', entry: slimmedAfterInterval(entry, now) }));
 }
 
 /**

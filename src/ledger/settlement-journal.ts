@@ -143,6 +143,16 @@ export type JournalLine = { op: 'begin'; entry: SettlementIntent } | { op: 'upda
  */
 export const FORGET_RESOLVED_AFTER_EXPIRY_MS = 30_000;
 
+/**
+ * A resolved entry whose paid interval is over, without its signed payment and requirements
+ * (most of its size): only a grant of the very same payment reads them, which `grantFor` does
+ * only until `intervalEnd`. Any other entry is returned as it is.
+ */
+export function slimmedAfterInterval(entry: SettlementIntent, now: number): SettlementIntent {
+  if (UNRESOLVED_STATES.has(entry.state) || entry.payment === null || Date.parse(entry.intervalEnd) >= now) return entry;
+  return { ...entry, payment: null, requirements: null };
+}
+
 /** Every this many intents begun, the journal forgets what it no longer needs. */
 const SWEEP_EVERY_BEGINS = 256;
 
@@ -188,8 +198,9 @@ export class MemorySettlementJournal implements SettlementJournal {
         this.entries.delete(id);
         if (this.nonces.get(entry.nonce) === id) this.nonces.delete(entry.nonce);
         dropped += 1;
-      } else if (entry.payment !== null && Date.parse(entry.intervalEnd) < now) {
-        this.entries.set(id, { ...entry, payment: null, requirements: null });
+      } else {
+        const slim = slimmedAfterInterval(entry, now);
+        if (slim !== entry) this.entries.set(id, slim);
       }
     }
     return dropped;

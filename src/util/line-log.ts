@@ -18,7 +18,9 @@
  * written back (temp file, fsync, rename, fsync of the directory). A long-running owner also
  * compacts it while appending (`compact`), so the file does not grow with every record.
  */
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { acquireFileLock, type LockConflict } from './file-lock.js';
@@ -164,6 +166,32 @@ export async function readLineLog<R>(path: string, kind: RecordKind<R>): Promise
   return { records, damaged: [...(await readSetAside(path)), ...damaged] };
 }
 
+/**
+ * The records of the first `length` bytes of the log at `path`, read line by line (a compaction
+ * runs while the service does: holding the whole text and its split lines beside the records
+ * tripled its memory), and the lines it cannot use, numbered as {@link parseLines} numbers them.
+ */
+async function streamLines<R>(path: string, length: number, kind: RecordKind<R>): Promise<LogContents<R>> {
+  const records: R[] = [];
+  const damaged: DamagedLine[] = [];
+  if (length === 0) return { records, damaged };
+  const unterminated = (await readBytes(path, length - 1, 1))[0] !== 0x0a;
+  const lines = createInterface({ input: createReadStream(path, { start: 0, end: length - 1, encoding: 'utf8' }), crlfDelay: Infinity });
+  let number = 0;
+  let last: DamagedLine | undefined;
+  for await (const raw of lines) {
+    number += 1;
+    last = undefined;
+    if (raw.trim() === '') continue;
+    const decoded = decode(raw, kind);
+    if ('record' in decoded) records.push(decoded.record);
+    else damaged.push((last = { file: path, line: number, reason: decoded.problem, text: raw, setAsideAt: null }));
+  }
+  // A last line without its newline is a write cut short (by a crash or a full disk).
+  if (unterminated && last !== undefined) last.reason = `torn last line (${last.reason})`;
+  return { records, damaged };
+}
+
 /** `length` bytes of the file at `path` from offset `from` (fewer if it is shorter). */
 async function readBytes(path: string, from: number, length: number): Promise<Buffer> {
   const handle = await open(path, 'r');
@@ -248,18 +276,25 @@ export class LineLog<R> {
    * bytes after it); then, in line with the appends, whatever was appended meanwhile is carried
    * over as it is and the compacted file replaces the log durably (temp file, fsync, rename,
    * directory fsync), so a crash leaves the old log or the new one, never less. Unreadable lines
-   * go to the side file first, as at open. One compaction runs at a time: a second call gets the
-   * first one's result.
+   * go to the side file first, as at open. One compaction runs at a time: a call made while one
+   * runs starts after it, so it covers everything appended before the call.
    */
   compact(keep: (records: R[]) => R[]): Promise<Compaction> {
-    this.compacting ??= this.compactOnce(keep).finally(() => (this.compacting = undefined));
-    return this.compacting;
+    const run = (this.compacting ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.compactOnce(keep));
+    this.compacting = run;
+    const done = () => {
+      if (this.compacting === run) this.compacting = undefined;
+    };
+    run.then(done, done);
+    return run;
   }
 
   private async compactOnce(keep: (records: R[]) => R[]): Promise<Compaction> {
     // In line with the appends, so the size is at a record boundary.
     const prefix = await this.serially(async () => (await this.openHandle().stat()).size);
-    const { records, damaged } = parseLines((await readBytes(this.path, 0, prefix)).toString('utf8'), this.path, this.kind);
+    const { records, damaged } = await streamLines(this.path, prefix, this.kind);
     if (damaged.length > 0) await setAside(this.path, damaged);
     const kept = keep(records);
     const head = kept.map(encode).join('');
