@@ -66,6 +66,23 @@ function stillNeeded(lines: StoredLine[], now: number): StoredLine[] {
 }
 
 /**
+ * The lines still needed, folded from the file's records one at a time for a compaction while
+ * the service runs: entries are replayed as in memory and forgotten as the running journal
+ * forgets them (`forgetExpired`: resolved and expired, or slimmed once their interval is over)
+ * every few thousand records, so the fold holds about what the journal holds in memory.
+ */
+async function foldStillNeeded(lines: AsyncIterable<StoredLine>): Promise<StoredLine[]> {
+  const journal = new MemorySettlementJournal();
+  let folded = 0;
+  for await (const line of lines) {
+    journal.replay(fromStored(line));
+    if (++folded % 4096 === 0) journal.forgetExpired(Date.now());
+  }
+  journal.forgetExpired(Date.now());
+  return journal.all().map((entry) => toStored({ op: 'begin', entry }));
+}
+
+/**
  * Once the file has grown by this much since it was opened or last compacted, it is compacted
  * while the service runs: each payment appends about three lines (1-3 KB), so at 1,000
  * payments/s an uncompacted journal would grow by gigabytes an hour.
@@ -105,7 +122,7 @@ export class FileSettlementJournal extends MemorySettlementJournal {
   /** Compacts the file now, as it is compacted by itself once it has grown enough. */
   compact(): Promise<Compaction> {
     if (this.log === undefined) throw new Error('the settlement journal is not open');
-    return this.log.compact((lines) => stillNeeded(lines, Date.now()));
+    return this.log.compact(foldStillNeeded);
   }
 
   /** Lines the open could not read and moved to the side file. */

@@ -232,6 +232,11 @@ export class MemorySettlementJournal implements SettlementJournal {
 
   async close(): Promise<void> {}
 
+  /** Applies a record as read back from a journal (a begin or an update), e.g. when folding a file. */
+  replay(line: JournalLine): void {
+    this.apply(line);
+  }
+
   /** Every entry, oldest first (the journal's own objects: callers must not change them). */
   all(): SettlementIntent[] {
     return [...this.entries.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());

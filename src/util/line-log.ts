@@ -166,30 +166,40 @@ export async function readLineLog<R>(path: string, kind: RecordKind<R>): Promise
   return { records, damaged: [...(await readSetAside(path)), ...damaged] };
 }
 
+/** How far a {@link streamRecords} read got. */
+interface StreamProgress {
+  /** Records yielded. */
+  read: number;
+  /** Whether every line of the part was read. */
+  finished: boolean;
+}
+
 /**
- * The records of the first `length` bytes of the log at `path`, read line by line (a compaction
- * runs while the service does: holding the whole text and its split lines beside the records
- * tripled its memory), and the lines it cannot use, numbered as {@link parseLines} numbers them.
+ * The records of the first `length` bytes of the log at `path`, one at a time, read line by line
+ * (a compaction runs while the service does: holding the whole text, its lines and every record
+ * at once cost it hundreds of MB); lines it cannot use go to `damaged`, numbered as
+ * {@link parseLines} numbers them.
  */
-async function streamLines<R>(path: string, length: number, kind: RecordKind<R>): Promise<LogContents<R>> {
-  const records: R[] = [];
-  const damaged: DamagedLine[] = [];
-  if (length === 0) return { records, damaged };
-  const unterminated = (await readBytes(path, length - 1, 1))[0] !== 0x0a;
-  const lines = createInterface({ input: createReadStream(path, { start: 0, end: length - 1, encoding: 'utf8' }), crlfDelay: Infinity });
-  let number = 0;
-  let last: DamagedLine | undefined;
-  for await (const raw of lines) {
-    number += 1;
-    last = undefined;
-    if (raw.trim() === '') continue;
-    const decoded = decode(raw, kind);
-    if ('record' in decoded) records.push(decoded.record);
-    else damaged.push((last = { file: path, line: number, reason: decoded.problem, text: raw, setAsideAt: null }));
+async function* streamRecords<R>(path: string, length: number, kind: RecordKind<R>, damaged: DamagedLine[], progress: StreamProgress): AsyncGenerator<R> {
+  if (length > 0) {
+    const unterminated = (await readBytes(path, length - 1, 1))[0] !== 0x0a;
+    const lines = createInterface({ input: createReadStream(path, { start: 0, end: length - 1, encoding: 'utf8' }), crlfDelay: Infinity });
+    let number = 0;
+    let last: DamagedLine | undefined;
+    for await (const raw of lines) {
+      number += 1;
+      last = undefined;
+      if (raw.trim() === '') continue;
+      const decoded = decode(raw, kind);
+      if ('record' in decoded) {
+        progress.read += 1;
+        yield decoded.record;
+      } else damaged.push((last = { file: path, line: number, reason: decoded.problem, text: raw, setAsideAt: null }));
+    }
+    // A last line without its newline is a write cut short (by a crash or a full disk).
+    if (unterminated && last !== undefined) last.reason = `torn last line (${last.reason})`;
   }
-  // A last line without its newline is a write cut short (by a crash or a full disk).
-  if (unterminated && last !== undefined) last.reason = `torn last line (${last.reason})`;
-  return { records, damaged };
+  progress.finished = true;
 }
 
 /** `length` bytes of the file at `path` from offset `from` (fewer if it is shorter). */
@@ -203,6 +213,13 @@ async function readBytes(path: string, from: number, length: number): Promise<Bu
     await handle.close();
   }
 }
+
+/**
+ * What a compaction of a log in use keeps: given the records written so far, one at a time (a
+ * fold that holds only what is still needed stays small), it returns the records to write back.
+ * It must read every record.
+ */
+export type CompactionKeep<R> = (records: AsyncIterable<R>) => Promise<R[]>;
 
 /** What one {@link LineLog.compact} did. */
 export interface Compaction {
@@ -279,7 +296,7 @@ export class LineLog<R> {
    * go to the side file first, as at open. One compaction runs at a time: a call made while one
    * runs starts after it, so it covers everything appended before the call.
    */
-  compact(keep: (records: R[]) => R[]): Promise<Compaction> {
+  compact(keep: CompactionKeep<R>): Promise<Compaction> {
     const run = (this.compacting ?? Promise.resolve())
       .catch(() => undefined)
       .then(() => this.compactOnce(keep));
@@ -291,12 +308,15 @@ export class LineLog<R> {
     return run;
   }
 
-  private async compactOnce(keep: (records: R[]) => R[]): Promise<Compaction> {
+  private async compactOnce(keep: CompactionKeep<R>): Promise<Compaction> {
     // In line with the appends, so the size is at a record boundary.
     const prefix = await this.serially(async () => (await this.openHandle().stat()).size);
-    const { records, damaged } = await streamLines(this.path, prefix, this.kind);
+    const damaged: DamagedLine[] = [];
+    const progress: StreamProgress = { read: 0, finished: false };
+    const kept = await keep(streamRecords(this.path, prefix, this.kind, damaged, progress));
+    // A record or damaged line left unread would vanish with the rewrite.
+    if (!progress.finished) throw new Error(`compaction of ${this.path}: keep stopped before the last record`);
     if (damaged.length > 0) await setAside(this.path, damaged);
-    const kept = keep(records);
     const head = kept.map(encode).join('');
     return this.serially(async () => {
       const handle = this.openHandle();
@@ -308,7 +328,7 @@ export class LineLog<R> {
       this.handle = await open(this.path, 'a+');
       await handle.close();
       this.appended = tail.length;
-      return { bytesBefore: size, bytesAfter: Buffer.byteLength(text), recordsRead: records.length, recordsKept: kept.length, setAside: damaged.length };
+      return { bytesBefore: size, bytesAfter: Buffer.byteLength(text), recordsRead: progress.read, recordsKept: kept.length, setAside: damaged.length };
     });
   }
 

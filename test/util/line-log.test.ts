@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LineLog, damagedFileOf, readLineLog, type RecordKind } from '../../src/util/line-log.js';
+import { LineLog, damagedFileOf, readLineLog, type CompactionKeep, type RecordKind } from '../../src/util/line-log.js';
 
 interface Rec {
   n: number;
@@ -14,7 +14,12 @@ const REC: RecordKind<Rec> = {
   is: (v): v is Rec => typeof v === 'object' && v !== null && typeof (v as Rec).n === 'number' && typeof (v as Rec).drop === 'boolean',
 };
 const keepAll = (records: Rec[]) => records;
-const keepWanted = (records: Rec[]) => records.filter((r) => !r.drop);
+/** Keeps the records not marked `drop`, read one at a time as a compaction gives them. */
+const keepWanted: CompactionKeep<Rec> = async (records) => {
+  const kept: Rec[] = [];
+  for await (const r of records) if (!r.drop) kept.push(r);
+  return kept;
+};
 
 let dir: string;
 beforeAll(async () => {
@@ -79,6 +84,22 @@ describe('compacting a log in use', () => {
     expect(records.map((r) => r.n)).toEqual([1, 3]);
     expect(damaged).toMatchObject([{ reason: 'checksum mismatch', text: 'deadbeef {"n": 2, "drop": false}' }]);
     expect(await readFile(damagedFileOf(path), 'utf8')).toContain('checksum mismatch');
+    await log.close();
+  });
+
+  it('refuses a keep that stops reading early (what it did not read would vanish), leaving the file as it was', async () => {
+    const path = join(dir, 'early.log');
+    const { log } = await LineLog.open(path, { kind: REC, keep: keepAll });
+    for (let n = 0; n < 10; n++) await log.append({ n, drop: false });
+    const before = await readFile(path, 'utf8');
+    const firstOnly: CompactionKeep<Rec> = async (records) => {
+      for await (const r of records) return [r];
+      return [];
+    };
+    await expect(log.compact(firstOnly)).rejects.toThrow(/stopped before the last record/);
+    expect(await readFile(path, 'utf8')).toBe(before);
+    await log.append({ n: 10, drop: false }); // still usable
+    expect((await readLineLog(path, REC)).records).toHaveLength(11);
     await log.close();
   });
 
