@@ -12,17 +12,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExactEvmScheme } from '@x402/evm/exact/client';
-import { wrapFetchWithPayment, x402Client } from '@x402/fetch';
 import { parseEventLogs, type Address, type Hex } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { marketplaceAbi, usdcAbi } from '../../src/chain/contracts/index.js';
 import { mintUsdc } from '../../src/chain/deploy.js';
 import { writeDeploymentFile } from '../../src/chain/deployment-file.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { API_KEY, AUTH, http } from '../api/support.js';
-import { chainServiceEnv, startDeployedChain, type DeployedChain } from '../support/chain.js';
+import { chainServiceEnv, localChainPayer, startDeployedChain, type DeployedChain } from '../support/chain.js';
 import { createAssetType, mine, registerAssets, send, token, waitFor } from '../support/ingestion.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 
@@ -141,18 +138,7 @@ describe('chain to ledger, end to end', () => {
   });
 
   it('the lessee pays with its own key through @x402/fetch: balances move by exactly the price, the hash is the chain\'s', async () => {
-    const signer = privateKeyToAccount(chain.keys[2]!);
-    const client = x402Client.fromConfig({
-      schemes: [{ network: 'eip155:31337', client: new ExactEvmScheme(signer) }],
-      spendControls: { allowedAssets: [{ network: 'eip155:31337', asset: chain.deployment.contracts.USDC, maxAmountPerPayment: '100000' }] },
-    });
-    const sent: string[] = [];
-    const recording: typeof fetch = async (input, init) => {
-      const header = input instanceof Request ? input.headers.get('payment-signature') : null;
-      if (header !== null) sent.push(header);
-      return fetch(input, init);
-    };
-    const pay = wrapFetchWithPayment(recording, client);
+    const { pay, sent } = localChainPayer(chain, chain.keys[2]!);
     const url = `${service.url}/api/leases/${leaseId}/access?mode=second`;
 
     const [payerBefore, lessorBefore] = [await balance(lessee), await balance(lessor)];

@@ -37,13 +37,18 @@ async function journaledSettlements(dir: string): Promise<Set<string>> {
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     // `<crc32> <json>`; a torn last line (the kill came mid-write) is not a begun intent.
-    let record: { op: string; entry?: { payment: PaymentPayload } };
+    let record: { op: string; entry?: { payment: PaymentPayload | null; transaction?: string } };
     try {
       record = JSON.parse(line.slice(line.indexOf(' ') + 1)) as typeof record;
     } catch {
       continue;
     }
-    if (record.op === 'begin' && record.entry) hashes.add(localSettlementHash(record.entry.payment.payload.authorization));
+    if (record.op !== 'begin' || !record.entry) continue;
+    const { payment, transaction } = record.entry;
+    // A compacted file stores a resolved intent whose interval is over slim, without its payment:
+    // its settlement hash is then its transaction (none when no money moved).
+    if (payment !== null) hashes.add(localSettlementHash(payment.payload.authorization));
+    else if (transaction !== undefined) hashes.add(transaction);
   }
   return hashes;
 }

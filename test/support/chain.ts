@@ -3,6 +3,8 @@
  * Hardhat's node on a free port, deploys the contracts as account 0 (the USDC minter) and returns
  * clients for the first accounts. `stop()` ends the node.
  */
+import { ExactEvmScheme } from '@x402/evm/exact/client';
+import { wrapFetchWithPayment, x402Client } from '@x402/fetch';
 import type { Address, Hex } from 'viem';
 import type { PaymentRequirements } from '../../src/api/x402/types.js';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -94,4 +96,24 @@ export function chainServiceEnv(chain: DeployedChain, apiKey: string, databaseUr
     X402_ASSET_ADDRESS: chain.deployment.contracts.USDC,
     ...extra,
   };
+}
+
+/**
+ * An official x402 v2 client (`@x402/fetch`) paying with `privateKey` on the local chain: the
+ * deployment's USDC is not one of x402's default assets, so it is allowed explicitly, capped at
+ * 0.1 USDC a payment. `sent` collects every payment header it sends (to replay one).
+ */
+export function localChainPayer(chain: DeployedChain, privateKey: Hex): { pay: typeof fetch; sent: string[]; address: Address } {
+  const signer = privateKeyToAccount(privateKey);
+  const client = x402Client.fromConfig({
+    schemes: [{ network: 'eip155:31337', client: new ExactEvmScheme(signer) }],
+    spendControls: { allowedAssets: [{ network: 'eip155:31337', asset: chain.deployment.contracts.USDC, maxAmountPerPayment: '100000' }] },
+  });
+  const sent: string[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    const header = input instanceof Request ? input.headers.get('payment-signature') : null;
+    if (header !== null) sent.push(header);
+    return fetch(input, init);
+  };
+  return { pay: wrapFetchWithPayment(recording, client), sent, address: signer.address };
 }

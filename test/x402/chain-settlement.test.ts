@@ -9,15 +9,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExactEvmScheme } from '@x402/evm/exact/client';
-import { wrapFetchWithPayment, x402Client } from '@x402/fetch';
 import { parseEventLogs, type Address, type Hex } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type RunningService } from '../../src/service.js';
 import { mintUsdc, usdcAbi } from '../../src/chain/index.js';
 import { API_KEY, AUTH, assetBody, http, leaseBody } from '../api/support.js';
-import { chainServiceEnv, startDeployedChain, type DeployedChain } from '../support/chain.js';
+import { chainServiceEnv, localChainPayer, startDeployedChain, type DeployedChain } from '../support/chain.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 
 // 36 tokens an hour (18 decimals): 10,000 USDC minor units a second.
@@ -65,35 +62,24 @@ describe('x402 settled on the local chain', () => {
   let firstHash: string | undefined;
 
   it('the service announces the node\'s USDC on eip155:31337, and the official client pays: balances move by exactly the price, the hash is the chain\'s', async () => {
-    const signer = privateKeyToAccount(payerKey);
     // The local USDC is not one of x402's default assets: the client allows it explicitly, capped.
-    const client = x402Client.fromConfig({
-      schemes: [{ network: 'eip155:31337', client: new ExactEvmScheme(signer) }],
-      spendControls: { allowedAssets: [{ network: 'eip155:31337', asset: chain.deployment.contracts.USDC, maxAmountPerPayment: '100000' }] },
-    });
-    const sent: string[] = [];
-    const recording: typeof fetch = async (input, init) => {
-      const header = input instanceof Request ? input.headers.get('payment-signature') : null;
-      if (header !== null) sent.push(header);
-      return fetch(input, init);
-    };
-    const pay = wrapFetchWithPayment(recording, client);
+    const { pay, sent, address: payer } = localChainPayer(chain, payerKey);
 
-    const [payerBefore, lessorBefore] = [await balance(signer.address), await balance(lessor)];
+    const [payerBefore, lessorBefore] = [await balance(payer), await balance(lessor)];
     const response = await pay(url(), { method: 'POST' });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { payment: { facilitatorTxHash: string; amountMinorUnits: string; payer: string } };
     expect(body.payment.amountMinorUnits).toBe(PER_SECOND.toString());
-    expect(body.payment.payer.toLowerCase()).toBe(signer.address.toLowerCase());
+    expect(body.payment.payer.toLowerCase()).toBe(payer.toLowerCase());
     firstHeader = sent.at(-1);
     firstHash = body.payment.facilitatorTxHash;
     expect(firstHeader).toBeDefined();
 
-    expect(await balance(signer.address)).toBe(payerBefore - PER_SECOND);
+    expect(await balance(payer)).toBe(payerBefore - PER_SECOND);
     expect(await balance(lessor)).toBe(lessorBefore + PER_SECOND);
     const receipt = await chain.reader.getTransactionReceipt({ hash: body.payment.facilitatorTxHash as Hex });
     expect(receipt.status).toBe('success');
-    expect((await transfersIn(receipt.transactionHash)).map((t) => t.args)).toEqual([{ from: signer.address, to: lessor, value: PER_SECOND }]);
+    expect((await transfersIn(receipt.transactionHash)).map((t) => t.args)).toEqual([{ from: payer, to: lessor, value: PER_SECOND }]);
     expect((await payments()).map((p) => p.facilitatorTxHash)).toEqual([receipt.transactionHash]);
 
     // Two more payments through the same client: each its own transaction.
