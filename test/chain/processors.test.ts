@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainRunner } from '../../src/chain/runner.js';
 import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
-import { startDeployedChain, type DeployedChain } from '../support/chain.js';
+import { chainIngestionEnv, startDeployedChain, type DeployedChain } from '../support/chain.js';
 import { createAssetType, recordingLogger, registerAssets, runnerFor, token, waitFor } from '../support/ingestion.js';
 import { repo } from '../support/service-process.js';
 
@@ -73,17 +73,10 @@ describe('processors', () => {
   it('the leader killed with SIGKILL mid-run: a standby takes over, the killed one restarts, each effect once', async () => {
     const store = await openPostgres();
     stores.push(store);
-    const { contracts, deploymentBlock } = chain.deployment;
     const env = {
       PATH: process.env['PATH'] ?? '',
       DATABASE_URL: store.url,
-      CHAIN_RPC_URL: chain.node.rpcUrl,
-      CHAIN_ID: '31337',
-      CHAIN_START_BLOCK: String(deploymentBlock),
-      CHAIN_ASSET_REGISTRY: contracts.AssetRegistry,
-      CHAIN_LEASE_FACTORY: contracts.LeaseFactory,
-      CHAIN_MARKETPLACE: contracts.Marketplace,
-      CHAIN_CONFIRMATIONS: '0',
+      ...chainIngestionEnv(chain),
       CHAIN_BATCH_SIZE: '1',
       CHAIN_POLL_MS: '50',
     };

@@ -22,7 +22,7 @@ import { localSettlementHash } from '../../src/api/facilitator/local.js';
 import type { PaymentPayload } from '../../src/api/x402/types.js';
 import { AUTH, http } from '../api/support.js';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
-import { startDeployedChain, type DeployedChain } from '../support/chain.js';
+import { chainIngestionEnv, startDeployedChain, type DeployedChain } from '../support/chain.js';
 import { createAssetType, registerAssets, token, waitFor } from '../support/ingestion.js';
 import { PayingStreams } from '../support/paying-streams.js';
 import { isAlive, killLeftovers, type ServiceProcess } from '../support/service-process.js';
@@ -173,15 +173,8 @@ describe('the service killed with SIGKILL mid-stream', { timeout: 240_000 }, () 
 
     it('payments and chain events: every settled payment once, every event applied once', async () => {
       const on = await target();
-      const { contracts, deploymentBlock } = chain.deployment;
       const env = {
-        CHAIN_RPC_URL: chain.node.rpcUrl,
-        CHAIN_ID: '31337',
-        CHAIN_START_BLOCK: String(deploymentBlock),
-        CHAIN_ASSET_REGISTRY: contracts.AssetRegistry,
-        CHAIN_LEASE_FACTORY: contracts.LeaseFactory,
-        CHAIN_MARKETPLACE: contracts.Marketplace,
-        CHAIN_CONFIRMATIONS: '0',
+        ...chainIngestionEnv(chain),
         // One event per round: the kill lands while events are still being applied.
         CHAIN_BATCH_SIZE: '1',
         CHAIN_POLL_MS: '50',

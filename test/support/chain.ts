@@ -117,3 +117,20 @@ export function localChainPayer(chain: DeployedChain, privateKey: Hex): { pay: t
   };
   return { pay: wrapFetchWithPayment(recording, client), sent, address: signer.address };
 }
+
+/**
+ * The variables that point chain ingestion (`chain run`, or the service) at `chain`'s node and
+ * deployment, with no confirmations; tests add batch size and polling of their own.
+ */
+export function chainIngestionEnv(chain: DeployedChain): Record<string, string> {
+  const { contracts, deploymentBlock } = chain.deployment;
+  return {
+    CHAIN_RPC_URL: chain.node.rpcUrl,
+    CHAIN_ID: '31337',
+    CHAIN_START_BLOCK: String(deploymentBlock),
+    CHAIN_ASSET_REGISTRY: contracts.AssetRegistry,
+    CHAIN_LEASE_FACTORY: contracts.LeaseFactory,
+    CHAIN_MARKETPLACE: contracts.Marketplace,
+    CHAIN_CONFIRMATIONS: '0',
+  };
+}
