@@ -41,7 +41,7 @@ const GOAL = { ratio: 5, rate: 25_000, p99Ms: 25 };
 /** Issue 14: shares of the same-run bound. */
 const SHARE_GOAL = { grouped: 0.8, ungrouped: 0.7 };
 /** Figures that need the bound measured. */
-const BOUND_FIGURES = ['payments.bound.group64.throughput', 'payments.bound.single.c64.throughput', 'payments.share.grouped.c64', 'payments.share.ungrouped.c64', 'payments.goal'];
+const BOUND_FIGURES = ['payments.bound.group64.throughput', 'payments.bound.single.c64.throughput', 'payments.share.grouped.c64', 'payments.share.ungrouped.c64', 'payments.share.goal', 'payments.goal'];
 /** Rounds of the paired share measurement, and seconds of each half of a round. */
 const PAIRS = Number(process.env.BENCH_PAYMENTS_PAIRS ?? 3);
 const PAIR_SECONDS = Number(process.env.BENCH_PAYMENTS_PAIR_SECONDS ?? 2);
@@ -79,6 +79,7 @@ export const names: readonly string[] = [
   'payments.bound.single.c64.throughput',
   'payments.share.grouped.c64',
   'payments.share.ungrouped.c64',
+  'payments.share.goal',
   'payments.reconcile.differences',
   'payments.goal',
   // Printed only when the goal is missed (or BENCH_PAYMENTS_PROFILE=1), with one line per statement kind.
@@ -251,7 +252,7 @@ export async function benchPayments(opts: BenchOptions): Promise<void> {
     const ungrouped = results.get('payments.ungrouped.c64');
     const shareMisses: string[] = [];
     if (anyMatches(filter, BOUND_FIGURES)) {
-      await bounds(bench, source, report);
+      const bound = await bounds(bench, source, report);
       if (grouped) {
         const pairs = await pairedShare(bench, source, configs.grouped, 64, { clients: 1, size: BOUND_GROUP });
         const share = pairs.share;
@@ -260,10 +261,13 @@ export async function benchPayments(opts: BenchOptions): Promise<void> {
           rounds: pairs.rounds,
           project: Math.round(grouped.rate),
           p99Ms: round(grouped.p99),
+          // Two bound clients keep 128 payments in flight, twice what 64 callers can: not the
+          // issue's bound, printed so the comparison with it is in plain sight.
+          shareOfTwoClientBound: round(grouped.rate / bound.groupTwoClients, 2),
           goal: `>= ${SHARE_GOAL.grouped} with p99 < ${GOAL.p99Ms} ms`,
           ok: share >= SHARE_GOAL.grouped && grouped.p99 < GOAL.p99Ms,
         });
-        if (share < SHARE_GOAL.grouped) shareMisses.push(`grouped ${round(share, 2)} of bound < ${SHARE_GOAL.grouped}`);
+        if (share < SHARE_GOAL.grouped || grouped.p99 >= GOAL.p99Ms) shareMisses.push(`grouped ${round(share, 2)} of bound (goal ${SHARE_GOAL.grouped}), p99 ${round(grouped.p99)} ms (goal < ${GOAL.p99Ms})`);
       }
       if (ungrouped) {
         const pairs = await pairedShare(bench, source, configs.ungrouped, 64, { clients: 64, size: 1 });
@@ -276,6 +280,12 @@ export async function benchPayments(opts: BenchOptions): Promise<void> {
           ok: share >= SHARE_GOAL.ungrouped,
         });
         if (share < SHARE_GOAL.ungrouped) shareMisses.push(`ungrouped ${round(share, 2)} of bound < ${SHARE_GOAL.ungrouped}`);
+      }
+      if (grouped && ungrouped) {
+        report('payments.share.goal', shareMisses.length === 0 ? 1 : 0, 'bool', {
+          goal: `issue 14: grouped >= ${SHARE_GOAL.grouped} of its bound with p99 < ${GOAL.p99Ms} ms, ungrouped >= ${SHARE_GOAL.ungrouped}`,
+          misses: shareMisses,
+        });
       }
     }
     let goalMet = true;
@@ -319,12 +329,13 @@ export async function benchPayments(opts: BenchOptions): Promise<void> {
 /**
  * The bound's statement: the same rows written as the project writes them (each settlement hash
  * claimed, the payments, then one upsert per lease and hour adding their totals), with nothing checked: no lease status, no replay
- * or settled-batch handling, no rows returned.
+ * or settled-batch handling, no rows returned. A group's payments come as eight arrays; one payment
+ * as eight scalars, as pgbench would send it (and as the project sends one payment, so that
+ * neither is planned anew on every call: payment-statements.ts).
  */
-const BOUND_SQL = `
+const boundSql = (input: string) => `
 WITH input AS (
-  SELECT uuid_generate_v4() AS id, t.* FROM unnest($1::text[], $2::text[], $3::int[], $4::numeric[], $5::text[], $6::timestamptz[], $7::text[], $8::timestamptz[])
-    AS t(lease_id, mode, interval_seconds, amount, payer, payment_timestamp, hash, bucket)
+  ${input}
 ),
 claimed AS (
   INSERT INTO x402_settlement_hashes (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
@@ -341,9 +352,13 @@ FROM inserted GROUP BY lease_id, bucket_slot ORDER BY lease_id, bucket_slot
 ON CONFLICT (lease_id, hour_bucket) DO UPDATE SET
   total_amount_minor_units = b.total_amount_minor_units + EXCLUDED.total_amount_minor_units,
   payment_count = b.payment_count + EXCLUDED.payment_count`;
+const BOUND_GROUP_SQL = boundSql(`SELECT uuid_generate_v4() AS id, t.* FROM unnest($1::text[], $2::text[], $3::int[], $4::numeric[], $5::text[], $6::timestamptz[], $7::text[], $8::timestamptz[])
+    AS t(lease_id, mode, interval_seconds, amount, payer, payment_timestamp, hash, bucket)`);
+const BOUND_ONE_SQL = boundSql(`SELECT uuid_generate_v4() AS id, $1::text AS lease_id, $2::text AS mode, $3::int AS interval_seconds, $4::numeric AS amount,
+    $5::text AS payer, $6::timestamptz AS payment_timestamp, $7::text AS hash, $8::timestamptz AS bucket`);
 
-/** The parameter arrays of {@link BOUND_SQL} for `size` fresh payments (unique hashes). */
-function boundParams(source: PaymentSource, size: number): unknown[] {
+/** The bound statement's text, name and parameters for `size` fresh payments (unique hashes). */
+function boundStatement(source: PaymentSource, size: number): { text: string; name: string; values: unknown[] } {
   const columns: unknown[][] = Array.from({ length: 8 }, () => []);
   for (let i = 0; i < size; i++) {
     const p = source.payment();
@@ -352,7 +367,8 @@ function boundParams(source: PaymentSource, size: number): unknown[] {
     const row = [p.leaseId, p.mode, 1, p.amount, lesseeAddress(lease), p.timestamp, hash('b0', source.issued), hour];
     row.forEach((v, c) => (columns[c] as unknown[]).push(v));
   }
-  return columns;
+  if (size === 1) return { text: BOUND_ONE_SQL, name: 'bench_bound_one_payment', values: columns.map((c) => c[0]) };
+  return { text: BOUND_GROUP_SQL, name: 'bench_bound_payments', values: columns };
 }
 
 /** `clients` callers each running the bound statement with `size` payments back to back. */
@@ -363,9 +379,9 @@ async function driveBound(db: PostgresDatabase, source: PaymentSource, clients: 
   const deadline = start + seconds * 1e9;
   const caller = async () => {
     while (nowNs() < deadline) {
-      const params = boundParams(source, size);
+      const { text, name, values } = boundStatement(source, size);
       const t0 = nowNs();
-      await driver.query(BOUND_SQL, params, { name: 'bench_bound_payments' });
+      await driver.query(text, values, { name });
       latencies.push(nowNs() - t0);
     }
   };
@@ -434,7 +450,7 @@ async function pairedShare(
 }
 
 /** The grouped and single-payment bounds, reported; returns their rates. */
-async function bounds(bench: SqlBench, source: PaymentSource, report: Report): Promise<{ group: number; single: number }> {
+async function bounds(bench: SqlBench, source: PaymentSource, report: Report): Promise<{ group: number; groupTwoClients: number; single: number }> {
   const groupRuns: { clients: number; rate: number; p99: number; cpu: object }[] = [];
   for (const clients of [1, 2]) {
     info(`payments: bound, ${BOUND_GROUP} payments per statement, ${clients} client(s), ${SECONDS} s`);
@@ -456,7 +472,7 @@ async function bounds(bench: SqlBench, source: PaymentSource, report: Report): P
     p99Ms: round(summarize(single.result.latenciesMs).p99),
     ...single.cpu,
   });
-  return { group: best.rate, single: singleRate };
+  return { group: best.rate, groupTwoClients: (groupRuns[1] as (typeof groupRuns)[number]).rate, single: singleRate };
 }
 
 /** A traced grouped run at 64 callers: group sizes and where a transaction's time goes. */

@@ -4,7 +4,7 @@
  * clock reads per statement.
  */
 import type { QueryOptions, SqlDriver, SqlExecutor } from '../../src/storage/backends/sql/driver.js';
-import { RECORD_PAYMENTS_STATEMENT } from '../../src/storage/backends/sql/payment-statements.js';
+import { RECORD_ONE_PAYMENT_STATEMENT, RECORD_PAYMENTS_STATEMENT } from '../../src/storage/backends/sql/payment-statements.js';
 import { nowNs } from './stats.js';
 
 /** Totals of a traced interval. */
@@ -43,14 +43,15 @@ export function traceDriver(driver: SqlDriver): { stop(): Trace } {
   const ownQuery = Object.getOwnPropertyDescriptor(driver, 'query');
   const originalQuery = driver.query.bind(driver);
   driver.query = (async <R>(text: string, params?: readonly unknown[], options?: QueryOptions) => {
-    if (options?.name !== RECORD_PAYMENTS_STATEMENT) return originalQuery<R>(text, params, options);
+    const one = options?.name === RECORD_ONE_PAYMENT_STATEMENT;
+    if (!one && options?.name !== RECORD_PAYMENTS_STATEMENT) return originalQuery<R>(text, params, options);
     const t0 = nowNs();
     try {
       return await originalQuery<R>(text, params, options);
     } finally {
       const ms = (nowNs() - t0) / 1e6;
       trace.transactions += 1;
-      trace.items += Array.isArray(params?.[0]) ? params[0].length : 0;
+      trace.items += one ? 1 : Array.isArray(params?.[0]) ? params[0].length : 0;
       trace.transactionMs += ms;
       const s = (trace.statements['recordPayments'] ??= { count: 0, ms: 0 });
       s.count += 1;

@@ -16,32 +16,31 @@ import type { PaymentInput } from '../../core/validate.js';
  * Name under which node-postgres prepares {@link RECORD_PAYMENTS_SQL} on each connection. The
  * version suffix changes with the text: a connection that prepared the old text keeps it.
  */
-export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v2';
+export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v3';
+
+/** Name under which {@link RECORD_ONE_PAYMENT_SQL} is prepared (versioned as above). */
+export const RECORD_ONE_PAYMENT_STATEMENT = 'record_one_payment_v1';
 
 /**
- * Parameters: eight parallel arrays, one element per payment (lease, mode, interval, amount, payer
- * or NULL for the lessee, timestamp, facilitator hash, hour bucket). Returns one row per payment
- * inserted: its id, hash, payer and creation time (the rest is what was sent).
- *
- * - `active`: only payments of active leases are written; the others are not returned.
- * - `claimed`: each payment claims its settlement hash in `x402_settlement_hashes` (the once-only
- *   rule of the partitioned payment table, settlement-hashes.ts); a hash already claimed (a replay,
- *   an archived payment, or a concurrent insert) is skipped by ON CONFLICT. Rows go in hash order,
- *   so concurrent groups take index locks in one order. `active` is read twice, so it is
- *   materialized once: the id a hash claims is the id its payment row gets.
- * - `inserted`: a payment row for every hash this statement claimed, returned.
- * - `batches`: one upsert row per lease and hour, in key order (the same lock order for everyone).
- *   A settled batch makes the total NULL, which the NOT NULL column refuses: the whole statement
- *   fails and nothing is written, also when the settlement committed while this statement waited
- *   for the batch's row lock. A total past NUMERIC(20,0) fails it the same way (numeric overflow).
+ * The payments of a statement as rows: from eight parallel arrays (a group), or from eight scalars
+ * (one payment). One payment gets its own text because PostgreSQL plans a statement anew on every
+ * call while a fresh plan looks cheaper than the cached one: for arrays it sees their length in a
+ * fresh plan (1 row) but not in the cached one (10 rows), so a one-element array would be planned
+ * on every call (about as long as running it). With scalars both plans look the same and the
+ * cached one is kept.
  */
-export const RECORD_PAYMENTS_SQL = `
+const GROUP_INPUT = `SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::numeric[], $5::text[], $6::timestamptz[], $7::text[], $8::timestamptz[])
+    AS t(lease_id, mode, interval_seconds, amount, payer, payment_timestamp, hash, bucket)`;
+const ONE_INPUT = `SELECT $1::text AS lease_id, $2::text AS mode, $3::int AS interval_seconds, $4::numeric AS amount, $5::text AS payer,
+    $6::timestamptz AS payment_timestamp, $7::text AS hash, $8::timestamptz AS bucket`;
+
+const recordPaymentsSql = (input: string) => `
 WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::numeric[], $5::text[], $6::timestamptz[], $7::text[], $8::timestamptz[])
-    AS t(lease_id, mode, interval_seconds, amount, payer, payment_timestamp, hash, bucket)
+  ${input}
 ),
 active AS (
-  SELECT uuid_generate_v4() AS id, input.*, l.lessee FROM input JOIN leases l ON l.lease_id = input.lease_id AND l.status = 'active'
+  SELECT uuid_generate_v4() AS id, input.*, l.lessee FROM input
+  CROSS JOIN LATERAL (SELECT lessee FROM leases WHERE lease_id = input.lease_id AND status = 'active' LIMIT 1) l
 ),
 claimed AS (
   INSERT INTO x402_settlement_hashes (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
@@ -65,14 +64,29 @@ batches AS (
 )
 SELECT id, facilitator_tx_hash, payer, created_at FROM inserted`;
 
+export const RECORD_PAYMENTS_SQL = recordPaymentsSql(GROUP_INPUT);
+
+/** {@link RECORD_PAYMENTS_SQL} for exactly one payment, its parameters scalars (see ONE_INPUT's comment). */
+export const RECORD_ONE_PAYMENT_SQL = recordPaymentsSql(ONE_INPUT);
+
 /** A payment ready for {@link RECORD_PAYMENTS_SQL}: validated, with its facilitator hash decided. */
 export interface PaymentRow {
   input: PaymentInput;
   hash: string;
 }
 
+/** The statement that writes `rows`: its text, prepared name and parameters. */
+export function recordPaymentsStatement(rows: readonly PaymentRow[]): { text: string; name: string; values: unknown[] } {
+  if (rows.length === 1) {
+    const { input, hash } = rows[0] as PaymentRow;
+    const values = [input.leaseId, input.mode, input.intervalSeconds, input.amountMinorUnits.toString(), input.payer ?? null, input.paymentTimestamp.toISOString(), hash, input.bucketSlot];
+    return { text: RECORD_ONE_PAYMENT_SQL, name: RECORD_ONE_PAYMENT_STATEMENT, values };
+  }
+  return { text: RECORD_PAYMENTS_SQL, name: RECORD_PAYMENTS_STATEMENT, values: recordPaymentsParams(rows) };
+}
+
 /** The eight parameter arrays of {@link RECORD_PAYMENTS_SQL}, in its column order. */
-export function recordPaymentsParams(rows: readonly PaymentRow[]): unknown[] {
+function recordPaymentsParams(rows: readonly PaymentRow[]): unknown[] {
   const n = rows.length;
   const leaseIds = new Array<string>(n);
   const modes = new Array<string>(n);

@@ -14,7 +14,7 @@ import { batchFromRow, paymentFromRow, toBigInt, toBucket, toDate, type Row } fr
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { GroupCommitter, type GroupCommitOptions, type ItemOutcome } from './group-commit.js';
 import { mapDriverError } from './map-driver-error.js';
-import { RECORD_PAYMENTS_SQL, RECORD_PAYMENTS_STATEMENT, recordPaymentsParams, type PaymentRow } from './payment-statements.js';
+import { recordPaymentsStatement, type PaymentRow } from './payment-statements.js';
 import { claimAndInsertPaymentsSql, paymentsByHash } from './settlement-hashes.js';
 
 /** Options of the payment writer. */
@@ -109,9 +109,10 @@ export class SqlPaymentWriter {
     return outcomes;
   }
 
-  /** Runs {@link RECORD_PAYMENTS_SQL}; returns the payments it inserted by hash. */
+  /** Runs the payment statement (payment-statements.ts); returns the payments it inserted by hash. */
   private async insertFast(rows: PaymentRow[]): Promise<Map<string, StoredX402Payment>> {
-    const result = await this.driver.query<Row>(RECORD_PAYMENTS_SQL, recordPaymentsParams(rows), { name: RECORD_PAYMENTS_STATEMENT });
+    const { text, name, values } = recordPaymentsStatement(rows);
+    const result = await this.driver.query<Row>(text, values, { name });
     const byHash = new Map<string, PaymentInput>();
     for (const row of rows) byHash.set(row.hash, row.input);
     const inserted = new Map<string, StoredX402Payment>();

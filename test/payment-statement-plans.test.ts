@@ -1,0 +1,108 @@
+/**
+ * Issue 14: the plans PostgreSQL keeps for the payment statements (payment-statements.ts). The
+ * cached (generic) plan of a group must look each lease up by its key, not read every active
+ * lease; and the one-payment statement must be planned once and then reused, not planned again on
+ * every call (which cost the ungrouped path about half its throughput).
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
+import { RECORD_ONE_PAYMENT_SQL, RECORD_PAYMENTS_SQL } from '../src/storage/backends/sql/payment-statements.js';
+import { hourBucketOf } from '../src/storage/core/time.js';
+import { hash, seedLease } from './conformance/fixtures.js';
+import { createTestDatabase, type TestDatabase } from './support/pg.js';
+
+const ARRAY_TYPES = 'text[], text[], int[], numeric[], text[], timestamptz[], text[], timestamptz[]';
+
+let t: TestDatabase;
+let db: PostgresDatabase;
+let client: pg.Client;
+const leaseIds: string[] = [];
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  db = new PostgresDatabase(t.url);
+  await db.connect();
+  const migrated = await db.migrator().up();
+  if (migrated.error) throw migrated.error;
+  for (let i = 0; i < 20; i++) leaseIds.push((await seedLease(db, { status: 'active' })).leaseId);
+  client = new pg.Client({ connectionString: t.url });
+  await client.connect();
+  // As many active leases as the payments benchmark has, and statistics that know it: with a
+  // handful the planner would look leases up by key whatever the statement says.
+  await client.query(
+    `INSERT INTO leases (lease_id, asset_id, chain_id, contract_address, lessor, lessee, status, transaction_hash)
+     SELECT 'PLAN-' || n, asset_id, chain_id, contract_address, lessor, lessee, 'active', transaction_hash
+     FROM leases, generate_series(1, 1000) AS n WHERE lease_id = $1`,
+    [leaseIds[0]],
+  );
+  await client.query('ANALYZE leases');
+});
+
+afterAll(async () => {
+  await client?.end();
+  await db?.disconnect();
+  await t?.drop();
+});
+
+let nextHash = 0x5100;
+/** One payment's eight values, in the statements' parameter order. */
+function payment(leaseId: string): unknown[] {
+  const at = new Date();
+  return [leaseId, 'second', 1, '5', null, at.toISOString(), hash(nextHash++), hourBucketOf(at)];
+}
+
+/** A value as an SQL literal (EXECUTE takes no parameters); the prepared types do the casts. */
+function literal(value: unknown): string {
+  if (value === null) return 'NULL';
+  // An array literal of unknown type, so each column takes its parameter's element type.
+  if (Array.isArray(value)) return pg.escapeLiteral(`{${value.map((v) => (v === null ? 'NULL' : `"${String(v).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`);
+  return pg.escapeLiteral(String(value));
+}
+
+/** The plan text of `EXPLAIN EXECUTE name(values)` (run in a rolled-back transaction). */
+async function explain(name: string, values: unknown[]): Promise<string> {
+  await client.query('BEGIN');
+  try {
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) EXECUTE ${name}(${values.map(literal).join(', ')})`);
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
+/** How often the server planned the prepared statement `name` anew, and how often it reused its plan. */
+async function planCounts(name: string): Promise<{ custom: number; generic: number }> {
+  const { rows } = await client.query<{ custom_plans: string; generic_plans: string }>('SELECT custom_plans, generic_plans FROM pg_prepared_statements WHERE name = $1', [name]);
+  return { custom: Number(rows[0]?.custom_plans), generic: Number(rows[0]?.generic_plans) };
+}
+
+describe('the payment statements plans (PostgreSQL)', () => {
+  it("a group's cached plan looks each lease up by its key", async () => {
+    await client.query(`PREPARE group_plan(${ARRAY_TYPES}) AS ${RECORD_PAYMENTS_SQL}`);
+    await client.query('SET plan_cache_mode = force_generic_plan');
+    try {
+      const rows = leaseIds.slice(0, 8).map(payment);
+      const columns = Array.from({ length: 8 }, (_, c) => rows.map((r) => r[c]));
+      const plan = await explain('group_plan', columns);
+      expect(plan).toMatch(/Index Scan using \S+ on leases/);
+      expect(plan).not.toMatch(/(Seq Scan|Bitmap Heap Scan) on leases/);
+    } finally {
+      await client.query('RESET plan_cache_mode');
+    }
+  });
+
+  it('one payment is planned a few times, then its plan is reused', async () => {
+    // Prepared the way the store prepares it: a named statement of the protocol.
+    for (let i = 0; i < 12; i++) {
+      const { rowCount } = await client.query({ name: 'one_payment', text: RECORD_ONE_PAYMENT_SQL, values: payment(leaseIds[i % leaseIds.length] as string) });
+      expect(rowCount).toBe(1);
+    }
+    const counts = await planCounts('one_payment');
+    // PostgreSQL plans the first five calls anew, then keeps the cached plan when it looks no worse.
+    expect(counts.custom).toBeLessThanOrEqual(5);
+    expect(counts.generic).toBeGreaterThanOrEqual(7);
+    const plan = await explain('one_payment', payment(leaseIds[0] as string));
+    expect(plan).toMatch(/Index Scan using \S+ on leases/);
+  });
+});
