@@ -69,8 +69,21 @@ export function checkDate(value: unknown, field: string): Date {
 
 /** The canonical bucket (UTC hour) containing `instant`. */
 export function hourBucketOf(instant: Date): string {
-  return new Date(Math.floor(instant.getTime() / HOUR_MS) * HOUR_MS).toISOString();
+  const hour = Math.floor(instant.getTime() / HOUR_MS) * HOUR_MS;
+  // Formatting a date costs about a microsecond; bulk paths ask for the same few hours millions of
+  // times (every payment of an import is checked against its hour), so recent answers are kept.
+  let bucket = recentBuckets.get(hour);
+  if (bucket === undefined) {
+    if (recentBuckets.size >= RECENT_BUCKETS) recentBuckets.clear();
+    bucket = new Date(hour).toISOString();
+    recentBuckets.set(hour, bucket);
+  }
+  return bucket;
 }
+
+/** Hours {@link hourBucketOf} remembers (a year of hours; the map is emptied when full). */
+const RECENT_BUCKETS = 8_760;
+const recentBuckets = new Map<number, string>();
 
 const CANONICAL_BUCKET = /^\d{4}-\d{2}-\d{2}T\d{2}:00:00\.000Z$/;
 

@@ -72,7 +72,7 @@ export async function loadEmpty(
       // stores rows while Node parses, instead of each waiting for the other.
       let inFlight: Promise<void> = Promise.resolve();
       let copyFailed: { error: unknown } | undefined;
-      const days = new Set<string>();
+      const days = new Set<number>();
       for await (const chunk of chunks) {
         if (chunk.records.length === 0) continue;
         const text = copyText(chunk.table, chunk.records);
@@ -104,18 +104,21 @@ export async function loadEmpty(
   }
 }
 
-/** The UTC days of `payments` not yet in `seen` (added to it). */
-function newDays(payments: readonly TableRecords['x402_payments'][], seen: Set<string>): string[] {
+/** The UTC days (YYYY-MM-DD) of `payments` not yet in `seen` (day numbers, added to it). */
+function newDays(payments: readonly TableRecords['x402_payments'][], seen: Set<number>): string[] {
   const out: string[] = [];
   for (const p of payments) {
-    const day = p.paymentTimestamp.toISOString().slice(0, 10);
+    // A day number, not a formatted date: this runs for every payment of a load.
+    const day = Math.floor(p.paymentTimestamp.getTime() / DAY_MS);
     if (!seen.has(day)) {
       seen.add(day);
-      out.push(day);
+      out.push(new Date(day * DAY_MS).toISOString().slice(0, 10));
     }
   }
   return out;
 }
+
+const DAY_MS = 86_400_000;
 
 /**
  * What every other payment writer does row by row, done once for the whole load: rows of days
@@ -182,23 +185,29 @@ async function dropIndexesAndKeys(tx: SqlExecutor): Promise<Rebuild[]> {
 
 /** Records in COPY's text format: tab-separated, `\N` for NULL, backslash escapes. */
 export function copyText<T extends TableName>(table: T, records: readonly TableRecords[T][]): string {
-  const columns = COLUMNS[table];
-  const lines = new Array<string>(records.length);
-  for (let r = 0; r < records.length; r++) {
-    const record = records[r];
-    const cells = new Array<string>(columns.length);
-    for (let c = 0; c < columns.length; c++) cells[c] = copyValue((columns[c]?.[2] as (r: unknown) => unknown)(record));
-    lines[r] = cells.join('\t');
+  const getters = COLUMNS[table].map(([, , get]) => get as (r: unknown) => unknown);
+  const last = getters.length - 1;
+  // One string built by appending (V8 ropes), not an array of cells per row joined twice: this
+  // runs for every row of a load.
+  let text = '';
+  for (const record of records) {
+    for (let c = 0; c <= last; c++) {
+      text += copyValue((getters[c] as (r: unknown) => unknown)(record));
+      text += c === last ? '\n' : '\t';
+    }
   }
-  return `${lines.join('\n')}\n`;
+  return text;
 }
 
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
 function copyValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'string') return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => ESCAPES[ch] as string) : value;
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'boolean') return value ? 't' : 'f';
-  const text = String(value);
-  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (ch) => ESCAPES[ch] as string) : text;
+  // Numbers and bigints print without any character COPY escapes; anything else is text.
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  return copyValue(String(value));
 }
