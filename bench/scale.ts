@@ -56,7 +56,7 @@ const repoDir = fileURLToPath(new URL('..', import.meta.url));
 /** Every figure this module can print. */
 export const names: readonly string[] = [
   ...LAYOUTS.flatMap((l) =>
-    ['throughput', 'recordPayment.p99', 'read.firstPage.p99', 'read.recentPage.p99', 'read.dailyRevenue.p99', 'read.byHash.p99', 'tableBytes', 'indexBytes', 'hashTableBytes', 'loadRowsPerSecond'].map(
+    ['throughput', 'recordPayment.p99', 'walBytesPerPayment', 'read.firstPage.p99', 'read.recentPage.p99', 'read.dailyRevenue.p99', 'read.byHash.p99', 'tableBytes', 'indexBytes', 'hashTableBytes', 'loadRowsPerSecond'].map(
       (f) => `scale.${l}.${f}`,
     ),
   ),
@@ -206,7 +206,7 @@ async function load(side: Side, to: number): Promise<number> {
 }
 
 /** 64 callers recording new payments in the measured hour for `seconds`. */
-async function drive(side: Side, seconds: number, tag: string): Promise<{ rate: number; p99: number; errors: number }> {
+async function drive(side: Side, seconds: number, tag: string): Promise<{ rate: number; p99: number; errors: number; count: number }> {
   const random = prng(tag.length + side.loaded);
   const latencies: number[] = [];
   let errors = 0;
@@ -236,7 +236,7 @@ async function drive(side: Side, seconds: number, tag: string): Promise<{ rate: 
   await Promise.all(Array.from({ length: CONCURRENCY }, caller));
   const elapsed = (nowNs() - start) / 1e9;
   if (firstError !== undefined) info(`scale: ${errors} errors, first: ${String(firstError)}`);
-  return { rate: latencies.length / elapsed, p99: summarize(convert(latencies, 'ms')).p99, errors };
+  return { rate: latencies.length / elapsed, p99: summarize(convert(latencies, 'ms')).p99, errors, count: latencies.length };
 }
 
 /** Read runs per figure; the lowest p99 is reported (as throughput is the best of its runs), every run's beside it. */
@@ -262,6 +262,16 @@ async function readP99(run: (i: number) => Promise<unknown>): Promise<{ p99: num
   return { p99: Math.min(...runs), runs };
 }
 
+/** The server's WAL counters (pg_stat_wal, cluster-wide: the other layout is idle meanwhile) and checkpoints so far. */
+async function walStats(side: Side): Promise<{ bytes: number; fpi: number; records: number; checkpoints: number }> {
+  const { rows } = await side.client.query<{ b: string; f: string; r: string; c: string }>(
+    `SELECT wal_bytes::text AS b, wal_fpi::text AS f, wal_records::text AS r,
+            (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)::text AS c FROM pg_stat_wal`,
+  );
+  const r = rows[0] as { b: string; f: string; r: string; c: string };
+  return { bytes: Number(r.b), fpi: Number(r.f), records: Number(r.r), checkpoints: Number(r.c) };
+}
+
 async function sizes(side: Side): Promise<{ table: number; index: number; hashes: number }> {
   const { rows } = await side.client.query<{ t: string; i: string; h: string }>(
     `SELECT COALESCE(SUM(pg_table_size(relid)), 0)::text AS t, COALESCE(SUM(pg_indexes_size(relid)), 0)::text AS i,
@@ -281,12 +291,26 @@ async function measure(side: Side, step: number, report: BenchOptions['report'])
   const base = { rows: step, layout: side.layout };
   // Best of three runs: the machine is shared, and a disturbed run only ever looks slower.
   let best = { rate: 0, p99: 0, errors: 0 };
+  const walBefore = await walStats(side);
+  let payments = 0;
   for (let attempt = 0; attempt < 3; attempt++) {
     const run = await drive(side, SECONDS, `a${attempt}`);
+    payments += run.count;
     if (run.rate > best.rate) best = run;
   }
+  const walAfter = await walStats(side);
   report(`scale.${side.layout}.throughput`, round(best.rate, 0), 'payments/s', { ...base, concurrency: CONCURRENCY, seconds: SECONDS, errors: best.errors });
   report(`scale.${side.layout}.recordPayment.p99`, round(best.p99), 'ms', base);
+  // What a payment costs in WAL: a write into a B-tree leaf not touched since the last checkpoint
+  // logs the whole 8 KB page (a full-page image), so random keys in an index much larger than the
+  // cache cost a page of WAL each; this is where that shows.
+  report(`scale.${side.layout}.walBytesPerPayment`, Math.round((walAfter.bytes - walBefore.bytes) / Math.max(1, payments)), 'bytes', {
+    ...base,
+    fullPageImagesPerPayment: round((walAfter.fpi - walBefore.fpi) / Math.max(1, payments), 2),
+    walRecordsPerPayment: round((walAfter.records - walBefore.records) / Math.max(1, payments), 1),
+    checkpoints: walAfter.checkpoints - walBefore.checkpoints,
+    payments,
+  });
 
   const random = prng(7);
   const lease = () => leaseKey(pick(random, LEASES));
