@@ -67,6 +67,7 @@ export const names: readonly string[] = [
   'http.paid.verificationCost',
   'http.paid.bound.recoveriesPerSecond',
   'http.paid.bound.maxShareOfRead',
+  'http.paid.bound.minMeanLatency',
   'http.goal',
 ];
 
@@ -381,6 +382,13 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
         note: 'no paid request is served without one recovery, so this is the highest shareOfRead any service using this recovery can reach here',
         readRps: round(read.rps, 1),
         goal: 0.4,
+      });
+      // Little's law: with every connection always waiting on a paid request, the mean latency is
+      // the connections over the throughput, so the recovery bound also bounds latency from below.
+      report('http.paid.bound.minMeanLatency', round((CONNECTIONS / bound.perSecond) * 1000, 0), 'ms', {
+        note: `${CONNECTIONS} connections / the recovery bound: no service using this recovery can answer paid requests faster on average here`,
+        connections: CONNECTIONS,
+        goalP99Ms: GOAL.paidP99Ms,
       });
     }
     const readOk = results.read === undefined || results.read.p99 < GOAL.readP99Ms;

@@ -373,10 +373,10 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
           layout: side.layout,
           concurrentWithOtherLayout: true,
         });
-        // Every step starts from a checkpoint: otherwise the server is still writing out the
-        // rows just loaded (and the vacuum's changes) while the step is measured, and the step
-        // after the biggest load pays for it (a first run's 1 M reads came out slower than its
-        // 20 M reads for that reason).
+        // Every step starts from a checkpoint, so none is measured while the server still writes
+        // out the rows just loaded (without it, one run's 1 M reads came out slower than its 20 M
+        // reads). Right after a checkpoint every page's first change is logged whole, which the
+        // walBytesPerPayment line shows.
         await side.client.query('CHECKPOINT');
         const figures = await measure(side, step, opts.report);
         if (!first.has(side.layout)) first.set(side.layout, figures);
