@@ -43,6 +43,8 @@ const READ_SAMPLES = 400;
 /** Rows generated per INSERT statement (one transaction each; BENCH_SCALE_CHUNK). */
 const LOAD_CHUNK = Number(process.env.BENCH_SCALE_CHUNK ?? 2_000_000);
 const LAYOUTS = ['partitioned', 'unpartitioned'] as const;
+/** BENCH_SCALE_WAL_COMPRESSION=1: each step's throughput measured again with `wal_compression = lz4` (`.walCompressed.*`). */
+const WAL_COMPRESSION = process.env.BENCH_SCALE_WAL_COMPRESSION === '1';
 type Layout = (typeof LAYOUTS)[number];
 const GOAL_PCT = 10;
 
@@ -56,7 +58,7 @@ const repoDir = fileURLToPath(new URL('..', import.meta.url));
 /** Every figure this module can print. */
 export const names: readonly string[] = [
   ...LAYOUTS.flatMap((l) =>
-    ['throughput', 'recordPayment.p99', 'walBytesPerPayment', 'read.firstPage.p99', 'read.recentPage.p99', 'read.dailyRevenue.p99', 'read.byHash.p99', 'tableBytes', 'indexBytes', 'hashTableBytes', 'loadRowsPerSecond'].map(
+    ['throughput', 'recordPayment.p99', 'walBytesPerPayment', 'walCompressed.throughput', 'walCompressed.recordPayment.p99', 'walCompressed.walBytesPerPayment', 'read.firstPage.p99', 'read.recentPage.p99', 'read.dailyRevenue.p99', 'read.byHash.p99', 'tableBytes', 'indexBytes', 'hashTableBytes', 'loadRowsPerSecond'].map(
       (f) => `scale.${l}.${f}`,
     ),
   ),
@@ -206,7 +208,7 @@ async function load(side: Side, to: number): Promise<number> {
 }
 
 /** 64 callers recording new payments in the measured hour for `seconds`. */
-async function drive(side: Side, seconds: number, tag: string): Promise<{ rate: number; p99: number; errors: number; count: number }> {
+async function drive(side: Side, seconds: number, tag: string, db: PostgresDatabase = side.db): Promise<{ rate: number; p99: number; errors: number; count: number }> {
   const random = prng(tag.length + side.loaded);
   const latencies: number[] = [];
   let errors = 0;
@@ -225,7 +227,7 @@ async function drive(side: Side, seconds: number, tag: string): Promise<{ rate: 
       };
       const t0 = nowNs();
       try {
-        await side.db.recordPayment(payment);
+        await db.recordPayment(payment);
         latencies.push(nowNs() - t0);
       } catch (error) {
         errors += 1;
@@ -287,30 +289,56 @@ interface StepFigures {
   reads: number[];
 }
 
-async function measure(side: Side, step: number, report: BenchOptions['report']): Promise<StepFigures> {
-  const base = { rows: step, layout: side.layout };
-  // Best of three runs: the machine is shared, and a disturbed run only ever looks slower.
+/**
+ * recordPayment at 64 callers through `db`, best of three runs (the machine is shared, and a
+ * disturbed run only ever looks slower), reported as `<prefix>.throughput`, `.recordPayment.p99`
+ * and `.walBytesPerPayment`.
+ */
+async function throughput(
+  side: Side,
+  db: PostgresDatabase,
+  prefix: string,
+  base: object,
+  report: BenchOptions['report'],
+): Promise<{ rate: number; p99: number; errors: number }> {
   let best = { rate: 0, p99: 0, errors: 0 };
   const walBefore = await walStats(side);
   let payments = 0;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const run = await drive(side, SECONDS, `a${attempt}`);
+    const run = await drive(side, SECONDS, `a${attempt}`, db);
     payments += run.count;
     if (run.rate > best.rate) best = run;
   }
   const walAfter = await walStats(side);
-  report(`scale.${side.layout}.throughput`, round(best.rate, 0), 'payments/s', { ...base, concurrency: CONCURRENCY, seconds: SECONDS, errors: best.errors });
-  report(`scale.${side.layout}.recordPayment.p99`, round(best.p99), 'ms', base);
+  report(`${prefix}.throughput`, round(best.rate, 0), 'payments/s', { ...base, concurrency: CONCURRENCY, seconds: SECONDS, errors: best.errors });
+  report(`${prefix}.recordPayment.p99`, round(best.p99), 'ms', base);
   // What a payment costs in WAL: a write into a B-tree leaf not touched since the last checkpoint
   // logs the whole 8 KB page (a full-page image), so random keys in an index much larger than the
   // cache cost a page of WAL each; this is where that shows.
-  report(`scale.${side.layout}.walBytesPerPayment`, Math.round((walAfter.bytes - walBefore.bytes) / Math.max(1, payments)), 'bytes', {
+  report(`${prefix}.walBytesPerPayment`, Math.round((walAfter.bytes - walBefore.bytes) / Math.max(1, payments)), 'bytes', {
     ...base,
     fullPageImagesPerPayment: round((walAfter.fpi - walBefore.fpi) / Math.max(1, payments), 2),
     walRecordsPerPayment: round((walAfter.records - walBefore.records) / Math.max(1, payments), 1),
     checkpoints: walAfter.checkpoints - walBefore.checkpoints,
     payments,
   });
+  return best;
+}
+
+async function measure(side: Side, step: number, report: BenchOptions['report']): Promise<StepFigures> {
+  const base = { rows: step, layout: side.layout };
+  const best = await throughput(side, side.db, `scale.${side.layout}`, base, report);
+  if (WAL_COMPRESSION) {
+    // The same writes with the pool's sessions compressing the full-page images (a superuser
+    // setting, so an experiment of the bench, not something the service sets).
+    const compressed = new PostgresDatabase(side.t.url, { pool: { max: 20, idleTimeoutMillis: 0, options: '-c jit=off -c wal_compression=lz4' } });
+    await compressed.connect();
+    try {
+      await throughput(side, compressed, `scale.${side.layout}.walCompressed`, base, report);
+    } finally {
+      await compressed.disconnect();
+    }
+  }
 
   const random = prng(7);
   const lease = () => leaseKey(pick(random, LEASES));
