@@ -59,7 +59,7 @@ interface Config {
 /** Option sets tried by BENCH_PAYMENTS_EXPERIMENTS=1 (grouped, 64 callers). */
 const EXPERIMENTS: readonly Config[] = [
   { label: 'maxSize16', payments: { maxSize: 16 }, poolMax: POOL_MAX },
-  { label: 'maxSize32', payments: { maxSize: 32 }, poolMax: POOL_MAX },
+  { label: 'maxSize256', payments: { maxSize: 256 }, poolMax: POOL_MAX },
   { label: 'maxSize64', payments: { maxSize: 64 }, poolMax: POOL_MAX },
   { label: 'maxSize1024', payments: { maxSize: 1024 }, poolMax: POOL_MAX },
   { label: 'concurrency1', payments: { concurrency: 1 }, poolMax: POOL_MAX },
