@@ -34,6 +34,25 @@ const GROUP_INPUT = `SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4:
 const ONE_INPUT = `SELECT $1::text AS lease_id, $2::text AS mode, $3::int AS interval_seconds, $4::numeric AS amount, $5::text AS payer,
     $6::timestamptz AS payment_timestamp, $7::text AS hash, $8::timestamptz AS bucket`;
 
+/**
+ * The statement over its `input` rows (lease, mode, interval, amount, payer or NULL for the lessee,
+ * timestamp, facilitator hash, hour bucket). Returns one row per payment inserted: its id, hash,
+ * payer and creation time (the rest is what was sent).
+ *
+ * - `active`: only payments of active leases are written; the others are not returned. Each
+ *   payment looks its lease up by key: `LATERAL ... LIMIT 1` keeps that shape in the cached plan,
+ *   which with a plain join read every active lease for every group.
+ * - `claimed`: each payment claims its settlement hash in `x402_settlement_hashes` (the once-only
+ *   rule of the partitioned payment table, settlement-hashes.ts); a hash already claimed (a replay,
+ *   an archived payment, or a concurrent insert) is skipped by ON CONFLICT. Rows go in hash order,
+ *   so concurrent groups take index locks in one order. `active` is read twice, so it is
+ *   materialized once: the id a hash claims is the id its payment row gets.
+ * - `inserted`: a payment row for every hash this statement claimed, returned.
+ * - `batches`: one upsert row per lease and hour, in key order (the same lock order for everyone).
+ *   A settled batch makes the total NULL, which the NOT NULL column refuses: the whole statement
+ *   fails and nothing is written, also when the settlement committed while this statement waited
+ *   for the batch's row lock. A total past NUMERIC(20,0) fails it the same way (numeric overflow).
+ */
 const recordPaymentsSql = (input: string) => `
 WITH input AS (
   ${input}
@@ -64,9 +83,10 @@ batches AS (
 )
 SELECT id, facilitator_tx_hash, payer, created_at FROM inserted`;
 
+/** The statement for a group: eight parallel arrays, one element per payment. */
 export const RECORD_PAYMENTS_SQL = recordPaymentsSql(GROUP_INPUT);
 
-/** {@link RECORD_PAYMENTS_SQL} for exactly one payment, its parameters scalars (see ONE_INPUT's comment). */
+/** {@link RECORD_PAYMENTS_SQL} for exactly one payment, its parameters scalars (why: the comment above GROUP_INPUT). */
 export const RECORD_ONE_PAYMENT_SQL = recordPaymentsSql(ONE_INPUT);
 
 /** A payment ready for {@link RECORD_PAYMENTS_SQL}: validated, with its facilitator hash decided. */
