@@ -5,7 +5,7 @@
  * the wrong way to fail. The storage backends enforce "active" once more, as an invariant, when a
  * payment is recorded (storage/payment-rules.ts); this module is the rule the API asks first.
  */
-import type { LeaseStatus, StoredLease } from '../storage/contract/database.js';
+import type { JsonObject, LeaseStatus, StoredLease } from '../storage/contract/database.js';
 
 /** Why a lease may not be paid now. */
 export type PayabilityRefusal =
@@ -16,9 +16,9 @@ export type PayabilityRefusal =
 /** The verdict of {@link payability}. */
 export type Payability = { payable: true } | PayabilityRefusal;
 
-/** A date of the agreement's terms: null when absent, 'invalid' when present but unreadable. */
-function termDate(lease: StoredLease, name: 'startDate' | 'endDate'): Date | null | 'invalid' {
-  const terms = lease.agreement['terms'];
+/** A date of an agreement's terms: null when absent, 'invalid' when present but unreadable. */
+export function agreementTermDate(agreement: JsonObject, name: 'startDate' | 'endDate'): Date | null | 'invalid' {
+  const terms = agreement['terms'];
   if (terms === undefined || terms === null || typeof terms !== 'object' || Array.isArray(terms)) return null;
   const raw = terms[name];
   if (raw === undefined || raw === null) return null;
@@ -29,8 +29,8 @@ function termDate(lease: StoredLease, name: 'startDate' | 'endDate'): Date | nul
 /** Whether `lease` may be paid at `at`, or the first reason it may not. */
 export function payability(lease: StoredLease, at: Date): Payability {
   if (lease.status !== 'active') return { payable: false, reason: 'LEASE_NOT_ACTIVE', status: lease.status };
-  const start = termDate(lease, 'startDate');
-  const end = termDate(lease, 'endDate');
+  const start = agreementTermDate(lease.agreement, 'startDate');
+  const end = agreementTermDate(lease.agreement, 'endDate');
   if (start === 'invalid' || end === 'invalid') return { payable: false, reason: 'LEASE_TERMS_INVALID' };
   if ((start !== null && at < start) || (end !== null && at >= end)) {
     return { payable: false, reason: 'OUTSIDE_LEASE_WINDOW', startDate: start, endDate: end };

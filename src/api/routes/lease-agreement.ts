@@ -7,6 +7,7 @@
  * lease or the asset, name this lease's. A completed or terminated lease keeps its terms (409).
  */
 import type { FastifyInstance } from 'fastify';
+import { agreementTermDate } from '../../ledger/payability.js';
 import { hourlyPriceFromAgreement } from '../../ledger/pricing.js';
 import type { JsonObject } from '../../storage/contract/database.js';
 import { validationError } from '../../storage/contract/errors.js';
@@ -21,13 +22,12 @@ export function checkAgreementTerms(agreement: JsonObject, lease: { leaseId: str
   const terms = agreement['terms'];
   if (terms === undefined || terms === null || typeof terms !== 'object' || Array.isArray(terms)) throw validationError('agreement.terms', 'must be an object');
   hourlyPriceFromAgreement(agreement);
-  const dates: Partial<Record<'startDate' | 'endDate', number>> = {};
+  // Read as payability() reads them when the lease is paid for.
+  const dates: Partial<Record<'startDate' | 'endDate', Date>> = {};
   for (const name of ['startDate', 'endDate'] as const) {
-    const raw = terms[name];
-    if (raw === undefined || raw === null) continue;
-    const time = typeof raw === 'string' ? Date.parse(raw) : Number.NaN;
-    if (Number.isNaN(time)) throw validationError(`agreement.terms.${name}`, 'must be an ISO-8601 instant');
-    dates[name] = time;
+    const date = agreementTermDate(agreement, name);
+    if (date === 'invalid') throw validationError(`agreement.terms.${name}`, 'must be an ISO-8601 instant');
+    if (date !== null) dates[name] = date;
   }
   if (dates.startDate !== undefined && dates.endDate !== undefined && dates.startDate >= dates.endDate) {
     throw validationError('agreement.terms.endDate', 'must be after terms.startDate');
