@@ -5,6 +5,8 @@
 import { validationError } from '../contract/errors.js';
 
 export const HOUR_MS = 3_600_000;
+/** One UTC day in milliseconds (UTC has no daylight-saving days). */
+export const DAY_MS = 86_400_000;
 
 // An ISO-8601 instant that carries its zone: date, time to at least minutes, optional seconds
 // and fraction, then Z or a numeric offset. Local times without a zone are ambiguous, so refused.

@@ -12,7 +12,8 @@ import { TABLES, type BulkLoadResult, type TableChunk, type TableDigestValue, ty
 import { toBigInt, toSafeInt, type Row } from './codecs.js';
 import type { BulkExecutor, SqlDriver, SqlExecutor } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
-import { DEFAULT_PARTITION, ensurePaymentPartitions } from './partitions.js';
+import { DAY_MS } from '../../core/time.js';
+import { DEFAULT_PARTITION, ensurePaymentPartitions, utcDay } from './partitions.js';
 import { AMOUNT_COLUMN, COLUMNS } from './records.js';
 
 const SETTLEMENT_HASHES = 'x402_settlement_hashes';
@@ -112,13 +113,11 @@ function newDays(payments: readonly TableRecords['x402_payments'][], seen: Set<n
     const day = Math.floor(p.paymentTimestamp.getTime() / DAY_MS);
     if (!seen.has(day)) {
       seen.add(day);
-      out.push(new Date(day * DAY_MS).toISOString().slice(0, 10));
+      out.push(utcDay(new Date(day * DAY_MS)));
     }
   }
   return out;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * What every other payment writer does row by row, done once for the whole load: rows of days

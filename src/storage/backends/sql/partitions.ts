@@ -6,13 +6,13 @@
  */
 import { StorageError, validationError } from '../../contract/errors.js';
 import type { PaymentPartition } from '../../contract/schema.js';
+import { DAY_MS } from '../../core/time.js';
 import { toBigInt, toSafeInt, type Row } from './codecs.js';
 import type { SqlExecutor } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
 
 export type { PaymentPartition };
 
-const DAY_MS = 86_400_000;
 const PARTITION_NAME = /^x402_payments_p(\d{4})(\d{2})(\d{2})$/;
 /** The DEFAULT partition's name. */
 export const DEFAULT_PARTITION = 'x402_payments_default';
