@@ -8,11 +8,38 @@ import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../
 import type { PageRequest, Slice, TimeIdKey } from '../../core/backend.js';
 import { batchFromRow, paymentFromRow, toBigInt, toBucket, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver } from './driver.js';
+import { PartitionSpanCache, type PartitionSpan } from './partition-span.js';
 import { queryRows } from './query-rows.js';
+
+/**
+ * The statement of a lease's payments page: `$1` the lease, `$2` the row limit, and with a cursor
+ * `$3` its time and `$4` its id.
+ * - The cursor's `payment_timestamp >= $3` follows from the row comparison; said separately, it
+ *   lets PostgreSQL skip the partitions before the cursor (it prunes on plain column bounds, not on
+ *   row comparisons), so a page deep in a long history reads only the partitions from the cursor on.
+ * - With a span (partition-span.ts) the rows inside it come from an ordered read of its partitions
+ *   that stops when the page is full, and the rows outside it (the DEFAULT partition's, days beyond
+ *   a gap) from a second branch; each branch is limited and the two are merged.
+ */
+export function paymentsPageSql(span: PartitionSpan | null, withCursor: boolean): string {
+  const cursor = withCursor ? ' AND payment_timestamp >= $3 AND (payment_timestamp, id) > ($3, $4::uuid)' : '';
+  const branch = (range: string) => `SELECT * FROM x402_payments WHERE lease_id = $1${range}${cursor} ORDER BY payment_timestamp, id LIMIT $2`;
+  if (span === null) return branch('');
+  // The bounds are ISO instants made by longestSpan, never input.
+  const from = `'${span.from}'::timestamptz`;
+  const to = `'${span.to}'::timestamptz`;
+  return `SELECT * FROM ((${branch(` AND payment_timestamp >= ${from} AND payment_timestamp < ${to}`)})
+     UNION ALL (${branch(` AND (payment_timestamp < ${from} OR payment_timestamp >= ${to})`)})) AS page
+   ORDER BY payment_timestamp, id LIMIT $2`;
+}
 
 /** Ledger reads over a {@link SqlDriver}. */
 export class SqlLedgerReads {
-  constructor(private readonly driver: SqlDriver) {}
+  private readonly spans: PartitionSpanCache;
+
+  constructor(private readonly driver: SqlDriver) {
+    this.spans = new PartitionSpanCache(driver);
+  }
 
   private rows(context: string, text: string, params: readonly unknown[]): Promise<Row[]> {
     return queryRows(this.driver, context, text, params);
@@ -80,23 +107,17 @@ export class SqlLedgerReads {
     };
   }
 
-  /** A lease's payments in (paymentTimestamp, id) order after the cursor. */
+  /**
+   * A lease's payments in (paymentTimestamp, id) order after the cursor. On day partitions the
+   * statement reads the partitions of the span in order and stops at the first that fills the page
+   * ({@link paymentsPageSql}); the span's bounds are literals in its text, so the prepared
+   * statement's cached plan keeps that shape (a new text when the span moves, a few times a day).
+   */
   async paymentsPage(leaseId: string, { limit, after: key }: PageRequest<TimeIdKey>): Promise<Slice<StoredX402Payment>> {
-    const rows = key
-      ? await this.rows(
-          'getPaymentsPage',
-          // `payment_timestamp >= $2` follows from the row comparison; said separately, it lets
-          // PostgreSQL skip the day partitions before the cursor (it prunes on plain column
-          // bounds, not on row comparisons), so a page deep in a long history reads only the
-          // partitions from the cursor on.
-          `SELECT * FROM x402_payments WHERE lease_id = $1 AND payment_timestamp >= $2 AND (payment_timestamp, id) > ($2, $3::uuid)
-            ORDER BY payment_timestamp, id LIMIT $4`,
-          [leaseId, new Date(key.ts), key.id, limit + 1],
-        )
-      : await this.rows('getPaymentsPage', 'SELECT * FROM x402_payments WHERE lease_id = $1 ORDER BY payment_timestamp, id LIMIT $2', [
-          leaseId,
-          limit + 1,
-        ]);
+    const span = await this.spans.get();
+    const text = paymentsPageSql(span, Boolean(key));
+    const params = key ? [leaseId, limit + 1, new Date(key.ts), key.id] : [leaseId, limit + 1];
+    const rows = await this.rows('getPaymentsPage', text, params);
     return { items: rows.slice(0, limit).map(paymentFromRow), more: rows.length > limit };
   }
 

@@ -1,0 +1,212 @@
+/**
+ * Issue 15, the read curve: a lease's payments page on day partitions reads the partitions in
+ * order and stops at the first that fills it (partition-span.ts), instead of opening every day
+ * partition, and returns exactly the rows of the plain query whatever the span says: rows in the
+ * DEFAULT partition, past the newest partition, beyond a gap between partitions, and a span that
+ * no longer matches the catalog.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgliteDriver } from '../src/storage/backends/pglite/driver.js';
+import { createPgDriver } from '../src/storage/backends/postgres/postgres-database.js';
+import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
+import { paymentsPageSql } from '../src/storage/backends/sql/ledger-reads.js';
+import { longestSpan, PartitionSpanCache, type PartitionSpan } from '../src/storage/backends/sql/partition-span.js';
+import { ensurePaymentPartitions, utcDay } from '../src/storage/backends/sql/partitions.js';
+import { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
+import type { StoredX402Payment } from '../src/storage/contract/database.js';
+import { DAY_MS } from '../src/storage/core/time.js';
+import { hash, newAsset, newLease } from './conformance/fixtures.js';
+import { createTestDatabase, type TestDatabase } from './support/pg.js';
+
+/** Start of the UTC day `daysAgo` days before today, plus `hours`. */
+function at(daysAgo: number, hours = 0): Date {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - daysAgo * DAY_MS + hours * 3_600_000);
+}
+
+const dayAgo = (daysAgo: number) => utcDay(new Date(), -daysAgo);
+
+let seq = 0x9a00;
+async function payOn(db: SqlDatabase, leaseId: string, when: Date): Promise<StoredX402Payment> {
+  return db.recordPayment({ leaseId, amount: '7', timestamp: when.toISOString(), mode: 'second', facilitatorTxHash: hash(++seq) });
+}
+
+async function newLeaseId(db: SqlDatabase): Promise<string> {
+  const asset = await db.saveAsset(newAsset());
+  return (await db.saveLease(newLease(asset.assetId))).leaseId;
+}
+
+/** Every payment of the lease, walking pages of `limit`. */
+async function walk(db: SqlDatabase, leaseId: string, limit: number): Promise<string[]> {
+  const ids: string[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await db.getPaymentsPage(leaseId, { limit, ...(after === undefined ? {} : { after }) });
+    ids.push(...page.items.map((p) => p.id));
+    if (page.nextCursor === null) return ids;
+    after = page.nextCursor;
+  }
+}
+
+describe('longestSpan', () => {
+  it('is the longest run of consecutive days, the newest on a tie, null for none', () => {
+    expect(longestSpan([])).toBeNull();
+    expect(longestSpan(['2026-11-03', '2026-11-01', '2026-11-02', '2026-11-05'])).toEqual({
+      from: '2026-11-01T00:00:00.000Z',
+      to: '2026-11-04T00:00:00.000Z',
+    });
+    expect(longestSpan(['2026-11-01', '2026-11-03', '2026-11-03'])).toEqual({ from: '2026-11-03T00:00:00.000Z', to: '2026-11-04T00:00:00.000Z' });
+    // Across a month's end.
+    expect(longestSpan(['2026-11-30', '2026-12-01'])).toEqual({ from: '2026-11-30T00:00:00.000Z', to: '2026-12-02T00:00:00.000Z' });
+  });
+});
+
+describe.each(['postgres', 'pglite'] as const)('payments pages on day partitions (%s)', (kind) => {
+  let t: TestDatabase | undefined;
+  let driver: SqlDriver;
+  let db: SqlDatabase;
+  let leaseId: string;
+  let expected: string[];
+
+  beforeAll(async () => {
+    if (kind === 'postgres') {
+      t = await createTestDatabase();
+      driver = createPgDriver(t.url);
+    } else {
+      driver = new PgliteDriver();
+    }
+    db = new SqlDatabase(driver);
+    await db.connect();
+    const migrated = await db.migrator().up();
+    if (migrated.error) throw migrated.error;
+    // Day partitions 30..22 days ago and 19 days ago onwards (migration 007 made today and the
+    // next seven): a gap at 21 and 20 days ago, whose payments wait in the DEFAULT partition.
+    const days = Array.from({ length: 31 }, (_, i) => i).filter((d) => d !== 20 && d !== 21);
+    await ensurePaymentPartitions(driver, days.map(dayAgo));
+    leaseId = await newLeaseId(db);
+    for (let d = 30; d >= 0; d--) for (const h of [1, 9, 17]) await payOn(db, leaseId, at(d, h));
+    // Past the newest partition: the DEFAULT partition too.
+    await payOn(db, leaseId, at(-40, 2));
+    const { rows } = await driver.query<{ id: string }>('SELECT id FROM x402_payments WHERE lease_id = $1 ORDER BY payment_timestamp, id', [leaseId]);
+    expected = rows.map((r) => r.id);
+  }, 120_000);
+
+  afterAll(async () => {
+    await db?.disconnect();
+    await t?.drop();
+  });
+
+  it('a walk through the pages returns every payment once, in order, with rows in and out of the span', async () => {
+    expect(expected).toHaveLength(31 * 3 + 1);
+    const inDefault = await driver.query<{ n: string | number }>('SELECT COUNT(*) AS n FROM x402_payments_default WHERE lease_id = $1', [leaseId]);
+    expect(Number(inDefault.rows[0]?.n)).toBe(7);
+    for (const limit of [1, 4, 50, 200]) expect(await walk(db, leaseId, limit)).toEqual(expected);
+  });
+
+  it('any span, true or stale, gives the rows of the plain statement', async () => {
+    const spans: (PartitionSpan | null)[] = [
+      null,
+      longestSpan(Array.from({ length: 27 }, (_, i) => dayAgo(19 - i))),
+      { from: at(60).toISOString(), to: at(-60).toISOString() },
+      { from: at(1).toISOString(), to: at(0).toISOString() },
+      { from: at(25, 5).toISOString(), to: at(3, 13).toISOString() },
+    ];
+    const cursors = [null, { ts: at(25, 9).getTime(), id: '00000000-0000-0000-0000-000000000000' }, { ts: at(3, 9).getTime(), id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' }];
+    for (const cursor of cursors) {
+      const base = cursor === null ? [leaseId, 11] : [leaseId, 11, new Date(cursor.ts), cursor.id];
+      const plain = await driver.query<{ id: string }>(paymentsPageSql(null, cursor !== null), base);
+      expect(plain.rows.length).toBe(11);
+      for (const span of spans) {
+        const { rows } = await driver.query<{ id: string }>(paymentsPageSql(span, cursor !== null), base);
+        expect(rows.map((r) => r.id)).toEqual(plain.rows.map((r) => r.id));
+      }
+    }
+  });
+
+  it('pages stay right when partitions are made after the span was read', async () => {
+    const cache = new PartitionSpanCache(driver, 60_000);
+    const before = await cache.get();
+    expect(before).toEqual(longestSpan(Array.from({ length: 27 }, (_, i) => dayAgo(19 - i))));
+    // The gap's days are made (their rows leave the DEFAULT partition); the cached span is stale.
+    expect(await ensurePaymentPartitions(driver, [dayAgo(20), dayAgo(21)])).toHaveLength(2);
+    expect(await cache.get()).toBe(before);
+    expect(await walk(db, leaseId, 5)).toEqual(expected);
+    cache.invalidate();
+    expect(await cache.get()).toEqual(longestSpan(Array.from({ length: 38 }, (_, i) => dayAgo(30 - i))));
+  });
+});
+
+/** The relations a plan node tree read (`Actual Loops` > 0), by name. */
+function scanned(node: Record<string, unknown>, out: string[] = []): string[] {
+  const relation = node['Relation Name'];
+  if (typeof relation === 'string' && Number(node['Actual Loops']) > 0) out.push(relation);
+  for (const child of (node['Plans'] as Record<string, unknown>[] | undefined) ?? []) scanned(child, out);
+  return out;
+}
+
+describe('the cached plan of a payments page on PostgreSQL', () => {
+  let t: TestDatabase;
+  let db: SqlDatabase;
+  let client: pg.Client;
+  let leaseId: string;
+  const DAYS = 20;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    const driver = createPgDriver(t.url);
+    db = new SqlDatabase(driver);
+    await db.connect();
+    const migrated = await db.migrator().up();
+    if (migrated.error) throw migrated.error;
+    await ensurePaymentPartitions(driver, Array.from({ length: DAYS }, (_, i) => dayAgo(i + 1)));
+    leaseId = await newLeaseId(db);
+    for (let d = DAYS; d >= 1; d--) for (let h = 0; h < 8; h++) await payOn(db, leaseId, at(d, h));
+    client = new pg.Client({ connectionString: t.url });
+    await client.connect();
+    await client.query('ANALYZE x402_payments');
+    // The plan the prepared statement keeps after its first calls, whatever the planner prefers.
+    await client.query('SET plan_cache_mode = force_generic_plan');
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.end();
+    await db?.disconnect();
+    await t?.drop();
+  });
+
+  async function partitionsRead(sql: string, types: string, args: string): Promise<string[]> {
+    await client.query(`PREPARE page_plan(${types}) AS ${sql}`);
+    try {
+      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] }>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE page_plan(${args})`,
+      );
+      return scanned((rows[0] as { 'QUERY PLAN': [{ Plan: Record<string, unknown> }] })['QUERY PLAN'][0].Plan);
+    } finally {
+      await client.query('DEALLOCATE page_plan');
+    }
+  }
+
+  it('the first page reads the oldest day and the DEFAULT partition, not every day', async () => {
+    const span = longestSpan(Array.from({ length: DAYS + 8 }, (_, i) => dayAgo(DAYS - i)));
+    const lease = pg.escapeLiteral(leaseId);
+    const read = await partitionsRead(paymentsPageSql(span, false), 'text, int', `${lease}, 6`);
+    expect(read.sort()).toEqual([`x402_payments_default`, `x402_payments_p${dayAgo(DAYS).replaceAll('-', '')}`]);
+    // The statement without a span opens every day partition: what this file is about.
+    const plain = await partitionsRead(paymentsPageSql(null, false), 'text, int', `${lease}, 6`);
+    expect(plain.length).toBeGreaterThan(DAYS);
+  });
+
+  it("a page after a cursor reads from the cursor's day on and stops when it is full", async () => {
+    const span = longestSpan(Array.from({ length: DAYS + 8 }, (_, i) => dayAgo(DAYS - i)));
+    const cursor = `${pg.escapeLiteral(at(10, 6).toISOString())}, '00000000-0000-0000-0000-000000000000'`;
+    const read = await partitionsRead(paymentsPageSql(span, true), 'text, int, timestamptz, uuid', `${pg.escapeLiteral(leaseId)}, 6, ${cursor}`);
+    // 10 days ago from 06:00 has two payments left, so the page goes on into the next day.
+    expect(read.sort()).toEqual([`x402_payments_default`, `x402_payments_p${dayAgo(10).replaceAll('-', '')}`, `x402_payments_p${dayAgo(9).replaceAll('-', '')}`].sort());
+  });
+
+  it("the service's own first page returns the oldest payments", async () => {
+    const page = await db.getPaymentsPage(leaseId, { limit: 5 });
+    expect(page.items.map((p) => p.paymentTimestamp.getTime())).toEqual([0, 1, 2, 3, 4].map((h) => at(DAYS, h).getTime()));
+  });
+});
