@@ -278,14 +278,22 @@ async function readP99(run: (i: number) => Promise<unknown>): Promise<{ p99: num
   return { p99: Math.min(...runs), runs };
 }
 
-/** The server's WAL counters (pg_stat_wal, cluster-wide: the other layout is idle meanwhile) and checkpoints so far. */
-async function walStats(side: Side): Promise<{ bytes: number; fpi: number; records: number; checkpoints: number }> {
-  const { rows } = await side.client.query<{ b: string; f: string; r: string; c: string }>(
+/**
+ * The server's WAL counters (pg_stat_wal, cluster-wide: the other layout is idle meanwhile),
+ * checkpoints so far, this database's buffer misses (blocks read from outside shared_buffers) and
+ * the dirty buffers written out to make room, by backends and by the background writer (not by
+ * checkpoints): what a random-key index larger than shared_buffers costs besides its WAL.
+ */
+async function walStats(side: Side): Promise<{ bytes: number; fpi: number; records: number; checkpoints: number; blocksRead: number; evictionWrites: number }> {
+  const { rows } = await side.client.query<Record<'b' | 'f' | 'r' | 'c' | 'br' | 'ew', string>>(
     `SELECT wal_bytes::text AS b, wal_fpi::text AS f, wal_records::text AS r,
-            (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)::text AS c FROM pg_stat_wal`,
+            (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)::text AS c,
+            (SELECT blks_read FROM pg_stat_database WHERE datname = current_database())::text AS br,
+            (SELECT buffers_backend + buffers_clean FROM pg_stat_bgwriter)::text AS ew
+       FROM pg_stat_wal`,
   );
-  const r = rows[0] as { b: string; f: string; r: string; c: string };
-  return { bytes: Number(r.b), fpi: Number(r.f), records: Number(r.r), checkpoints: Number(r.c) };
+  const r = rows[0] as Record<'b' | 'f' | 'r' | 'c' | 'br' | 'ew', string>;
+  return { bytes: Number(r.b), fpi: Number(r.f), records: Number(r.r), checkpoints: Number(r.c), blocksRead: Number(r.br), evictionWrites: Number(r.ew) };
 }
 
 async function sizes(side: Side): Promise<{ table: number; index: number; hashes: number }> {
@@ -326,6 +334,8 @@ async function throughput(
     report(`${prefix}.warmup.walBytesPerPayment`, Math.round((after.bytes - before.bytes) / Math.max(1, warm.count)), 'bytes', {
       ...base,
       fullPageImagesPerPayment: round((after.fpi - before.fpi) / Math.max(1, warm.count), 2),
+      blocksReadPerPayment: round((after.blocksRead - before.blocksRead) / Math.max(1, warm.count), 2),
+      evictionWritesPerPayment: round((after.evictionWrites - before.evictionWrites) / Math.max(1, warm.count), 2),
       checkpoints: after.checkpoints - before.checkpoints,
     });
   }
@@ -347,6 +357,8 @@ async function throughput(
     ...base,
     fullPageImagesPerPayment: round((walAfter.fpi - walBefore.fpi) / Math.max(1, payments), 2),
     walRecordsPerPayment: round((walAfter.records - walBefore.records) / Math.max(1, payments), 1),
+    blocksReadPerPayment: round((walAfter.blocksRead - walBefore.blocksRead) / Math.max(1, payments), 2),
+    evictionWritesPerPayment: round((walAfter.evictionWrites - walBefore.evictionWrites) / Math.max(1, payments), 2),
     checkpoints: walAfter.checkpoints - walBefore.checkpoints,
     payments,
   });
