@@ -11,48 +11,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateData } from '../src/migration/migrate-data.js';
 import { runRetention } from '../src/migration/retention.js';
 import { verifySnapshot } from '../src/migration/snapshot-reader.js';
-import { PgliteDriver } from '../src/storage/backends/pglite/driver.js';
-import { createPgDriver } from '../src/storage/backends/postgres/postgres-database.js';
 import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
 import { adoptDefaultRows, ensurePartitionsAhead, ensurePaymentPartitions, listPaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
 import { isStorageError } from '../src/storage/contract/errors.js';
 import { hourBucketOf } from '../src/storage/core/time.js';
 import { hash, newAsset, newLease } from './conformance/fixtures.js';
-import { createTestDatabase, type TestDatabase } from './support/pg.js';
+import { openSqlStore, type OpenSqlStore } from './support/backends.js';
 
 const DAY = 86_400_000;
 const migrationsDir = join(import.meta.dirname, '..', 'migrations');
 
-interface Backend {
-  driver: SqlDriver;
-  db: SqlDatabase;
-  dispose(): Promise<void>;
-}
-
 type Kind = 'postgres' | 'pglite';
 
-async function openBackend(kind: Kind): Promise<Backend> {
-  let t: TestDatabase | undefined;
-  let driver: SqlDriver;
-  if (kind === 'postgres') {
-    t = await createTestDatabase();
-    driver = createPgDriver(t.url);
-  } else {
-    driver = new PgliteDriver();
-  }
-  // The store and the raw driver share one connection layer (PGlite has only one connection).
-  const db = new SqlDatabase(driver);
-  await db.connect();
-  return {
-    driver,
-    db,
-    dispose: async () => {
-      await db.disconnect();
-      await t?.drop();
-    },
-  };
-}
+/** A store on `kind`, not migrated: each describe migrates it as far as it needs. */
+const openBackend = (kind: Kind): Promise<OpenSqlStore> => openSqlStore(kind, { migrate: false });
 
 async function migrate(db: SqlDatabase, below?: number): Promise<void> {
   let dir: string | undefined;
@@ -95,7 +68,7 @@ const pay = (leaseId: string, when: Date, amount = '1000', facilitatorTxHash = h
 
 describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind) => {
   describe('migration 007', () => {
-    let b: Backend;
+    let b: OpenSqlStore;
     beforeAll(async () => {
       b = await openBackend(kind);
     }, 120_000);
@@ -135,7 +108,7 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
   });
 
   describe('once migrated', () => {
-    let b: Backend;
+    let b: OpenSqlStore;
     beforeAll(async () => {
       b = await openBackend(kind);
       await migrate(b.db);
@@ -186,7 +159,7 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
   });
 
   describe('retention', () => {
-    let b: Backend;
+    let b: OpenSqlStore;
     let dir: string;
     beforeAll(async () => {
       b = await openBackend(kind);

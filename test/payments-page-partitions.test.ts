@@ -7,17 +7,15 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgliteDriver } from '../src/storage/backends/pglite/driver.js';
-import { createPgDriver } from '../src/storage/backends/postgres/postgres-database.js';
 import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
 import { paymentsPageSql } from '../src/storage/backends/sql/ledger-reads.js';
 import { longestSpan, PartitionSpanCache, type PartitionSpan } from '../src/storage/backends/sql/partition-span.js';
 import { ensurePaymentPartitions, utcDay } from '../src/storage/backends/sql/partitions.js';
-import { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
+import type { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
 import type { StoredX402Payment } from '../src/storage/contract/database.js';
 import { DAY_MS } from '../src/storage/core/time.js';
 import { hash, newAsset, newLease } from './conformance/fixtures.js';
-import { createTestDatabase, type TestDatabase } from './support/pg.js';
+import { openSqlStore, type OpenSqlStore } from './support/backends.js';
 
 /** Start of the UTC day `daysAgo` days before today, plus `hours`. */
 function at(daysAgo: number, hours = 0): Date {
@@ -63,23 +61,15 @@ describe('longestSpan', () => {
 });
 
 describe.each(['postgres', 'pglite'] as const)('payments pages on day partitions (%s)', (kind) => {
-  let t: TestDatabase | undefined;
+  let store: OpenSqlStore;
   let driver: SqlDriver;
   let db: SqlDatabase;
   let leaseId: string;
   let expected: string[];
 
   beforeAll(async () => {
-    if (kind === 'postgres') {
-      t = await createTestDatabase();
-      driver = createPgDriver(t.url);
-    } else {
-      driver = new PgliteDriver();
-    }
-    db = new SqlDatabase(driver);
-    await db.connect();
-    const migrated = await db.migrator().up();
-    if (migrated.error) throw migrated.error;
+    store = await openSqlStore(kind);
+    ({ driver, db } = store);
     // Day partitions 30..22 days ago and 19 days ago onwards (migration 007 made today and the
     // next seven): a gap at 21 and 20 days ago, whose payments wait in the DEFAULT partition.
     const days = Array.from({ length: 31 }, (_, i) => i).filter((d) => d !== 20 && d !== 21);
@@ -92,10 +82,7 @@ describe.each(['postgres', 'pglite'] as const)('payments pages on day partitions
     expected = rows.map((r) => r.id);
   }, 120_000);
 
-  afterAll(async () => {
-    await db?.disconnect();
-    await t?.drop();
-  });
+  afterAll(async () => store?.dispose());
 
   it('a walk through the pages returns every payment once, in order, with rows in and out of the span', async () => {
     expect(expected).toHaveLength(31 * 3 + 1);
@@ -146,23 +133,19 @@ function scanned(node: Record<string, unknown>, out: string[] = []): string[] {
 }
 
 describe('the cached plan of a payments page on PostgreSQL', () => {
-  let t: TestDatabase;
+  let store: OpenSqlStore;
   let db: SqlDatabase;
   let client: pg.Client;
   let leaseId: string;
   const DAYS = 20;
 
   beforeAll(async () => {
-    t = await createTestDatabase();
-    const driver = createPgDriver(t.url);
-    db = new SqlDatabase(driver);
-    await db.connect();
-    const migrated = await db.migrator().up();
-    if (migrated.error) throw migrated.error;
-    await ensurePaymentPartitions(driver, Array.from({ length: DAYS }, (_, i) => dayAgo(i + 1)));
+    store = await openSqlStore('postgres');
+    db = store.db;
+    await ensurePaymentPartitions(store.driver, Array.from({ length: DAYS }, (_, i) => dayAgo(i + 1)));
     leaseId = await newLeaseId(db);
     for (let d = DAYS; d >= 1; d--) for (let h = 0; h < 8; h++) await payOn(db, leaseId, at(d, h));
-    client = new pg.Client({ connectionString: t.url });
+    client = new pg.Client({ connectionString: store.url as string });
     await client.connect();
     await client.query('ANALYZE x402_payments');
     // The plan the prepared statement keeps after its first calls, whatever the planner prefers.
@@ -171,8 +154,7 @@ describe('the cached plan of a payments page on PostgreSQL', () => {
 
   afterAll(async () => {
     await client?.end();
-    await db?.disconnect();
-    await t?.drop();
+    await store?.dispose();
   });
 
   async function partitionsRead(sql: string, types: string, args: string): Promise<string[]> {

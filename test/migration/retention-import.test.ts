@@ -11,14 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateData } from '../../src/migration/migrate-data.js';
 import { runRetention } from '../../src/migration/retention.js';
 import { verifySnapshot } from '../../src/migration/snapshot-reader.js';
-import { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
-import { createPgDriver } from '../../src/storage/backends/postgres/postgres-database.js';
 import type { SqlDriver } from '../../src/storage/backends/sql/driver.js';
 import { ensurePaymentPartitions, listPaymentPartitions, partitionName, utcDay } from '../../src/storage/backends/sql/partitions.js';
-import { SqlDatabase } from '../../src/storage/backends/sql/sql-database.js';
+import type { SqlDatabase } from '../../src/storage/backends/sql/sql-database.js';
 import { TABLES } from '../../src/storage/contract/transfer.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
-import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+import { openSqlStore, type OpenSqlStore } from '../support/backends.js';
 import { summaries } from './full-store.js';
 
 const DAY = 86_400_000;
@@ -33,26 +31,17 @@ let seq = 0x9900;
 const pay = (leaseId: string, when: Date, amount: string, facilitatorTxHash = hash(++seq)) => ({ leaseId, amount, timestamp: when.toISOString(), mode: 'second', facilitatorTxHash });
 
 describe.each(['postgres', 'pglite'] as const)('a retention snapshot imported back into the live store on %s', (kind) => {
-  let t: TestDatabase | undefined;
+  let store: OpenSqlStore;
   let driver: SqlDriver;
   let db: SqlDatabase;
   let dir: string;
   beforeAll(async () => {
-    if (kind === 'postgres') {
-      t = await createTestDatabase();
-      driver = createPgDriver(t.url);
-    } else {
-      driver = new PgliteDriver();
-    }
-    db = new SqlDatabase(driver);
-    await db.connect();
-    const migrated = await db.migrator().up();
-    if (migrated.error) throw migrated.error;
+    store = await openSqlStore(kind);
+    ({ driver, db } = store);
     dir = await mkdtemp(join(tmpdir(), 'retention-import-'));
   }, 120_000);
   afterAll(async () => {
-    await db?.disconnect();
-    await t?.drop();
+    await store?.dispose();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -15,7 +15,7 @@ import type { Database } from '../../src/storage/contract/database.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
 import { PgliteDatabase } from '../../src/storage/backends/pglite/pglite-database.js';
-import { PostgresDatabase, type PostgresDatabaseOptions } from '../../src/storage/backends/postgres/postgres-database.js';
+import { createPgDriver, PostgresDatabase, type PostgresDatabaseOptions } from '../../src/storage/backends/postgres/postgres-database.js';
 import type { SqlDriver } from '../../src/storage/backends/sql/driver.js';
 import { SqlDatabase, type SqlDatabaseOptions } from '../../src/storage/backends/sql/sql-database.js';
 import type { ConformanceBackend } from '../conformance/fixtures.js';
@@ -148,4 +148,45 @@ export function backend(name: BackendName): TestBackend {
   const found = BACKENDS.find((b) => b.name === name);
   if (!found) throw new Error(`no test backend ${name}`);
   return found;
+}
+
+/** A SQL store with its raw driver beside it, for tests that also read the tables directly. */
+export interface OpenSqlStore {
+  driver: SqlDriver;
+  db: SqlDatabase;
+  /** The connection string (PostgreSQL only). */
+  url?: string;
+  /** Disconnects and removes the store. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A new, isolated, connected SqlDatabase over PostgreSQL (a throwaway database) or an in-memory
+ * PGlite, migrated unless `migrate` is false, and its driver (the store and the raw queries share
+ * one connection layer; PGlite has only one connection).
+ */
+export async function openSqlStore(kind: 'postgres' | 'pglite', { migrate = true } = {}): Promise<OpenSqlStore> {
+  let t: TestDatabase | undefined;
+  let driver: SqlDriver;
+  if (kind === 'postgres') {
+    t = await createTestDatabase();
+    driver = createPgDriver(t.url);
+  } else {
+    driver = new PgliteDriver();
+  }
+  const db = new SqlDatabase(driver);
+  await db.connect();
+  if (migrate) {
+    const result = await db.migrator().up();
+    if (result.error) throw result.error;
+  }
+  return {
+    driver,
+    db,
+    ...(t === undefined ? {} : { url: t.url }),
+    dispose: async () => {
+      await db.disconnect();
+      await t?.drop();
+    },
+  };
 }
