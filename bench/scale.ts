@@ -313,6 +313,28 @@ interface StepFigures {
   longCheckpointsRate?: number;
 }
 
+type WalStats = Awaited<ReturnType<typeof walStats>>;
+
+/**
+ * `<prefix>.walBytesPerPayment` between two {@link walStats} readings, with the full-page images,
+ * WAL records, blocks read and eviction writes per payment and the checkpoints meanwhile. What a
+ * payment costs in WAL: a write into a B-tree leaf not touched since the last checkpoint logs the
+ * whole 8 KB page (a full-page image), so random keys in an index much larger than the cache cost
+ * a page of WAL each; this is where that shows.
+ */
+function reportWalPerPayment(report: BenchOptions['report'], prefix: string, base: object, before: WalStats, after: WalStats, payments: number): void {
+  const per = (n: number, digits: number) => round(n / Math.max(1, payments), digits);
+  report(`${prefix}.walBytesPerPayment`, Math.round((after.bytes - before.bytes) / Math.max(1, payments)), 'bytes', {
+    ...base,
+    fullPageImagesPerPayment: per(after.fpi - before.fpi, 2),
+    walRecordsPerPayment: per(after.records - before.records, 1),
+    blocksReadPerPayment: per(after.blocksRead - before.blocksRead, 2),
+    evictionWritesPerPayment: per(after.evictionWrites - before.evictionWrites, 2),
+    checkpoints: after.checkpoints - before.checkpoints,
+    payments,
+  });
+}
+
 /**
  * recordPayment at 64 callers through `db`, best of three runs (the machine is shared, and a
  * disturbed run only ever looks slower), reported as `<prefix>.throughput`, `.recordPayment.p99`
@@ -329,15 +351,8 @@ async function throughput(
   if (warmupSeconds > 0) {
     const before = await walStats(side);
     const warm = await drive(side, warmupSeconds, 'warmup', db);
-    const after = await walStats(side);
     report(`${prefix}.warmup.throughput`, round(warm.rate, 0), 'payments/s', { ...base, concurrency: CONCURRENCY, seconds: warmupSeconds, errors: warm.errors });
-    report(`${prefix}.warmup.walBytesPerPayment`, Math.round((after.bytes - before.bytes) / Math.max(1, warm.count)), 'bytes', {
-      ...base,
-      fullPageImagesPerPayment: round((after.fpi - before.fpi) / Math.max(1, warm.count), 2),
-      blocksReadPerPayment: round((after.blocksRead - before.blocksRead) / Math.max(1, warm.count), 2),
-      evictionWritesPerPayment: round((after.evictionWrites - before.evictionWrites) / Math.max(1, warm.count), 2),
-      checkpoints: after.checkpoints - before.checkpoints,
-    });
+    reportWalPerPayment(report, `${prefix}.warmup`, base, before, await walStats(side), warm.count);
   }
   let best = { rate: 0, p99: 0, errors: 0 };
   const walBefore = await walStats(side);
@@ -350,18 +365,7 @@ async function throughput(
   const walAfter = await walStats(side);
   report(`${prefix}.throughput`, round(best.rate, 0), 'payments/s', { ...base, concurrency: CONCURRENCY, seconds: SECONDS, errors: best.errors });
   report(`${prefix}.recordPayment.p99`, round(best.p99), 'ms', base);
-  // What a payment costs in WAL: a write into a B-tree leaf not touched since the last checkpoint
-  // logs the whole 8 KB page (a full-page image), so random keys in an index much larger than the
-  // cache cost a page of WAL each; this is where that shows.
-  report(`${prefix}.walBytesPerPayment`, Math.round((walAfter.bytes - walBefore.bytes) / Math.max(1, payments)), 'bytes', {
-    ...base,
-    fullPageImagesPerPayment: round((walAfter.fpi - walBefore.fpi) / Math.max(1, payments), 2),
-    walRecordsPerPayment: round((walAfter.records - walBefore.records) / Math.max(1, payments), 1),
-    blocksReadPerPayment: round((walAfter.blocksRead - walBefore.blocksRead) / Math.max(1, payments), 2),
-    evictionWritesPerPayment: round((walAfter.evictionWrites - walBefore.evictionWrites) / Math.max(1, payments), 2),
-    checkpoints: walAfter.checkpoints - walBefore.checkpoints,
-    payments,
-  });
+  reportWalPerPayment(report, prefix, base, walBefore, walAfter, payments);
   return best;
 }
 
