@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
 import { paymentsPageSql } from '../src/storage/backends/sql/ledger-reads.js';
 import { longestSpan, PartitionSpanCache, type PartitionSpan } from '../src/storage/backends/sql/partition-span.js';
-import { ensurePaymentPartitions, utcDay } from '../src/storage/backends/sql/partitions.js';
+import { DEFAULT_PARTITION, ensurePaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import type { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
 import type { StoredX402Payment } from '../src/storage/contract/database.js';
 import { DAY_MS } from '../src/storage/core/time.js';
@@ -24,6 +24,9 @@ function at(daysAgo: number, hours = 0): Date {
 }
 
 const dayAgo = (daysAgo: number) => utcDay(new Date(), -daysAgo);
+
+/** The span of `count` consecutive days starting `oldest` days ago. */
+const spanOfDays = (oldest: number, count: number) => longestSpan(Array.from({ length: count }, (_, i) => dayAgo(oldest - i)));
 
 let seq = 0x9a00;
 async function payOn(db: SqlDatabase, leaseId: string, when: Date): Promise<StoredX402Payment> {
@@ -94,7 +97,7 @@ describe.each(['postgres', 'pglite'] as const)('payments pages on day partitions
   it('any span, true or stale, gives the rows of the plain statement', async () => {
     const spans: (PartitionSpan | null)[] = [
       null,
-      longestSpan(Array.from({ length: 27 }, (_, i) => dayAgo(19 - i))),
+      spanOfDays(19, 27),
       { from: at(60).toISOString(), to: at(-60).toISOString() },
       { from: at(1).toISOString(), to: at(0).toISOString() },
       { from: at(25, 5).toISOString(), to: at(3, 13).toISOString() },
@@ -114,13 +117,13 @@ describe.each(['postgres', 'pglite'] as const)('payments pages on day partitions
   it('pages stay right when partitions are made after the span was read', async () => {
     const cache = new PartitionSpanCache(driver, 60_000);
     const before = await cache.get();
-    expect(before).toEqual(longestSpan(Array.from({ length: 27 }, (_, i) => dayAgo(19 - i))));
+    expect(before).toEqual(spanOfDays(19, 27));
     // The gap's days are made (their rows leave the DEFAULT partition); the cached span is stale.
     expect(await ensurePaymentPartitions(driver, [dayAgo(20), dayAgo(21)])).toHaveLength(2);
     expect(await cache.get()).toBe(before);
     expect(await walk(db, leaseId, 5)).toEqual(expected);
     cache.invalidate();
-    expect(await cache.get()).toEqual(longestSpan(Array.from({ length: 38 }, (_, i) => dayAgo(30 - i))));
+    expect(await cache.get()).toEqual(spanOfDays(30, 38));
   });
 });
 
@@ -170,21 +173,21 @@ describe('the cached plan of a payments page on PostgreSQL', () => {
   }
 
   it('the first page reads the oldest day and the DEFAULT partition, not every day', async () => {
-    const span = longestSpan(Array.from({ length: DAYS + 8 }, (_, i) => dayAgo(DAYS - i)));
+    const span = spanOfDays(DAYS, DAYS + 8);
     const lease = pg.escapeLiteral(leaseId);
     const read = await partitionsRead(paymentsPageSql(span, false), 'text, int', `${lease}, 6`);
-    expect(read.sort()).toEqual([`x402_payments_default`, `x402_payments_p${dayAgo(DAYS).replaceAll('-', '')}`]);
+    expect(read.sort()).toEqual([DEFAULT_PARTITION, partitionName(dayAgo(DAYS))]);
     // The statement without a span opens every day partition: what this file is about.
     const plain = await partitionsRead(paymentsPageSql(null, false), 'text, int', `${lease}, 6`);
     expect(plain.length).toBeGreaterThan(DAYS);
   });
 
   it("a page after a cursor reads from the cursor's day on and stops when it is full", async () => {
-    const span = longestSpan(Array.from({ length: DAYS + 8 }, (_, i) => dayAgo(DAYS - i)));
+    const span = spanOfDays(DAYS, DAYS + 8);
     const cursor = `${pg.escapeLiteral(at(10, 6).toISOString())}, '00000000-0000-0000-0000-000000000000'`;
     const read = await partitionsRead(paymentsPageSql(span, true), 'text, int, timestamptz, uuid', `${pg.escapeLiteral(leaseId)}, 6, ${cursor}`);
     // 10 days ago from 06:00 has two payments left, so the page goes on into the next day.
-    expect(read.sort()).toEqual([`x402_payments_default`, `x402_payments_p${dayAgo(10).replaceAll('-', '')}`, `x402_payments_p${dayAgo(9).replaceAll('-', '')}`].sort());
+    expect(read.sort()).toEqual([DEFAULT_PARTITION, partitionName(dayAgo(10)), partitionName(dayAgo(9))].sort());
   });
 
   it("the service's own first page returns the oldest payments", async () => {
