@@ -33,9 +33,14 @@ import { scrubSecrets } from './util/scrub-secrets.js';
 /** How often pending payments are replayed and journaled settlements resolved in the background. */
 const PENDING_REPLAY_INTERVAL_MS = 60_000;
 
-/** Days of payment partitions kept ready ahead of today, and how often that is checked. */
+/** Days of payment partitions kept ready ahead of today, and how often storage upkeep runs. */
 const PARTITION_DAYS_AHEAD = 7;
-const PARTITION_UPKEEP_INTERVAL_MS = 3_600_000;
+const STORAGE_UPKEEP_INTERVAL_MS = 3_600_000;
+/**
+ * Days before today whose settlement-hash claims stay hot (1: yesterday's and today's); older ones
+ * move to the cold claims table at the same hourly tick (docs/scale.md, "Hot and cold claims").
+ */
+const CLAIMS_HOT_DAYS = 1;
 
 /**
  * A repeated signal this soon after the first is the same stop request delivered twice: Ctrl-C
@@ -189,7 +194,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     await db.disconnect().catch(() => undefined);
     throw failure;
   }
-  const stopPartitionUpkeep = keepPartitionsAhead(schema, logger);
+  const stopStorageUpkeep = keepStorageUpkeep(schema, logger);
   const recoveryFailed = (error: unknown) => logger.error({ reason: describe(error) }, 'recovering settled payments failed');
   await recover(app, 0, logger).catch(recoveryFailed);
   // Intents younger than a settle with its retries may still be in flight in this process.
@@ -203,7 +208,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(replayTimer);
-      stopPartitionUpkeep();
+      stopStorageUpkeep();
       let deadline: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         deadline = setTimeout(() => reject(new Error(`shutdown took longer than ${config.shutdownTimeoutMs} ms`)), config.shutdownTimeoutMs);
@@ -241,20 +246,28 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
 }
 
 /**
- * Payment partitions (SQL stores) are made PARTITION_DAYS_AHEAD days ahead, at start and every
- * hour after, so a payment never waits for one (the DEFAULT partition catches the rest). A failure
- * is logged and retried at the next tick: payments still land, in the DEFAULT partition.
+ * Storage upkeep of SQL stores, at start and every hour after: payment partitions are made
+ * PARTITION_DAYS_AHEAD days ahead, so a payment never waits for one (the DEFAULT partition catches
+ * the rest), and claims older than CLAIMS_HOT_DAYS move to the cold claims table. A failure is
+ * logged and retried at the next tick: payments still land (in the DEFAULT partition; claims
+ * that stay hot are still checked).
  */
-function keepPartitionsAhead(schema: SchemaManager, logger: Logger): () => void {
+function keepStorageUpkeep(schema: SchemaManager, logger: Logger): () => void {
   const ensure = schema.ensurePartitions?.bind(schema);
-  if (!ensure) return () => undefined;
-  const run = () =>
-    ensure(PARTITION_DAYS_AHEAD).then(
+  const moveClaims = schema.moveClaimsToCold?.bind(schema);
+  if (!ensure && !moveClaims) return () => undefined;
+  const run = async () => {
+    await ensure?.(PARTITION_DAYS_AHEAD).then(
       (created) => created.length > 0 && logger.info({ created }, 'payment partitions created'),
       (error: unknown) => logger.error({ reason: describe(error) }, 'creating payment partitions failed'),
     );
+    await moveClaims?.(CLAIMS_HOT_DAYS).then(
+      (moved) => moved > 0 && logger.info({ moved, keepDays: CLAIMS_HOT_DAYS }, 'settlement-hash claims moved to the cold table'),
+      (error: unknown) => logger.error({ reason: describe(error) }, 'moving settlement-hash claims to the cold table failed'),
+    );
+  };
   void run();
-  const timer = setInterval(() => void run(), PARTITION_UPKEEP_INTERVAL_MS);
+  const timer = setInterval(() => void run(), STORAGE_UPKEEP_INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -1,16 +1,19 @@
 /**
- * `partitions ensure --days-ahead N | list`: the daily partitions of the payment table (SQL
- * stores). The service keeps a week ready by itself; `ensure` does the same by hand (e.g. before
- * a bulk import, or from cron while the service is down).
+ * `partitions ensure --days-ahead N | list | move-claims --keep-days N`: the daily partitions of
+ * the payment table and the settlement-hash claims beside it (SQL stores). The service keeps a week
+ * of partitions ready and moves claims older than yesterday to the cold table by itself; these
+ * commands do the same by hand (e.g. before a bulk import, or from cron while the service is down).
  * Exit codes: 0 done; 2 the command could not run (connection, configuration, schema not current).
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { adoptDefaultRows, ensurePartitionsAhead, listPaymentPartitions, utcDay } from '../../storage/backends/sql/partitions.js';
 import type { SqlDriver } from '../../storage/backends/sql/driver.js';
+import { moveClaimsOlderThan } from '../../storage/backends/sql/settlement-hashes.js';
 import { jsonWithAmounts, reportFailure } from '../output.js';
 import { addBackendOptions, openDriver, type BackendOptions } from '../store-options.js';
 
-function daysAhead(value: string): number {
+/** A day count argument (0 to 3660). */
+function dayCount(value: string): number {
   if (!/^\d{1,4}$/.test(value) || Number(value) > 3660) throw new InvalidArgumentError('expected an integer from 0 to 3660');
   return Number(value);
 }
@@ -36,7 +39,7 @@ export function registerPartitionsCommands(program: Command): void {
   partitions
     .command('ensure')
     .description('create the partitions of today (UTC) and the next N days that are missing')
-    .option('--days-ahead <n>', 'days after today to prepare', daysAhead, 7)
+    .option('--days-ahead <n>', 'days after today to prepare', dayCount, 7)
     .option('--from-default', 'also give the rows of past days waiting in the DEFAULT partition their day partitions')
     .action((_args: unknown, command: Command) =>
       withDriver(command, async (driver, options) => {
@@ -61,6 +64,17 @@ export function registerPartitionsCommands(program: Command): void {
           const range = p.day === null ? 'DEFAULT (anything outside the day partitions)' : `${p.day}`;
           process.stdout.write(`${p.name.padEnd(28)} ${range.padEnd(46)} ~${p.estimatedRows} rows  ${p.bytes} bytes\n`);
         }
+      }),
+    );
+
+  partitions
+    .command('move-claims')
+    .description('move the settlement-hash claims of payments before the UTC day N days ago to the cold claims table')
+    .option('--keep-days <n>', 'days before today whose claims stay hot', dayCount, 1)
+    .action((_args: unknown, command: Command) =>
+      withDriver(command, async (driver, options) => {
+        const move = await moveClaimsOlderThan(driver, options['keepDays'] as number);
+        process.stdout.write(`moved ${move.moved} claim(s) of payments before ${move.before.toISOString()} to the cold table\n`);
       }),
     );
 }

@@ -104,6 +104,7 @@ export class Store implements Database {
     // Migrations run on the open connection, so the schema manager obeys the lifecycle too.
     this.schema = { status: async () => this.live.schema.status(), up: async () => this.live.schema.up() };
     if (backend.schema.ensurePartitions) this.schema.ensurePartitions = async (daysAhead) => (await this.live.schema.ensurePartitions?.(daysAhead)) ?? [];
+    if (backend.schema.moveClaimsToCold) this.schema.moveClaimsToCold = async (keepDays) => (await this.live.schema.moveClaimsToCold?.(keepDays)) ?? 0;
     this.clock = options.clock ?? (() => new Date());
     this.settlementGraceMs = options.settlementGraceMs ?? DEFAULT_SETTLEMENT_GRACE_MS;
     if (!Number.isSafeInteger(this.settlementGraceMs) || this.settlementGraceMs < 0) {

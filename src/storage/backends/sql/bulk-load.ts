@@ -15,8 +15,7 @@ import { mapDriverError } from './map-driver-error.js';
 import { DAY_MS } from '../../core/time.js';
 import { DEFAULT_PARTITION, ensurePaymentPartitions, utcDay } from './partitions.js';
 import { AMOUNT_COLUMN, COLUMNS } from './records.js';
-
-const SETTLEMENT_HASHES = 'x402_settlement_hashes';
+import { COLD_CLAIMS, HOT_CLAIMS } from './settlement-hashes.js';
 
 /** Thrown inside the load's transaction to roll it back while still returning a result. */
 class Abandon extends Error {
@@ -59,9 +58,9 @@ export async function loadEmpty(
         mark = now;
       };
       // Nobody reads or writes these tables until the load commits or rolls back.
-      // The settlement-hash table (migration 007) counts too: its rows outlive retention, and a
-      // hash it already holds must go through the careful path, which refuses it by name.
-      const locked = [...TABLES, SETTLEMENT_HASHES];
+      // The settlement-hash claims (migrations 007 and 008) count too: they outlive retention,
+      // and a hash they already hold must go through the careful path, which refuses it by name.
+      const locked = [...TABLES, HOT_CLAIMS, COLD_CLAIMS];
       await tx.query(`LOCK TABLE ${locked.join(', ')} IN ACCESS EXCLUSIVE MODE`, []);
       const { rows } = await tx.query<Row>(`SELECT ${locked.map((t) => `EXISTS (SELECT 1 FROM ${t}) AS "${t}"`).join(', ')}`, []);
       if (locked.some((t) => rows[0]?.[t] === true)) throw new Abandon(null);
@@ -130,7 +129,7 @@ async function placePaymentsLikeEveryWriter(tx: SqlExecutor, step: (name: string
   await ensurePaymentPartitions(tx, rows.map((r) => String(r['day'])));
   step('partitions');
   await tx.query(
-    `INSERT INTO ${SETTLEMENT_HASHES} (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
+    `INSERT INTO ${HOT_CLAIMS} (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
      SELECT facilitator_tx_hash, lease_id, id, payment_timestamp FROM x402_payments`,
     [],
   );
@@ -145,12 +144,12 @@ interface Rebuild {
 
 /**
  * Drops the keys, unique constraints, indexes and foreign keys of the five tables and the
- * settlement-hash table (and foreign keys of other tables pointing at them); returns the statements that create them again, in an
+ * hot claims table (and foreign keys of other tables pointing at them); returns the statements that create them again, in an
  * order that works: keys and unique constraints, then indexes, then foreign keys.
  */
 async function dropIndexesAndKeys(tx: SqlExecutor): Promise<Rebuild[]> {
   // The settlement-hash table is filled from the payments in one statement: cheaper unindexed too.
-  const tables = [...TABLES, SETTLEMENT_HASHES].map((t) => `'${t}'::regclass`).join(', ');
+  const tables = [...TABLES, HOT_CLAIMS].map((t) => `'${t}'::regclass`).join(', ');
   const constraints = (
     await tx.query<Row>(
       `SELECT conrelid::regclass::text AS tbl, conname, contype, pg_get_constraintdef(oid) AS def FROM pg_constraint

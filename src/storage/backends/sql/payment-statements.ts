@@ -11,15 +11,16 @@
  * core/invariants.ts first and names the cause of a refusal.
  */
 import type { PaymentInput } from '../../core/validate.js';
+import { HOT_CLAIMS, notClaimedCold } from './settlement-hashes.js';
 
 /**
  * Name under which node-postgres prepares {@link RECORD_PAYMENTS_SQL} on each connection. The
  * version suffix changes with the text: a connection that prepared the old text keeps it.
  */
-export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v3';
+export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v4';
 
 /** Name under which {@link RECORD_ONE_PAYMENT_SQL} is prepared (versioned as above). */
-export const RECORD_ONE_PAYMENT_STATEMENT = 'record_one_payment_v1';
+export const RECORD_ONE_PAYMENT_STATEMENT = 'record_one_payment_v2';
 
 /**
  * The payments of a statement as rows: from eight parallel arrays (a group), or from eight scalars
@@ -42,9 +43,10 @@ const ONE_INPUT = `SELECT $1::text AS lease_id, $2::text AS mode, $3::int AS int
  * - `active`: only payments of active leases are written; the others are not returned. Each
  *   payment looks its lease up by key: `LATERAL ... LIMIT 1` keeps that shape in the cached plan,
  *   which with a plain join read every active lease for every group.
- * - `claimed`: each payment claims its settlement hash in `x402_settlement_hashes` (the once-only
- *   rule of the partitioned payment table, settlement-hashes.ts); a hash already claimed (a replay,
- *   an archived payment, or a concurrent insert) is skipped by ON CONFLICT. Rows go in hash order,
+ * - `claimed`: each payment claims its settlement hash in the hot claims table (the once-only
+ *   rule of the partitioned payment table, settlement-hashes.ts) unless the cold one holds it; a
+ *   hash already claimed (a replay, an archived payment, or a concurrent insert) is skipped by the
+ *   cold check or by ON CONFLICT. Rows go in hash order,
  *   so concurrent groups take index locks in one order. `active` is read twice, so it is
  *   materialized once: the id a hash claims is the id its payment row gets.
  * - `inserted`: a payment row for every hash this statement claimed, returned.
@@ -62,8 +64,8 @@ active AS (
   CROSS JOIN LATERAL (SELECT lessee FROM leases WHERE lease_id = input.lease_id AND status = 'active' LIMIT 1) l
 ),
 claimed AS (
-  INSERT INTO x402_settlement_hashes (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
-  SELECT hash, lease_id, id, payment_timestamp FROM active ORDER BY hash
+  INSERT INTO ${HOT_CLAIMS} (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
+  SELECT hash, lease_id, id, payment_timestamp FROM active WHERE ${notClaimedCold('active.hash')} ORDER BY hash
   ON CONFLICT (facilitator_tx_hash) DO NOTHING
   RETURNING payment_id
 ),

@@ -51,7 +51,7 @@ import { mapDriverError } from './map-driver-error.js';
 import { queryRows } from './query-rows.js';
 import { SqlRecords } from './records.js';
 import { digestTableSql, loadEmpty } from './bulk-load.js';
-import { paymentByHash } from './settlement-hashes.js';
+import { moveClaimsOlderThan, paymentByHash } from './settlement-hashes.js';
 
 /** Options of the SQL backends. */
 export interface SqlBackendOptions {
@@ -79,6 +79,7 @@ export class SqlBackend implements StorageBackend {
       status: () => this.migrator().status(),
       up: () => this.migrator().up(),
       ensurePartitions: (daysAhead) => ensurePartitionsAhead(driver, daysAhead),
+      moveClaimsToCold: async (keepDays) => (await moveClaimsOlderThan(driver, keepDays)).moved,
     };
     this.payments = new SqlPaymentWriter(driver, options.payments);
     this.reads = new SqlLedgerReads(driver);
@@ -347,7 +348,7 @@ export class SqlBackend implements StorageBackend {
 
   async clear(): Promise<void> {
     await this.payments.drain();
-    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_settlement_hashes, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors CASCADE');
+    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_settlement_hashes, x402_settlement_hashes_cold, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors CASCADE');
   }
 
   /**

@@ -1,0 +1,208 @@
+/**
+ * Hot and cold settlement-hash claims (migration 008, issue 15) on PostgreSQL and PGlite: older
+ * claims move to the cold table; a replay of a moved claim is refused on every write path, found
+ * by hash, refused on import under another id; and, on PostgreSQL, a replay whose statement began
+ * before a move and claims after it is still refused (the move's lock barrier).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropPartition, ensurePaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
+import { recordPaymentsStatement } from '../src/storage/backends/sql/payment-statements.js';
+import { COLD_CLAIMS, HOT_CLAIMS, moveClaimsOlderThan, moveClaimsToCold } from '../src/storage/backends/sql/settlement-hashes.js';
+import type { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
+import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
+import { isStorageError } from '../src/storage/contract/errors.js';
+import { hourBucketOf } from '../src/storage/core/time.js';
+import { validateRecordPayment } from '../src/storage/core/validate.js';
+import { hash, newAsset, newLease } from './conformance/fixtures.js';
+import { openSqlStore, type OpenSqlStore } from './support/backends.js';
+
+const DAY = 86_400_000;
+
+/** Start of the UTC day `daysAgo` days before today, plus `hours` and `minutes`. */
+function at(daysAgo: number, hours = 0, minutes = 5): Date {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - daysAgo * DAY + hours * 3_600_000 + minutes * 60_000);
+}
+
+async function count(driver: SqlDriver, sql: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await driver.query<{ n: string | number }>(sql, params);
+  return Number(rows[0]?.n);
+}
+
+async function lease(db: SqlDatabase): Promise<string> {
+  const asset = await db.saveAsset(newAsset());
+  return (await db.saveLease(newLease(asset.assetId))).leaseId;
+}
+
+let seq = 0xc01d00;
+const pay = (leaseId: string, when: Date, facilitatorTxHash = hash(++seq), amount = '1000') => ({
+  leaseId,
+  amount,
+  timestamp: when.toISOString(),
+  mode: 'second',
+  facilitatorTxHash,
+});
+
+/** Rows of hot, cold and payments: what must not change when a write is refused. */
+async function tableCounts(driver: SqlDriver): Promise<number[]> {
+  return [
+    await count(driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS}`),
+    await count(driver, `SELECT COUNT(*) AS n FROM ${COLD_CLAIMS}`),
+    await count(driver, 'SELECT COUNT(*) AS n FROM x402_payments'),
+  ];
+}
+
+describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('hot and cold claims on %s', (kind) => {
+  let b: OpenSqlStore;
+  beforeAll(async () => {
+    b = await openSqlStore(kind);
+  }, 120_000);
+  afterAll(async () => b?.dispose());
+
+  it('moves the claims before the hot window; replays of moved claims count once on every path', async () => {
+    const leaseId = await lease(b.db);
+    await ensurePaymentPartitions(b.driver, [utcDay(at(10)), utcDay(at(3))]);
+    const old = [await b.db.recordPayment(pay(leaseId, at(10, 3))), await b.db.recordPayment(pay(leaseId, at(3, 2)))];
+    const recent = await b.db.recordPayment(pay(leaseId, at(0, 0, 1)));
+    const hotBefore = await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS}`);
+
+    const move = await moveClaimsOlderThan(b.driver, 1);
+    expect(move.moved).toBe(2);
+    expect(move.before.toISOString()).toBe(`${utcDay(new Date(), -1)}T00:00:00.000Z`);
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS}`)).toBe(hotBefore - 2);
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${COLD_CLAIMS} WHERE facilitator_tx_hash = ANY($1)`, [old.map((p) => p.facilitatorTxHash)])).toBe(2);
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = $1`, [recent.facilitatorTxHash])).toBe(1);
+    expect((await moveClaimsOlderThan(b.driver, 1)).moved).toBe(0);
+
+    // One replay alone, then replays grouped with new payments (the group statement skips the cold
+    // hashes and the careful path names them), at other times than the originals.
+    const [first, second] = old as [(typeof old)[0], (typeof old)[0]];
+    const alone = await b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 2), first.facilitatorTxHash));
+    expect(alone).toMatchObject({ replayed: true, payment: { id: first.id } });
+    const grouped = await Promise.all([
+      b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 3), second.facilitatorTxHash)),
+      b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 3))),
+      b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 4), first.facilitatorTxHash)),
+      b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 4))),
+    ]);
+    expect(grouped.map((o) => o.replayed)).toEqual([true, false, true, false]);
+    expect(grouped[0]?.payment.id).toBe(second.id);
+    expect(grouped[2]?.payment.id).toBe(first.id);
+    for (const p of old) {
+      expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments WHERE facilitator_tx_hash = $1', [p.facilitatorTxHash])).toBe(1);
+      expect((await b.db.getPaymentByFacilitatorTxHash(p.facilitatorTxHash))?.id).toBe(p.id);
+    }
+    expect((await b.db.getHourTotals(leaseId, at(0, 0))).paymentCount).toBe(3);
+
+    // Import: the same payment adds nothing; another payment with a cold hash is a DUPLICATE and
+    // changes nothing.
+    const before = await tableCounts(b.driver);
+    expect(await b.db.importRecords('x402_payments', [first])).toBe(0);
+    const other = { ...first, id: '6f1d0c6e-0c1f-4d0e-9a53-2f8f4a0d9e12', paymentTimestamp: at(5, 2), bucketSlot: hourBucketOf(at(5, 2)) };
+    await expect(b.db.importRecords('x402_payments', [other])).rejects.toSatisfy((e) => isStorageError(e, 'DUPLICATE'));
+    expect(await tableCounts(b.driver)).toEqual(before);
+
+    // A payment recorded late for an old time is claimed hot and moves at the next call.
+    const late = await b.db.recordPayment(pay(leaseId, at(10, 5)));
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = $1`, [late.facilitatorTxHash])).toBe(1);
+    expect(await b.db.schema.moveClaimsToCold?.(1)).toBe(1);
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${COLD_CLAIMS} WHERE facilitator_tx_hash = $1`, [late.facilitatorTxHash])).toBe(1);
+  });
+
+  it('a cold claim whose payment retention archived refuses its replay by name', async () => {
+    const leaseId = await lease(b.db);
+    const day = utcDay(at(20));
+    await ensurePaymentPartitions(b.driver, [day]);
+    const archived = await b.db.recordPayment(pay(leaseId, at(20, 1)));
+    await moveClaimsOlderThan(b.driver, 1);
+    await b.driver.transaction((tx) => dropPartition(tx, partitionName(day)));
+    const before = await tableCounts(b.driver);
+    await expect(b.db.recordPayment(pay(leaseId, at(0, 1), archived.facilitatorTxHash))).rejects.toSatisfy(
+      (e) => isStorageError(e, 'DUPLICATE') && (e.details as { archived?: boolean }).archived === true,
+    );
+    expect(await tableCounts(b.driver)).toEqual(before);
+  });
+
+  it('refuses a bad bound or day count', async () => {
+    await expect(moveClaimsToCold(b.driver, new Date(Number.NaN))).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+    expect(() => moveClaimsOlderThan(b.driver, -1)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
+    expect(() => moveClaimsOlderThan(b.driver, 1.5)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
+  });
+});
+
+describe('a replay racing the move of its claim (PostgreSQL)', () => {
+  let b: OpenSqlStore;
+  const clients: pg.Client[] = [];
+  beforeAll(async () => {
+    b = await openSqlStore('postgres');
+  }, 120_000);
+  afterAll(async () => {
+    for (const c of clients) await c.end().catch(() => undefined);
+    await b?.dispose();
+  });
+
+  async function client(): Promise<pg.Client> {
+    const c = new pg.Client({ connectionString: b.url });
+    c.on('error', () => undefined);
+    await c.connect();
+    clients.push(c);
+    return c;
+  }
+
+  async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 400; i++) {
+      if (await check()) return;
+      await sleep(25);
+    }
+    throw new Error(`timed out waiting until ${what}`);
+  }
+
+  it('a claim statement whose snapshot predates the cold copy finishes before the hot claim is deleted', async () => {
+    const leaseId = await lease(b.db);
+    await ensurePaymentPartitions(b.driver, [utcDay(at(5))]);
+    // H is claimed and old; H0 sorts before it, so the group statement claims H0 first.
+    const h = `0x${'b'.repeat(64)}`;
+    const h0 = `0x${'a'.repeat(64)}`;
+    const original = await b.db.recordPayment(pay(leaseId, at(5, 1), h));
+
+    // T holds an uncommitted claim of H0: the group statement S below waits on it, after taking
+    // its snapshot and before it reaches H.
+    const t = await client();
+    await t.query('BEGIN');
+    await t.query(`INSERT INTO ${HOT_CLAIMS} VALUES ($1, $2, gen_random_uuid(), now())`, [h0, leaseId]);
+    const s = await client();
+    const statement = recordPaymentsStatement(
+      [pay(leaseId, at(0, 0, 1), h0), pay(leaseId, at(0, 0, 2), h)].map((p) => ({ input: validateRecordPayment(p), hash: p.facilitatorTxHash })),
+    );
+    const sPid = (await s.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    const sDone = s.query<{ facilitator_tx_hash: string }>(statement);
+    const waiting = async (pid: number | undefined) =>
+      (await count(b.driver, `SELECT COUNT(*) AS n FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid])) === 1;
+    await until('S waits for T', () => waiting(sPid));
+
+    // The move copies H to the cold table (S's snapshot does not see it) and then waits for S.
+    let settled = false;
+    const moveDone = moveClaimsToCold(b.driver, at(1)).finally(() => (settled = true));
+    await until(
+      'the move waits at its barrier',
+      async () =>
+        settled ||
+        (await count(b.driver, `SELECT COUNT(*) AS n FROM pg_locks WHERE relation = $1::regclass AND mode = 'ShareRowExclusiveLock' AND NOT granted`, [HOT_CLAIMS])) === 1,
+    );
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${COLD_CLAIMS} WHERE facilitator_tx_hash = $1`, [h])).toBe(1);
+
+    // T gives up H0: S claims it, finds H still hot and skips it; then the move deletes H from hot.
+    // (Without the barrier the move would be done by now, and S would claim H a second time.)
+    await t.query('ROLLBACK');
+    expect((await sDone).rows.map((r) => r.facilitator_tx_hash)).toEqual([h0]);
+    expect((await moveDone).moved).toBe(1);
+    expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments WHERE facilitator_tx_hash = $1', [h])).toBe(1);
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = $1`, [h])).toBe(0);
+    expect((await b.db.getPaymentByFacilitatorTxHash(h))?.id).toBe(original.id);
+    // And a replay after the move is refused through the cold table.
+    expect((await b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 3), h))).replayed).toBe(true);
+    expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments WHERE facilitator_tx_hash = $1', [h])).toBe(1);
+  });
+});
