@@ -19,6 +19,7 @@
 import { performance } from 'node:perf_hooks';
 import type { RecordPaymentParams } from '../src/storage/contract/database.js';
 import type { PaymentWriterOptions } from '../src/storage/backends/sql/payments.js';
+import { HOT_CLAIMS, notClaimedCold } from '../src/storage/backends/sql/settlement-hashes.js';
 import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
 import { hash, leaseKey, pick, prng, range, storedAsset, storedLease } from './support/fixtures.js';
 import { CpuMeter, quietly, type QuietRun } from './support/cpu.js';
@@ -328,7 +329,7 @@ export async function benchPayments(opts: BenchOptions): Promise<void> {
 
 /**
  * The bound's statement: the same rows written as the project writes them (each settlement hash
- * claimed, the payments, then one upsert per lease and hour adding their totals), with nothing checked: no lease status, no replay
+ * checked against the cold claims and claimed in the hot ones, the payments, then one upsert per lease and hour adding their totals), with nothing checked: no lease status, no replay
  * or settled-batch handling, no rows returned. A group's payments come as eight arrays; one payment
  * as eight scalars, as pgbench would send it (and as the project sends one payment, so that
  * neither is planned anew on every call: payment-statements.ts).
@@ -338,8 +339,8 @@ WITH input AS (
   ${input}
 ),
 claimed AS (
-  INSERT INTO x402_settlement_hashes (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
-  SELECT hash, lease_id, id, payment_timestamp FROM input ORDER BY hash
+  INSERT INTO ${HOT_CLAIMS} (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
+  SELECT hash, lease_id, id, payment_timestamp FROM input WHERE ${notClaimedCold('input.hash')} ORDER BY hash
 ),
 inserted AS (
   INSERT INTO x402_payments (id, lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)

@@ -3,7 +3,9 @@
  * run, step by step, with the same payments (1,000 leases, ~30 days, the newest just before the
  * measured hour): `partitioned` (every migration, so x402_payments is split by day) and
  * `unpartitioned` (the migrations before 007: one heap with its unique hash index; only the empty
- * x402_settlement_hashes table is added so the same storage code runs on both). At each step it
+ * claims tables are added so the same storage code runs on both). On the partitioned side the
+ * loaded claims of payments before yesterday go to the cold claims table, where the service's
+ * upkeep would have moved them (migration 008). At each step it
  * prints, per layout: recordPayment throughput and p99 (64 concurrent callers, group commit, new
  * payments in one recent hour), the p99 of the keyed reads (a lease's first payments page, a page
  * after a recent cursor, a day of revenue, a payment by settlement hash) and the payment table's
@@ -26,7 +28,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
 import { paymentFromRow } from '../src/storage/backends/sql/codecs.js';
-import { partitionName } from '../src/storage/backends/sql/partitions.js';
+import { partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
+import { CLAIMS_HOT_DAYS, COLD_CLAIMS, HOT_CLAIMS } from '../src/storage/backends/sql/settlement-hashes.js';
 import type { RecordPaymentParams } from '../src/storage/contract/database.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg.js';
 import { leaseKey, pick, prng, range, storedAsset, storedLease } from './support/fixtures.js';
@@ -65,6 +68,11 @@ const GOAL_PCT = 10;
 const HOUR_START = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
 /** Loaded payment i is i * GAP_MS before HOUR_START: every step extends the history backwards, at one density. */
 const GAP_MS = (DAYS * 86_400_000) / Math.max(...STEPS);
+/**
+ * Loaded claims before this instant are loaded into the cold table: where the service's hourly
+ * upkeep would have moved them (the claims of payments before yesterday, CLAIMS_HOT_DAYS).
+ */
+const COLD_BEFORE = new Date(`${utcDay(new Date(HOUR_START), -CLAIMS_HOT_DAYS)}T00:00:00Z`);
 
 const repoDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -118,8 +126,10 @@ async function openSide(layout: Layout): Promise<Side> {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    await client.query(`CREATE TABLE x402_settlement_hashes (
-      facilitator_tx_hash VARCHAR(66) PRIMARY KEY, lease_id VARCHAR(255) NOT NULL, payment_id UUID NOT NULL, payment_timestamp TIMESTAMPTZ NOT NULL)`);
+    for (const table of [HOT_CLAIMS, COLD_CLAIMS]) {
+      await client.query(`CREATE TABLE ${table} (
+        facilitator_tx_hash VARCHAR(66) PRIMARY KEY, lease_id VARCHAR(255) NOT NULL, payment_id UUID NOT NULL, payment_timestamp TIMESTAMPTZ NOT NULL)`);
+    }
   }
   info(`scale: ${layout} in database ${t.name}`);
   await db.importRecords('assets', range(0, ASSETS, storedAsset));
@@ -202,10 +212,11 @@ async function load(side: Side, to: number): Promise<number> {
       const sql =
         side.layout === 'partitioned'
           ? `WITH r AS MATERIALIZED (${rows}),
-                  h AS (INSERT INTO x402_settlement_hashes SELECT hash, lease_id, id, ts FROM r ORDER BY hash)
+                  h AS (INSERT INTO ${HOT_CLAIMS} SELECT hash, lease_id, id, ts FROM r WHERE ts >= $2 ORDER BY hash),
+                  c AS (INSERT INTO ${COLD_CLAIMS} SELECT hash, lease_id, id, ts FROM r WHERE ts < $2 ORDER BY hash)
              ${insert}`
           : `WITH r AS MATERIALIZED (${rows}) ${insert}`;
-      await side.client.query(sql, [new Date(HOUR_START)]);
+      await side.client.query(sql, side.layout === 'partitioned' ? [new Date(HOUR_START), COLD_BEFORE] : [new Date(HOUR_START)]);
       info(`scale: ${side.layout} ${end} rows (${round((end - from0) / ((performance.now() - started) / 1000), 0)} rows/s)`);
     }
   } finally {
@@ -213,7 +224,7 @@ async function load(side: Side, to: number): Promise<number> {
   }
   side.loaded = to;
   const inserted = performance.now();
-  await side.client.query(`VACUUM (ANALYZE) ${vacuumTargets(side.layout, from0, to).join(', ')}, x402_settlement_hashes`);
+  await side.client.query(`VACUUM (ANALYZE) ${vacuumTargets(side.layout, from0, to).join(', ')}, ${HOT_CLAIMS}, ${COLD_CLAIMS}`);
   const seconds = (performance.now() - started) / 1000;
   info(
     `scale: ${side.layout} loaded to ${to} rows in ${round(seconds, 1)} s (${round((to - from0) / seconds, 0)} rows/s; vacuum ${round((performance.now() - inserted) / 1000, 1)} s)`,
@@ -296,14 +307,14 @@ async function walStats(side: Side): Promise<{ bytes: number; fpi: number; recor
   return { bytes: Number(r.b), fpi: Number(r.f), records: Number(r.r), checkpoints: Number(r.c), blocksRead: Number(r.br), evictionWrites: Number(r.ew) };
 }
 
-async function sizes(side: Side): Promise<{ table: number; index: number; hashes: number }> {
-  const { rows } = await side.client.query<{ t: string; i: string; h: string }>(
+async function sizes(side: Side): Promise<{ table: number; index: number; hashes: number; coldHashes: number }> {
+  const { rows } = await side.client.query<{ t: string; i: string; h: string; c: string }>(
     `SELECT COALESCE(SUM(pg_table_size(relid)), 0)::text AS t, COALESCE(SUM(pg_indexes_size(relid)), 0)::text AS i,
-            pg_total_relation_size('x402_settlement_hashes')::text AS h
+            pg_total_relation_size('${HOT_CLAIMS}')::text AS h, pg_total_relation_size('${COLD_CLAIMS}')::text AS c
        FROM (SELECT relid FROM pg_partition_tree('x402_payments') UNION SELECT 'x402_payments'::regclass) AS tree`,
   );
-  const r = rows[0] as { t: string; i: string; h: string };
-  return { table: Number(r.t), index: Number(r.i), hashes: Number(r.h) };
+  const r = rows[0] as { t: string; i: string; h: string; c: string };
+  return { table: Number(r.t), index: Number(r.i), hashes: Number(r.h), coldHashes: Number(r.c) };
 }
 
 interface StepFigures {
@@ -421,7 +432,8 @@ async function measure(side: Side, step: number, report: BenchOptions['report'])
   const s = await sizes(side);
   report(`scale.${side.layout}.tableBytes`, s.table, 'bytes', base);
   report(`scale.${side.layout}.indexBytes`, s.index, 'bytes', base);
-  report(`scale.${side.layout}.hashTableBytes`, s.hashes, 'bytes', base);
+  report(`scale.${side.layout}.hashTableBytes`, s.hashes, 'bytes', { ...base, table: HOT_CLAIMS });
+  report(`scale.${side.layout}.coldHashTableBytes`, s.coldHashes, 'bytes', { ...base, table: COLD_CLAIMS });
   const reads = [firstPage.p99, recentPage.p99, dailyRevenue.p99, byHash.p99];
   if (LONG_CHECKPOINTS === undefined) return { rate: best.rate, reads };
   const long = await withLongCheckpoints(side.client, LONG_CHECKPOINTS, async () => {

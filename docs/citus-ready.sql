@@ -1,7 +1,7 @@
 -- The schema changes a Citus cluster needs before the tables are distributed (docs/scale.md,
 -- "Past one machine"). Citus requires every primary key and unique constraint of a distributed
 -- table to contain its distribution column; these statements make that so on the schema that
--- migrations 001-007 produce, and change nothing else. test/citus-ready.test.ts applies them to a
+-- migrations 001-008 produce, and change nothing else. test/citus-ready.test.ts applies them to a
 -- fresh copy of the migrated schema (plain PostgreSQL: Citus is not needed to check them) and
 -- runs the hot paths on the result. After them, on the Citus coordinator:
 --
@@ -10,6 +10,7 @@
 --   SELECT create_distributed_table('x402_payments', 'lease_id', colocate_with => 'leases');
 --   SELECT create_distributed_table('x402_batches', 'lease_id', colocate_with => 'leases');
 --   SELECT create_distributed_table('x402_settlement_hashes', 'facilitator_tx_hash');
+--   SELECT create_distributed_table('x402_settlement_hashes_cold', 'facilitator_tx_hash', colocate_with => 'x402_settlement_hashes');
 --   SELECT citus_add_local_table_to_metadata('events', cascade_via_foreign_keys => true);
 --   (events and the chain_* tables stay on the coordinator: docs/scale.md)
 
@@ -31,5 +32,6 @@ DROP INDEX idx_x402_batches_lease_id;
 -- events and the chain tables stay coordinator-local (chain_effects references events(id)): no
 -- change.
 
--- x402_settlement_hashes (primary key = its distribution column) and assets (a reference table)
--- need no change.
+-- x402_settlement_hashes and x402_settlement_hashes_cold (primary key = their distribution
+-- column, colocated, so a move and a claim's cold check stay on one shard per hash) and assets (a
+-- reference table) need no change.

@@ -36,11 +36,7 @@ const PENDING_REPLAY_INTERVAL_MS = 60_000;
 /** Days of payment partitions kept ready ahead of today, and how often storage upkeep runs. */
 const PARTITION_DAYS_AHEAD = 7;
 const STORAGE_UPKEEP_INTERVAL_MS = 3_600_000;
-/**
- * Days before today whose settlement-hash claims stay hot (1: yesterday's and today's); older ones
- * move to the cold claims table at the same hourly tick (docs/scale.md, "Hot and cold claims").
- */
-const CLAIMS_HOT_DAYS = 1;
+
 
 /**
  * A repeated signal this soon after the first is the same stop request delivered twice: Ctrl-C
@@ -248,7 +244,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
 /**
  * Storage upkeep of SQL stores, at start and every hour after: payment partitions are made
  * PARTITION_DAYS_AHEAD days ahead, so a payment never waits for one (the DEFAULT partition catches
- * the rest), and claims older than CLAIMS_HOT_DAYS move to the cold claims table. A failure is
+ * the rest), and settlement-hash claims older than the store's hot window move to the cold claims table. A failure is
  * logged and retried at the next tick: payments still land (in the DEFAULT partition; claims
  * that stay hot are still checked).
  */
@@ -261,8 +257,8 @@ function keepStorageUpkeep(schema: SchemaManager, logger: Logger): () => void {
       (created) => created.length > 0 && logger.info({ created }, 'payment partitions created'),
       (error: unknown) => logger.error({ reason: describe(error) }, 'creating payment partitions failed'),
     );
-    await moveClaims?.(CLAIMS_HOT_DAYS).then(
-      (moved) => moved > 0 && logger.info({ moved, keepDays: CLAIMS_HOT_DAYS }, 'settlement-hash claims moved to the cold table'),
+    await moveClaims?.().then(
+      (moved) => moved > 0 && logger.info({ moved }, 'settlement-hash claims moved to the cold table'),
       (error: unknown) => logger.error({ reason: describe(error) }, 'moving settlement-hash claims to the cold table failed'),
     );
   };

@@ -2,11 +2,16 @@
  * Hot and cold settlement-hash claims (migration 008, issue 15) on PostgreSQL and PGlite: older
  * claims move to the cold table; a replay of a moved claim is refused on every write path, found
  * by hash, refused on import under another id; and, on PostgreSQL, a replay whose statement began
- * before a move and claims after it is still refused (the move's lock barrier).
+ * before a move and claims after it is still refused (the move's lock barrier); the service moves
+ * old claims by itself.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startService } from '../src/service.js';
 import { dropPartition, ensurePaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import { recordPaymentsStatement } from '../src/storage/backends/sql/payment-statements.js';
 import { COLD_CLAIMS, HOT_CLAIMS, moveClaimsOlderThan, moveClaimsToCold } from '../src/storage/backends/sql/settlement-hashes.js';
@@ -205,4 +210,34 @@ describe('a replay racing the move of its claim (PostgreSQL)', () => {
     expect((await b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 3), h))).replayed).toBe(true);
     expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments WHERE facilitator_tx_hash = $1', [h])).toBe(1);
   });
+});
+
+describe('the service moves old claims at its upkeep (PostgreSQL)', () => {
+  let b: OpenSqlStore;
+  let dataDir: string;
+  beforeAll(async () => {
+    b = await openSqlStore('postgres');
+    dataDir = await mkdtemp(join(tmpdir(), 'cold-claims-'));
+  }, 120_000);
+  afterAll(async () => {
+    await b?.dispose();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('at start, claims older than yesterday go cold and yesterday\'s stay hot', async () => {
+    const leaseId = await lease(b.db);
+    await ensurePaymentPartitions(b.driver, [utcDay(at(4)), utcDay(at(1))]);
+    const old = await b.db.recordPayment(pay(leaseId, at(4, 2)));
+    const yesterday = await b.db.recordPayment(pay(leaseId, at(1, 2)));
+    const env = { LEASING_MODE: 'development', NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', DATABASE_URL: b.url as string, DATA_DIR: dataDir };
+    const service = await startService({ env, signals: false });
+    try {
+      const cold = () => count(b.driver, `SELECT COUNT(*) AS n FROM ${COLD_CLAIMS} WHERE facilitator_tx_hash = $1`, [old.facilitatorTxHash]);
+      for (let i = 0; i < 200 && (await cold()) === 0; i++) await sleep(25);
+      expect(await cold()).toBe(1);
+      expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = ANY($1)`, [[old.facilitatorTxHash, yesterday.facilitatorTxHash]])).toBe(1);
+    } finally {
+      await service.stop();
+    }
+  }, 60_000);
 });

@@ -1,10 +1,11 @@
 /**
- * `partitions ensure|list` and `retention` as child processes on PostgreSQL: the commands a
+ * `partitions ensure|list|move-claims` and `retention` as child processes on PostgreSQL: the commands a
  * cron job or an operator runs (the behaviour behind them is tested in test/partitions.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
 import { utcDay } from '../../src/storage/backends/sql/partitions.js';
+import { hash, newAsset, newLease } from '../conformance/fixtures.js';
 import { runCli } from '../migration/targets.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 
@@ -29,6 +30,26 @@ describe('partitions and retention commands', () => {
     const parts = JSON.parse(listed.stdout) as { name: string; day: string | null }[];
     expect(parts.map((p) => p.day)).toContain(utcDay(new Date(), 10));
     expect(parts[parts.length - 1]?.name).toBe('x402_payments_default');
+  }, 120_000);
+
+  it('move-claims moves the claims of payments before the kept days to the cold table', async () => {
+    const db = new PostgresDatabase(t.url);
+    await db.connect();
+    try {
+      const asset = await db.saveAsset(newAsset());
+      const { leaseId } = await db.saveLease(newLease(asset.assetId));
+      const old = new Date(Date.parse(`${utcDay(new Date(), -3)}T01:00:00Z`));
+      await db.recordPayment({ leaseId, amount: '1000', timestamp: old.toISOString(), mode: 'second', facilitatorTxHash: hash(0xc0c0) });
+    } finally {
+      await db.disconnect();
+    }
+    const moved = await runCli(['partitions', 'move-claims', '--keep-days', '2', '--database-url', t.url]);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toBe(`moved 1 claim(s) of payments before ${utcDay(new Date(), -2)}T00:00:00.000Z to the cold table\n`);
+    const again = await runCli(['partitions', 'move-claims', '--database-url', t.url]);
+    expect(again.stdout).toContain('moved 0 claim(s)');
+    const bad = await runCli(['partitions', 'move-claims', '--keep-days', '-1', '--database-url', t.url]);
+    expect(bad.code).not.toBe(0);
   }, 120_000);
 
   it('retention is a dry run unless --execute', async () => {

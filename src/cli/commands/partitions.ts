@@ -8,7 +8,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { adoptDefaultRows, ensurePartitionsAhead, listPaymentPartitions, utcDay } from '../../storage/backends/sql/partitions.js';
 import type { SqlDriver } from '../../storage/backends/sql/driver.js';
-import { moveClaimsOlderThan } from '../../storage/backends/sql/settlement-hashes.js';
+import { CLAIMS_HOT_DAYS, moveClaimsOlderThan } from '../../storage/backends/sql/settlement-hashes.js';
 import { jsonWithAmounts, reportFailure } from '../output.js';
 import { addBackendOptions, openDriver, type BackendOptions } from '../store-options.js';
 
@@ -70,7 +70,7 @@ export function registerPartitionsCommands(program: Command): void {
   partitions
     .command('move-claims')
     .description('move the settlement-hash claims of payments before the UTC day N days ago to the cold claims table')
-    .option('--keep-days <n>', 'days before today whose claims stay hot', dayCount, 1)
+    .option('--keep-days <n>', 'days before today whose claims stay hot', dayCount, CLAIMS_HOT_DAYS)
     .action((_args: unknown, command: Command) =>
       withDriver(command, async (driver, options) => {
         const move = await moveClaimsOlderThan(driver, options['keepDays'] as number);

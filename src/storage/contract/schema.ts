@@ -48,11 +48,11 @@ export interface SchemaManager {
   ensurePartitions?(daysAhead: number): Promise<string[]>;
   /**
    * SQL stores: moves the settlement-hash claims of payments timed before the UTC day `keepDays`
-   * days before today into the cold claims table (payments then insert into an index of the
-   * recent days only; a replay of a moved claim is still refused); returns how many moved.
-   * Absent in memory.
+   * days before today (default 1: yesterday's and today's stay) into the cold claims table
+   * (payments then insert into an index of the recent days only; a replay of a moved claim is
+   * still refused); returns how many moved. Absent in memory.
    */
-  moveClaimsToCold?(keepDays: number): Promise<number>;
+  moveClaimsToCold?(keepDays?: number): Promise<number>;
 }
 
 /** One partition of the payment table. */

@@ -25,6 +25,12 @@ export const HOT_CLAIMS = 'x402_settlement_hashes';
 /** The table of older claims, read by every claim and written only by {@link moveClaimsToCold}. */
 export const COLD_CLAIMS = 'x402_settlement_hashes_cold';
 
+/**
+ * Days before today whose claims the service keeps hot (1: yesterday's and today's, which is where
+ * a client's retries land); older ones move to the cold table at its hourly upkeep.
+ */
+export const CLAIMS_HOT_DAYS = 1;
+
 /** SQL condition: the hash `hashSql` has no cold claim (written into each claim statement). */
 export function notClaimedCold(hashSql: string): string {
   return `NOT EXISTS (SELECT 1 FROM ${COLD_CLAIMS} cold WHERE cold.facilitator_tx_hash = ${hashSql})`;
@@ -75,8 +81,9 @@ export async function paymentsByHash(tx: SqlExecutor, hashes: readonly string[])
     `SELECT h.facilitator_tx_hash AS claimed_hash, p.*
        FROM (SELECT * FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = ANY($1::text[])
              UNION ALL SELECT * FROM ${COLD_CLAIMS} WHERE facilitator_tx_hash = ANY($1::text[])) h
-       LEFT JOIN x402_payments p ON p.lease_id = h.lease_id AND p.id = h.payment_id AND p.payment_timestamp = h.payment_timestamp
-`,
+       -- One keyed lookup per claim (LIMIT 1 keeps that shape whatever the statistics say).
+       LEFT JOIN LATERAL (SELECT * FROM x402_payments p
+                           WHERE p.lease_id = h.lease_id AND p.id = h.payment_id AND p.payment_timestamp = h.payment_timestamp LIMIT 1) p ON true`,
     [hashes],
   );
   const out = new Map<string, StoredX402Payment>();

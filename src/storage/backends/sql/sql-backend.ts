@@ -51,7 +51,7 @@ import { mapDriverError } from './map-driver-error.js';
 import { queryRows } from './query-rows.js';
 import { SqlRecords } from './records.js';
 import { digestTableSql, loadEmpty } from './bulk-load.js';
-import { moveClaimsOlderThan, paymentByHash } from './settlement-hashes.js';
+import { CLAIMS_HOT_DAYS, moveClaimsOlderThan, paymentByHash } from './settlement-hashes.js';
 
 /** Options of the SQL backends. */
 export interface SqlBackendOptions {
@@ -79,7 +79,7 @@ export class SqlBackend implements StorageBackend {
       status: () => this.migrator().status(),
       up: () => this.migrator().up(),
       ensurePartitions: (daysAhead) => ensurePartitionsAhead(driver, daysAhead),
-      moveClaimsToCold: async (keepDays) => (await moveClaimsOlderThan(driver, keepDays)).moved,
+      moveClaimsToCold: async (keepDays = CLAIMS_HOT_DAYS) => (await moveClaimsOlderThan(driver, keepDays)).moved,
     };
     this.payments = new SqlPaymentWriter(driver, options.payments);
     this.reads = new SqlLedgerReads(driver);
