@@ -37,7 +37,6 @@ const PENDING_REPLAY_INTERVAL_MS = 60_000;
 const PARTITION_DAYS_AHEAD = 7;
 const STORAGE_UPKEEP_INTERVAL_MS = 3_600_000;
 
-
 /**
  * A repeated signal this soon after the first is the same stop request delivered twice: Ctrl-C
  * reaches every process of the terminal's process group, and `npm start` forwards it to its
@@ -244,9 +243,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
 /**
  * Storage upkeep of SQL stores, at start and every hour after: payment partitions are made
  * PARTITION_DAYS_AHEAD days ahead, so a payment never waits for one (the DEFAULT partition catches
- * the rest), and settlement-hash claims older than the store's hot window move to the cold claims table. A failure is
- * logged and retried at the next tick: payments still land (in the DEFAULT partition; claims
- * that stay hot are still checked).
+ * the rest), and settlement-hash claims older than the store's hot window move to the cold claims
+ * table. A failure is logged and retried at the next tick: payments still land (in the DEFAULT
+ * partition), and claims that stay hot are checked all the same.
  */
 function keepStorageUpkeep(schema: SchemaManager, logger: Logger): () => void {
   const ensure = schema.ensurePartitions?.bind(schema);

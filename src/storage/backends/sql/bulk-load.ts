@@ -143,12 +143,14 @@ interface Rebuild {
 }
 
 /**
- * Drops the keys, unique constraints, indexes and foreign keys of the five tables and the
- * hot claims table (and foreign keys of other tables pointing at them); returns the statements that create them again, in an
- * order that works: keys and unique constraints, then indexes, then foreign keys.
+ * Drops the keys, unique constraints, indexes and foreign keys of the five tables and the hot
+ * claims table (and foreign keys of other tables pointing at them); returns the statements that
+ * create them again, in an order that works: keys and unique constraints, then indexes, then
+ * foreign keys.
  */
 async function dropIndexesAndKeys(tx: SqlExecutor): Promise<Rebuild[]> {
-  // The settlement-hash table is filled from the payments in one statement: cheaper unindexed too.
+  // The hot claims are filled from the payments in one statement: cheaper unindexed too (the cold
+  // table stays empty: every loaded claim is new, and the service's upkeep moves the old ones).
   const tables = [...TABLES, HOT_CLAIMS].map((t) => `'${t}'::regclass`).join(', ');
   const constraints = (
     await tx.query<Row>(
