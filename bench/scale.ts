@@ -23,6 +23,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -274,8 +275,9 @@ const READ_RUNS = 3;
  * is their fourth slowest, so one scheduling hiccup of the 2-core machine (a checkpoint, the other
  * database's autovacuum) decides a single run; what the table's size costs shows in every run.
  */
-async function readP99(run: (i: number) => Promise<unknown>): Promise<{ p99: number; runs: number[] }> {
+async function readP99(side: Side, run: (i: number) => Promise<unknown>): Promise<{ p99: number; runs: number[]; blocksReadPerCall: number; blocksHitPerCall: number }> {
   for (let i = 0; i < 20; i++) await run(i);
+  const before = await blockCounters(side);
   const runs: number[] = [];
   for (let r = 0; r < READ_RUNS; r++) {
     const samples: number[] = [];
@@ -286,7 +288,20 @@ async function readP99(run: (i: number) => Promise<unknown>): Promise<{ p99: num
     }
     runs.push(round(summarize(convert(samples, 'ms')).p99));
   }
-  return { p99: Math.min(...runs), runs };
+  const after = await blockCounters(side);
+  const calls = READ_RUNS * READ_SAMPLES;
+  return { p99: Math.min(...runs), runs, blocksReadPerCall: round((after.read - before.read) / calls, 1), blocksHitPerCall: round((after.hit - before.hit) / calls, 1) };
+}
+
+/**
+ * This database's blocks read from outside shared_buffers and found in it, so far. A backend
+ * reports its counters when it goes idle, at most once a second, so this waits that long first:
+ * the reads just made are counted.
+ */
+async function blockCounters(side: Side): Promise<{ read: number; hit: number }> {
+  await sleep(1_500);
+  const { rows } = await side.client.query<{ r: string; h: string }>('SELECT blks_read::text AS r, blks_hit::text AS h FROM pg_stat_database WHERE datname = current_database()');
+  return { read: Number(rows[0]?.r), hit: Number(rows[0]?.h) };
 }
 
 /**
@@ -399,12 +414,12 @@ async function measure(side: Side, step: number, report: BenchOptions['report'])
   const lease = () => leaseKey(pick(random, LEASES));
   const recent = new Date(HOUR_START - 3_600_000).toISOString();
   const day = { from: new Date(HOUR_START - 86_400_000), to: new Date(HOUR_START) };
-  const firstPage = await readP99(() => side.db.getPaymentsPage(lease(), { limit: 50 }));
+  const firstPage = await readP99(side, () => side.db.getPaymentsPage(lease(), { limit: 50 }));
   // A page after a cursor one hour before the measured hour: what a client following a lease reads.
   // (A cursor is base64url JSON of the last item's [time, id]; built here to start mid-history.)
   const after = Buffer.from(JSON.stringify([recent, '00000000-0000-0000-0000-000000000000'])).toString('base64url');
-  const recentPage = await readP99(() => side.db.getPaymentsPage(lease(), { limit: 50, after }));
-  const dailyRevenue = await readP99(() => side.db.getDailyRevenue(lease(), day));
+  const recentPage = await readP99(side, () => side.db.getPaymentsPage(lease(), { limit: 50, after }));
+  const dailyRevenue = await readP99(side, () => side.db.getDailyRevenue(lease(), day));
   // Partitioned: the service's lookup (claim table, then the payment's partition). Unpartitioned:
   // the lookup the service made before 007, by the payment table's unique hash index, through the
   // same pool (its claim table holds only the measured writes' claims, so the service's lookup
@@ -424,11 +439,11 @@ async function measure(side: Side, step: number, report: BenchOptions['report'])
   if ((await byHashRead(loadedHash(probe)))?.id !== loadedKey(probe).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')) {
     throw new Error(`scale: loaded payment ${probe} not found by its hash (${side.layout})`);
   }
-  const byHash = await readP99(() => byHashRead(loadedHash(Math.floor(random() * side.loaded))));
-  report(`scale.${side.layout}.read.firstPage.p99`, round(firstPage.p99), 'ms', { ...base, samples: READ_SAMPLES, runs: firstPage.runs });
-  report(`scale.${side.layout}.read.recentPage.p99`, round(recentPage.p99), 'ms', { ...base, samples: READ_SAMPLES, runs: recentPage.runs });
-  report(`scale.${side.layout}.read.dailyRevenue.p99`, round(dailyRevenue.p99), 'ms', { ...base, samples: READ_SAMPLES, runs: dailyRevenue.runs });
-  report(`scale.${side.layout}.read.byHash.p99`, round(byHash.p99), 'ms', { ...base, samples: READ_SAMPLES, runs: byHash.runs });
+  const byHash = await readP99(side, () => byHashRead(loadedHash(Math.floor(random() * side.loaded))));
+  for (const [name, read] of Object.entries({ firstPage, recentPage, dailyRevenue, byHash })) {
+    const { runs, blocksReadPerCall, blocksHitPerCall } = read;
+    report(`scale.${side.layout}.read.${name}.p99`, round(read.p99), 'ms', { ...base, samples: READ_SAMPLES, runs, blocksReadPerCall, blocksHitPerCall });
+  }
   const s = await sizes(side);
   report(`scale.${side.layout}.tableBytes`, s.table, 'bytes', base);
   report(`scale.${side.layout}.indexBytes`, s.index, 'bytes', base);
