@@ -2,12 +2,15 @@
  * Issue 14: the plans PostgreSQL keeps for the payment statements (payment-statements.ts). The
  * cached (generic) plan of a group must look each lease up by its key, not read every active
  * lease; and the one-payment statement must be planned once and then reused, not planned again on
- * every call (which cost the ungrouped path about half its throughput).
+ * every call (which cost the ungrouped path about half its throughput). The same for the lookup of
+ * a payment by its settlement hash, whose planning over every day partition cost more than its run
+ * (with the hash in an array PostgreSQL plans it anew on every call).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
 import { RECORD_ONE_PAYMENT_SQL, RECORD_PAYMENTS_SQL } from '../src/storage/backends/sql/payment-statements.js';
+import { ONE_HASH_LOOKUP } from '../src/storage/backends/sql/settlement-hashes.js';
 import { hourBucketOf } from '../src/storage/core/time.js';
 import { hash, seedLease } from './conformance/fixtures.js';
 import { createTestDatabase, type TestDatabase } from './support/pg.js';
@@ -104,5 +107,21 @@ describe('the payment statements plans (PostgreSQL)', () => {
     expect(counts.generic).toBeGreaterThanOrEqual(7);
     const plan = await explain('one_payment', payment(leaseIds[0] as string));
     expect(plan).toMatch(/Index Scan using \S+ on leases/);
+  });
+
+  it('the lookup by settlement hash is planned a few times, then its plan is reused', async () => {
+    const hashes: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const values = payment(leaseIds[i % leaseIds.length] as string);
+      await client.query({ name: 'one_payment', text: RECORD_ONE_PAYMENT_SQL, values });
+      hashes.push(values[6] as string);
+    }
+    for (const h of hashes) {
+      const { rows } = await client.query<{ claimed_hash: string; id: string | null }>({ name: ONE_HASH_LOOKUP.name, text: ONE_HASH_LOOKUP.text, values: [h] });
+      expect(rows.map((r) => [r.claimed_hash, r.id !== null])).toEqual([[h, true]]);
+    }
+    const counts = await planCounts(ONE_HASH_LOOKUP.name);
+    expect(counts.custom).toBeLessThanOrEqual(5);
+    expect(counts.generic).toBeGreaterThanOrEqual(7);
   });
 });

@@ -31,9 +31,6 @@ export const COLD_CLAIMS = 'x402_settlement_hashes_cold';
  */
 export const CLAIMS_HOT_DAYS = 1;
 
-/** Name under which {@link paymentsByHash} is prepared (the suffix changes with its text). */
-const PAYMENTS_BY_HASH_STATEMENT = 'payments_by_hash_v2';
-
 /** SQL condition: the hash `hashSql` has no cold claim (written into each claim statement). */
 export function notClaimedCold(hashSql: string): string {
   return `NOT EXISTS (SELECT 1 FROM ${COLD_CLAIMS} cold WHERE cold.facilitator_tx_hash = ${hashSql})`;
@@ -73,25 +70,36 @@ export function claimAndInsertPaymentsSql(valuesSql: string): string {
 }
 
 /**
+ * The lookup of claims by hash, hot and cold, each with its payment (none when retention archived
+ * it), for the hashes `match` selects: `= $1` (one hash) or `= ANY($1::text[])`. A claim being
+ * moved may be in both tables for a moment; both name the same payment.
+ */
+const byHashSql = (match: string) => `SELECT h.facilitator_tx_hash AS claimed_hash, p.*
+   FROM (SELECT * FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash ${match}
+         UNION ALL SELECT * FROM ${COLD_CLAIMS} WHERE facilitator_tx_hash ${match}) h
+   -- One keyed lookup per claim (LIMIT 1 keeps that shape whatever the statistics say).
+   LEFT JOIN LATERAL (SELECT * FROM x402_payments p
+                       WHERE p.lease_id = h.lease_id AND p.id = h.payment_id AND p.payment_timestamp = h.payment_timestamp LIMIT 1) p ON true`;
+
+/**
+ * The lookup of one hash. Both lookups are prepared: planned anew, they cost more to plan over every day partition (about
+ * 1.4 ms at 40 partitions) than to run (about 0.2 ms); the cached plan prunes the partitions at run
+ * time. One hash gets a scalar parameter for the reason given in payment-statements.ts: with an
+ * array PostgreSQL keeps choosing a fresh plan, which sees the array's length, over the cached one.
+ */
+export const ONE_HASH_LOOKUP = { text: byHashSql('= $1::text'), name: 'payment_by_hash_v1' };
+/** See {@link ONE_HASH_LOOKUP}. */
+export const HASHES_LOOKUP = { text: byHashSql('= ANY($1::text[])'), name: 'payments_by_hash_v2' };
+
+/**
  * The stored payments of `hashes`, through the claims, hot and cold (the payment table has no
- * index on the hash). A claim being moved may be in both tables for a moment; both name the same
- * payment. Throws `DUPLICATE` for a hash whose payment was archived by retention: it was counted
- * once and must not be recorded again.
+ * index on the hash). Throws `DUPLICATE` for a hash whose payment was archived by retention: it
+ * was counted once and must not be recorded again.
  */
 export async function paymentsByHash(tx: SqlExecutor, hashes: readonly string[]): Promise<Map<string, StoredX402Payment>> {
   if (hashes.length === 0) return new Map();
-  const { rows } = await tx.query<Row>(
-    `SELECT h.facilitator_tx_hash AS claimed_hash, p.*
-       FROM (SELECT * FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = ANY($1::text[])
-             UNION ALL SELECT * FROM ${COLD_CLAIMS} WHERE facilitator_tx_hash = ANY($1::text[])) h
-       -- One keyed lookup per claim (LIMIT 1 keeps that shape whatever the statistics say).
-       LEFT JOIN LATERAL (SELECT * FROM x402_payments p
-                           WHERE p.lease_id = h.lease_id AND p.id = h.payment_id AND p.payment_timestamp = h.payment_timestamp LIMIT 1) p ON true`,
-    [hashes],
-    // Prepared: planned anew, this statement costs more to plan over every day partition (each
-    // call, about 1-4 ms at 40 partitions) than to run; the cached plan prunes them at run time.
-    { name: PAYMENTS_BY_HASH_STATEMENT },
-  );
+  const statement = hashes.length === 1 ? ONE_HASH_LOOKUP : HASHES_LOOKUP;
+  const { rows } = await tx.query<Row>(statement.text, [hashes.length === 1 ? hashes[0] : hashes], { name: statement.name });
   const out = new Map<string, StoredX402Payment>();
   for (const row of rows) {
     const hash = row['claimed_hash'] as string;
