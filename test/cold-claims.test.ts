@@ -15,40 +15,12 @@ import { startService } from '../src/service.js';
 import { dropPartition, ensurePaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import { recordPaymentsStatement } from '../src/storage/backends/sql/payment-statements.js';
 import { COLD_CLAIMS, HOT_CLAIMS, moveClaimsOlderThan, moveClaimsToCold } from '../src/storage/backends/sql/settlement-hashes.js';
-import type { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
 import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
 import { isStorageError } from '../src/storage/contract/errors.js';
 import { hourBucketOf } from '../src/storage/core/time.js';
 import { validateRecordPayment } from '../src/storage/core/validate.js';
-import { hash, newAsset, newLease } from './conformance/fixtures.js';
 import { openSqlStore, type OpenSqlStore } from './support/backends.js';
-
-const DAY = 86_400_000;
-
-/** Start of the UTC day `daysAgo` days before today, plus `hours` and `minutes`. */
-function at(daysAgo: number, hours = 0, minutes = 5): Date {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - daysAgo * DAY + hours * 3_600_000 + minutes * 60_000);
-}
-
-async function count(driver: SqlDriver, sql: string, params: unknown[] = []): Promise<number> {
-  const { rows } = await driver.query<{ n: string | number }>(sql, params);
-  return Number(rows[0]?.n);
-}
-
-async function lease(db: SqlDatabase): Promise<string> {
-  const asset = await db.saveAsset(newAsset());
-  return (await db.saveLease(newLease(asset.assetId))).leaseId;
-}
-
-let seq = 0xc01d00;
-const pay = (leaseId: string, when: Date, facilitatorTxHash = hash(++seq), amount = '1000') => ({
-  leaseId,
-  amount,
-  timestamp: when.toISOString(),
-  mode: 'second',
-  facilitatorTxHash,
-});
+import { at, count, lease, pay } from './support/payment-days.js';
 
 /** Rows of hot, cold and payments: what must not change when a write is refused. */
 async function tableCounts(driver: SqlDriver): Promise<number[]> {
@@ -84,12 +56,12 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('hot and cold claim
     // One replay alone, then replays grouped with new payments (the group statement skips the cold
     // hashes and the careful path names them), at other times than the originals.
     const [first, second] = old as [(typeof old)[0], (typeof old)[0]];
-    const alone = await b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 2), first.facilitatorTxHash));
+    const alone = await b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 2), '1000', first.facilitatorTxHash));
     expect(alone).toMatchObject({ replayed: true, payment: { id: first.id } });
     const grouped = await Promise.all([
-      b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 3), second.facilitatorTxHash)),
+      b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 3), '1000', second.facilitatorTxHash)),
       b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 3))),
-      b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 4), first.facilitatorTxHash)),
+      b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 4), '1000', first.facilitatorTxHash)),
       b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 4))),
     ]);
     expect(grouped.map((o) => o.replayed)).toEqual([true, false, true, false]);
@@ -124,7 +96,7 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('hot and cold claim
     await moveClaimsOlderThan(b.driver, 1);
     await b.driver.transaction((tx) => dropPartition(tx, partitionName(day)));
     const before = await tableCounts(b.driver);
-    await expect(b.db.recordPayment(pay(leaseId, at(0, 1), archived.facilitatorTxHash))).rejects.toSatisfy(
+    await expect(b.db.recordPayment(pay(leaseId, at(0, 1), '1000', archived.facilitatorTxHash))).rejects.toSatisfy(
       (e) => isStorageError(e, 'DUPLICATE') && (e.details as { archived?: boolean }).archived === true,
     );
     expect(await tableCounts(b.driver)).toEqual(before);
@@ -170,7 +142,7 @@ describe('a replay racing the move of its claim (PostgreSQL)', () => {
     // H is claimed and old; H0 sorts before it, so the group statement claims H0 first.
     const h = `0x${'b'.repeat(64)}`;
     const h0 = `0x${'a'.repeat(64)}`;
-    const original = await b.db.recordPayment(pay(leaseId, at(5, 1), h));
+    const original = await b.db.recordPayment(pay(leaseId, at(5, 1), '1000', h));
 
     // T holds an uncommitted claim of H0: the group statement S below waits on it, after taking
     // its snapshot and before it reaches H.
@@ -179,7 +151,7 @@ describe('a replay racing the move of its claim (PostgreSQL)', () => {
     await t.query(`INSERT INTO ${HOT_CLAIMS} VALUES ($1, $2, gen_random_uuid(), now())`, [h0, leaseId]);
     const s = await client();
     const statement = recordPaymentsStatement(
-      [pay(leaseId, at(0, 0, 1), h0), pay(leaseId, at(0, 0, 2), h)].map((p) => ({ input: validateRecordPayment(p), hash: p.facilitatorTxHash })),
+      [pay(leaseId, at(0, 0, 1), '1000', h0), pay(leaseId, at(0, 0, 2), '1000', h)].map((p) => ({ input: validateRecordPayment(p), hash: p.facilitatorTxHash })),
     );
     const sPid = (await s.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
     const sDone = s.query<{ facilitator_tx_hash: string }>(statement);
@@ -207,7 +179,7 @@ describe('a replay racing the move of its claim (PostgreSQL)', () => {
     expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = $1`, [h])).toBe(0);
     expect((await b.db.getPaymentByFacilitatorTxHash(h))?.id).toBe(original.id);
     // And a replay after the move is refused through the cold table.
-    expect((await b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 3), h))).replayed).toBe(true);
+    expect((await b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 3), '1000', h))).replayed).toBe(true);
     expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments WHERE facilitator_tx_hash = $1', [h])).toBe(1);
   });
 });

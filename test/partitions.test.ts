@@ -11,15 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateData } from '../src/migration/migrate-data.js';
 import { runRetention } from '../src/migration/retention.js';
 import { verifySnapshot } from '../src/migration/snapshot-reader.js';
-import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
 import { adoptDefaultRows, ensurePartitionsAhead, ensurePaymentPartitions, listPaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
 import { isStorageError } from '../src/storage/contract/errors.js';
 import { hourBucketOf } from '../src/storage/core/time.js';
-import { hash, newAsset, newLease } from './conformance/fixtures.js';
+import { hash } from './conformance/fixtures.js';
 import { openSqlStore, type OpenSqlStore } from './support/backends.js';
+import { at, count, freshHash, lease, pay } from './support/payment-days.js';
 
-const DAY = 86_400_000;
 const migrationsDir = join(import.meta.dirname, '..', 'migrations');
 
 type Kind = 'postgres' | 'pglite';
@@ -41,31 +40,6 @@ async function migrate(db: SqlDatabase, below?: number): Promise<void> {
   }
 }
 
-async function count(driver: SqlDriver, sql: string, params: unknown[] = []): Promise<number> {
-  const { rows } = await driver.query<{ n: string | number }>(sql, params);
-  return Number(rows[0]?.n);
-}
-
-/** Start of the UTC day `daysAgo` days before today, plus `hours`. */
-function at(daysAgo: number, hours = 0, minutes = 5): Date {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - daysAgo * DAY + hours * 3_600_000 + minutes * 60_000);
-}
-
-async function lease(db: SqlDatabase): Promise<string> {
-  const asset = await db.saveAsset(newAsset());
-  return (await db.saveLease(newLease(asset.assetId))).leaseId;
-}
-
-let seq = 0x7700;
-const pay = (leaseId: string, when: Date, amount = '1000', facilitatorTxHash = hash(++seq)) => ({
-  leaseId,
-  amount,
-  timestamp: when.toISOString(),
-  mode: 'second',
-  facilitatorTxHash,
-});
-
 describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind) => {
   describe('migration 007', () => {
     let b: OpenSqlStore;
@@ -82,7 +56,7 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
         await b.driver.query(
           `INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
            VALUES ($1, 'second', 1, 1000, $2, $3, $4, date_trunc('hour', $3::timestamptz))`,
-          [leaseId, '0x' + '1'.repeat(40), when, hash(++seq)],
+          [leaseId, '0x' + '1'.repeat(40), when, freshHash()],
         );
       }
       const before = (await b.driver.query<{ id: string }>('SELECT id FROM x402_payments ORDER BY id')).rows.map((r) => r.id);
@@ -182,7 +156,7 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
       await b.db.recordPayment(pay(leaseId, at(openDay, 3), '900'));
       const recent = await b.db.recordPayment(pay(leaseId, at(1, 4), '300'));
       for (const batch of await b.db.getX402BatchesByLease(leaseId)) {
-        if (batch.hourBucket.startsWith(utcDay(at(settledDay)))) await b.db.updateX402Batch(batch.id, { settlementTxHash: hash(++seq) });
+        if (batch.hourBucket.startsWith(utcDay(at(settledDay)))) await b.db.updateX402Batch(batch.id, { settlementTxHash: freshHash() });
       }
       const settledName = partitionName(utcDay(at(settledDay)));
       const openName = partitionName(utcDay(at(openDay)));
@@ -241,7 +215,7 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
       await b.db.recordPayment(pay(leaseId, at(day, 0), '100'));
       expect(await adoptDefaultRows(b.driver, at(30))).toEqual([utcDay(at(day))]);
       await b.db.recordPayment(pay(leaseId, at(day, 1), '100'));
-      for (const batch of await b.db.getX402BatchesByLease(leaseId)) await b.db.updateX402Batch(batch.id, { settlementTxHash: hash(++seq) });
+      for (const batch of await b.db.getX402BatchesByLease(leaseId)) await b.db.updateX402Batch(batch.id, { settlementTxHash: freshHash() });
       // Settled by the facilitator after its hour's batch was settled: recorded late, not yet carried.
       await b.db.recordPayment({ ...pay(leaseId, at(day, 1, 30), '50'), settled: true });
       const plan = await runRetention(b.driver, { olderThanDays: 30 });
