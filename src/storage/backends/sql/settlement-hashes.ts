@@ -82,10 +82,11 @@ const byHashSql = (match: string) => `SELECT h.facilitator_tx_hash AS claimed_ha
                        WHERE p.lease_id = h.lease_id AND p.id = h.payment_id AND p.payment_timestamp = h.payment_timestamp LIMIT 1) p ON true`;
 
 /**
- * The lookup of one hash. Both lookups are prepared: planned anew, they cost more to plan over every day partition (about
- * 1.4 ms at 40 partitions) than to run (about 0.2 ms); the cached plan prunes the partitions at run
- * time. One hash gets a scalar parameter for the reason given in payment-statements.ts: with an
- * array PostgreSQL keeps choosing a fresh plan, which sees the array's length, over the cached one.
+ * The lookup of one hash. Both lookups are prepared: planned anew, they cost more to plan over
+ * every day partition (about 1.4 ms at 40 partitions) than to run (about 0.2 ms); the cached plan
+ * prunes the partitions at run time. One hash gets a scalar parameter for the reason given in
+ * payment-statements.ts: with an array PostgreSQL keeps choosing a fresh plan, which sees the
+ * array's length, over the cached one.
  */
 export const ONE_HASH_LOOKUP = { text: byHashSql('= $1::text'), name: 'payment_by_hash_v1' };
 /** See {@link ONE_HASH_LOOKUP}. */
@@ -98,8 +99,8 @@ export const HASHES_LOOKUP = { text: byHashSql('= ANY($1::text[])'), name: 'paym
  */
 export async function paymentsByHash(tx: SqlExecutor, hashes: readonly string[]): Promise<Map<string, StoredX402Payment>> {
   if (hashes.length === 0) return new Map();
-  const statement = hashes.length === 1 ? ONE_HASH_LOOKUP : HASHES_LOOKUP;
-  const { rows } = await tx.query<Row>(statement.text, [hashes.length === 1 ? hashes[0] : hashes], { name: statement.name });
+  const [statement, param] = hashes.length === 1 ? [ONE_HASH_LOOKUP, hashes[0]] : [HASHES_LOOKUP, hashes];
+  const { rows } = await tx.query<Row>(statement.text, [param], { name: statement.name });
   const out = new Map<string, StoredX402Payment>();
   for (const row of rows) {
     const hash = row['claimed_hash'] as string;
