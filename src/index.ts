@@ -36,6 +36,7 @@ export type {
   RecordPaymentParams,
   RecordedPayment,
   SchemaManager,
+  PartitionCompaction,
   MigrateUpResult,
   MigrationResult,
   MigrationState,

@@ -243,23 +243,37 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
 /**
  * Storage upkeep of SQL stores, at start and every hour after: payment partitions are made
  * PARTITION_DAYS_AHEAD days ahead, so a payment never waits for one (the DEFAULT partition catches
- * the rest), and settlement-hash claims older than the store's hot window move to the cold claims
- * table. A failure is logged and retried at the next tick: payments still land (in the DEFAULT
- * partition), and claims that stay hot are checked all the same.
+ * the rest), settlement-hash claims older than the store's hot window move to the cold claims
+ * table, and day partitions that are over are compacted in lease order (their old pages read
+ * fast). A failure is logged and retried at the next tick: payments still land (in the DEFAULT
+ * partition), claims that stay hot are checked all the same, and an uncompacted day only reads
+ * slower. A run still going when the next tick comes (a long compaction) is not started twice.
  */
 function keepStorageUpkeep(schema: SchemaManager, logger: Logger): () => void {
   const ensure = schema.ensurePartitions?.bind(schema);
   const moveClaims = schema.moveClaimsToCold?.bind(schema);
-  if (!ensure && !moveClaims) return () => undefined;
+  const compact = schema.compactPartitions?.bind(schema);
+  if (!ensure && !moveClaims && !compact) return () => undefined;
+  let running = false;
   const run = async () => {
-    await ensure?.(PARTITION_DAYS_AHEAD).then(
-      (created) => created.length > 0 && logger.info({ created }, 'payment partitions created'),
-      (error: unknown) => logger.error({ reason: describe(error) }, 'creating payment partitions failed'),
-    );
-    await moveClaims?.().then(
-      (moved) => moved > 0 && logger.info({ moved }, 'settlement-hash claims moved to the cold table'),
-      (error: unknown) => logger.error({ reason: describe(error) }, 'moving settlement-hash claims to the cold table failed'),
-    );
+    if (running) return;
+    running = true;
+    try {
+      await ensure?.(PARTITION_DAYS_AHEAD).then(
+        (created) => created.length > 0 && logger.info({ created }, 'payment partitions created'),
+        (error: unknown) => logger.error({ reason: describe(error) }, 'creating payment partitions failed'),
+      );
+      await moveClaims?.().then(
+        (moved) => moved > 0 && logger.info({ moved }, 'settlement-hash claims moved to the cold table'),
+        (error: unknown) => logger.error({ reason: describe(error) }, 'moving settlement-hash claims to the cold table failed'),
+      );
+      await compact?.().then(
+        (done) => done.length > 0 && logger.info({ compacted: done }, 'payment partitions compacted in lease order'),
+        (error: unknown) => logger.error({ reason: describe(error) }, 'compacting payment partitions failed'),
+      );
+    } finally {
+      running = false;
+    }
   };
   void run();
   const timer = setInterval(() => void run(), STORAGE_UPKEEP_INTERVAL_MS);

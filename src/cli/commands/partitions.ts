@@ -1,16 +1,24 @@
 /**
- * `partitions ensure --days-ahead N | list | move-claims --keep-days N`: the daily partitions of
- * the payment table and the settlement-hash claims beside it (SQL stores). The service keeps a week
- * of partitions ready and moves claims older than yesterday to the cold table by itself; these
- * commands do the same by hand (e.g. before a bulk import, or from cron while the service is down).
+ * `partitions ensure --days-ahead N | list | move-claims --keep-days N | compact [--keep-days N]
+ * [--day YYYY-MM-DD]`: the daily partitions of the payment table and the settlement-hash claims
+ * beside it (SQL stores). The service keeps a week of partitions ready, moves claims older than
+ * yesterday to the cold table and compacts the days before yesterday by itself; these commands do
+ * the same by hand (e.g. before a bulk import, or from cron while the service is down).
  * Exit codes: 0 done; 2 the command could not run (connection, configuration, schema not current).
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { adoptDefaultRows, ensurePartitionsAhead, listPaymentPartitions, utcDay } from '../../storage/backends/sql/partitions.js';
+import { adoptDefaultRows, ensurePartitionsAhead, listPaymentPartitions, partitionName, utcDay } from '../../storage/backends/sql/partitions.js';
 import type { SqlDriver } from '../../storage/backends/sql/driver.js';
 import { CLAIMS_HOT_DAYS, moveClaimsOlderThan } from '../../storage/backends/sql/settlement-hashes.js';
+import { COMPACT_AFTER_DAYS, compactClosedPartitions, compactPartitions } from '../../storage/backends/sql/partition-compaction.js';
 import { jsonWithAmounts, reportFailure } from '../output.js';
 import { addBackendOptions, openDriver, type BackendOptions } from '../store-options.js';
+
+/** A `YYYY-MM-DD` argument, collected when repeated. */
+function days(value: string, previous: string[] = []): string[] {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new InvalidArgumentError('expected a day as YYYY-MM-DD');
+  return [...previous, value];
+}
 
 /** A day count argument (0 to 3660). */
 function dayCount(value: string): number {
@@ -75,6 +83,23 @@ export function registerPartitionsCommands(program: Command): void {
       withDriver(command, async (driver, options) => {
         const move = await moveClaimsOlderThan(driver, options['keepDays'] as number);
         process.stdout.write(`moved ${move.moved} claim(s) of payments before ${move.before.toISOString()} to the cold table\n`);
+      }),
+    );
+
+  partitions
+    .command('compact')
+    .description('rewrite day partitions in lease order (those before the UTC day N days ago never compacted, or the --day ones)')
+    .option('--keep-days <n>', 'days before today left as they are', dayCount, COMPACT_AFTER_DAYS)
+    .option('--day <YYYY-MM-DD>', 'compact this day (again, if it was); repeatable', days)
+    .action((_args: unknown, command: Command) =>
+      withDriver(command, async (driver, options) => {
+        const chosen = options['day'] as string[] | undefined;
+        const done =
+          chosen === undefined
+            ? await compactClosedPartitions(driver, options['keepDays'] as number)
+            : await compactPartitions(driver, [...new Set(chosen)].sort().map(partitionName));
+        if (done.length === 0) process.stdout.write('nothing to compact\n');
+        for (const c of done) process.stdout.write(`compacted ${c.partition}: ${c.payments} payment(s), ${c.changed} written during the copy\n`);
       }),
     );
 }

@@ -53,6 +53,27 @@ export interface SchemaManager {
    * still refused); returns how many moved. Absent in memory.
    */
   moveClaimsToCold?(keepDays?: number): Promise<number>;
+  /**
+   * SQL stores: rewrites every day partition before the UTC day `keepDays` days before today
+   * (default 1) that was never compacted in lease order, so reading one lease's payments of an old
+   * day reads a few pages instead of one per payment (migration 009); returns what was compacted,
+   * oldest first. Payments keep being written meanwhile (a late payment of a day being compacted is
+   * copied again at the swap). Fails with `CONFLICT` while another process compacts. Absent in
+   * memory.
+   */
+  compactPartitions?(keepDays?: number): Promise<PartitionCompaction[]>;
+}
+
+/** What compacting one day partition of the payment table did. */
+export interface PartitionCompaction {
+  /** Table name, e.g. `x402_payments_p20261129`. */
+  partition: string;
+  /** The UTC day it holds (`YYYY-MM-DD`). */
+  day: string;
+  /** Rows of the partition after the swap. */
+  payments: number;
+  /** Rows written while it was being copied, copied again at the swap. */
+  changed: number;
 }
 
 /** One partition of the payment table. */

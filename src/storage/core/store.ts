@@ -105,6 +105,7 @@ export class Store implements Database {
     this.schema = { status: async () => this.live.schema.status(), up: async () => this.live.schema.up() };
     if (backend.schema.ensurePartitions) this.schema.ensurePartitions = async (daysAhead) => (await this.live.schema.ensurePartitions?.(daysAhead)) ?? [];
     if (backend.schema.moveClaimsToCold) this.schema.moveClaimsToCold = async (keepDays) => (await this.live.schema.moveClaimsToCold?.(keepDays)) ?? 0;
+    if (backend.schema.compactPartitions) this.schema.compactPartitions = async (keepDays) => (await this.live.schema.compactPartitions?.(keepDays)) ?? [];
     this.clock = options.clock ?? (() => new Date());
     this.settlementGraceMs = options.settlementGraceMs ?? DEFAULT_SETTLEMENT_GRACE_MS;
     if (!Number.isSafeInteger(this.settlementGraceMs) || this.settlementGraceMs < 0) {

@@ -206,8 +206,9 @@ export function partitionBatchesCondition(names: readonly string[]): string {
 }
 
 /**
- * Detaches and drops a day partition and deletes that day's batches, inside the caller's
- * transaction (which should hold {@link auditPartition}'s locks). The settlement hashes stay.
+ * Detaches and drops a day partition and deletes that day's batches and its compaction record (a
+ * day made again later is compacted again), inside the caller's transaction (which should hold
+ * {@link auditPartition}'s locks). The settlement hashes stay.
  */
 export async function dropPartition(tx: SqlExecutor, name: string): Promise<void> {
   const table = quotedPartition(name);
@@ -216,6 +217,7 @@ export async function dropPartition(tx: SqlExecutor, name: string): Promise<void
     await tx.query(`ALTER TABLE x402_payments DETACH PARTITION ${table}`);
     await tx.query(`DROP TABLE ${table}`);
     await tx.query('DELETE FROM x402_batches WHERE hour_bucket >= $1 AND hour_bucket < $2', [from, to]);
+    await tx.query('DELETE FROM x402_payment_compactions WHERE partition_name = $1', [name]);
   } catch (error) {
     throw mapDriverError(error, `drop partition ${name}`);
   }

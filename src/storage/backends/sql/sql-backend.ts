@@ -46,6 +46,7 @@ import { SqlLedgerReads } from './ledger-reads.js';
 import { Migrator, type MigratorOptions } from './migrator.js';
 import { SqlPages } from './pages.js';
 import { ensurePartitionsAhead } from './partitions.js';
+import { COMPACT_AFTER_DAYS, compactClosedPartitions } from './partition-compaction.js';
 import { SqlPaymentWriter, type PaymentWriterOptions } from './payments.js';
 import { mapDriverError } from './map-driver-error.js';
 import { queryRows } from './query-rows.js';
@@ -80,6 +81,7 @@ export class SqlBackend implements StorageBackend {
       up: () => this.migrator().up(),
       ensurePartitions: (daysAhead) => ensurePartitionsAhead(driver, daysAhead),
       moveClaimsToCold: async (keepDays = CLAIMS_HOT_DAYS) => (await moveClaimsOlderThan(driver, keepDays)).moved,
+      compactPartitions: (keepDays = COMPACT_AFTER_DAYS) => compactClosedPartitions(driver, keepDays),
     };
     this.payments = new SqlPaymentWriter(driver, options.payments);
     this.reads = new SqlLedgerReads(driver);
@@ -348,7 +350,7 @@ export class SqlBackend implements StorageBackend {
 
   async clear(): Promise<void> {
     await this.payments.drain();
-    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_settlement_hashes, x402_settlement_hashes_cold, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors CASCADE');
+    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_settlement_hashes, x402_settlement_hashes_cold, x402_payment_compactions, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors CASCADE');
   }
 
   /**

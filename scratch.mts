@@ -1,0 +1,10 @@
+import { PostgresDatabase } from './src/storage/backends/postgres/postgres-database.js';
+import { compactClosedPartitions } from './src/storage/backends/sql/partition-compaction.js';
+import { driverOf } from './bench/support/sql.js';
+const db = new PostgresDatabase('postgres://postgres@127.0.0.1:5432/scratch');
+await db.connect();
+const r = await db.schema.up(); if (r.error) throw r.error;
+const t0 = performance.now();
+console.log(await compactClosedPartitions(driverOf(db), 1));
+console.log((performance.now()-t0)/1000, 's');
+await db.disconnect();
