@@ -5,7 +5,8 @@
  * `unpartitioned` (the migrations before 007: one heap with its unique hash index; only the empty
  * claims tables are added so the same storage code runs on both). On the partitioned side the
  * loaded claims of payments before yesterday go to the cold claims table, where the service's
- * upkeep would have moved them (migration 008). At each step it
+ * upkeep would have moved them (migration 008), and the days before yesterday are compacted in
+ * lease order by the upkeep's own code (migration 009; timed: `compactRowsPerSecond`). At each step it
  * prints, per layout: recordPayment throughput and p99 (64 concurrent callers, group commit, new
  * payments in one recent hour), the p99 of the keyed reads (a lease's first payments page, a page
  * after a recent cursor, a day of revenue, a payment by settlement hash) and the payment table's
@@ -29,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
 import { paymentFromRow } from '../src/storage/backends/sql/codecs.js';
+import { COMPACT_AFTER_DAYS, COMPACTIONS, compactClosedPartitions } from '../src/storage/backends/sql/partition-compaction.js';
 import { partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import { CLAIMS_HOT_DAYS, COLD_CLAIMS, HOT_CLAIMS } from '../src/storage/backends/sql/settlement-hashes.js';
 import type { RecordPaymentParams } from '../src/storage/contract/database.js';
@@ -80,7 +82,7 @@ const repoDir = fileURLToPath(new URL('..', import.meta.url));
 /** Every figure this module can print. */
 export const names: readonly string[] = [
   ...LAYOUTS.flatMap((l) =>
-    ['throughput', 'recordPayment.p99', 'walBytesPerPayment', 'longCheckpoints.throughput', 'longCheckpoints.recordPayment.p99', 'longCheckpoints.walBytesPerPayment', 'longCheckpoints.warmup.throughput', 'longCheckpoints.warmup.walBytesPerPayment', 'walCompressed.throughput', 'walCompressed.recordPayment.p99', 'walCompressed.walBytesPerPayment', 'read.firstPage.p99', 'read.recentPage.p99', 'read.dailyRevenue.p99', 'read.byHash.p99', 'tableBytes', 'indexBytes', 'hashTableBytes', 'loadRowsPerSecond'].map(
+    ['throughput', 'recordPayment.p99', 'walBytesPerPayment', 'longCheckpoints.throughput', 'longCheckpoints.recordPayment.p99', 'longCheckpoints.walBytesPerPayment', 'longCheckpoints.warmup.throughput', 'longCheckpoints.warmup.walBytesPerPayment', 'walCompressed.throughput', 'walCompressed.recordPayment.p99', 'walCompressed.walBytesPerPayment', 'read.firstPage.p99', 'read.recentPage.p99', 'read.dailyRevenue.p99', 'read.byHash.p99', 'tableBytes', 'indexBytes', 'hashTableBytes', 'loadRowsPerSecond', 'compactRowsPerSecond'].map(
       (f) => `scale.${l}.${f}`,
     ),
   ),
@@ -231,6 +233,24 @@ async function load(side: Side, to: number): Promise<number> {
     `scale: ${side.layout} loaded to ${to} rows in ${round(seconds, 1)} s (${round((to - from0) / seconds, 0)} rows/s; vacuum ${round((performance.now() - inserted) / 1000, 1)} s)`,
   );
   return (to - from0) / seconds;
+}
+
+/**
+ * What the service's upkeep does to the loaded days once they are over: compacts them in lease
+ * order (partition-compaction.ts), through the service's own code and pool, timed. The days that
+ * received rows in this step are compacted (again: the history grows backwards into the oldest
+ * day of the step before). Then VACUUM of the new partitions, which autovacuum would otherwise
+ * start mid-measurement (a compacted partition is a new table, all of it not yet all-visible).
+ */
+async function compactLoaded(side: Side, from: number, to: number, report: BenchOptions['report']): Promise<void> {
+  const touched = vacuumTargets(side.layout, from, to);
+  await side.client.query(`DELETE FROM ${COMPACTIONS} WHERE partition_name = ANY($1)`, [touched]);
+  const started = performance.now();
+  const done = await compactClosedPartitions(driverOf(side.db), COMPACT_AFTER_DAYS, { lockTimeoutMs: 10_000 });
+  const seconds = (performance.now() - started) / 1000;
+  const rows = done.reduce((sum, c) => sum + c.payments, 0);
+  report(`scale.${side.layout}.compactRowsPerSecond`, round(rows / seconds, 0), 'rows/s', { rows: to, layout: side.layout, days: done.length, compactedRows: rows, seconds: round(seconds, 1) });
+  if (done.length > 0) await side.client.query(`VACUUM ${done.map((c) => c.partition).join(', ')}`);
 }
 
 /** 64 callers recording new payments in the measured hour for `seconds`. */
@@ -498,6 +518,7 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
     for (const step of STEPS) {
       // Both layouts load at once (one server process each, so both cores work); then each is
       // measured alone, the other idle.
+      const loadedBefore = sides.map((side) => side.loaded);
       const rates = await Promise.all(sides.map((side) => load(side, step)));
       for (const [k, side] of sides.entries()) {
         opts.report(`scale.${side.layout}.loadRowsPerSecond`, round(rates[k] as number, 0), 'rows/s', {
@@ -505,6 +526,7 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
           layout: side.layout,
           concurrentWithOtherLayout: true,
         });
+        if (side.layout === 'partitioned') await compactLoaded(side, loadedBefore[k] as number, step, opts.report);
         // Every step starts from a checkpoint, so none is measured while the server still writes
         // out the rows just loaded (without it, one run's 1 M reads came out slower than its 20 M
         // reads). Right after a checkpoint every page's first change is logged whole, which the

@@ -46,7 +46,10 @@ export type { PartitionCompaction };
 
 /** Options of {@link compactPartitions}. */
 export interface CompactionOptions {
-  /** How long the swap waits for the payment table's lock before it retries (default 2000 ms). */
+  /**
+   * How long a step waits for a lock before it gives up (default 2000 ms): the swap for the payment
+   * table (then it retries), the trigger's creation and removal for the day's partition.
+   */
   lockTimeoutMs?: number;
   /** Swap attempts before the compaction is abandoned (default 5). */
   attempts?: number;
@@ -103,31 +106,49 @@ async function paymentColumns(db: SqlExecutor): Promise<string> {
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
-/** Removes what an unfinished compaction of `name` left: its trigger, its copy, its change log. */
-async function abandon(driver: SqlDriver, name: string): Promise<void> {
-  const { copy } = workNames(name);
+/**
+ * Removes what an unfinished compaction of `name` left: its copy, then its triggers and change
+ * log. Dropping a trigger needs the partition to itself: while a reader holds the partition past
+ * `lockTimeoutMs` the triggers stay (they only log ids) and the next compaction of the day
+ * removes them first.
+ */
+async function abandon(driver: SqlDriver, name: string, lockTimeoutMs: number): Promise<void> {
+  await driver.query(`DROP TABLE IF EXISTS ${quote(workNames(name).copy)}`);
   await driver.transaction(async (tx) => {
+    await tx.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
     const { rows } = await tx.query<Row>('SELECT to_regclass($1) IS NOT NULL AS present', [name]);
     if (rows[0]?.['present'] === true) {
       await tx.query(`DROP TRIGGER IF EXISTS x402_compaction_changes ON ${quote(name)}`);
       await tx.query(`DROP TRIGGER IF EXISTS x402_compaction_truncate ON ${quote(name)}`);
     }
-    await tx.query(`DROP TABLE IF EXISTS ${quote(copy)}`);
     await tx.query(`DELETE FROM ${COMPACTION_CHANGES} WHERE partition_name = $1`, [name]);
   });
 }
 
+/**
+ * A transaction without the pool's statement_timeout: copying, indexing and checking a day of
+ * payments takes minutes at production volume (the swap keeps the default).
+ */
+function longTransaction<T>(driver: SqlDriver, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  return driver.transaction(async (tx) => {
+    await tx.query('SET LOCAL statement_timeout = 0');
+    return work(tx);
+  });
+}
+
 /** Steps 1-3 of the file comment: returns the rows copied. */
-async function copyInKeyOrder(driver: SqlDriver, name: string, day: string, options: CompactionOptions): Promise<number> {
+async function copyInKeyOrder(driver: SqlDriver, name: string, day: string, lockTimeoutMs: number, options: CompactionOptions): Promise<number> {
   const table = quotedPartition(name);
   const { copy, bounds, index } = workNames(name);
   await driver.transaction(async (tx) => {
+    // Waits for the day's writers in flight, and makes new ones wait, for no longer than this.
+    await tx.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
     await tx.query(`CREATE TRIGGER x402_compaction_changes AFTER INSERT OR UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION x402_log_compaction_change()`);
     await tx.query(`CREATE TRIGGER x402_compaction_truncate AFTER TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION x402_log_compaction_change()`);
   });
   await options.onStep?.('logging', name);
   const keys = await foreignKeys(driver, name);
-  const copied = await driver.transaction(async (tx) => {
+  const copied = await longTransaction(driver, async (tx) => {
     // Memory for the sort and the index builds of one day (the server's defaults spill to disk).
     await tx.query(`SET LOCAL work_mem = '64MB'`);
     await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`);
@@ -147,7 +168,7 @@ async function copyInKeyOrder(driver: SqlDriver, name: string, day: string, opti
     return rowCount;
   });
   await options.onStep?.('copied', name);
-  for (const key of keys) await driver.query(`ALTER TABLE ${quote(copy)} VALIDATE CONSTRAINT ${quote(key.name)}`);
+  for (const key of keys) await longTransaction(driver, (tx) => tx.query(`ALTER TABLE ${quote(copy)} VALIDATE CONSTRAINT ${quote(key.name)}`));
   await options.onStep?.('validated', name);
   return copied;
 }
@@ -156,7 +177,7 @@ async function copyInKeyOrder(driver: SqlDriver, name: string, day: string, opti
 async function swap(tx: SqlExecutor, name: string, day: string, copied: number, lockTimeoutMs: number): Promise<{ changed: number; payments: number }> {
   const table = quotedPartition(name);
   const { copy, bounds } = workNames(name);
-  await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
+  await tx.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
   await tx.query('LOCK TABLE x402_payments IN ACCESS EXCLUSIVE MODE');
   const { rows: truncated } = await tx.query<Row>(`SELECT 1 FROM ${COMPACTION_CHANGES} WHERE partition_name = $1 AND payment_id IS NULL LIMIT 1`, [name]);
   if (truncated.length > 0) throw new StorageError('CONFLICT', `${name} was truncated while it was being compacted`, { details: { partition: name } });
@@ -197,14 +218,15 @@ async function compactOne(driver: SqlDriver, name: string, options: CompactionOp
   const { rows } = await driver.query<Row>('SELECT to_regclass($1) IS NOT NULL AS present', [name]);
   if (rows[0]?.['present'] !== true) throw new StorageError('NOT_FOUND', `payment partition ${name} does not exist`, { details: { partition: name } });
   const attempts = options.attempts ?? 5;
-  await abandon(driver, name);
+  const lockTimeoutMs = Math.ceil(options.lockTimeoutMs ?? 2_000);
+  await abandon(driver, name, lockTimeoutMs);
   try {
-    const copied = await copyInKeyOrder(driver, name, day, options);
+    const copied = await copyInKeyOrder(driver, name, day, lockTimeoutMs, options);
     for (let attempt = 1; ; attempt++) {
       try {
-        const done = await driver.transaction((tx) => swap(tx, name, day, copied, options.lockTimeoutMs ?? 2_000));
-        // New tables have no statistics and no visibility map until autovacuum comes by.
-        await driver.query(`VACUUM (ANALYZE) ${quotedPartition(name)}`);
+        const done = await driver.transaction((tx) => swap(tx, name, day, copied, lockTimeoutMs));
+        // A new table has no statistics until autovacuum comes by (which it will, should this fail).
+        await longTransaction(driver, (tx) => tx.query(`ANALYZE ${quotedPartition(name)}`)).catch(() => undefined);
         return { partition: name, day, ...done };
       } catch (error) {
         const mapped = mapDriverError(error, `swap the compacted copy of ${name} in`);
@@ -213,7 +235,7 @@ async function compactOne(driver: SqlDriver, name: string, options: CompactionOp
       }
     }
   } catch (error) {
-    await abandon(driver, name).catch(() => undefined);
+    await abandon(driver, name, lockTimeoutMs).catch(() => undefined);
     throw mapDriverError(error, `compact payment partition ${name}`);
   }
 }
