@@ -85,7 +85,7 @@ async function partitionIndexes(db: SqlExecutor, table: string): Promise<Partiti
   );
   return rows.map((r) => {
     const def = String(r['def']);
-    const constraint = r['constraint_name'] == null ? null : { name: String(r['constraint_name']), kind: r['constraint_type'] === 'p' ? ('PRIMARY KEY' as const) : ('UNIQUE' as const) };
+    const constraint = r['constraint_name'] === null || r['constraint_name'] === undefined ? null : { name: String(r['constraint_name']), kind: r['constraint_type'] === 'p' ? ('PRIMARY KEY' as const) : ('UNIQUE' as const) };
     return { name: String(r['name']), using: def.slice(def.indexOf(' USING ')), unique: r['is_unique'] === true, constraint };
   });
 }
