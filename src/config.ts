@@ -101,6 +101,8 @@ export interface AppConfig {
   trustProxy: boolean | number | string[];
   /** How long a reconcile result is served before the ledger is checked again. */
   reconcileRefreshMs: number;
+  /** PAYMENT_COMPACTION: whether the storage upkeep compacts closed day partitions (SQL stores). */
+  compactPayments: boolean;
 }
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
@@ -232,6 +234,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     trustProxy: trustProxy(text('TRUST_PROXY'), problems),
     reconcileRefreshMs: int('RECONCILE_REFRESH_SECONDS', 300, 1, 86_400) * 1000,
+    compactPayments: oneOf('PAYMENT_COMPACTION', ['on', 'off'] as const, 'on') === 'on',
   };
   if (problems.length > 0) throw new ConfigError(problems, production && text('LEASING_MODE') === undefined);
   return config;

@@ -189,7 +189,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     await db.disconnect().catch(() => undefined);
     throw failure;
   }
-  const stopStorageUpkeep = keepStorageUpkeep(schema, logger);
+  const stopStorageUpkeep = keepStorageUpkeep(schema, logger, config.compactPayments);
   const recoveryFailed = (error: unknown) => logger.error({ reason: describe(error) }, 'recovering settled payments failed');
   await recover(app, 0, logger).catch(recoveryFailed);
   // Intents younger than a settle with its retries may still be in flight in this process.
@@ -245,14 +245,15 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
  * PARTITION_DAYS_AHEAD days ahead, so a payment never waits for one (the DEFAULT partition catches
  * the rest), settlement-hash claims older than the store's hot window move to the cold claims
  * table, and day partitions that are over are compacted in lease order (their old pages read
- * fast). A failure is logged and retried at the next tick: payments still land (in the DEFAULT
- * partition), claims that stay hot are checked all the same, and an uncompacted day only reads
- * slower. A run still going when the next tick comes (a long compaction) is not started twice.
+ * fast; PAYMENT_COMPACTION=off leaves them, e.g. on Citus: docs/scale.md). A failure is logged
+ * and retried at the next tick: payments still land (in the DEFAULT partition), claims that stay
+ * hot are checked all the same, and an uncompacted day only reads slower. A run still going when
+ * the next tick comes (a long compaction) is not started twice.
  */
-function keepStorageUpkeep(schema: SchemaManager, logger: Logger): () => void {
+function keepStorageUpkeep(schema: SchemaManager, logger: Logger, compactPayments: boolean): () => void {
   const ensure = schema.ensurePartitions?.bind(schema);
   const moveClaims = schema.moveClaimsToCold?.bind(schema);
-  const compact = schema.compactPartitions?.bind(schema);
+  const compact = compactPayments ? schema.compactPartitions?.bind(schema) : undefined;
   if (!ensure && !moveClaims && !compact) return () => undefined;
   let running = false;
   const run = async () => {

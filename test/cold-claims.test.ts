@@ -3,7 +3,7 @@
  * claims move to the cold table; a replay of a moved claim is refused on every write path, found
  * by hash, refused on import under another id; and, on PostgreSQL, a replay whose statement began
  * before a move and claims after it is still refused (the move's lock barrier); the service moves
- * old claims by itself.
+ * old claims by itself (and, in the same upkeep, compacts old days: test/partition-compaction.test.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -184,7 +184,7 @@ describe('a replay racing the move of its claim (PostgreSQL)', () => {
   });
 });
 
-describe('the service moves old claims at its upkeep (PostgreSQL)', () => {
+describe('the service moves old claims and compacts old days at its upkeep (PostgreSQL)', () => {
   let b: OpenSqlStore;
   let dataDir: string;
   beforeAll(async () => {
@@ -196,7 +196,7 @@ describe('the service moves old claims at its upkeep (PostgreSQL)', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('at start, claims older than yesterday go cold and yesterday\'s stay hot', async () => {
+  it('at start, claims older than yesterday go cold and yesterday\'s stay hot; days before yesterday are compacted', async () => {
     const leaseId = await lease(b.db);
     await ensurePaymentPartitions(b.driver, [utcDay(at(4)), utcDay(at(1))]);
     const old = await b.db.recordPayment(pay(leaseId, at(4, 2)));
@@ -208,6 +208,9 @@ describe('the service moves old claims at its upkeep (PostgreSQL)', () => {
       for (let i = 0; i < 200 && (await cold()) === 0; i++) await sleep(25);
       expect(await cold()).toBe(1);
       expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = ANY($1)`, [[old.facilitatorTxHash, yesterday.facilitatorTxHash]])).toBe(1);
+      const compacted = () => b.driver.query<{ partition_name: string }>('SELECT partition_name FROM x402_payment_compactions ORDER BY 1');
+      for (let i = 0; i < 200 && (await compacted()).rows.length === 0; i++) await sleep(25);
+      expect((await compacted()).rows.map((r) => r.partition_name)).toEqual([partitionName(utcDay(at(4)))]);
     } finally {
       await service.stop();
     }

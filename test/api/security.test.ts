@@ -81,11 +81,13 @@ describe('configuration', () => {
       ACCESS_RATE_LIMIT_WINDOW_SECONDS: '10',
       TRUST_PROXY: '10.0.0.0/8, 192.168.1.1',
       RECONCILE_REFRESH_SECONDS: '30',
+      PAYMENT_COMPACTION: 'off',
     });
     expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', env: 'production', corsOrigins: ['https://app.example.com', 'http://localhost:5173'] });
     expect(config.facilitator).toMatchObject({ url: 'https://facilitator.example.com/x402', verifyTimeoutMs: 1500 });
     expect(config.x402).toMatchObject({ network: 'base', assetAddress: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913', assetName: 'USD Coin' });
-    expect(config).toMatchObject({ accessRateLimit: { max: 20, windowMs: 10_000 }, trustProxy: ['10.0.0.0/8', '192.168.1.1'], reconcileRefreshMs: 30_000 });
+    expect(config).toMatchObject({ accessRateLimit: { max: 20, windowMs: 10_000 }, trustProxy: ['10.0.0.0/8', '192.168.1.1'], reconcileRefreshMs: 30_000, compactPayments: false });
+    expect(loadConfig(PRODUCTION).compactPayments).toBe(true);
     expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: 'true' }).trustProxy).toBe(true);
   });
@@ -101,8 +103,9 @@ describe('configuration', () => {
       ACCESS_RATE_LIMIT_MAX: '0',
       TRUST_PROXY: 'everyone',
       RECONCILE_REFRESH_SECONDS: '0',
+      PAYMENT_COMPACTION: 'sometimes',
     }).join('\n');
-    for (const name of ['PORT', 'LOG_LEVEL', 'CORS_ORIGINS: "https://ok.example.com/path"', 'CORS_ORIGINS: "*"', 'API_KEY', 'X402_ASSET_ADDRESS', 'ACCESS_RATE_LIMIT_MAX', 'TRUST_PROXY', 'RECONCILE_REFRESH_SECONDS']) {
+    for (const name of ['PORT', 'LOG_LEVEL', 'CORS_ORIGINS: "https://ok.example.com/path"', 'CORS_ORIGINS: "*"', 'API_KEY', 'X402_ASSET_ADDRESS', 'ACCESS_RATE_LIMIT_MAX', 'TRUST_PROXY', 'RECONCILE_REFRESH_SECONDS', 'PAYMENT_COMPACTION']) {
       expect(problems).toContain(name);
     }
   });

@@ -1,5 +1,5 @@
 /**
- * `partitions ensure|list|move-claims` and `retention` as child processes on PostgreSQL: the commands a
+ * `partitions ensure|list|move-claims|compact` and `retention` as child processes on PostgreSQL: the commands a
  * cron job or an operator runs (the behaviour behind them is tested in test/partitions.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,26 @@ describe('partitions and retention commands', () => {
     expect(again.stdout).toContain('moved 0 claim(s)');
     const bad = await runCli(['partitions', 'move-claims', '--keep-days', '-1', '--database-url', t.url]);
     expect(bad.code).not.toBe(0);
+  }, 120_000);
+
+  it('compact rewrites the days before the kept ones once; a day not over is refused', async () => {
+    // The payment of three days ago waits in the DEFAULT partition until its day is made.
+    const adopted = await runCli(['partitions', 'ensure', '--from-default', '--database-url', t.url]);
+    expect(adopted.stdout).toContain(`created ${utcDay(new Date(), -3)}`);
+    const name = `x402_payments_p${utcDay(new Date(), -3).replaceAll('-', '')}`;
+    const compacted = await runCli(['partitions', 'compact', '--database-url', t.url]);
+    expect(compacted.code, compacted.stderr).toBe(0);
+    expect(compacted.stdout).toBe(`compacted ${name}: 1 payment(s), 0 written during the copy\n`);
+    const again = await runCli(['partitions', 'compact', '--database-url', t.url]);
+    expect(again.stdout).toBe('nothing to compact\n');
+    const chosen = await runCli(['partitions', 'compact', '--day', utcDay(new Date(), -3), '--database-url', t.url]);
+    expect(chosen.stdout).toBe(`compacted ${name}: 1 payment(s), 0 written during the copy\n`);
+    const today = await runCli(['partitions', 'compact', '--day', utcDay(new Date()), '--database-url', t.url]);
+    expect(today.code).not.toBe(0);
+    expect(today.stderr).toContain('not over yet');
+    const bad = await runCli(['partitions', 'compact', '--day', 'yesterday', '--database-url', t.url]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('YYYY-MM-DD');
   }, 120_000);
 
   it('retention is a dry run unless --execute', async () => {
