@@ -25,11 +25,10 @@
  */
 import { StorageError, validationError } from '../../contract/errors.js';
 import type { PartitionCompaction } from '../../contract/schema.js';
-import { DAY_MS } from '../../core/time.js';
 import type { Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
-import { partitionDay, quotedPartition, utcDay } from './partitions.js';
+import { dayBounds, partitionDay, quotedPartition, utcDay } from './partitions.js';
 
 /** Days already compacted (partition name, when, rows). */
 export const COMPACTIONS = 'x402_payment_compactions';
@@ -161,8 +160,7 @@ async function copyInKeyOrder(driver: SqlDriver, name: string, day: string, lock
       // ATTACH only takes an index for the parent's primary key if a constraint of the same kind uses it.
       if (ix.constraint !== null) await tx.query(`ALTER TABLE ${quote(copy)} ADD CONSTRAINT ${quote(index(i))} ${ix.constraint.kind} USING INDEX ${quote(index(i))}`);
     }
-    const from = new Date(`${day}T00:00:00Z`).toISOString();
-    const to = new Date(Date.parse(from) + DAY_MS).toISOString();
+    const [from, to] = dayBounds(day);
     await tx.query(`ALTER TABLE ${quote(copy)} ADD CONSTRAINT ${quote(bounds)} CHECK (payment_timestamp >= '${from}' AND payment_timestamp < '${to}')`);
     for (const key of keys) await tx.query(`ALTER TABLE ${quote(copy)} ADD CONSTRAINT ${quote(key.name)} ${key.def} NOT VALID`);
     return rowCount;
@@ -187,8 +185,7 @@ async function swap(tx: SqlExecutor, name: string, day: string, copied: number, 
   const { rowCount: changed } = await tx.query(`INSERT INTO ${quote(copy)} (${columns}) SELECT ${columns} FROM ${table} WHERE id IN (${changedIds})`, [name]);
   const oldIndexes = await partitionIndexes(tx, name);
   const newIndexes = await partitionIndexes(tx, copy);
-  const from = new Date(`${day}T00:00:00Z`).toISOString();
-  const to = new Date(Date.parse(from) + DAY_MS).toISOString();
+  const [from, to] = dayBounds(day);
   await tx.query(`ALTER TABLE x402_payments DETACH PARTITION ${table}`);
   await tx.query(`DROP TABLE ${table}`);
   await tx.query(`ALTER TABLE ${quote(copy)} RENAME TO ${quote(name)}`);

@@ -133,8 +133,8 @@ export function refusals(audit: PartitionAudit): string[] {
   return out;
 }
 
-/** The day's [from, to) bounds as ISO instants. */
-function bounds(day: string): [string, string] {
+/** The `YYYY-MM-DD` day's [from, to) bounds as ISO instants. */
+export function dayBounds(day: string): [string, string] {
   const from = Date.parse(`${day}T00:00:00Z`);
   return [new Date(from).toISOString(), new Date(from + DAY_MS).toISOString()];
 }
@@ -150,7 +150,7 @@ export async function auditPartition(db: SqlExecutor, name: string, lock = false
   const day = partitionDay(name);
   if (day === undefined) throw new StorageError('VALIDATION', `${name} is not a daily payment partition`, { field: 'partition' });
   const table = quotedPartition(name);
-  const [from, to] = bounds(day);
+  const [from, to] = dayBounds(day);
   try {
     if (lock) {
       // No payment can be added to the day, and no batch of it changed, until the drop commits.
@@ -199,7 +199,7 @@ export function partitionPaymentsSql(names: readonly string[]): string {
 export function partitionBatchesCondition(names: readonly string[]): string {
   return names
     .map((n) => {
-      const [from, to] = bounds(partitionDay(n) as string);
+      const [from, to] = dayBounds(partitionDay(n) as string);
       return `(hour_bucket >= '${from}' AND hour_bucket < '${to}')`;
     })
     .join(' OR ');
@@ -212,7 +212,7 @@ export function partitionBatchesCondition(names: readonly string[]): string {
  */
 export async function dropPartition(tx: SqlExecutor, name: string): Promise<void> {
   const table = quotedPartition(name);
-  const [from, to] = bounds(partitionDay(name) as string);
+  const [from, to] = dayBounds(partitionDay(name) as string);
   try {
     await tx.query(`ALTER TABLE x402_payments DETACH PARTITION ${table}`);
     await tx.query(`DROP TABLE ${table}`);
