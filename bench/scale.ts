@@ -68,6 +68,11 @@ const LONG_CHECKPOINTS = process.env.BENCH_SCALE_LONG_CHECKPOINTS;
  * into the page cache by the payments themselves, as it is in a service that runs all day.
  */
 const WARMUP_SECONDS = Number(process.env.BENCH_SCALE_WARMUP_SECONDS ?? 30);
+/**
+ * BENCH_SCALE_COMPACT=0: the loaded days are left as loaded (not compacted), to measure what the
+ * compaction changes in the same bench.
+ */
+const COMPACT = process.env.BENCH_SCALE_COMPACT !== '0';
 /** BENCH_SCALE_WAL_COMPRESSION=1: each step's throughput measured again with `wal_compression = lz4` (`.walCompressed.*`). */
 const WAL_COMPRESSION = process.env.BENCH_SCALE_WAL_COMPRESSION === '1';
 type Layout = (typeof LAYOUTS)[number];
@@ -532,7 +537,7 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
           layout: side.layout,
           concurrentWithOtherLayout: true,
         });
-        if (side.layout === 'partitioned') await compactLoaded(side, loadedBefore[k] as number, step, opts.report);
+        if (side.layout === 'partitioned' && COMPACT) await compactLoaded(side, loadedBefore[k] as number, step, opts.report);
         // Every step starts from a checkpoint, so none is measured while the server still writes
         // out the rows just loaded (without it, one run's 1 M reads came out slower than its 20 M
         // reads). Right after a checkpoint every page's first change is logged whole, which the
