@@ -19,8 +19,9 @@
  *    its name and index names. A lock held elsewhere past `lockTimeoutMs` makes the swap retry;
  *    after `attempts` the compaction is abandoned (nothing changed) with a `TIMEOUT`.
  *
- * Any failure abandons the work (the trigger, the copy and its log are removed); the partition is
- * untouched until the swap commits, and the swap is one transaction. One process compacts at a
+ * Any failure abandons the work (the copy and its log are removed, and the triggers unless a
+ * reader holds the partition: then the next compaction of the day removes them first); the
+ * partition is untouched until the swap commits, and the swap is one transaction. One process compacts at a
  * time per database (a leadership lock); another gets `CONFLICT`.
  */
 import { StorageError, validationError } from '../../contract/errors.js';
@@ -209,9 +210,9 @@ async function swap(tx: SqlExecutor, name: string, day: string, copied: number, 
   return { changed, payments };
 }
 
+/** Compacts one partition whose name {@link compactPartitions} has checked. */
 async function compactOne(driver: SqlDriver, name: string, options: CompactionOptions): Promise<PartitionCompaction> {
-  const day = partitionDay(name);
-  if (day === undefined) throw validationError('partition', `${name} is not a daily payment partition`);
+  const day = partitionDay(name) as string;
   const { rows } = await driver.query<Row>('SELECT to_regclass($1) IS NOT NULL AS present', [name]);
   if (rows[0]?.['present'] !== true) throw new StorageError('NOT_FOUND', `payment partition ${name} does not exist`, { details: { partition: name } });
   const attempts = options.attempts ?? 5;
