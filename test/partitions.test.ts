@@ -72,7 +72,7 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
       expect(days[days.length - 1]).toBeNull();
       // The rows sit in their day's partition, none in the DEFAULT one.
       expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments_default')).toBe(0);
-      expect(await count(b.driver, `SELECT COUNT(*) AS n FROM x402_payments_p${utcDay(at(40)).replaceAll('-', '')}`)).toBe(2);
+      expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${partitionName(utcDay(at(40)))}`)).toBe(2);
       const page = await b.db.getPaymentsPage(leaseId, { limit: 2 });
       expect(page.items.map((p) => p.paymentTimestamp.getTime())).toEqual([at(40, 1).getTime(), at(40, 2).getTime()]);
       // The store records into the migrated table, and the old hashes still count once.
@@ -122,7 +122,7 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
       expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments_default WHERE id = $1', [p.id])).toBe(1);
       expect(await ensurePaymentPartitions(b.driver, [utcDay(far)])).toEqual([utcDay(far)]);
       expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments_default WHERE id = $1', [p.id])).toBe(0);
-      expect(await count(b.driver, `SELECT COUNT(*) AS n FROM x402_payments_p${utcDay(far).replaceAll('-', '')} WHERE id = $1`, [p.id])).toBe(1);
+      expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${partitionName(utcDay(far))} WHERE id = $1`, [p.id])).toBe(1);
       expect((await b.db.getPaymentByFacilitatorTxHash(p.facilitatorTxHash))?.id).toBe(p.id);
       await expect(ensurePaymentPartitions(b.driver, ['2026-13-45x'])).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
     });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
-import { utcDay } from '../../src/storage/backends/sql/partitions.js';
+import { partitionName, utcDay } from '../../src/storage/backends/sql/partitions.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
 import { runCli } from '../migration/targets.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
@@ -56,7 +56,7 @@ describe('partitions and retention commands', () => {
     // The payment of three days ago waits in the DEFAULT partition until its day is made.
     const adopted = await runCli(['partitions', 'ensure', '--from-default', '--database-url', t.url]);
     expect(adopted.stdout).toContain(`created ${utcDay(new Date(), -3)}`);
-    const name = `x402_payments_p${utcDay(new Date(), -3).replaceAll('-', '')}`;
+    const name = partitionName(utcDay(new Date(), -3));
     const compacted = await runCli(['partitions', 'compact', '--database-url', t.url]);
     expect(compacted.code, compacted.stderr).toBe(0);
     expect(compacted.stdout).toBe(`compacted ${name}: 1 payment(s), 0 written during the copy\n`);

@@ -24,12 +24,13 @@
  * partition is untouched until the swap commits, and the swap is one transaction. One process compacts at a
  * time per database (a leadership lock); another gets `CONFLICT`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError, validationError } from '../../contract/errors.js';
 import type { PartitionCompaction } from '../../contract/schema.js';
 import type { Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
-import { dayBounds, partitionDay, quotedPartition, utcDay } from './partitions.js';
+import { dayBounds, partitionDay, partitionName, quotedPartition, utcDay } from './partitions.js';
 
 /** Days already compacted (partition name, when, rows). */
 export const COMPACTIONS = 'x402_payment_compactions';
@@ -106,6 +107,12 @@ async function paymentColumns(db: SqlExecutor): Promise<string> {
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
+/** Whether a table of that name exists. */
+async function tableExists(db: SqlExecutor, name: string): Promise<boolean> {
+  const { rows } = await db.query<Row>('SELECT to_regclass($1) IS NOT NULL AS present', [name]);
+  return rows[0]?.['present'] === true;
+}
+
 /**
  * Removes what an unfinished compaction of `name` left: its copy, then its triggers and change
  * log. Dropping a trigger needs the partition to itself: while a reader holds the partition past
@@ -116,8 +123,7 @@ async function abandon(driver: SqlDriver, name: string, lockTimeoutMs: number): 
   await driver.query(`DROP TABLE IF EXISTS ${quote(workNames(name).copy)}`);
   await driver.transaction(async (tx) => {
     await tx.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
-    const { rows } = await tx.query<Row>('SELECT to_regclass($1) IS NOT NULL AS present', [name]);
-    if (rows[0]?.['present'] === true) {
+    if (await tableExists(tx, name)) {
       await tx.query(`DROP TRIGGER IF EXISTS x402_compaction_changes ON ${quote(name)}`);
       await tx.query(`DROP TRIGGER IF EXISTS x402_compaction_truncate ON ${quote(name)}`);
     }
@@ -213,8 +219,7 @@ async function swap(tx: SqlExecutor, name: string, day: string, copied: number, 
 /** Compacts one partition whose name {@link compactPartitions} has checked. */
 async function compactOne(driver: SqlDriver, name: string, options: CompactionOptions): Promise<PartitionCompaction> {
   const day = partitionDay(name) as string;
-  const { rows } = await driver.query<Row>('SELECT to_regclass($1) IS NOT NULL AS present', [name]);
-  if (rows[0]?.['present'] !== true) throw new StorageError('NOT_FOUND', `payment partition ${name} does not exist`, { details: { partition: name } });
+  if (!(await tableExists(driver, name))) throw new StorageError('NOT_FOUND', `payment partition ${name} does not exist`, { details: { partition: name } });
   const attempts = options.attempts ?? 5;
   const lockTimeoutMs = Math.ceil(options.lockTimeoutMs ?? 2_000);
   await abandon(driver, name, lockTimeoutMs);
@@ -229,7 +234,7 @@ async function compactOne(driver: SqlDriver, name: string, options: CompactionOp
       } catch (error) {
         const mapped = mapDriverError(error, `swap the compacted copy of ${name} in`);
         if (mapped.code !== 'TIMEOUT' || attempt >= attempts) throw mapped;
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        await sleep(200 * attempt);
       }
     }
   } catch (error) {
@@ -279,7 +284,7 @@ export async function uncompactedPartitions(db: SqlExecutor, keepDays: number, n
         WHERE i.inhparent = 'x402_payments'::regclass AND c.relname ~ '^x402_payments_p[0-9]{8}$' AND c.relname < $1
           AND NOT EXISTS (SELECT 1 FROM ${COMPACTIONS} k WHERE k.partition_name = c.relname)
         ORDER BY c.relname`,
-      [`x402_payments_p${utcDay(now, -keepDays).replaceAll('-', '')}`],
+      [partitionName(utcDay(now, -keepDays))],
     );
     const names = rows.map((r) => String(r['name']));
     const nonEmpty: string[] = [];
