@@ -207,11 +207,11 @@ describe('the service moves old claims and compacts old days at its upkeep (Post
       const cold = () => count(b.driver, `SELECT COUNT(*) AS n FROM ${COLD_CLAIMS} WHERE facilitator_tx_hash = $1`, [old.facilitatorTxHash]);
       const hot = () => count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = ANY($1)`, [[old.facilitatorTxHash, yesterday.facilitatorTxHash]]);
       // The move copies to cold, waits for in-flight claims, then deletes from hot: wait for its end.
-      for (let i = 0; i < 200 && ((await cold()) === 0 || (await hot()) === 2); i++) await sleep(25);
+      for (let i = 0; i < 400 && ((await cold()) === 0 || (await hot()) === 2); i++) await sleep(25);
       expect(await cold()).toBe(1);
       expect(await hot()).toBe(1);
       const compacted = () => b.driver.query<{ partition_name: string }>('SELECT partition_name FROM x402_payment_compactions ORDER BY 1');
-      for (let i = 0; i < 200 && (await compacted()).rows.length === 0; i++) await sleep(25);
+      for (let i = 0; i < 400 && (await compacted()).rows.length === 0; i++) await sleep(25);
       expect((await compacted()).rows.map((r) => r.partition_name)).toEqual([partitionName(utcDay(at(4)))]);
     } finally {
       await service.stop();
