@@ -41,6 +41,7 @@ import { CpuMeter, waitForQuiet } from './support/cpu.js';
 import type { ProfileSnapshot } from './support/paid-profile.js';
 import { anyMatches, info, round, stdoutReporter, type BenchOptions, type Report } from './support/report.js';
 import { recoveryBound } from './support/recovery-bound.js';
+import { signerRecoveryKind } from '../src/api/x402/signer-recovery.js';
 import { bulkImport, openPostgres } from './support/sql.js';
 import { freePort } from '../test/support/free-port.js';
 
@@ -376,7 +377,8 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
       report('http.paid.bound.recoveriesPerSecond', round(bound.perSecond, 0), 'recoveries/s', {
         threads: bound.threads,
         recovered: bound.recovered,
-        measured: "the service's SignatureWorkerPool (viem's EIP-712 recovery) on one thread per core, nothing else running",
+        recovery: signerRecoveryKind(),
+        measured: "the service's SignatureWorkerPool (viem's EIP-712 hash, then the key recovered as `recovery` says) on one thread per core, nothing else running",
       });
       report('http.paid.bound.maxShareOfRead', round(bound.perSecond / read.rps, 2), 'of read rps', {
         note: 'no paid request is served without one recovery, so this is the highest shareOfRead any service using this recovery can reach here',

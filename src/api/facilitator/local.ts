@@ -11,11 +11,12 @@
  * so production refuses to use it (see config.ts).
  */
 import { createHash } from 'node:crypto';
-import { recoverTypedDataAddress, type Hex } from 'viem';
+import type { Hex } from 'viem';
 import { checkPayment } from '../../ledger/payment-check.js';
 import { isAddress, isHash } from '../../util/hex.js';
 import type { SettlementLookupResult } from '../../ledger/resolve-settlements.js';
 import { assetDomain, authorizationTypedData } from '../x402/authorization.js';
+import { recoverTypedDataSigner } from '../x402/signer-recovery.js';
 import { defaultSignatureWorkers, sharedSignatureWorkerPool, type SignatureWorkerPool } from '../x402/signature-workers.js';
 import { NETWORKS, networkByName, networkName } from '../x402/networks.js';
 import type { Authorization, PaymentPayload, PaymentRequirements, SettleResult, SupportedKind, VerifyResult } from '../x402/types.js';
@@ -24,7 +25,7 @@ import type { Facilitator } from './facilitator.js';
 const DIGITS = /^[0-9]{1,78}$/;
 /** A 65-byte r‖s‖v signature, what EIP-3009's `transferWithAuthorization(..., v, r, s)` takes. */
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
-/** How many recovered signatures settle() may reuse from verify() (each recovery costs ~2 ms). */
+/** How many recovered signatures settle() may reuse from verify() (each recovery costs 0.3 ms of CPU natively, 3 ms in JavaScript). */
 const RECOVERED_CACHE_SIZE = 4096;
 
 /** The deterministic settlement hash of an authorization. */
@@ -108,7 +109,7 @@ export class LocalFacilitator implements Facilitator {
       }
     }
     try {
-      return await recoverTypedDataAddress({ ...authorizationTypedData(authorization, domain), signature });
+      return await recoverTypedDataSigner(authorizationTypedData(authorization, domain), signature);
     } catch {
       return null;
     }

@@ -1,11 +1,11 @@
 /**
  * EIP-712 signer recovery on worker threads. Recovering the signer of an EIP-3009 authorization
- * (keccak of the typed data, then secp256k1 public-key recovery in JavaScript) costs about a
- * millisecond of CPU, most of a paid request's CPU in the service (bench/http.ts prints the
- * breakdown). Done on the main thread it stalls every other request meanwhile; here it runs on a
- * small pool of threads, so the event loop keeps serving HTTP, the database and the journal while
- * another core recovers signatures. The answer is the same as in-thread recovery: the same viem
- * function runs in the worker, on the same typed data.
+ * (keccak of the typed data, then secp256k1 public-key recovery) is most of a paid request's CPU
+ * in the service (bench/http.ts prints the breakdown). Done on the main thread it stalls every
+ * other request meanwhile; here it runs on a small pool of threads, so the event loop keeps
+ * serving HTTP, the database and the journal while another core recovers signatures. The answer
+ * is the same as in-thread recovery (signer-recovery.ts): viem hashes the same typed data, and
+ * libsecp256k1 recovers the key where it loads, viem where it does not.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -13,24 +13,38 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Hex, TypedDataDomain } from 'viem';
 import { authorizationTypedData } from './authorization.js';
+import { nativeRecoveryModule } from './signer-recovery.js';
 import type { Authorization } from './types.js';
 
 /**
  * The worker's code, run by `eval`, so it needs no file of its own beside the compiled or the
  * TypeScript sources. Only dynamic `import()`, so it runs as CommonJS or as a module (a process
- * started with `--input-type=module` passes that to its workers). It loads viem from the URL the
- * main thread resolved and answers each `{ id, typedData, signature }` with `{ id, signer }` (null
- * when the signature does not recover).
+ * started with `--input-type=module` passes that to its workers). It loads viem (and the native
+ * binding, when the main thread found one) from the URLs the main thread resolved and answers each
+ * `{ id, typedData, signature }` with `{ id, signer }` (null when the signature does not recover).
+ * The native branch is signer-recovery.ts's recoverWithNative, which cannot be imported here.
  */
 const WORKER_SOURCE = `
 (async () => {
   const { parentPort, workerData } = await import('node:worker_threads');
-  const viem = await import(workerData.viem);
-  const recoverTypedDataAddress = viem.recoverTypedDataAddress ?? viem.default.recoverTypedDataAddress;
+  const viemModule = await import(workerData.viem);
+  const viem = viemModule.recoverTypedDataAddress ? viemModule : viemModule.default;
+  const secp = workerData.native ? (await import(workerData.native)).default : null;
+  const recover = async (typedData, signature) => {
+    if (secp === null) return viem.recoverTypedDataAddress({ ...typedData, signature });
+    const bytes = viem.hexToBytes(signature);
+    if (bytes.length !== 65) throw new Error('invalid signature length');
+    const v = bytes[64];
+    const recid = v === 0 || v === 27 ? 0 : v === 1 || v === 28 ? 1 : -1;
+    if (recid === -1) throw new Error('Invalid yParityOrV value');
+    const hash = viem.hexToBytes(viem.hashTypedData(typedData));
+    const key = secp.ecdsaRecover(bytes.subarray(0, 64), recid, hash, false);
+    return viem.getAddress('0x' + viem.keccak256(key.subarray(1)).slice(-40));
+  };
   parentPort.on('message', async ({ id, typedData, signature }) => {
     let signer = null;
     try {
-      signer = await recoverTypedDataAddress({ ...typedData, signature });
+      signer = await recover(typedData, signature);
     } catch {
       signer = null;
     }
@@ -63,6 +77,7 @@ export class SignatureWorkerPool {
   private next = 0;
   private ids = 0;
   private readonly viemUrl = pathToFileURL(createRequire(import.meta.url).resolve('viem')).href;
+  private readonly nativeUrl = fileUrl(nativeRecoveryModule());
 
   /** @param size threads in the pool (at least one). */
   constructor(size: number) {
@@ -109,7 +124,7 @@ export class SignatureWorkerPool {
 
   private start(index: number): Slot {
     // eval'd source: one thread per slot, unref'd while idle so it never holds the process open.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { viem: this.viemUrl } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { viem: this.viemUrl, native: this.nativeUrl } });
     worker.unref();
     const slot: Slot = { worker, waiting: new Map() };
     worker.on('message', ({ id, signer }: { id: number; signer: string | null }) => {
@@ -127,6 +142,10 @@ export class SignatureWorkerPool {
     worker.on('exit', (code) => fail(new Error(`signature worker exited with code ${code}`)));
     return slot;
   }
+}
+
+function fileUrl(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : pathToFileURL(path).href;
 }
 
 const shared = new Map<number, SignatureWorkerPool>();
