@@ -20,8 +20,8 @@
  * request's throughput that signature recovery costs (paid vs paid-unverified, same run).
  * `http.<case>.profile.*` say where the time goes, measured inside the service during the run
  * (bench/support/paid-profile.ts): the service's CPU per request and event-loop utilization, and
- * for the paid cases each stage's mean wall time per request (lease read, verify with its
- * signature recovery, batch check, journal with its durable appends, settle, ledger write); the
+ * for the paid cases each stage's mean wall time per request (lease and batch read, verify with its
+ * signature recovery, journal with its durable appends, settle, ledger write); the
  * rest is HTTP, JSON/base64 decoding and waiting for the event loop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -54,7 +54,7 @@ const CASES = ['baseline', 'read', 'paid', 'paid-unverified'] as const;
 type Case = (typeof CASES)[number];
 const PAID: readonly Case[] = ['paid', 'paid-unverified'];
 /** The stages of a paid request timed inside the service (bench/support/http-service.ts), in request order. */
-const STAGES = ['leaseRead', 'verify', 'signatureRecovery', 'batchCheck', 'journal', 'journalAppend', 'settle', 'ledgerWrite'] as const;
+const STAGES = ['leaseRead', 'verify', 'signatureRecovery', 'journal', 'journalAppend', 'settle', 'ledgerWrite'] as const;
 /** The service's maxTimeoutSeconds: long enough for payments signed before a run to stay valid through it. */
 const PAYMENT_VALIDITY_SECONDS = 600;
 

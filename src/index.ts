@@ -26,6 +26,7 @@ export type {
   LeaseFilter,
   LeaseStatus,
   LeaseUpdate,
+  LeaseWithBatch,
   NewAsset,
   NewEvent,
   NewLease,

@@ -153,6 +153,16 @@ export function slimmedAfterInterval(entry: SettlementIntent, now: number): Sett
   return { ...entry, payment: null, requirements: null };
 }
 
+/**
+ * The copy begin and update return, on every paid request: the entry's own fields, sharing the
+ * `payment` and `requirements` documents, which are typed `unknown` (nobody changes them without
+ * a cast) and never changed in place by the journal (an update replaces the entry). A deep copy
+ * here was about 6 % of a paid request's main-thread CPU in the http bench's profile.
+ */
+function ownCopy(entry: SettlementIntent): SettlementIntent {
+  return { ...entry, createdAt: new Date(entry.createdAt), updatedAt: new Date(entry.updatedAt) };
+}
+
 /** Every this many intents begun, the journal forgets what it no longer needs. */
 const SWEEP_EVERY_BEGINS = 256;
 
@@ -178,7 +188,7 @@ export class MemorySettlementJournal implements SettlementJournal {
     // Without this a long-running service would hold every payment it ever settled (the soak
     // showed RSS growing with the payment count); the file is compacted the same way on open.
     if (++this.beginsSinceSweep >= SWEEP_EVERY_BEGINS) this.forgetExpired(Date.now());
-    return structuredClone(line.entry);
+    return ownCopy(line.entry);
   }
 
   /**
@@ -211,7 +221,7 @@ export class MemorySettlementJournal implements SettlementJournal {
     const line: JournalLine = { op: 'update', id, at: new Date(), change };
     await this.persist(line);
     this.apply(line);
-    return structuredClone(this.entries.get(id) as SettlementIntent);
+    return ownCopy(this.entries.get(id) as SettlementIntent);
   }
 
   byNonce(nonce: string): SettlementIntent | undefined {

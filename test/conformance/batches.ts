@@ -122,6 +122,25 @@ export function batchTests(backend: ConformanceBackend): void {
       await expectStorageError(() => ctx.db.getOpenBatchForLease(lease.leaseId, '2026-02-25T12:30:00Z'), 'VALIDATION');
     });
 
+    it('getLeaseWithBatch reads what getLease and getX402Batch read, open, settled or without a batch', async () => {
+      const lease = await seedLease(ctx.db);
+      const other = await seedLease(ctx.db);
+      expect(await ctx.db.getLeaseWithBatch('no-such-lease', HOUR_12)).toBeNull();
+      expect(await ctx.db.getLeaseWithBatch(lease.leaseId, HOUR_12)).toEqual({ lease, batch: null });
+      await pay(ctx.db, lease.leaseId, onDay('12:10:00.000'), '700');
+      await pay(ctx.db, other.leaseId, onDay('13:10:00.000'), '5');
+      const open = await ctx.db.getX402Batch(lease.leaseId, HOUR_12);
+      expect(open).toMatchObject({ totalAmountMinorUnits: 700n, paymentCount: 1 });
+      // The hour given in another zone is the same hour; another hour or lease has no batch here.
+      expect(await ctx.db.getLeaseWithBatch(lease.leaseId, '2026-02-25T14:00:00+02:00')).toEqual({ lease: await ctx.db.getLease(lease.leaseId), batch: open });
+      expect(await ctx.db.getLeaseWithBatch(lease.leaseId, HOUR_13)).toEqual({ lease, batch: null });
+      expect((await ctx.db.getLeaseWithBatch(other.leaseId, HOUR_12))?.batch).toBeNull();
+      const settled = await ctx.db.updateX402Batch(open?.id ?? '', { settlementTxHash: hash(0x5e7), revenueRoundId: 'round-1' });
+      expect(await ctx.db.getLeaseWithBatch(lease.leaseId, HOUR_12)).toEqual({ lease, batch: settled });
+      await expectStorageError(() => ctx.db.getLeaseWithBatch(lease.leaseId, '2026-02-25T12:30:00Z'), 'VALIDATION');
+      await expectStorageError(() => ctx.db.getLeaseWithBatch('', HOUR_12), 'VALIDATION');
+    });
+
     it('updateX402Batch settles once: the same hash again is a no-op, another is CONFLICT', async () => {
       const lease = await seedLease(ctx.db);
       await pay(ctx.db, lease.leaseId, onDay('12:10:00.000'), '900');

@@ -69,6 +69,7 @@ function everyCall(db: Database): [string, () => Promise<unknown>][] {
     getX402BatchesByLease: () => db.getX402BatchesByLease('L'),
     getOpenBatchForLease: () => db.getOpenBatchForLease('L', onDay('12:00:00.000')),
     getX402Batch: () => db.getX402Batch('L', onDay('12:00:00.000')),
+    getLeaseWithBatch: () => db.getLeaseWithBatch('L', onDay('12:00:00.000')),
     updateX402Batch: () => db.updateX402Batch(randomUUID(), { revenueRoundId: 'r' }),
     recordPayment: () => pay(db, 'L', onDay('12:00:00.000')),
     clear: () => db.clear(),

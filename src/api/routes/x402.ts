@@ -74,9 +74,8 @@ export function registerX402Routes(app: FastifyInstance, ctx: AppContext): void 
       config: { public: true },
     },
     async (request, reply) => {
-      const lease = await leaseOf(request);
       const header = paymentHeaderOf(request.headers);
-      const result = await handleAccess(ctx, lease, request.query.mode, header, resourceOf(request), request.log);
+      const result = await handleAccess(ctx, request.params.leaseId, request.query.mode, header, resourceOf(request), request.log);
       return reply.code(result.status).headers(result.headers).send(result.body);
     },
   );

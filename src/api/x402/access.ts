@@ -14,9 +14,10 @@ import { batchRefusal } from '../../ledger/batch-room.js';
 import { PaymentNotRecordedError, recordSettledPayment } from '../../ledger/record-settled-payment.js';
 import { paymentOf } from '../../ledger/resolve-settlements.js';
 import { grantFor, type ResendVerdict, type SettlementIntent } from '../../ledger/settlement-journal.js';
+import { hourBucketOf } from '../../storage/core/time.js';
 import { isAddress, isHash } from '../../util/hex.js';
 import type { AppContext } from '../context.js';
-import { ApiError } from '../errors.js';
+import { ApiError, notFound } from '../errors.js';
 import { FacilitatorError } from '../facilitator/facilitator.js';
 import { paymentJson } from '../serialize.js';
 import { networkByName, networkName } from './networks.js';
@@ -78,10 +79,14 @@ async function ask<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Handles `POST /api/leases/:leaseId/access` for a lease that exists. */
+/**
+ * Handles `POST /api/leases/:leaseId/access`; 404 when the lease does not exist. With a payment,
+ * the lease and its batch for the priced hour are read in one round trip (the batch is what
+ * decides, before money moves, whether the ledger can take the payment).
+ */
 export async function handleAccess(
   ctx: AppContext,
-  lease: StoredLease,
+  leaseId: string,
   mode: PaymentMode,
   header: string | undefined,
   resource: string,
@@ -90,6 +95,9 @@ export async function handleAccess(
   // The instant the payment is priced at is also its ledger timestamp, so its hour is the hour
   // of the interval priced, however long settlement takes.
   const at = ctx.now();
+  const found = header === undefined ? await leaseOnly(ctx, leaseId) : await ctx.db.getLeaseWithBatch(leaseId, hourBucketOf(at));
+  if (found === null) throw notFound('lease', { leaseId });
+  const { lease, batch } = found;
   assertAccessible(lease, at);
   const { requirements } = buildRequirements(lease, mode, at, ctx.config.x402, resource);
   if (header === undefined) return paymentRequired(requirements, 'PAYMENT_REQUIRED', 'payment required');
@@ -110,7 +118,7 @@ export async function handleAccess(
   }
 
   // Everything that can refuse the payment is checked before money moves.
-  const refusal = await batchRefusal(ctx.db, lease.leaseId, at, BigInt(authorization.value));
+  const refusal = batchRefusal(batch, at, BigInt(authorization.value));
   if (refusal !== null) {
     const message = refusal.code === 'HOUR_SETTLED' ? `the ${refusal.hourBucket} batch of this lease is settled` : `the ${refusal.hourBucket} batch of this lease is full`;
     throw new ApiError(409, refusal.code, `${message}; no payment was taken`, { hourBucket: refusal.hourBucket });
@@ -177,6 +185,11 @@ export async function handleAccess(
     headers: paymentResponse,
     body: { access: 'granted', leaseId: lease.leaseId, mode, ledger: replayed ? 'replayed' : 'recorded', payment: paymentJson(payment) },
   };
+}
+
+async function leaseOnly(ctx: AppContext, leaseId: string): Promise<{ lease: StoredLease; batch: null } | null> {
+  const lease = await ctx.db.getLease(leaseId);
+  return lease === null ? null : { lease, batch: null };
 }
 
 /**

@@ -13,6 +13,7 @@ import type {
   LeaseFilter,
   LeaseStatus,
   LeaseUpdate,
+  LeaseWithBatch,
   NewAsset,
   NewEvent,
   NewLease,
@@ -137,6 +138,11 @@ export interface Database extends LedgerQueries, RecordTransfer, ChainStore {
   getOpenBatchForLease(leaseId: string, bucket: string): Promise<StoredX402Batch | null>;
   /** The lease's batch for that hour, open or settled, else null. */
   getX402Batch(leaseId: string, hourBucket: string): Promise<StoredX402Batch | null>;
+  /**
+   * `getLease` and `getX402Batch` at once, in one round trip on the SQL backends: what paid
+   * access reads before money moves. Null when the lease does not exist.
+   */
+  getLeaseWithBatch(leaseId: string, hourBucket: string): Promise<LeaseWithBatch | null>;
   /**
    * Settlement fields only. Settling needs the hour and its grace (`settlementGraceMs`, default
    * 5 minutes) to have passed; the same hash again is a no-op, another one a `CONFLICT`. Returns

@@ -130,6 +130,13 @@ export interface StoredX402Batch {
   createdAt: Date;
 }
 
+/** A lease with its batch for one hour, as {@link Database.getLeaseWithBatch} reads them. */
+export interface LeaseWithBatch {
+  lease: StoredLease;
+  /** The lease's batch for the hour, open or settled; null when it has none yet. */
+  batch: StoredX402Batch | null;
+}
+
 /** Input of {@link Database.saveAsset}. */
 export type NewAsset = Omit<StoredAsset, 'id' | 'createdAt' | 'updatedAt'>;
 /** Input of {@link Database.saveLease}. */

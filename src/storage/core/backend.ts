@@ -20,6 +20,7 @@ import type {
   SchemaManager,
   StoredAsset,
   StoredEvent,
+  LeaseWithBatch,
   StoredLease,
   StoredX402Batch,
   StoredX402Payment,
@@ -106,6 +107,8 @@ export interface StorageBackend {
   /** A lease's batches in hourBucket order. */
   listBatches(leaseId: string): Promise<StoredX402Batch[]>;
   findBatch(leaseId: string, hourBucket: string): Promise<StoredX402Batch | null>;
+  /** findLease and findBatch in one read (one statement on SQL); null when no lease. */
+  findLeaseWithBatch(leaseId: string, hourBucket: string): Promise<LeaseWithBatch | null>;
   /** Applies a settlement update checked against the batch by `clock`; null when no batch. */
   updateBatch(id: string, updates: BatchUpdate, clock: SettleClock): Promise<StoredX402Batch | null>;
 

@@ -25,6 +25,7 @@ import type {
   SchemaManager,
   StoredAsset,
   StoredEvent,
+  LeaseWithBatch,
   StoredLease,
   StoredX402Batch,
   StoredX402Payment,
@@ -287,6 +288,10 @@ export class Store implements Database {
 
   async getX402Batch(leaseId: string, hourBucket: string): Promise<StoredX402Batch | null> {
     return this.live.findBatch(validateKey(leaseId, 'leaseId'), validateBucket(hourBucket, 'hourBucket'));
+  }
+
+  async getLeaseWithBatch(leaseId: string, hourBucket: string): Promise<LeaseWithBatch | null> {
+    return this.live.findLeaseWithBatch(validateKey(leaseId, 'leaseId'), validateBucket(hourBucket, 'hourBucket'));
   }
 
   async updateX402Batch(id: string, updates: BatchUpdate): Promise<StoredX402Batch | null> {

@@ -18,6 +18,7 @@ import type {
   SchemaManager,
   StoredAsset,
   StoredEvent,
+  LeaseWithBatch,
   StoredLease,
   StoredX402Batch,
   StoredX402Payment,
@@ -243,6 +244,11 @@ export class MemoryBackend implements StorageBackend {
   async findBatch(leaseId: string, hourBucket: string): Promise<StoredX402Batch | null> {
     const row = this.ledger.batchFor(leaseId, hourBucket);
     return row ? batchRecord(row) : null;
+  }
+
+  async findLeaseWithBatch(leaseId: string, hourBucket: string): Promise<LeaseWithBatch | null> {
+    const lease = await this.findLease(leaseId);
+    return lease === null ? null : { lease, batch: await this.findBatch(leaseId, hourBucket) };
   }
 
   async updateBatch(id: string, updates: BatchUpdate, clock: SettleClock): Promise<StoredX402Batch | null> {

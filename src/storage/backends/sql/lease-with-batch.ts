@@ -1,0 +1,24 @@
+/**
+ * A lease and its batch for one hour in one statement (Database.getLeaseWithBatch): the lease's
+ * columns as they are, the batch's under a `batch.` prefix (both tables have `id`, `lease_id` and
+ * `created_at`), null when the lease has no batch for the hour.
+ */
+import type { LeaseWithBatch } from '../../contract/records.js';
+import { batchFromRow, leaseFromRow, type Row } from './codecs.js';
+import { COLUMNS } from './records.js';
+
+const PREFIX = 'batch.';
+const BATCH_COLUMNS = COLUMNS.x402_batches.map(([name]) => name);
+
+/** $1 the lease id, $2 the hour bucket. */
+export const LEASE_WITH_BATCH_SQL = `SELECT l.*, ${BATCH_COLUMNS.map((c) => `b.${c} AS "${PREFIX}${c}"`).join(', ')}
+  FROM leases l LEFT JOIN x402_batches b ON b.lease_id = l.lease_id AND b.hour_bucket = $2
+ WHERE l.lease_id = $1`;
+
+/** The lease and batch of a row of {@link LEASE_WITH_BATCH_SQL}. */
+export function leaseWithBatchFromRow(row: Row): LeaseWithBatch {
+  if (row[`${PREFIX}id`] === null) return { lease: leaseFromRow(row), batch: null };
+  const batch: Row = {};
+  for (const column of BATCH_COLUMNS) batch[column] = row[`${PREFIX}${column}`];
+  return { lease: leaseFromRow(row), batch: batchFromRow(batch) };
+}
