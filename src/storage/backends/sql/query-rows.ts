@@ -32,6 +32,7 @@ const PREPARED_OPERATIONS: ReadonlySet<string> = new Set([
   'getDailyRevenue',
   'getHourTotals',
   'getOpenBatchForLease',
+  'getLeaseWithBatch',
 ]);
 
 /** A safety cap on distinct prepared texts in this process (each connection prepares those it runs). */
