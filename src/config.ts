@@ -189,7 +189,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     chainFacilitator.searchFromBlock = int('FACILITATOR_SEARCH_FROM_BLOCK', 0, 0, Number.MAX_SAFE_INTEGER);
   }
   if (production && facilitatorKind !== 'chain' && facilitatorUrl === undefined && text('FACILITATOR_URL') === undefined) {
-    required('FACILITATOR_URL', 'the local facilitator moves no money and checks no signature');
+    required('FACILITATOR_URL', 'the local facilitator moves no money and checks neither balances nor used nonces');
   }
 
   const network = text('X402_NETWORK') ?? 'base-sepolia';

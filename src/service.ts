@@ -289,7 +289,7 @@ function logMode(logger: Logger, config: AppConfig): void {
     return;
   }
   const unsafe = [
-    config.facilitator.url === undefined && config.facilitator.chain === undefined ? 'the local facilitator (moves no money, checks no signature)' : undefined,
+    config.facilitator.url === undefined && config.facilitator.chain === undefined ? 'the local facilitator (moves no money; checks signatures offline, not balances or used nonces)' : undefined,
     config.apiKey === undefined ? 'write and operational routes open without an API key' : undefined,
     'POST /api/admin/reset deletes everything',
   ].filter((item) => item !== undefined);
