@@ -8,6 +8,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { StorageError, validationError } from '../storage/contract/errors.js';
+import { DAY_MS } from '../storage/core/time.js';
 import type { SqlDriver } from '../storage/backends/sql/driver.js';
 import { auditPartition, dropPartition, listPaymentPartitions, refusals, type PartitionAudit } from '../storage/backends/sql/partitions.js';
 import { PartitionRecords } from '../storage/backends/sql/retention-reads.js';
@@ -54,7 +55,7 @@ export async function runRetention(driver: SqlDriver, options: RetentionOptions)
   if (options.execute && !options.snapshot) throw validationError('snapshot', 'is required to execute retention: the partitions are exported there first');
   const now = options.now ?? new Date();
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  const cutoff = new Date(today - olderThanDays * 86_400_000);
+  const cutoff = new Date(today - olderThanDays * DAY_MS);
 
   const partitions = (await listPaymentPartitions(driver)).filter((p) => p.to !== null && p.to.getTime() <= cutoff.getTime());
   const candidates: RetentionCandidate[] = [];

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { validationError } from '../../storage/contract/errors.js';
 import type { TimeRange } from '../../storage/contract/ledger-queries.js';
 import type { AppContext } from '../context.js';
+import { DAY_MS } from '../../storage/core/time.js';
 import { notFound } from '../errors.js';
 import { optionalInstant, pageOptions } from '../paging.js';
 import { field, object, pageQuery, params, type PageQuery } from '../schemas.js';
@@ -17,7 +18,7 @@ export const DEFAULT_REPORT_DAYS = 30;
 /** The half-open range [from, to) of a report; `to` defaults to now, `from` to 30 days before it. */
 function range(query: { from?: string; to?: string }, now: Date): TimeRange {
   const to = optionalInstant(query.to, 'to') ?? now;
-  const from = optionalInstant(query.from, 'from') ?? new Date(to.getTime() - DEFAULT_REPORT_DAYS * 86_400_000);
+  const from = optionalInstant(query.from, 'from') ?? new Date(to.getTime() - DEFAULT_REPORT_DAYS * DAY_MS);
   if (from.getTime() > to.getTime()) throw validationError('to', 'must not be before from');
   return { from, to };
 }
