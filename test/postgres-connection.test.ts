@@ -198,7 +198,7 @@ describe('PgDriver', () => {
     const { rows } = await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     expect(victim.poolStats()).toMatchObject({ total: 1, idle: 1, waiting: 0 });
     await admin((c) => c.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]));
-    for (let i = 0; i < 100 && !entries.some((e) => e.level === 'warn'); i += 1) await sleep(20);
+    for (let i = 0; i < 250 && !entries.some((e) => e.level === 'warn'); i += 1) await sleep(20);
     expect(entries.some((e) => e.level === 'warn')).toBe(true);
     expect((await victim.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   });

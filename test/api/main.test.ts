@@ -139,7 +139,7 @@ describe('the compiled service (node dist/main.js)', () => {
       const lines = service.output().split('\n');
       expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ mode: 'production', msg: expect.stringContaining('production mode') });
       // Logged right after fastify's "listening" line, which the spawn waited for.
-      for (let i = 0; i < 100 && !service.output().includes('"msg":"service started"'); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let i = 0; i < 250 && !service.output().includes('"msg":"service started"'); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(service.output()).toMatch(/"host":"0\.0\.0\.0"[^\n]*"msg":"service started"/);
       const auth = { authorization: `Bearer ${key}` };
       expect((await http(service.url, 'GET', '/health')).status).toBe(200);
