@@ -8,7 +8,8 @@ import { open } from 'node:fs/promises';
 import type { Database } from '../storage/contract/database.js';
 import { TABLES, type TableName, type TableRecords } from '../storage/contract/transfer.js';
 import { parseBodyLine } from './snapshot-format.js';
-import { readSnapshot, verifySnapshot, type VerifyOptions } from './snapshot-reader.js';
+import { readSnapshot, verifySnapshot, type SnapshotInfo, type VerifyOptions } from './snapshot-reader.js';
+import type { TableDigestValue } from './table-digest.js';
 
 /** Records of one table, at most the requested batch size. */
 export interface RecordBatch<T extends TableName = TableName> {
@@ -35,6 +36,13 @@ export interface RecordSource {
   prepare(options?: VerifyOptions): Promise<Record<TableName, DeclaredTable>>;
   /** All records, TABLES order, ids ascending, `batchSize` at most per batch. */
   batches(batchSize: number): AsyncIterable<RecordBatch>;
+  /**
+   * Once `batches()` has run to its end without throwing: the digests of exactly the records it
+   * yielded, when the source checked them itself as it read (a snapshot's reader matches every
+   * record against the verified trailer and throws on any difference). Undefined otherwise (a
+   * database source, or a read not finished): the caller digests the records itself.
+   */
+  readDigests?(): Record<TableName, TableDigestValue> | undefined;
 }
 
 // exportRecords accepts pages of at most 10,000 records.
@@ -72,15 +80,19 @@ async function* rebatch<T extends TableName>(table: T, pages: AsyncIterable<Tabl
 
 /** A snapshot file as a source; `prepare()` verifies the whole file first. */
 export function snapshotSource(path: string): RecordSource {
+  let read: Record<TableName, TableDigestValue> | undefined;
   return {
     description: `snapshot ${path}`,
     async prepare(options) {
       const info = await verifySnapshot(path, options);
       return info.tables;
     },
+    readDigests: () => read,
     async *batches(batchSize) {
+      read = undefined;
+      const info: Partial<SnapshotInfo> = {};
       let current: RecordBatch | undefined;
-      for await (const chunk of readSnapshot(path)) {
+      for await (const chunk of readSnapshot(path, info)) {
         for (const { table, record } of chunk) {
           if (current !== undefined && (current.table !== table || current.records.length >= batchSize)) {
             yield current;
@@ -91,6 +103,8 @@ export function snapshotSource(path: string): RecordSource {
         }
       }
       if (current !== undefined) yield current;
+      // The reader has matched every record against the trailer (it throws otherwise).
+      read = info.tables;
     },
   };
 }
