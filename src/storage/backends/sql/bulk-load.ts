@@ -13,6 +13,7 @@ import { toBigInt, toSafeInt, type Row } from './codecs.js';
 import type { BulkExecutor, SqlDriver, SqlExecutor } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
 import { DAY_MS } from '../../core/time.js';
+import { isoString } from '../../core/iso-string.js';
 import { DEFAULT_PARTITION, ensurePaymentPartitions, utcDay } from './partitions.js';
 import { AMOUNT_COLUMN, COLUMNS } from './records.js';
 import { COLD_CLAIMS, HOT_CLAIMS } from './settlement-hashes.js';
@@ -205,7 +206,7 @@ const NEEDS_ESCAPE = /[\\\t\n\r]/;
 function copyValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value === 'string') return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => ESCAPES[ch] as string) : value;
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return isoString(value);
   if (typeof value === 'boolean') return value ? 't' : 'f';
   // Numbers and bigints print without any character COPY escapes; anything else is text.
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
