@@ -3,10 +3,10 @@
  * transaction: the five tables are locked and found empty, their unique and secondary indexes,
  * foreign keys and keys not led by `id` are dropped (their definitions kept as the catalog gives
  * them, so this follows whatever the migrations made), the rows are streamed in with COPY,
- * everything dropped is created again (which checks uniqueness and references over the whole data at once), the digests
- * are computed in SQL, and only when the caller accepts them is the transaction committed. One
- * COPY is in flight while the next chunk is prepared, and each payment day's partition is made
- * before its rows arrive. The load times its steps (BulkLoadResult.stepMs).
+ * everything dropped is created again (which checks uniqueness and references over the whole data
+ * at once), the digests are computed in SQL, and only when the caller accepts them is the
+ * transaction committed. One COPY is in flight while the next chunk is prepared, and each payment
+ * day's partition is made before its rows arrive. The load times its steps (BulkLoadResult.stepMs).
  */
 import { TABLES, type BulkLoadResult, type TableChunk, type TableDigestValue, type TableName, type TableRecords } from '../../contract/transfer.js';
 import { toBigInt, toSafeInt, type Row } from './codecs.js';
