@@ -21,8 +21,8 @@
  *
  * Any failure abandons the work (the copy and its log are removed, and the triggers unless a
  * reader holds the partition: then the next compaction of the day removes them first); the
- * partition is untouched until the swap commits, and the swap is one transaction. One process compacts at a
- * time per database (a leadership lock); another gets `CONFLICT`.
+ * partition is untouched until the swap commits, and the swap is one transaction. One process
+ * compacts at a time per database (a leadership lock); another gets `CONFLICT`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError, validationError } from '../../contract/errors.js';
