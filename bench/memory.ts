@@ -12,6 +12,7 @@ import type { StoredLease } from '../src/storage/contract/database.js';
 import { MockDatabase } from '../src/storage/backends/memory/mock-database.js';
 import { assetKey, hash, leaseKey, newAsset, newLease, pick, placeLease, prng, tokenAddress } from './support/fixtures.js';
 import { anyMatches, info, matches, round, stdoutReporter, type BenchOptions } from './support/report.js';
+import { applyServiceProcessSettings } from './support/process-settings.js';
 import { quietly, type QuietRun } from './support/cpu.js';
 import { convert, nowNs, sampleLatencies, summarize } from './support/stats.js';
 
@@ -191,6 +192,7 @@ function summarizeUs(samples: number[]) {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  applyServiceProcessSettings();
   const filter = process.argv[2];
   await benchMemory(filter === undefined ? { report: stdoutReporter() } : { filter, report: stdoutReporter(filter) });
 }

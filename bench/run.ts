@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { names as memoryNames } from './memory.js';
+import { applyServiceProcessSettings } from './support/process-settings.js';
 import { anyMatches, info, stdoutReporter, type BenchOptions, type Report } from './support/report.js';
 
 interface BenchModule {
@@ -84,6 +85,7 @@ async function runChild(file: string, filter: string | undefined, report: Report
 
 async function main(): Promise<void> {
   const argument = process.argv[2];
+  applyServiceProcessSettings();
   for (const entry of ENTRIES) {
     const path = `${benchDir}${entry.file}`;
     try {

@@ -89,6 +89,7 @@ export type { IntervalQuote } from './ledger/pricing.js';
 
 // The HTTP service, for embedding it (the `serve` command and `npm start` use the same function).
 export { ServiceStartError, startService } from './service.js';
+export { disableAllocationSitePretenuring } from './util/pretenuring.js';
 export type { RunningService, ServiceOptions } from './service.js';
 
 // A typed client of the HTTP API, generated from its OpenAPI document (`npm run client:generate`).

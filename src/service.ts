@@ -28,6 +28,7 @@ import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { createDatabase, storeConfigFromEnv } from './storage/create-database.js';
 import { isStorageError } from './storage/contract/errors.js';
 import type { SchemaManager } from './storage/contract/schema.js';
+import { disableAllocationSitePretenuring } from './util/pretenuring.js';
 import { scrubSecrets } from './util/scrub-secrets.js';
 
 /** How often pending payments are replayed and journaled settlements resolved in the background. */
@@ -116,6 +117,9 @@ function readConfig(env: NodeJS.ProcessEnv): AppConfig {
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
   const env = options.env ?? process.env;
   const config = readConfig(env);
+  // One large read (a status page, an export) would otherwise slow every small read after it
+  // with long scavenges: see util/pretenuring.ts.
+  disableAllocationSitePretenuring();
   const logger = pino({ level: config.logLevel, redact: [...REDACTED_HEADERS] });
   logMode(logger, config);
   const fail = (message: string, details: Record<string, unknown>): ServiceStartError => {
