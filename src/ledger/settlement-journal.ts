@@ -13,6 +13,7 @@
  * fsync'ed file in settlement-journal-file.ts.
  */
 import { randomUUID } from 'node:crypto';
+import { DueQueue } from '../util/due-queue.js';
 import type { DamagedLine } from '../util/line-log.js';
 import type { PaymentMode } from '../storage/contract/database.js';
 
@@ -163,6 +164,11 @@ function ownCopy(entry: SettlementIntent): SettlementIntent {
   return { ...entry, createdAt: new Date(entry.createdAt), updatedAt: new Date(entry.updatedAt) };
 }
 
+/** Whether a resolved entry's authorization expired long enough before `now` to be forgotten. */
+function expired(entry: SettlementIntent, now: number): boolean {
+  return Date.parse(entry.expiresAt) + FORGET_RESOLVED_AFTER_EXPIRY_MS < now;
+}
+
 /** Every this many intents begun, the journal forgets what it no longer needs. */
 const SWEEP_EVERY_BEGINS = 256;
 
@@ -175,6 +181,15 @@ export class MemorySettlementJournal implements SettlementJournal {
   private readonly entries = new Map<string, SettlementIntent>();
   private readonly nonces = new Map<string, string>();
   private beginsSinceSweep = 0;
+  /**
+   * When each entry is due to be slimmed (its interval's end) and forgotten (its expiry plus
+   * {@link FORGET_RESOLVED_AFTER_EXPIRY_MS}): a sweep takes out only what is due instead of
+   * looking at every entry (at 1,000 payments/s and 10-minute authorizations that was 600,000
+   * entries every 256 payments, 1-4 % of a paid request's main-thread time in the http bench).
+   */
+  private readonly due = new DueQueue<{ id: string; forget: boolean }>();
+  /** Entries that came due while still unresolved: looked at again by every sweep. */
+  private readonly dueWhileUnresolved = new Set<string>();
 
   /** @param lines records to start from (the file journal's, as read). */
   constructor(lines: Iterable<JournalLine> = []) {
@@ -202,18 +217,32 @@ export class MemorySettlementJournal implements SettlementJournal {
   forgetExpired(now: number): number {
     this.beginsSinceSweep = 0;
     let dropped = 0;
-    for (const [id, entry] of this.entries) {
-      if (UNRESOLVED_STATES.has(entry.state)) continue;
-      if (Date.parse(entry.expiresAt) + FORGET_RESOLVED_AFTER_EXPIRY_MS < now) {
-        this.entries.delete(id);
-        if (this.nonces.get(entry.nonce) === id) this.nonces.delete(entry.nonce);
-        dropped += 1;
-      } else {
-        const slim = slimmedAfterInterval(entry, now);
-        if (slim !== entry) this.entries.set(id, slim);
-      }
+    for (const id of this.dueWhileUnresolved) {
+      const entry = this.entries.get(id);
+      if (entry !== undefined && UNRESOLVED_STATES.has(entry.state)) continue;
+      this.dueWhileUnresolved.delete(id);
+      // Resolved since: forgotten if its time has come, else slimmed (its forget time is queued).
+      if (entry !== undefined) dropped += this.retire(id, entry, expired(entry, now), now);
+    }
+    for (const { id, forget } of this.due.takeDueBefore(now)) {
+      const entry = this.entries.get(id);
+      if (entry === undefined) continue;
+      if (UNRESOLVED_STATES.has(entry.state)) this.dueWhileUnresolved.add(id);
+      else dropped += this.retire(id, entry, forget, now);
     }
     return dropped;
+  }
+
+  /** Forgets a resolved entry (1) or slims it once its interval is over (0). */
+  private retire(id: string, entry: SettlementIntent, forget: boolean, now: number): number {
+    if (forget) {
+      this.entries.delete(id);
+      if (this.nonces.get(entry.nonce) === id) this.nonces.delete(entry.nonce);
+      return 1;
+    }
+    const slim = slimmedAfterInterval(entry, now);
+    if (slim !== entry) this.entries.set(id, slim);
+    return 0;
   }
 
   async update(id: string, change: IntentUpdate): Promise<SettlementIntent> {
@@ -257,8 +286,15 @@ export class MemorySettlementJournal implements SettlementJournal {
 
   private apply(line: JournalLine): void {
     if (line.op === 'begin') {
-      this.entries.set(line.entry.id, line.entry);
-      this.nonces.set(line.entry.nonce, line.entry.id);
+      const { entry } = line;
+      this.entries.set(entry.id, entry);
+      this.nonces.set(entry.nonce, entry.id);
+      // A date that does not parse is never "before now" in the checks: such an entry is slimmed
+      // at the first sweep (slimmedAfterInterval) and never forgotten, as the checks always did.
+      const intervalEnd = Date.parse(entry.intervalEnd);
+      this.due.push(Number.isNaN(intervalEnd) ? 0 : intervalEnd, { id: entry.id, forget: false });
+      const forgetAt = Date.parse(entry.expiresAt) + FORGET_RESOLVED_AFTER_EXPIRY_MS;
+      if (!Number.isNaN(forgetAt)) this.due.push(forgetAt, { id: entry.id, forget: true });
       return;
     }
     const entry = this.entries.get(line.id);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSettlements, type SettlementLookupResult } from '../../src/ledger/resolve-settlements.js';
 import { FileSettlementJournal, readJournalFile } from '../../src/ledger/settlement-journal-file.js';
-import { MemorySettlementJournal, grantFor, type NewSettlementIntent, type SettlementJournal } from '../../src/ledger/settlement-journal.js';
+import { FORGET_RESOLVED_AFTER_EXPIRY_MS, MemorySettlementJournal, grantFor, type NewSettlementIntent, type SettlementJournal } from '../../src/ledger/settlement-journal.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { StorageError } from '../../src/storage/contract/errors.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
@@ -263,6 +263,26 @@ describe('a long-running journal', () => {
     expect(grantFor(journal.byNonce(hash(951)), 'L-1', 'second', new Date(now)).kind).toBe('grant');
     // Unresolved: kept whole whatever its interval (resolution needs it).
     expect(journal.byNonce(hash(952))?.payment).toEqual(intent(952).payment);
+  });
+
+  it('slims and forgets an intent that was unresolved when its time came, once it is resolved', async () => {
+    const journal = new MemorySettlementJournal();
+    const now = Date.now();
+    const late = await journal.begin(intent(960, { intervalEnd: new Date(now - 2000).toISOString(), expiresAt: new Date(now + 60_000).toISOString() }));
+    const lost = await journal.begin(intent(961, { expiresAt: new Date(now - 2 * HOUR).toISOString() }));
+    // Both are due, but unresolved: kept whole.
+    expect(journal.forgetExpired(now)).toBe(0);
+    expect(journal.byNonce(hash(960))?.payment).toEqual(intent(960).payment);
+    expect(journal.byNonce(hash(961))?.state).toBe('intent');
+    await journal.update(late.id, { state: 'recorded', paymentId: 'p-960' });
+    await journal.update(lost.id, { state: 'not_settled', reason: 'expired' });
+    // Resolved since: the next sweep slims the one whose interval is over and forgets the expired one.
+    expect(journal.forgetExpired(now)).toBe(1);
+    expect(journal.byNonce(hash(960))).toMatchObject({ state: 'recorded', payment: null, requirements: null });
+    expect(journal.byNonce(hash(961))).toBeUndefined();
+    // The slimmed one is forgotten once its own expiry has passed.
+    expect(journal.forgetExpired(now + 60_000 + FORGET_RESOLVED_AFTER_EXPIRY_MS + 1)).toBe(1);
+    expect(journal.byNonce(hash(960))).toBeUndefined();
   });
 
   it('sweeps by itself as intents are begun, so memory does not grow with every payment', async () => {

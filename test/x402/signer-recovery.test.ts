@@ -1,6 +1,7 @@
 /**
- * Native signer recovery (src/api/x402/signer-recovery.ts, libsecp256k1) answers exactly what
- * viem's recoverTypedDataAddress answers, in the service's thread and on its worker threads: the
+ * Native signer recovery (src/api/x402/signer-recovery.ts: the authorization's digest computed
+ * directly, the key recovered by libsecp256k1) answers exactly what viem's
+ * recoverTypedDataAddress answers, in the service's thread and on its worker threads: the
  * same address for good signatures by many keys and for signatures over other terms, and a
  * refusal for every signature viem refuses (wrong length, v outside 0/1/27/28, r or s zero or out
  * of range, an r that is no point's x). Signatures with a high s, which recovery accepts, give the
@@ -12,7 +13,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { authorizationTypedData } from '../../src/api/x402/authorization.js';
 import { SignatureWorkerPool } from '../../src/api/x402/signature-workers.js';
-import { recoverTypedDataSigner, signerRecoveryKind } from '../../src/api/x402/signer-recovery.js';
+import { recoverAuthorizationSigner, signerRecoveryKind } from '../../src/api/x402/signer-recovery.js';
 import type { Authorization } from '../../src/api/x402/types.js';
 
 const domain: TypedDataDomain = { name: 'USD Coin', version: '2', chainId: 84532, verifyingContract: '0x036cbd53842c5426634e7929541ec2318f3dcf7e' };
@@ -34,7 +35,7 @@ async function viemAnswer(a: Authorization, signature: Hex): Promise<string> {
 }
 
 async function nativeAnswer(a: Authorization, signature: Hex): Promise<string> {
-  return recoverTypedDataSigner(typedData(a), signature).catch(() => 'refused');
+  return recoverAuthorizationSigner(a, domain, signature).catch(() => 'refused');
 }
 
 /** r, s and v as a 65-byte signature. */

@@ -15,8 +15,8 @@ import type { Hex } from 'viem';
 import { checkPayment } from '../../ledger/payment-check.js';
 import { isAddress, isHash } from '../../util/hex.js';
 import type { SettlementLookupResult } from '../../ledger/resolve-settlements.js';
-import { assetDomain, authorizationTypedData } from '../x402/authorization.js';
-import { recoverTypedDataSigner } from '../x402/signer-recovery.js';
+import { assetDomain } from '../x402/authorization.js';
+import { recoverAuthorizationSigner } from '../x402/signer-recovery.js';
 import { defaultSignatureWorkers, sharedSignatureWorkerPool, type SignatureWorkerPool } from '../x402/signature-workers.js';
 import { NETWORKS, networkByName, networkName } from '../x402/networks.js';
 import type { Authorization, PaymentPayload, PaymentRequirements, SettleResult, SupportedKind, VerifyResult } from '../x402/types.js';
@@ -105,11 +105,12 @@ export class LocalFacilitator implements Facilitator {
       try {
         return await this.workers.recover(authorization, domain, signature);
       } catch {
-        // The thread died (it is replaced for the next call): recover this one here instead.
+        // The thread died (it is replaced for the next call), or a field does not fit its type
+        // (refused here too): recover this one here instead.
       }
     }
     try {
-      return await recoverTypedDataSigner(authorizationTypedData(authorization, domain), signature);
+      return await recoverAuthorizationSigner(authorization, domain, signature);
     } catch {
       return null;
     }

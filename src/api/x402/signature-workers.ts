@@ -4,15 +4,20 @@
  * in the service (bench/http.ts prints the breakdown). Done on the main thread it stalls every
  * other request meanwhile; here it runs on a small pool of threads, so the event loop keeps
  * serving HTTP, the database and the journal while another core recovers signatures. The answer
- * is the same as in-thread recovery (signer-recovery.ts): viem hashes the same typed data, and
- * libsecp256k1 recovers the key where it loads, viem where it does not.
+ * is the same as in-thread recovery (signer-recovery.ts): the main thread encodes the struct and
+ * the domain (`authorizationDigestParts`), the thread hashes them as `digestOf` does and recovers
+ * with libsecp256k1 where it loads, viem where it does not.
+ *
+ * Requests made in one turn of the event loop go to a thread as one message, and its answers come
+ * back as one: under load a message per request cost the main thread more (a structured clone
+ * and a wake-up of the other thread each) than the batch's single one.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Hex, TypedDataDomain } from 'viem';
-import { authorizationTypedData } from './authorization.js';
+import { authorizationDigestParts } from './authorization.js';
 import { nativeRecoveryModule } from './signer-recovery.js';
 import type { Authorization } from './types.js';
 
@@ -21,34 +26,40 @@ import type { Authorization } from './types.js';
  * TypeScript sources. Only dynamic `import()`, so it runs as CommonJS or as a module (a process
  * started with `--input-type=module` passes that to its workers). It loads viem (and the native
  * binding, when the main thread found one) from the URLs the main thread resolved and answers each
- * `{ id, typedData, signature }` with `{ id, signer }` (null when the signature does not recover).
- * The native branch is signer-recovery.ts's recoverWithNative, which cannot be imported here.
+ * batch `[{ id, separator, struct, signature }]` with `[{ id, signer }]` (null when the signature
+ * does not recover). The digest is authorization.ts's digestOf and the native branch is
+ * signer-recovery.ts's recoverWithNative, which cannot be imported here.
  */
 const WORKER_SOURCE = `
 (async () => {
   const { parentPort, workerData } = await import('node:worker_threads');
   const viemModule = await import(workerData.viem);
-  const viem = viemModule.recoverTypedDataAddress ? viemModule : viemModule.default;
+  const viem = viemModule.recoverAddress ? viemModule : viemModule.default;
   const secp = workerData.native ? (await import(workerData.native)).default : null;
-  const recover = async (typedData, signature) => {
-    if (secp === null) return viem.recoverTypedDataAddress({ ...typedData, signature });
+  const prefix = new Uint8Array([0x19, 0x01]);
+  const recover = async ({ separator, struct, signature }) => {
+    const digest = viem.keccak256(viem.concat([prefix, separator, viem.keccak256(struct, 'bytes')]), 'bytes');
+    if (secp === null) return viem.recoverAddress({ hash: digest, signature });
     const bytes = viem.hexToBytes(signature);
     if (bytes.length !== 65) throw new Error('invalid signature length');
     const v = bytes[64];
     const recid = v === 0 || v === 27 ? 0 : v === 1 || v === 28 ? 1 : -1;
     if (recid === -1) throw new Error('Invalid yParityOrV value');
-    const hash = viem.hexToBytes(viem.hashTypedData(typedData));
-    const key = secp.ecdsaRecover(bytes.subarray(0, 64), recid, hash, false);
+    const key = secp.ecdsaRecover(bytes.subarray(0, 64), recid, digest, false);
     return viem.getAddress('0x' + viem.keccak256(key.subarray(1)).slice(-40));
   };
-  parentPort.on('message', async ({ id, typedData, signature }) => {
-    let signer = null;
-    try {
-      signer = await recover(typedData, signature);
-    } catch {
-      signer = null;
+  parentPort.on('message', async (batch) => {
+    const answers = [];
+    for (const request of batch) {
+      let signer = null;
+      try {
+        signer = await recover(request);
+      } catch {
+        signer = null;
+      }
+      answers.push({ id: request.id, signer });
     }
-    parentPort.postMessage({ id, signer });
+    parentPort.postMessage(answers);
   });
 })();`;
 
@@ -57,9 +68,19 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
+/** One recovery as the thread receives it. */
+interface Request {
+  id: number;
+  separator: Uint8Array;
+  struct: Uint8Array;
+  signature: Hex;
+}
+
 interface Slot {
   worker: Worker;
   waiting: Map<number, Waiter>;
+  /** Requests of this turn of the event loop, sent together when it ends. */
+  batch: Request[];
 }
 
 /** Default pool size: one thread per core beyond the main thread's, at most two. */
@@ -85,18 +106,33 @@ export class SignatureWorkerPool {
     this.slots = new Array<Slot | undefined>(size).fill(undefined);
   }
 
-  /** The signer of `authorization` under `domain`, or null when `signature` does not recover. */
+  /**
+   * The signer of `authorization` under `domain`, or null when `signature` does not recover.
+   * Rejects, without starting a thread, when a field does not fit its type (as viem's
+   * `hashTypedData` throws), and when the thread dies before it answers.
+   */
   recover(authorization: Authorization, domain: TypedDataDomain, signature: Hex): Promise<string | null> {
+    let parts;
+    try {
+      parts = authorizationDigestParts(authorization, domain);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const slot = this.slot();
     const id = ++this.ids;
-    // Typed data holds bigints, which structured clone carries as they are.
-    const typedData = authorizationTypedData(authorization, domain);
     return new Promise<string | null>((resolve, reject) => {
       // Held open while it owes an answer (a one-shot CLI awaiting it must not exit first); idle, it never holds the process.
       if (slot.waiting.size === 0) slot.worker.ref();
       slot.waiting.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, typedData, signature });
+      if (slot.batch.push({ id, ...parts, signature }) === 1) setImmediate(() => this.send(slot));
     });
+  }
+
+  /** Sends the slot's batch to its thread (nothing when the thread died meanwhile: its calls were rejected). */
+  private send(slot: Slot): void {
+    const batch = slot.batch;
+    slot.batch = [];
+    if (batch.length > 0 && batch.some((request) => slot.waiting.has(request.id))) slot.worker.postMessage(batch);
   }
 
   /** Stops every thread; calls still waiting reject. */
@@ -126,12 +162,14 @@ export class SignatureWorkerPool {
     // eval'd source: one thread per slot, unref'd while idle so it never holds the process open.
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { viem: this.viemUrl, native: this.nativeUrl } });
     worker.unref();
-    const slot: Slot = { worker, waiting: new Map() };
-    worker.on('message', ({ id, signer }: { id: number; signer: string | null }) => {
-      const waiter = slot.waiting.get(id);
-      slot.waiting.delete(id);
+    const slot: Slot = { worker, waiting: new Map(), batch: [] };
+    worker.on('message', (answers: { id: number; signer: string | null }[]) => {
+      for (const { id, signer } of answers) {
+        const waiter = slot.waiting.get(id);
+        slot.waiting.delete(id);
+        waiter?.resolve(signer);
+      }
       if (slot.waiting.size === 0) worker.unref();
-      waiter?.resolve(signer);
     });
     const fail = (error: Error) => {
       if (this.slots[index] === slot) this.slots[index] = undefined;
