@@ -141,6 +141,33 @@ export function batchTests(backend: ConformanceBackend): void {
       await expectStorageError(() => ctx.db.getLeaseWithBatch('', HOUR_12), 'VALIDATION');
     });
 
+    it('getLeaseWithBatch called many times at once answers each call as it would alone', async () => {
+      const [a, b] = [await seedLease(ctx.db), await seedLease(ctx.db)];
+      await pay(ctx.db, a.leaseId, onDay('12:10:00.000'), '700');
+      await pay(ctx.db, b.leaseId, onDay('13:20:00.000'), '9');
+      const asked: [string, string][] = [
+        [a.leaseId, HOUR_12],
+        [b.leaseId, HOUR_12],
+        ['no-such-lease', HOUR_12],
+        [b.leaseId, HOUR_13],
+        [a.leaseId, HOUR_13],
+        [a.leaseId, HOUR_12],
+        [b.leaseId, '2026-02-25T15:00:00+02:00'],
+      ];
+      const alone = [];
+      for (const [leaseId, hour] of asked) alone.push(await ctx.db.getLeaseWithBatch(leaseId, hour));
+      expect(alone.map((r) => r?.batch?.totalAmountMinorUnits ?? (r === null ? 'none' : 'no batch'))).toEqual([700n, 'no batch', 'none', 9n, 'no batch', 700n, 9n]);
+      // At once (several times over, so a backend that gathers concurrent reads gathers them),
+      // with a refused one among them: each answer is its own, in its own order.
+      const together = await Promise.all(
+        [...asked, ...asked, ...asked].map(([leaseId, hour]) => ctx.db.getLeaseWithBatch(leaseId, hour).then((r) => r, (error: unknown) => error)),
+      );
+      expect(together).toEqual([...alone, ...alone, ...alone]);
+      const refused = await Promise.allSettled([ctx.db.getLeaseWithBatch(a.leaseId, HOUR_12), ctx.db.getLeaseWithBatch(a.leaseId, '2026-02-25T12:30:00Z')]);
+      expect(refused[0]).toEqual({ status: 'fulfilled', value: alone[0] });
+      expect(refused[1]).toMatchObject({ status: 'rejected', reason: { code: 'VALIDATION' } });
+    });
+
     it('updateX402Batch settles once: the same hash again is a no-op, another is CONFLICT', async () => {
       const lease = await seedLease(ctx.db);
       await pay(ctx.db, lease.leaseId, onDay('12:10:00.000'), '900');

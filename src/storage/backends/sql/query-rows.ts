@@ -33,6 +33,7 @@ const PREPARED_OPERATIONS: ReadonlySet<string> = new Set([
   'getHourTotals',
   'getOpenBatchForLease',
   'getLeaseWithBatch',
+  'getLeasesWithBatches',
 ]);
 
 /** A safety cap on distinct prepared texts in this process (each connection prepares those it runs). */
