@@ -1,7 +1,8 @@
 /**
  * Where money moves: what the access route refuses before settling (a settled hour, a full
  * batch), and what it journals when a settle gives no usable answer (timeout, outage, no hash,
- * refusal), so a settlement is never lost and never paid twice.
+ * refusal), so a settlement is never lost and never paid twice; and that the answer does not wait
+ * for the journal's last line, which resolution makes up for.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { FacilitatorError, type Facilitator } from '../../src/api/facilitator/facilitator.js';
@@ -9,7 +10,8 @@ import { LocalFacilitator, localSettlementHash } from '../../src/api/facilitator
 import { THROWAWAY_PAYER, createPaymentPayload } from '../../src/api/x402/client.js';
 import { decodePaymentHeader, encodeJsonHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentPayload, PaymentRequirements, SettleResult } from '../../src/api/x402/types.js';
-import { MemorySettlementJournal } from '../../src/ledger/settlement-journal.js';
+import { resolveSettlements } from '../../src/ledger/resolve-settlements.js';
+import { MemorySettlementJournal, type JournalLine } from '../../src/ledger/settlement-journal.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
 import { hash } from '../conformance/fixtures.js';
 import { AUTH, activeLease, http, startApp, type Running } from './support.js';
@@ -33,10 +35,12 @@ class ScriptedFacilitator extends LocalFacilitator implements Facilitator {
 }
 
 /** An app with an active lease L-1, its current requirements, and a payment header for them. */
-async function setup(db = new MockDatabase()): Promise<{ db: MockDatabase; server: Running; facilitator: ScriptedFacilitator; journal: MemorySettlementJournal; requirements: PaymentRequirements; header: string; payload: PaymentPayload }> {
+async function setup(
+  db = new MockDatabase(),
+  journal = new MemorySettlementJournal(),
+): Promise<{ db: MockDatabase; server: Running; facilitator: ScriptedFacilitator; journal: MemorySettlementJournal; requirements: PaymentRequirements; header: string; payload: PaymentPayload }> {
   await db.connect();
   const facilitator = new ScriptedFacilitator();
-  const journal = new MemorySettlementJournal();
   const server = await startApp({ db, facilitator, journal });
   running.push(server);
   await activeLease(server.url, 'A-1', 'L-1');
@@ -122,3 +126,46 @@ describe('a settle without a usable answer', () => {
     expect((await db.getX402PaymentsByLease('L-1')).length).toBe(1);
   });
 });
+
+/** A journal whose `recorded` lines never become durable (a disk that stalls, a process about to die). */
+class StalledRecordedLines extends MemorySettlementJournal {
+  stalled = 0;
+
+  protected override persist(line: JournalLine): Promise<void> {
+    if (line.op === 'update' && line.change.state === 'recorded') {
+      this.stalled += 1;
+      return new Promise<void>(() => undefined);
+    }
+    return Promise.resolve();
+  }
+}
+
+describe('the recorded line', () => {
+  it('is not awaited: the payment is granted and recorded while the line is not durable, and resolution records it once', async () => {
+    const journal = new StalledRecordedLines();
+    const { db, server, header, payload } = await setup(new MockDatabase(), journal);
+    const answer = await pay(server, header);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ access: 'granted', ledger: 'recorded' });
+    expect(journal.stalled).toBe(1);
+    // What a restart would find: the intent settled, its payment in the ledger.
+    const [intent] = journal.unresolved();
+    expect(intent).toMatchObject({ state: 'settled', transaction: localSettlementHash(payload.payload.authorization) });
+
+    // A resend meanwhile is granted the same payment, not settled again.
+    const resent = await pay(server, header);
+    expect(resent.status).toBe(200);
+    expect(resent.body).toMatchObject({ access: 'granted', ledger: 'replayed', payment: { id: answer.body.payment.id } });
+
+    const restarted = new MemorySettlementJournal([{ op: 'begin', entry: intent as NonNullable<typeof intent> }]);
+    const lookup = async () => {
+      throw new Error('a settled intent needs no lookup');
+    };
+    const resolved = await resolveSettlements({ journal: restarted, db, lookup });
+    expect(resolved).toMatchObject({ recorded: [intent?.id], unknown: [], failed: [] });
+    expect(restarted.unresolved()).toEqual([]);
+    expect(await db.getX402PaymentsByLease('L-1')).toHaveLength(1);
+    expect((await db.reconcile()).differences).toEqual([]);
+  });
+});
+
