@@ -140,6 +140,29 @@ class StalledRecordedLines extends MemorySettlementJournal {
   }
 }
 
+/** A journal whose `settled` lines fail (a disk error). */
+class FailingSettledLines extends MemorySettlementJournal {
+  protected override persist(line: JournalLine): Promise<void> {
+    if (line.op === 'update' && line.change.state === 'settled') return Promise.reject(new Error('EIO: i/o error, write'));
+    return Promise.resolve();
+  }
+}
+
+describe('the settled line', () => {
+  it('is written beside the ledger write: when it fails, the settled payment is still recorded and granted, and the intent is not lost', async () => {
+    const journal = new FailingSettledLines();
+    const { db, server, header, payload } = await setup(new MockDatabase(), journal);
+    const answer = await pay(server, header);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ access: 'granted', ledger: 'recorded' });
+    expect(await db.getPaymentByFacilitatorTxHash(localSettlementHash(payload.payload.authorization))).toMatchObject({ leaseId: 'L-1', payer: PAYER });
+    // The recorded line follows the answer; the entry then says where the payment is.
+    for (let i = 0; i < 100 && journal.byNonce(payload.payload.authorization.nonce)?.state !== 'recorded'; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(journal.byNonce(payload.payload.authorization.nonce)).toMatchObject({ state: 'recorded', paymentId: answer.body.payment.id });
+    expect(journal.unresolved()).toEqual([]);
+  });
+});
+
 describe('the recorded line', () => {
   it('is not awaited: the payment is granted and recorded while the line is not durable, and resolution records it once', async () => {
     const journal = new StalledRecordedLines();

@@ -2,10 +2,10 @@
  * A settled payment is never lost: recording is retried, then kept as a durable pending record
  * that reconcile reports and the admin replay records exactly once.
  */
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { damagedFileOf, FilePendingPaymentStore, readPendingFile } from '../../src/ledger/pending-payments-file.js';
 import { MemoryPendingPaymentStore, type NewPendingPayment, type PendingPaymentStore } from '../../src/ledger/pending-payments.js';
 import { paymentHeader, THROWAWAY_PAYER } from '../../src/api/x402/client.js';
@@ -229,12 +229,21 @@ describe('the pending file never loses a record', () => {
     const store = await FilePendingPaymentStore.open(path);
     cleanups.push(() => store.close());
     await store.add(record(hashOf('a')));
-    // A write of this store that failed half-way (a full disk): a fragment without its newline.
-    await appendFile(path, '0badc0de {"op":"add","at":"2026-01-01T00:00:00.000Z","rec');
+    // One write of this store fails half-way (a full disk): a fragment without its newline is left.
+    const probe = await open(path, 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as { appendFile: (this: FileHandle, data: string) => Promise<void> };
+    await probe.close();
+    const appendFileOf = fileHandle.appendFile;
+    const failOnce = vi.spyOn(fileHandle, 'appendFile').mockImplementationOnce(async function (this: FileHandle, data: string) {
+      await appendFileOf.call(this, data.slice(0, 40));
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    });
+    await expect(store.add(record(hashOf('c')))).rejects.toThrow(/ENOSPC/);
+    failOnce.mockRestore();
     await store.add(record(hashOf('b')));
     const report = await readPendingFile(path);
     expect(report.pending.map((r) => r.facilitatorTxHash)).toEqual([hashOf('a'), hashOf('b')]);
-    expect(report.damaged).toEqual([expect.objectContaining({ line: 2, reason: 'checksum mismatch', setAsideAt: null })]);
+    expect(report.damaged).toEqual([expect.objectContaining({ line: 2, setAsideAt: null })]);
     expect(await store.listDamaged()).toHaveLength(1);
   });
 

@@ -13,7 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { batchRefusal } from '../../ledger/batch-room.js';
 import { PaymentNotRecordedError, recordSettledPayment } from '../../ledger/record-settled-payment.js';
 import { paymentOf } from '../../ledger/resolve-settlements.js';
-import { grantFor, type ResendVerdict, type SettlementIntent } from '../../ledger/settlement-journal.js';
+import { applyUpdate, grantFor, type ResendVerdict, type SettlementIntent } from '../../ledger/settlement-journal.js';
 import { hourBucketOf } from '../../storage/core/time.js';
 import { isAddress, isHash } from '../../util/hex.js';
 import type { AppContext } from '../context.js';
@@ -145,19 +145,31 @@ export async function handleAccess(
   const txHash = settled.transaction as string;
   const payer = verified.payer ?? settled.payer;
   if (!isAddress(payer)) log.warn({ facilitatorTxHash: txHash }, 'facilitator gave no payer; the lessee is recorded');
-  const entry = await ctx.journal.update(intent.id, { state: 'settled', transaction: txHash, settledPayer: isAddress(payer) ? payer : undefined, network: settled.network });
+  const change = { state: 'settled', transaction: txHash, settledPayer: isAddress(payer) ? payer : undefined, network: settled.network } as const;
   const paymentResponse = receiptHeaders(payload, settled, payer);
 
-  const outcome = await recordSettledPayment(
+  // The settled line and the ledger write run together, not one after the other: neither needs
+  // the other, and on a busy service each waits several event-loop turns. The intent, durable
+  // since before the settle, is what a crash leaves in any case until the settled line is on
+  // disk, and resolution finishes it (recording once); the ledger row only ever comes in addition.
+  const journaled = ctx.journal.update(intent.id, change).then(
+    () => true,
+    (error: unknown) => {
+      log.error({ intentId: intent.id, facilitatorTxHash: txHash, err: error }, 'the journal did not take the settled line; the intent stays for resolution');
+      return false;
+    },
+  );
+  const recorded = recordSettledPayment(
     { db: ctx.db, pending: ctx.pending, retryDelaysMs: ctx.recordRetryDelaysMs, log },
-    paymentOf(entry as SettlementIntent & { transaction: string }),
+    paymentOf(applyUpdate(intent, change, new Date()) as SettlementIntent & { transaction: string }),
     { network: settled.network, payer },
   ).catch((error: unknown) => {
     if (!(error instanceof PaymentNotRecordedError)) throw error;
-    // The journal holds the settled payment durably; its resolution records it later.
-    log.error({ intentId: intent.id, facilitatorTxHash: txHash }, 'settled payment left to the journal');
     return { status: 'journal' as const };
   });
+  const [settledLine, outcome] = await Promise.all([journaled, recorded]);
+  // The journal holds the settlement (or, if its line failed, the intent): resolution records it later.
+  if (outcome.status === 'journal') log.error({ intentId: intent.id, facilitatorTxHash: txHash, settledLine }, 'settled payment left to the journal');
 
   if (outcome.status !== 'recorded') {
     if (outcome.status === 'pending') await ctx.journal.update(intent.id, { state: 'pending' });
