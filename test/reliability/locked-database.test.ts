@@ -138,15 +138,19 @@ describe('a slow or locked database', { timeout: 120_000 }, () => {
     let held: Promise<Answer>[];
     let refused: Answer;
     try {
-      held = headers.slice(0, 2).map((h) => pay(base, 'L-POOL', h));
-      // Wait until both connections are taken by the blocked requests.
+      // One blocked request at a time until both connections are taken: requests that arrive
+      // together would share one read statement (the store gathers concurrent lease reads).
+      held = [];
       const admin = new pg.Client({ connectionString: store.url });
       await admin.connect();
       try {
-        for (let i = 0; i < 200; i++) {
-          const { rows } = await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_locks WHERE relation = 'leases'::regclass AND NOT granted");
-          if (Number(rows[0]?.n) >= 2) break;
-          await new Promise((r) => setTimeout(r, 50));
+        for (const header of headers.slice(0, 2)) {
+          held.push(pay(base, 'L-POOL', header));
+          for (let i = 0; i < 200; i++) {
+            const { rows } = await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_locks WHERE relation = 'leases'::regclass AND NOT granted");
+            if (Number(rows[0]?.n) >= held.length) break;
+            await new Promise((r) => setTimeout(r, 50));
+          }
         }
       } finally {
         await admin.end();
