@@ -127,34 +127,38 @@ describe('a settle without a usable answer', () => {
   });
 });
 
-/** A journal whose `recorded` lines never become durable (a disk that stalls, a process about to die). */
-class StalledRecordedLines extends MemorySettlementJournal {
-  stalled = 0;
+/** A journal whose lines of one state meet a disk that fails them or never finishes them. */
+class JournalWithBadDisk extends MemorySettlementJournal {
+  hit = 0;
+
+  constructor(
+    private readonly state: 'settled' | 'recorded',
+    private readonly disk: 'fails' | 'stalls',
+  ) {
+    super();
+  }
 
   protected override persist(line: JournalLine): Promise<void> {
-    if (line.op === 'update' && line.change.state === 'recorded') {
-      this.stalled += 1;
-      return new Promise<void>(() => undefined);
-    }
-    return Promise.resolve();
+    if (line.op !== 'update' || line.change.state !== this.state) return Promise.resolve();
+    this.hit += 1;
+    return this.disk === 'fails' ? Promise.reject(new Error('EIO: i/o error, write')) : new Promise<void>(() => undefined);
   }
 }
 
-/** A journal whose `settled` lines fail (a disk error). */
-class FailingSettledLines extends MemorySettlementJournal {
-  protected override persist(line: JournalLine): Promise<void> {
-    if (line.op === 'update' && line.change.state === 'settled') return Promise.reject(new Error('EIO: i/o error, write'));
-    return Promise.resolve();
-  }
+/** One paid request through `journal`, answered 200 with the payment granted and recorded. */
+async function paidThrough(journal: JournalWithBadDisk) {
+  const { db, server, header, payload } = await setup(new MockDatabase(), journal);
+  const answer = await pay(server, header);
+  expect(answer.status).toBe(200);
+  expect(answer.body).toMatchObject({ access: 'granted', ledger: 'recorded' });
+  expect(journal.hit).toBe(1);
+  return { db, server, header, payload, answer };
 }
 
 describe('the settled line', () => {
   it('is written beside the ledger write: when it fails, the settled payment is still recorded and granted, and the intent is not lost', async () => {
-    const journal = new FailingSettledLines();
-    const { db, server, header, payload } = await setup(new MockDatabase(), journal);
-    const answer = await pay(server, header);
-    expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ access: 'granted', ledger: 'recorded' });
+    const journal = new JournalWithBadDisk('settled', 'fails');
+    const { db, payload, answer } = await paidThrough(journal);
     expect(await db.getPaymentByFacilitatorTxHash(localSettlementHash(payload.payload.authorization))).toMatchObject({ leaseId: 'L-1', payer: PAYER });
     // The recorded line follows the answer; the entry then says where the payment is.
     for (let i = 0; i < 100 && journal.byNonce(payload.payload.authorization.nonce)?.state !== 'recorded'; i++) await new Promise((r) => setTimeout(r, 5));
@@ -165,12 +169,8 @@ describe('the settled line', () => {
 
 describe('the recorded line', () => {
   it('is not awaited: the payment is granted and recorded while the line is not durable, and resolution records it once', async () => {
-    const journal = new StalledRecordedLines();
-    const { db, server, header, payload } = await setup(new MockDatabase(), journal);
-    const answer = await pay(server, header);
-    expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ access: 'granted', ledger: 'recorded' });
-    expect(journal.stalled).toBe(1);
+    const journal = new JournalWithBadDisk('recorded', 'stalls');
+    const { db, server, header, payload, answer } = await paidThrough(journal);
     // What a restart would find: the intent settled, its payment in the ledger.
     const [intent] = journal.unresolved();
     expect(intent).toMatchObject({ state: 'settled', transaction: localSettlementHash(payload.payload.authorization) });
