@@ -44,13 +44,12 @@ export class ReadCoalescer<K, V> {
     for (let from = 0; from < waiting.length; from += max) {
       const chunk = waiting.slice(from, from + max);
       const answers = chunk.length === 1 ? this.read.one((chunk[0] as Waiting<K, V>).key).then((v) => [v]) : this.read.many(chunk.map((w) => w.key));
-      answers.then(
-        (values) => {
+      answers
+        .then((values) => {
           if (values.length !== chunk.length) throw new Error(`a coalesced read answered ${values.length} of ${chunk.length} keys`);
           chunk.forEach((w, i) => w.resolve(values[i] as V));
-        },
-        (error: unknown) => chunk.forEach((w) => w.reject(error)),
-      ).catch((error: unknown) => chunk.forEach((w) => w.reject(error)));
+        })
+        .catch((error: unknown) => chunk.forEach((w) => w.reject(error)));
     }
   }
 }
