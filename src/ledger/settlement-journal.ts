@@ -164,9 +164,9 @@ function ownCopy(entry: SettlementIntent): SettlementIntent {
   return { ...entry, createdAt: new Date(entry.createdAt), updatedAt: new Date(entry.updatedAt) };
 }
 
-/** Whether a resolved entry's authorization expired long enough before `now` to be forgotten. */
-function expired(entry: SettlementIntent, now: number): boolean {
-  return Date.parse(entry.expiresAt) + FORGET_RESOLVED_AFTER_EXPIRY_MS < now;
+/** When a resolved entry may be forgotten: its authorization's expiry plus the margin (NaN when its expiry does not parse). */
+function forgetAt(entry: SettlementIntent): number {
+  return Date.parse(entry.expiresAt) + FORGET_RESOLVED_AFTER_EXPIRY_MS;
 }
 
 /** Every this many intents begun, the journal forgets what it no longer needs. */
@@ -222,7 +222,7 @@ export class MemorySettlementJournal implements SettlementJournal {
       if (entry !== undefined && UNRESOLVED_STATES.has(entry.state)) continue;
       this.dueWhileUnresolved.delete(id);
       // Resolved since: forgotten if its time has come, else slimmed (its forget time is queued).
-      if (entry !== undefined) dropped += this.retire(id, entry, expired(entry, now), now);
+      if (entry !== undefined) dropped += this.retire(id, entry, forgetAt(entry) < now, now);
     }
     for (const { id, forget } of this.due.takeDueBefore(now)) {
       const entry = this.entries.get(id);
@@ -293,8 +293,8 @@ export class MemorySettlementJournal implements SettlementJournal {
       // at the first sweep (slimmedAfterInterval) and never forgotten, as the checks always did.
       const intervalEnd = Date.parse(entry.intervalEnd);
       this.due.push(Number.isNaN(intervalEnd) ? 0 : intervalEnd, { id: entry.id, forget: false });
-      const forgetAt = Date.parse(entry.expiresAt) + FORGET_RESOLVED_AFTER_EXPIRY_MS;
-      if (!Number.isNaN(forgetAt)) this.due.push(forgetAt, { id: entry.id, forget: true });
+      const forgetTime = forgetAt(entry);
+      if (!Number.isNaN(forgetTime)) this.due.push(forgetTime, { id: entry.id, forget: true });
       return;
     }
     const entry = this.entries.get(line.id);
