@@ -61,7 +61,7 @@ export async function recoverAuthorizationSigner(authorization: Authorization, d
 }
 
 /** The address that signed the 32-byte `digest`, recovered natively where the binding loads. */
-export async function recoverDigestSigner(digest: Uint8Array, signature: Hex): Promise<Hex> {
+async function recoverDigestSigner(digest: Uint8Array, signature: Hex): Promise<Hex> {
   const secp = loadNative();
   if (secp === null) return recoverAddress({ hash: digest, signature });
   return recoverWithNative(secp, digest, signature);

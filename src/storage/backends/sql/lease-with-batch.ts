@@ -10,9 +10,11 @@ import { COLUMNS } from './records.js';
 
 const PREFIX = 'batch.';
 const BATCH_COLUMNS = COLUMNS.x402_batches.map(([name]) => name);
+/** The batch's columns under the prefix, as both statements select them. */
+const BATCH_SELECT = BATCH_COLUMNS.map((c) => `b.${c} AS "${PREFIX}${c}"`).join(', ');
 
 /** $1 the lease id, $2 the hour bucket. */
-export const LEASE_WITH_BATCH_SQL = `SELECT l.*, ${BATCH_COLUMNS.map((c) => `b.${c} AS "${PREFIX}${c}"`).join(', ')}
+export const LEASE_WITH_BATCH_SQL = `SELECT l.*, ${BATCH_SELECT}
   FROM leases l LEFT JOIN x402_batches b ON b.lease_id = l.lease_id AND b.hour_bucket = $2
  WHERE l.lease_id = $1`;
 
@@ -20,7 +22,7 @@ export const LEASE_WITH_BATCH_SQL = `SELECT l.*, ${BATCH_COLUMNS.map((c) => `b.$
  * $1 the lease ids, $2 their hour buckets (same order): a row per pair whose lease exists, with
  * its 1-based position in the arrays as `key.ord`.
  */
-export const LEASES_WITH_BATCHES_SQL = `SELECT k.ord AS "key.ord", l.*, ${BATCH_COLUMNS.map((c) => `b.${c} AS "${PREFIX}${c}"`).join(', ')}
+export const LEASES_WITH_BATCHES_SQL = `SELECT k.ord AS "key.ord", l.*, ${BATCH_SELECT}
   FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS k(lease_id, hour_bucket, ord)
   JOIN leases l ON l.lease_id = k.lease_id
   LEFT JOIN x402_batches b ON b.lease_id = k.lease_id AND b.hour_bucket = k.hour_bucket`;
