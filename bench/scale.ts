@@ -2,7 +2,7 @@
  * Issue 15: the cost curve of the payment table. Two PostgreSQL databases are loaded in the same
  * run, step by step, with the same payments (1,000 leases, ~30 days, the newest just before the
  * measured hour): `partitioned` (every migration, so x402_payments is split by day) and
- * `unpartitioned` (the migrations before 007: one heap with its unique hash index; only the empty
+ * `unpartitioned` (the migrations before 007, and 010: one heap with its unique hash index; only the empty
  * claims tables are added so the same storage code runs on both). On the partitioned side the
  * loaded claims of payments before yesterday go to the cold claims table, where the service's
  * upkeep would have moved them (migration 008), and the days before yesterday are compacted in
@@ -109,10 +109,15 @@ interface Side {
   loaded: number;
 }
 
-async function migrationsBefore007(): Promise<string> {
+/**
+ * The unpartitioned layout's migrations: those before 007, and 010 (time-ordered payment ids),
+ * which the payment statements of both layouts call.
+ */
+async function unpartitionedMigrations(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'scale-migrations-'));
   for (const file of await readdir(join(repoDir, 'migrations'))) {
-    if (/^\d{3}_.*\.sql$/.test(file) && Number(file.slice(0, 3)) < 7) await copyFile(join(repoDir, 'migrations', file), join(dir, file));
+    const version = Number(file.slice(0, 3));
+    if (/^\d{3}_.*\.sql$/.test(file) && (version < 7 || version === 10)) await copyFile(join(repoDir, 'migrations', file), join(dir, file));
   }
   return dir;
 }
@@ -133,7 +138,7 @@ async function openSide(layout: Layout): Promise<Side> {
       [new Date(HOUR_START)],
     );
   } else {
-    const dir = await migrationsBefore007();
+    const dir = await unpartitionedMigrations();
     try {
       const result = await db.migrator({ dir }).up();
       if (result.error) throw result.error;
@@ -153,9 +158,11 @@ async function openSide(layout: Layout): Promise<Side> {
 
 /**
  * Payment i's random-looking 128 bits: md5 of i, so the bench can name a loaded row (the lookup by
- * hash) without keeping 20 M keys. md5 is uniform over the key space, as uuid_generate_v4 ids and
- * real settlement hashes are: the indexes the measured writes go into have the shape of the
- * service's own (a v4 id or a random hash lands on a random leaf, never on a cheap right edge).
+ * hash) without keeping 20 M keys. md5 is uniform over the key space, as real settlement hashes
+ * are: the claims indexes the measured writes go into have the shape of the service's own (a
+ * random hash lands on a random leaf, never on a cheap right edge). Loaded ids are as random as
+ * the version 4 ids written before migration 010; the measured writes get time-ordered ids, which
+ * all land in one place of the primary key whatever the loaded ids are.
  */
 function loadedKey(i: number): string {
   return createHash('md5').update(String(i)).digest('hex');

@@ -17,10 +17,10 @@ import { HOT_CLAIMS, notClaimedCold } from './settlement-hashes.js';
  * Name under which node-postgres prepares {@link RECORD_PAYMENTS_SQL} on each connection. The
  * version suffix changes with the text: a connection that prepared the old text keeps it.
  */
-export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v4';
+export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v5';
 
 /** Name under which {@link RECORD_ONE_PAYMENT_SQL} is prepared (versioned as above). */
-export const RECORD_ONE_PAYMENT_STATEMENT = 'record_one_payment_v2';
+export const RECORD_ONE_PAYMENT_STATEMENT = 'record_one_payment_v3';
 
 /**
  * The payments of a statement as rows: from eight parallel arrays (a group), or from eight scalars
@@ -60,7 +60,7 @@ WITH input AS (
   ${input}
 ),
 active AS (
-  SELECT uuid_generate_v4() AS id, input.*, l.lessee FROM input
+  SELECT x402_time_ordered_uuid() AS id, input.*, l.lessee FROM input
   CROSS JOIN LATERAL (SELECT lessee FROM leases WHERE lease_id = input.lease_id AND status = 'active' LIMIT 1) l
 ),
 claimed AS (

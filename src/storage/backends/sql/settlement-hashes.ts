@@ -59,7 +59,7 @@ export function claimAndInsertPaymentsSql(valuesSql: string): string {
   const columns = CLAIMED_PAYMENT_COLUMNS.join(', ');
   // `input` is referenced twice and calls a volatile function, so it is evaluated once: the
   // claimed id is the inserted id.
-  return `WITH input AS (SELECT uuid_generate_v4() AS id, v.* FROM (${valuesSql}) AS v(${columns})),
+  return `WITH input AS (SELECT x402_time_ordered_uuid() AS id, v.* FROM (${valuesSql}) AS v(${columns})),
      claimed AS (
        INSERT INTO ${HOT_CLAIMS} (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
        SELECT facilitator_tx_hash, lease_id, id, payment_timestamp FROM input WHERE ${notClaimedCold('input.facilitator_tx_hash')}
