@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateData } from '../src/migration/migrate-data.js';
 import { runRetention } from '../src/migration/retention.js';
 import { verifySnapshot } from '../src/migration/snapshot-reader.js';
-import { adoptDefaultRows, ensurePartitionsAhead, ensurePaymentPartitions, listPaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
+import { adoptDefaultRows, ensurePartitionsAhead, ensurePaymentPartitions, listPaymentPartitionDays, listPaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
 import { isStorageError } from '../src/storage/contract/errors.js';
 import { hourBucketOf } from '../src/storage/core/time.js';
@@ -70,6 +70,8 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
       const days = (await listPaymentPartitions(b.driver)).map((p) => p.day);
       for (const d of [40, 3, 0, -7]) expect(days).toContain(utcDay(at(d)));
       expect(days[days.length - 1]).toBeNull();
+      // The names-only listing (the payments page's span) gives the same days, without the DEFAULT.
+      expect(await listPaymentPartitionDays(b.driver)).toEqual(days.slice(0, -1));
       // The rows sit in their day's partition, none in the DEFAULT one.
       expect(await count(b.driver, 'SELECT COUNT(*) AS n FROM x402_payments_default')).toBe(0);
       expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${partitionName(utcDay(at(40)))}`)).toBe(2);

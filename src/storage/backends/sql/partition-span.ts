@@ -15,7 +15,7 @@
  */
 import { DAY_MS } from '../../core/time.js';
 import type { SqlExecutor } from './driver.js';
-import { listPaymentPartitions } from './partitions.js';
+import { listPaymentPartitionDays } from './partitions.js';
 
 /** A time range [from, to) covered by day partitions with no gap, as ISO instants. */
 export interface PartitionSpan {
@@ -72,8 +72,7 @@ export class PartitionSpanCache {
   }
 
   private async read(now: number): Promise<PartitionSpan | null> {
-    const partitions = await listPaymentPartitions(this.db);
-    const span = longestSpan(partitions.flatMap((p) => (p.day === null ? [] : [p.day])));
+    const span = longestSpan(await listPaymentPartitionDays(this.db));
     this.cached = { span, at: now };
     return span;
   }

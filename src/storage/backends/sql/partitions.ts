@@ -78,13 +78,32 @@ export async function adoptDefaultRows(db: SqlExecutor, before: Date): Promise<s
   }
 }
 
+/** The partitions of `x402_payments` (`c`, in pg_class), by name. */
+const PAYMENT_PARTITIONS = `FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+  WHERE i.inhparent = 'x402_payments'::regclass ORDER BY c.relname`;
+
+/**
+ * The days (YYYY-MM-DD) that have a partition of `x402_payments`, in order: the catalog's names
+ * only, for readers that run often (the payments page's span, once a minute). Sizing every
+ * partition, as {@link listPaymentPartitions} does for operators, costs a file lookup per
+ * partition, thousands after a few years of days.
+ */
+export async function listPaymentPartitionDays(db: SqlExecutor): Promise<string[]> {
+  try {
+    const { rows } = await db.query<Row>(
+      `SELECT c.relname AS name ${PAYMENT_PARTITIONS}`,
+    );
+    return rows.flatMap((r) => partitionDay(r['name'] as string) ?? []);
+  } catch (error) {
+    throw mapDriverError(error, 'list payment partition days');
+  }
+}
+
 /** Every partition of `x402_payments`, days in order, the DEFAULT partition last. */
 export async function listPaymentPartitions(db: SqlExecutor): Promise<PaymentPartition[]> {
   try {
     const { rows } = await db.query<Row>(
-      `SELECT c.relname AS name, GREATEST(c.reltuples, 0)::bigint AS estimated_rows, pg_total_relation_size(c.oid) AS bytes
-         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-        WHERE i.inhparent = 'x402_payments'::regclass ORDER BY c.relname`,
+      `SELECT c.relname AS name, GREATEST(c.reltuples, 0)::bigint AS estimated_rows, pg_total_relation_size(c.oid) AS bytes ${PAYMENT_PARTITIONS}`,
     );
     const parts = rows.map((r): PaymentPartition => {
       const name = r['name'] as string;
