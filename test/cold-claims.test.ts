@@ -102,8 +102,34 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('hot and cold claim
     expect(await tableCounts(b.driver)).toEqual(before);
   });
 
-  it('refuses a bad bound or day count', async () => {
+  it('moves in chunks of any size: each old claim once, the recent ones stay', async () => {
+    const leaseId = await lease(b.db);
+    await ensurePaymentPartitions(b.driver, [utcDay(at(6))]);
+    // Four old claims with chunks of two: two full chunks, then an empty one ends each step.
+    const old = [];
+    for (let h = 0; h < 4; h++) old.push(await b.db.recordPayment(pay(leaseId, at(6, h))));
+    const recent = await b.db.recordPayment(pay(leaseId, at(0, 0, 4)));
+    const hashes = old.map((p) => p.facilitatorTxHash);
+    const hotBefore = await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS}`);
+    const oldHot = await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE payment_timestamp < $1`, [at(1)]);
+    expect(oldHot).toBeGreaterThanOrEqual(4);
+
+    const move = await moveClaimsToCold(b.driver, at(1), 2);
+    expect(move.moved).toBe(oldHot);
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS}`)).toBe(hotBefore - move.moved);
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${COLD_CLAIMS} WHERE facilitator_tx_hash = ANY($1)`, [hashes])).toBe(4);
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = ANY($1)`, [hashes])).toBe(0);
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = $1`, [recent.facilitatorTxHash])).toBe(1);
+    expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE payment_timestamp < $1`, [at(1)])).toBe(0);
+    expect((await moveClaimsToCold(b.driver, at(1), 1)).moved).toBe(0);
+    // Each moved claim still refuses its replay.
+    for (const p of old) expect((await b.db.recordPaymentWithOutcome(pay(leaseId, at(0, 0, 5), '1000', p.facilitatorTxHash))).replayed).toBe(true);
+  });
+
+  it('refuses a bad bound, day count or chunk size', async () => {
     await expect(moveClaimsToCold(b.driver, new Date(Number.NaN))).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+    await expect(moveClaimsToCold(b.driver, at(1), 0)).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+    await expect(moveClaimsToCold(b.driver, at(1), 1.5)).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
     expect(() => moveClaimsOlderThan(b.driver, -1)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
     expect(() => moveClaimsOlderThan(b.driver, 1.5)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
   });

@@ -146,6 +146,9 @@ export async function importPaymentsClaimingHashes(tx: SqlExecutor, columnsSql: 
   return result.rowCount;
 }
 
+/** Claims per statement of a move ({@link moveClaimsToCold}). */
+export const CLAIMS_MOVE_CHUNK = 50_000;
+
 /** What {@link moveClaimsToCold} did. */
 export interface ClaimsMove {
   /** Claims of payments before this instant were moved. */
@@ -165,6 +168,9 @@ export interface ClaimsMove {
  *    committed (they do not see the cold copy, but they still see the hot claim);
  * 3. delete from the hot table the claims that are now cold.
  *
+ * Steps 1 and 3 run in chunks of `chunkSize` claims (default {@link CLAIMS_MOVE_CHUNK}), each its
+ * own statement, so a day of claims at a high rate never sits in one transaction.
+ *
  * A claim statement that starts after step 2 takes its snapshot (READ COMMITTED) after step 1
  * committed, so it sees the cold claim. That holds because every claim writer checks the cold
  * table and claims in the hot one in a single statement ({@link claimAndInsertPaymentsSql},
@@ -172,26 +178,54 @@ export interface ClaimsMove {
  * recorded late for an old time move at the next call. Running it twice, or at once from two
  * processes, moves nothing twice.
  */
-export async function moveClaimsToCold(driver: SqlDriver, before: Date): Promise<ClaimsMove> {
+export async function moveClaimsToCold(driver: SqlDriver, before: Date, chunkSize = CLAIMS_MOVE_CHUNK): Promise<ClaimsMove> {
   if (!(before instanceof Date) || Number.isNaN(before.getTime())) throw validationError('before', 'must be a valid Date');
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw validationError('chunkSize', 'must be a positive integer');
   try {
-    // Key order, so the cold index takes the rows in one sweep instead of one random leaf each.
-    await driver.query(
-      `INSERT INTO ${COLD_CLAIMS} SELECT * FROM ${HOT_CLAIMS} WHERE payment_timestamp < $1 ORDER BY facilitator_tx_hash ON CONFLICT (facilitator_tx_hash) DO NOTHING`,
-      [before],
-    );
+    // Step 1, chunk by chunk in key order (keyset on the hash), so the cold index takes the rows
+    // in sweeps instead of one random leaf each, and no statement holds a day of claims at once.
+    // Every chunk commits before the barrier, which is all the order needs.
+    for (let after = ''; ; ) {
+      const chunk = await claimsChunk(
+        driver,
+        `WITH chunk AS (SELECT * FROM ${HOT_CLAIMS} WHERE payment_timestamp < $1 AND facilitator_tx_hash > $2 ORDER BY facilitator_tx_hash LIMIT $3),
+              copied AS (INSERT INTO ${COLD_CLAIMS} SELECT * FROM chunk ORDER BY facilitator_tx_hash ON CONFLICT (facilitator_tx_hash) DO NOTHING)
+         SELECT (SELECT max(facilitator_tx_hash) FROM chunk) AS last, (SELECT count(*) FROM chunk) AS n, 0 AS done`,
+        [before, after, chunkSize],
+      );
+      if (chunk.last === null || chunk.n < chunkSize) break;
+      after = chunk.last;
+    }
     await driver.transaction((tx) => tx.query(`LOCK TABLE ${HOT_CLAIMS} IN SHARE ROW EXCLUSIVE MODE`));
-    // Only claims whose cold copy names the same payment: a hot claim made since step 1 (a late
-    // payment of an old time) is not cold yet and stays.
-    const { rowCount } = await driver.query(
-      `DELETE FROM ${HOT_CLAIMS} hot USING ${COLD_CLAIMS} cold
-        WHERE hot.payment_timestamp < $1 AND cold.facilitator_tx_hash = hot.facilitator_tx_hash AND cold.payment_id = hot.payment_id`,
-      [before],
-    );
-    return { before, moved: rowCount };
+    // Step 3, chunk by chunk too. Only claims whose cold copy names the same payment: a hot claim
+    // made since step 1 (a late payment of an old time) is not cold yet and stays.
+    let moved = 0;
+    for (let after = ''; ; ) {
+      const chunk = await claimsChunk(
+        driver,
+        `WITH chunk AS (
+           SELECT hot.facilitator_tx_hash AS hash FROM ${HOT_CLAIMS} hot
+             JOIN ${COLD_CLAIMS} cold ON cold.facilitator_tx_hash = hot.facilitator_tx_hash AND cold.payment_id = hot.payment_id
+            WHERE hot.payment_timestamp < $1 AND hot.facilitator_tx_hash > $2 ORDER BY hot.facilitator_tx_hash LIMIT $3),
+              deleted AS (DELETE FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash IN (SELECT hash FROM chunk) RETURNING 1)
+         SELECT (SELECT max(hash) FROM chunk) AS last, (SELECT count(*) FROM chunk) AS n, (SELECT count(*) FROM deleted) AS done`,
+        [before, after, chunkSize],
+      );
+      moved += chunk.done;
+      if (chunk.last === null || chunk.n < chunkSize) break;
+      after = chunk.last;
+    }
+    return { before, moved };
   } catch (error) {
     throw mapDriverError(error, 'move settlement-hash claims to the cold table');
   }
+}
+
+/** One chunk statement of a move: its last hash (null when empty), rows seen, rows deleted. */
+async function claimsChunk(driver: SqlDriver, sql: string, params: unknown[]): Promise<{ last: string | null; n: number; done: number }> {
+  const { rows } = await driver.query<Row>(sql, params);
+  const row = rows[0] ?? {};
+  return { last: (row['last'] as string | null) ?? null, n: Number(row['n']), done: Number(row['done']) };
 }
 
 /**
