@@ -185,47 +185,49 @@ export async function moveClaimsToCold(driver: SqlDriver, before: Date, chunkSiz
     // Step 1, chunk by chunk in key order (keyset on the hash), so the cold index takes the rows
     // in sweeps instead of one random leaf each, and no statement holds a day of claims at once.
     // Every chunk commits before the barrier, which is all the order needs.
-    for (let after = ''; ; ) {
-      const chunk = await claimsChunk(
-        driver,
-        `WITH chunk AS (SELECT * FROM ${HOT_CLAIMS} WHERE payment_timestamp < $1 AND facilitator_tx_hash > $2 ORDER BY facilitator_tx_hash LIMIT $3),
-              copied AS (INSERT INTO ${COLD_CLAIMS} SELECT * FROM chunk ORDER BY facilitator_tx_hash ON CONFLICT (facilitator_tx_hash) DO NOTHING)
-         SELECT (SELECT max(facilitator_tx_hash) FROM chunk) AS last, (SELECT count(*) FROM chunk) AS n, 0 AS done`,
-        [before, after, chunkSize],
-      );
-      if (chunk.last === null || chunk.n < chunkSize) break;
-      after = chunk.last;
-    }
+    await inChunks(
+      driver,
+      `WITH chunk AS (SELECT * FROM ${HOT_CLAIMS} WHERE payment_timestamp < $1 AND facilitator_tx_hash > $2 ORDER BY facilitator_tx_hash LIMIT $3),
+            copied AS (INSERT INTO ${COLD_CLAIMS} SELECT * FROM chunk ORDER BY facilitator_tx_hash ON CONFLICT (facilitator_tx_hash) DO NOTHING)
+       SELECT (SELECT max(facilitator_tx_hash) FROM chunk) AS last, (SELECT count(*) FROM chunk) AS n, 0 AS done`,
+      before,
+      chunkSize,
+    );
     await driver.transaction((tx) => tx.query(`LOCK TABLE ${HOT_CLAIMS} IN SHARE ROW EXCLUSIVE MODE`));
     // Step 3, chunk by chunk too. Only claims whose cold copy names the same payment: a hot claim
     // made since step 1 (a late payment of an old time) is not cold yet and stays.
-    let moved = 0;
-    for (let after = ''; ; ) {
-      const chunk = await claimsChunk(
-        driver,
-        `WITH chunk AS (
-           SELECT hot.facilitator_tx_hash AS hash FROM ${HOT_CLAIMS} hot
-             JOIN ${COLD_CLAIMS} cold ON cold.facilitator_tx_hash = hot.facilitator_tx_hash AND cold.payment_id = hot.payment_id
-            WHERE hot.payment_timestamp < $1 AND hot.facilitator_tx_hash > $2 ORDER BY hot.facilitator_tx_hash LIMIT $3),
-              deleted AS (DELETE FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash IN (SELECT hash FROM chunk) RETURNING 1)
-         SELECT (SELECT max(hash) FROM chunk) AS last, (SELECT count(*) FROM chunk) AS n, (SELECT count(*) FROM deleted) AS done`,
-        [before, after, chunkSize],
-      );
-      moved += chunk.done;
-      if (chunk.last === null || chunk.n < chunkSize) break;
-      after = chunk.last;
-    }
+    const moved = await inChunks(
+      driver,
+      `WITH chunk AS (
+         SELECT hot.facilitator_tx_hash AS hash FROM ${HOT_CLAIMS} hot
+           JOIN ${COLD_CLAIMS} cold ON cold.facilitator_tx_hash = hot.facilitator_tx_hash AND cold.payment_id = hot.payment_id
+          WHERE hot.payment_timestamp < $1 AND hot.facilitator_tx_hash > $2 ORDER BY hot.facilitator_tx_hash LIMIT $3),
+            deleted AS (DELETE FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash IN (SELECT hash FROM chunk) RETURNING 1)
+       SELECT (SELECT max(hash) FROM chunk) AS last, (SELECT count(*) FROM chunk) AS n, (SELECT count(*) FROM deleted) AS done`,
+      before,
+      chunkSize,
+    );
     return { before, moved };
   } catch (error) {
     throw mapDriverError(error, 'move settlement-hash claims to the cold table');
   }
 }
 
-/** One chunk statement of a move: its last hash (null when empty), rows seen, rows deleted. */
-async function claimsChunk(driver: SqlDriver, sql: string, params: unknown[]): Promise<{ last: string | null; n: number; done: number }> {
-  const { rows } = await driver.query<Row>(sql, params);
-  const row = rows[0] ?? {};
-  return { last: (row['last'] as string | null) ?? null, n: Number(row['n']), done: Number(row['done']) };
+/**
+ * Runs a chunk statement of a move until a chunk comes back short: `sql` takes the bound ($1),
+ * the last hash of the previous chunk ($2) and the chunk size ($3), and returns the chunk's last
+ * hash, its row count and the rows it deleted; returns the sum of those.
+ */
+async function inChunks(driver: SqlDriver, sql: string, before: Date, chunkSize: number): Promise<number> {
+  let done = 0;
+  for (let after = ''; ; ) {
+    const { rows } = await driver.query<Row>(sql, [before, after, chunkSize]);
+    const row = rows[0] ?? {};
+    done += Number(row['done']);
+    const last = row['last'] as string | null | undefined;
+    if (last === null || last === undefined || Number(row['n']) < chunkSize) return done;
+    after = last;
+  }
 }
 
 /**
