@@ -3,7 +3,8 @@
  * run, step by step, with the same payments (1,000 leases, ~30 days, the newest just before the
  * measured hour): `partitioned` (every migration, so x402_payments is split by day) and
  * `unpartitioned` (the migrations before 007, and 010: one heap with its unique hash index; only the empty
- * claims tables are added so the same storage code runs on both). On the partitioned side the
+ * claims tables are added so the same storage code runs on both, and the hashes compare byte-wise
+ * as migration 011 makes them). On the partitioned side the
  * loaded claims of payments before yesterday go to the cold claims table, where the service's
  * upkeep would have moved them (migration 008), and the days before yesterday are compacted in
  * lease order by the upkeep's own code (migration 009; timed: `compactRowsPerSecond`). At each step it
@@ -148,8 +149,11 @@ async function openSide(layout: Layout): Promise<Side> {
     }
     for (const table of [HOT_CLAIMS, COLD_CLAIMS]) {
       await client.query(`CREATE TABLE ${table} (
-        facilitator_tx_hash VARCHAR(66) PRIMARY KEY, lease_id VARCHAR(255) NOT NULL, payment_id UUID NOT NULL, payment_timestamp TIMESTAMPTZ NOT NULL)`);
+        facilitator_tx_hash VARCHAR(66) COLLATE "C" PRIMARY KEY, lease_id VARCHAR(255) NOT NULL, payment_id UUID NOT NULL, payment_timestamp TIMESTAMPTZ NOT NULL)`);
     }
+    // Migration 011's byte-wise hashes, as on the partitioned side (here the payment table's own
+    // unique hash index is the one rebuilt).
+    await client.query(`ALTER TABLE x402_payments ALTER COLUMN facilitator_tx_hash TYPE VARCHAR(66) COLLATE "C"`);
   }
   info(`scale: ${layout} in database ${t.name}`);
   await db.importRecords('assets', range(0, ASSETS, storedAsset));

@@ -10,9 +10,11 @@
  *   is read for that only when it may be such a fragment (before the first append to a file, and
  *   after one that failed); after an append that succeeded it is the newline just written, and
  *   two fewer file operations per append halved the journal's time on a busy event loop;
- * - appends made while an earlier one is being synced are written and synced together, in order
- *   (group commit): each still resolves only once its record is on disk, but concurrent writers
- *   share one fdatasync instead of queueing for one each;
+ * - the file is opened with O_DSYNC (`openForDurableAppends`), so a write is on disk when it
+ *   returns: one file operation per append, not a write and an fdatasync;
+ * - appends made while an earlier one is being written are written together, in order (group
+ *   commit): each still resolves only once its record is on disk, but concurrent writers share
+ *   one synchronous write instead of queueing for one each;
  * - a line that cannot be read is moved, durably and before compaction rewrites the log, to
  *   `<file>.damaged` (JSON lines `{ setAsideAt, file, line, reason, text }`), which is only ever
  *   appended to; its owner reports those lines until an operator moves the side file away.
@@ -27,7 +29,7 @@ import { createInterface } from 'node:readline';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { acquireFileLock, type LockConflict } from './file-lock.js';
-import { appendDurably, appendLineDurably, fsyncDirectory, replaceFileDurably } from './fsync.js';
+import { appendLineDurably, fsyncDirectory, openForDurableAppends, replaceFileDurably } from './fsync.js';
 
 /** A line that could not be read, as it was found. */
 export interface DamagedLine {
@@ -149,7 +151,7 @@ async function readSetAside(path: string): Promise<DamagedLine[]> {
 async function setAside(path: string, damaged: DamagedLine[]): Promise<DamagedLine[]> {
   const at = new Date().toISOString();
   const kept = damaged.map((d) => ({ ...d, setAsideAt: at }));
-  const handle = await open(damagedFileOf(path), 'a+');
+  const handle = await openForDurableAppends(damagedFileOf(path));
   try {
     await appendLineDurably(handle, kept.map((d) => `${JSON.stringify(d)}\n`).join(''));
   } finally {
@@ -278,7 +280,7 @@ export class LineLog<R> {
       // Durable in the side file before compaction rewrites the log without them.
       if (damaged.length > 0) log.setAsideAtOpen = await setAside(path, damaged);
       await replaceFileDurably(path, options.keep(records).map(encode).join(''), `${path}.compact`);
-      log.handle = await open(path, 'a+');
+      log.handle = await openForDurableAppends(path);
       return { log, records };
     } catch (error) {
       await unlock();
@@ -330,7 +332,7 @@ export class LineLog<R> {
       const text = head + tail.toString('utf8');
       await replaceFileDurably(this.path, text, `${this.path}.compact`);
       // The old handle points at the replaced file: appends from now on go to the new one.
-      this.handle = await open(this.path, 'a+');
+      this.handle = await openForDurableAppends(this.path);
       this.mayEndTorn = true;
       await handle.close();
       this.appended = tail.length;
@@ -371,8 +373,7 @@ export class LineLog<R> {
   private async appendLines(text: string): Promise<void> {
     const handle = this.openHandle();
     try {
-      if (this.mayEndTorn) await appendLineDurably(handle, text);
-      else await appendDurably(handle, text);
+      await appendLineDurably(handle, text, this.mayEndTorn);
       this.mayEndTorn = false;
     } catch (error) {
       this.mayEndTorn = true;

@@ -1,10 +1,11 @@
 /** The durable-write helpers of src/util/fsync.ts. */
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendDurably, appendLineDurably, fsyncDirectory, fsyncFile, replaceFileDurably } from '../../src/util/fsync.js';
+import { appendLineDurably, fsyncDirectory, fsyncFile, openForDurableAppends, replaceFileDurably } from '../../src/util/fsync.js';
 
 describe('durable writes', () => {
   let root: string;
@@ -24,16 +25,25 @@ describe('durable writes', () => {
     expect(existsSync(`${path}.tmp`)).toBe(false);
   });
 
-  it('appends, and syncs files and directories', async () => {
+  it('appends durably, and syncs files and directories', async () => {
     const path = join(root, 'log');
-    const handle = await open(path, 'a');
+    const handle = await openForDurableAppends(path);
     try {
-      await appendDurably(handle, 'a\n');
-      await appendDurably(handle, 'b\n');
+      // Every write is synchronous I/O (the kernel's open flags, octal in fdinfo): no fdatasync needed.
+      const flags = Number.parseInt(/^flags:\s+([0-7]+)$/m.exec(await readFile(`/proc/self/fdinfo/${handle.fd}`, 'utf8'))?.[1] ?? '0', 8);
+      expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC);
+      expect(flags & constants.O_APPEND).toBe(constants.O_APPEND);
+      await appendLineDurably(handle, 'a\n');
+      await appendLineDurably(handle, 'b\n', false);
     } finally {
       await handle.close();
     }
     expect(await readFile(path, 'utf8')).toBe('a\nb\n');
+    // Opened again, the file keeps its content and takes appends at its end.
+    const again = await openForDurableAppends(path);
+    await appendLineDurably(again, 'c\n');
+    await again.close();
+    expect(await readFile(path, 'utf8')).toBe('a\nb\nc\n');
     await fsyncFile(path);
     await fsyncDirectory(root);
     await expect(fsyncFile(join(root, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -42,7 +52,7 @@ describe('durable writes', () => {
   it('appends a line on a line of its own, after a fragment left by a write cut short', async () => {
     const path = join(root, 'lines');
     await writeFile(path, 'one\ntw');
-    const handle = await open(path, 'a+');
+    const handle = await openForDurableAppends(path);
     try {
       await appendLineDurably(handle, 'three\n');
       await appendLineDurably(handle, 'four\n');
@@ -51,7 +61,7 @@ describe('durable writes', () => {
     }
     expect(await readFile(path, 'utf8')).toBe('one\ntw\nthree\nfour\n');
     const empty = join(root, 'empty');
-    const fresh = await open(empty, 'a+');
+    const fresh = await openForDurableAppends(empty);
     await appendLineDurably(fresh, 'first\n');
     await fresh.close();
     expect(await readFile(empty, 'utf8')).toBe('first\n');
