@@ -373,7 +373,7 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
         const paidRound = await load(base, ROUND_SECONDS, paid, service.pid);
         pairs.push({ read: readRound, paid: paidRound });
       }
-      // The rounds' payments are checked as each case's are: the ledger reconciles to the journal.
+      // The ledger must still reconcile after the rounds' payments, as after each paid case.
       const { differences } = await bench.db.reconcile();
       const shares = pairs.map((p) => p.paid.rps / p.read.rps);
       const share = percentile([...shares].sort((a, b) => a - b), 50);
