@@ -119,10 +119,18 @@ export class FileSettlementJournal extends MemorySettlementJournal {
     return journal;
   }
 
-  /** Compacts the file now, as it is compacted by itself once it has grown enough. */
+  /**
+   * Compacts the file now, as it is compacted by itself once it has grown enough: to the entries
+   * this journal holds once it has forgotten what it no longer needs (each line takes effect here
+   * as it is written, so they are the file's entries), or, when the file is not as the journal
+   * wrote it, to those folded from the file read back.
+   */
   compact(): Promise<Compaction> {
     if (this.log === undefined) throw new Error('the settlement journal is not open');
-    return this.log.compact(foldStillNeeded);
+    return this.log.compact(foldStillNeeded, () => {
+      this.forgetExpired(Date.now());
+      return this.all().map((entry) => toStored({ op: 'begin', entry }));
+    });
   }
 
   /** Lines the open could not read and moved to the side file. */
@@ -141,7 +149,8 @@ export class FileSettlementJournal extends MemorySettlementJournal {
   protected override async persist(line: JournalLine): Promise<void> {
     const log = this.log;
     if (log === undefined) throw new Error('the settlement journal is not open');
-    await log.append(toStored(line));
+    // The line takes effect once durable, in line with the file (see LineLog.append).
+    await log.append(toStored(line), () => this.apply(line));
     if (log.appendedBytes >= this.compactAfterBytes && !this.compacting) {
       // In the background: the caller's line is durable already, and a failed compaction loses
       // nothing (the old file stays); it is tried again as the file keeps growing.

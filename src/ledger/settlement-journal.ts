@@ -99,9 +99,13 @@ export interface SettlementJournal {
 
 /** Applies a change to an entry (shared by the journals). */
 export function applyUpdate(entry: SettlementIntent, change: IntentUpdate, at: Date): SettlementIntent {
+  const next: SettlementIntent = { ...entry, updatedAt: at };
   // Fields a change leaves undefined are dropped, so "absent" has one meaning in stored entries.
-  const defined = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) as Partial<SettlementIntent>;
-  const next: SettlementIntent = { ...entry, ...defined, updatedAt: at };
+  // (A loop: entries/filter/fromEntries was 2 % of a paid request's main thread in the http bench.)
+  for (const key in change) {
+    const value = change[key as keyof IntentUpdate];
+    if (value !== undefined) (next as unknown as Record<string, unknown>)[key] = value;
+  }
   if (change.state === 'settled' || change.state === 'recorded' || change.state === 'pending') delete next.reason;
   return next;
 }
@@ -199,7 +203,6 @@ export class MemorySettlementJournal implements SettlementJournal {
   async begin(input: NewSettlementIntent): Promise<SettlementIntent> {
     const line: JournalLine = { op: 'begin', entry: newEntry(input, new Date()) };
     await this.persist(line);
-    this.apply(line);
     // Without this a long-running service would hold every payment it ever settled (the soak
     // showed RSS growing with the payment count); the file is compacted the same way on open.
     if (++this.beginsSinceSweep >= SWEEP_EVERY_BEGINS) this.forgetExpired(Date.now());
@@ -249,7 +252,6 @@ export class MemorySettlementJournal implements SettlementJournal {
     if (!this.entries.has(id)) throw new Error(`no settlement intent ${id}`);
     const line: JournalLine = { op: 'update', id, at: new Date(), change };
     await this.persist(line);
-    this.apply(line);
     return ownCopy(this.entries.get(id) as SettlementIntent);
   }
 
@@ -281,10 +283,13 @@ export class MemorySettlementJournal implements SettlementJournal {
     return [...this.entries.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
-  /** Makes a line durable before it takes effect: nothing to do in memory. */
-  protected async persist(_line: JournalLine): Promise<void> {}
+  /** Makes a line durable, then lets it take effect; in memory there is nothing to make durable. */
+  protected async persist(line: JournalLine): Promise<void> {
+    this.apply(line);
+  }
 
-  private apply(line: JournalLine): void {
+  /** Lets a line take effect in memory (once it is durable, for the file journal). */
+  protected apply(line: JournalLine): void {
     if (line.op === 'begin') {
       const { entry } = line;
       this.entries.set(entry.id, entry);

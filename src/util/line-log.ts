@@ -21,7 +21,9 @@
  *
  * Opening compacts the log: its owner says which records are still needed, and only those are
  * written back (temp file, fsync, rename, fsync of the directory). A long-running owner also
- * compacts it while appending (`compact`), so the file does not grow with every record.
+ * compacts it while appending (`compact`), so the file does not grow with every record: from what
+ * it holds in memory when the file holds exactly what this log wrote, else by reading the file
+ * back.
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
@@ -236,7 +238,20 @@ export interface Compaction {
   recordsKept: number;
   /** Lines of the compacted part that could not be read, moved to the side file first. */
   setAside: number;
+  /**
+   * Where the kept records came from: `state`, the owner's records in memory (the file held
+   * exactly what this log wrote, so `recordsRead` counts those records without reading them);
+   * `file`, the file read back and filtered by `keep`.
+   */
+  from: 'state' | 'file';
 }
+
+/**
+ * The records still needed as the owner holds them in memory, for {@link LineLog.compact}:
+ * called in line with the appends, so it must reflect every record written so far and no other,
+ * which an owner that takes in each record through `append`'s `taken` does.
+ */
+export type CompactionState<R> = () => R[];
 
 /** Options of {@link LineLog.open}. */
 export interface LineLogOptions<R> {
@@ -254,12 +269,20 @@ export class LineLog<R> {
   private handle: FileHandle | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   /** Records waiting for the next write, with how to tell their writers it is done. */
-  private queued: Array<{ text: string; done: (error?: unknown) => void }> = [];
+  private queued: Array<{ text: string; bytes: number; taken: (() => void) | undefined; done: (error?: unknown) => void }> = [];
   private flushing: Promise<void> | undefined;
   private appended = 0;
   private compacting: Promise<Compaction> | undefined;
   /** Whether the file may end with a fragment of a line (so the next append checks its last byte). */
   private mayEndTorn = true;
+  /**
+   * The file's size if it holds exactly what this log wrote since it last rewrote it, every
+   * append whole; undefined once an append failed (it may have left a fragment), until the next
+   * rewrite. A compaction that finds another size reads the file back.
+   */
+  private ownBytes: number | undefined;
+  /** The records this log wrote to the file since it last rewrote it, with those it wrote back then. */
+  private records = 0;
 
   private constructor(
     readonly path: string,
@@ -279,8 +302,12 @@ export class LineLog<R> {
       const log = new LineLog(path, options.kind, unlock);
       // Durable in the side file before compaction rewrites the log without them.
       if (damaged.length > 0) log.setAsideAtOpen = await setAside(path, damaged);
-      await replaceFileDurably(path, options.keep(records).map(encode).join(''), `${path}.compact`);
+      const kept = options.keep(records);
+      const text = kept.map(encode).join('');
+      await replaceFileDurably(path, text, `${path}.compact`);
       log.handle = await openForDurableAppends(path);
+      log.ownBytes = Buffer.byteLength(text);
+      log.records = kept.length;
       return { log, records };
     } catch (error) {
       await unlock();
@@ -302,11 +329,18 @@ export class LineLog<R> {
    * directory fsync), so a crash leaves the old log or the new one, never less. Unreadable lines
    * go to the side file first, as at open. One compaction runs at a time: a call made while one
    * runs starts after it, so it covers everything appended before the call.
+   *
+   * With `state`, the kept records are the owner's (see {@link CompactionState}) whenever the file
+   * is as this log left it (its size is what this log wrote, and no append failed since the last
+   * rewrite), and the file is not read: reading and checking every line back was most of a
+   * compaction's cost, on the owner's thread. Otherwise `keep` filters the file as read back, and
+   * whatever else is in it (a fragment of a failed write, a line written by another hand) is set
+   * aside, not lost.
    */
-  compact(keep: CompactionKeep<R>): Promise<Compaction> {
+  compact(keep: CompactionKeep<R>, state?: CompactionState<R>): Promise<Compaction> {
     const run = (this.compacting ?? Promise.resolve())
       .catch(() => undefined)
-      .then(() => this.compactOnce(keep));
+      .then(() => this.compactOnce(keep, state));
     this.compacting = run;
     const done = () => {
       if (this.compacting === run) this.compacting = undefined;
@@ -315,15 +349,26 @@ export class LineLog<R> {
     return run;
   }
 
-  private async compactOnce(keep: CompactionKeep<R>): Promise<Compaction> {
-    // In line with the appends, so the size is at a record boundary.
-    const prefix = await this.serially(async () => (await this.openHandle().stat()).size);
+  private async compactOnce(keep: CompactionKeep<R>, state: CompactionState<R> | undefined): Promise<Compaction> {
+    // In line with the appends, so the size is at a record boundary and the owner's state is that of the records before it.
+    const start = await this.serially(async () => {
+      const size = (await this.openHandle().stat()).size;
+      const records = this.records;
+      return { size, records, kept: state !== undefined && size === this.ownBytes ? state() : undefined };
+    });
+    const prefix = start.size;
     const damaged: DamagedLine[] = [];
-    const progress: StreamProgress = { read: 0, finished: false };
-    const kept = await keep(streamRecords(this.path, prefix, this.kind, damaged, progress));
-    // A record or damaged line left unread would vanish with the rewrite.
-    if (!progress.finished) throw new Error(`compaction of ${this.path}: keep stopped before the last record`);
-    if (damaged.length > 0) await setAside(this.path, damaged);
+    const progress: StreamProgress = { read: start.records, finished: true };
+    let kept = start.kept;
+    if (kept === undefined) {
+      progress.read = 0;
+      progress.finished = false;
+      kept = await keep(streamRecords(this.path, prefix, this.kind, damaged, progress));
+      // A record or damaged line left unread would vanish with the rewrite.
+      if (!progress.finished) throw new Error(`compaction of ${this.path}: keep stopped before the last record`);
+      if (damaged.length > 0) await setAside(this.path, damaged);
+    }
+    const from = start.kept === undefined ? 'file' : 'state';
     const head = kept.map(encode).join('');
     return this.serially(async () => {
       const handle = this.openHandle();
@@ -336,7 +381,11 @@ export class LineLog<R> {
       this.mayEndTorn = true;
       await handle.close();
       this.appended = tail.length;
-      return { bytesBefore: size, bytesAfter: Buffer.byteLength(text), recordsRead: progress.read, recordsKept: kept.length, setAside: damaged.length };
+      const bytesAfter = Buffer.byteLength(text);
+      // The tail is carried over as it was; if it holds a fragment (an append failed meanwhile), the next compaction reads the file.
+      this.ownBytes = this.ownBytes === undefined ? undefined : bytesAfter;
+      this.records = kept.length + (this.records - start.records);
+      return { bytesBefore: size, bytesAfter, recordsRead: progress.read, recordsKept: kept.length, setAside: damaged.length, from };
     });
   }
 
@@ -345,12 +394,18 @@ export class LineLog<R> {
     return this.handle;
   }
 
-  /** Appends a record and resolves once it is on disk (with whatever else was appended meanwhile). */
-  append(record: R): Promise<void> {
+  /**
+   * Appends a record and resolves once it is on disk (with whatever else was appended meanwhile).
+   * `taken`, when given, runs once the record is on disk and before any later operation on the
+   * file, compactions included: an owner that takes the record into its state there holds
+   * exactly the file's records whenever a compaction asks for its state. It must not throw.
+   */
+  append(record: R, taken?: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
       const text = encode(record);
-      this.appended += Buffer.byteLength(text);
-      this.queued.push({ text, done: (error) => (error === undefined ? resolve() : reject(error as Error)) });
+      const bytes = Buffer.byteLength(text);
+      this.appended += bytes;
+      this.queued.push({ text, bytes, taken, done: (error) => (error === undefined ? resolve() : reject(error as Error)) });
       this.flushing ??= this.flush();
     });
   }
@@ -360,7 +415,17 @@ export class LineLog<R> {
     while (this.queued.length > 0) {
       const batch = this.queued.splice(0);
       try {
-        await this.serially(() => this.appendLines(batch.map((b) => b.text).join('')));
+        await this.serially(async () => {
+          await this.appendLines(batch.map((b) => b.text).join(''), batch.reduce((sum, b) => sum + b.bytes, 0));
+          this.records += batch.length;
+          try {
+            for (const b of batch) b.taken?.();
+          } catch (error) {
+            // The owner's state may now differ from the file: compactions read the file back.
+            this.ownBytes = undefined;
+            throw error;
+          }
+        });
         for (const b of batch) b.done();
       } catch (error) {
         for (const b of batch) b.done(error);
@@ -370,13 +435,17 @@ export class LineLog<R> {
   }
 
   /** Appends whole lines durably, on a line of their own (in line with the other file operations). */
-  private async appendLines(text: string): Promise<void> {
+  private async appendLines(text: string, bytes: number): Promise<void> {
     const handle = this.openHandle();
     try {
       await appendLineDurably(handle, text, this.mayEndTorn);
       this.mayEndTorn = false;
+      // (Had the write started a fresh line after a fragment, the size would be off and a
+      // compaction would read the file back: the safe side.)
+      if (this.ownBytes !== undefined) this.ownBytes += bytes;
     } catch (error) {
       this.mayEndTorn = true;
+      this.ownBytes = undefined;
       throw error;
     }
   }

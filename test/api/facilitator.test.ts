@@ -64,6 +64,29 @@ describe('LocalFacilitator', () => {
     expect(await local.settle(payload, requirements)).toMatchObject({ success: false, errorReason: reason, transaction: '' });
   });
 
+  it('settles with the signer verify recovered, and recovers again for anything the signature covers', async () => {
+    class Counting extends LocalFacilitator {
+      recoveries = 0;
+      protected override recoverSigner(...args: Parameters<LocalFacilitator['recoverSigner']>): Promise<string | null> {
+        this.recoveries += 1;
+        return super.recoverSigner(...args);
+      }
+    }
+    const counting = new Counting({ signatureWorkers: 0 });
+    const payload = createPaymentPayload(requirements);
+    expect(await counting.verify(payload, requirements)).toEqual({ isValid: true, payer: PAYER });
+    expect(await counting.settle(payload, requirements)).toMatchObject({ success: true, payer: PAYER });
+    expect(counting.recoveries).toBe(1);
+    // The same signature under another token name (part of the signed domain) is not the cached one.
+    const renamed = { ...requirements, extra: { name: 'USD Coin', version: '2' } };
+    expect(await counting.verify(payload, renamed)).toEqual({ isValid: false, invalidReason: 'signature_mismatch' });
+    // Nor over another nonce, though the signature is the same.
+    const otherNonce = structuredClone(payload);
+    otherNonce.payload.authorization.nonce = `0x${'ab'.repeat(32)}`;
+    expect(await counting.verify(otherNonce, requirements)).toEqual({ isValid: false, invalidReason: 'signature_mismatch' });
+    expect(counting.recoveries).toBe(3);
+  });
+
   it('refuses a malformed payload without throwing', async () => {
     expect(await local.verify({} as PaymentPayload, requirements)).toEqual({ isValid: false, invalidReason: 'invalid_payload' });
   });

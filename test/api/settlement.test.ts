@@ -139,7 +139,7 @@ class JournalWithBadDisk extends MemorySettlementJournal {
   }
 
   protected override persist(line: JournalLine): Promise<void> {
-    if (line.op !== 'update' || line.change.state !== this.state) return Promise.resolve();
+    if (line.op !== 'update' || line.change.state !== this.state) return super.persist(line);
     this.hit += 1;
     return this.disk === 'fails' ? Promise.reject(new Error('EIO: i/o error, write')) : new Promise<void>(() => undefined);
   }

@@ -44,7 +44,11 @@ describe('the file journal', () => {
     const journal = await FileSettlementJournal.open(path);
     const open = await journal.begin(intent(1));
     const settled = await journal.begin(intent(2));
-    await journal.update(settled.id, { state: 'settled', transaction: hash(0x22), settledPayer: undefined, network: 'base-sepolia' });
+    const afterSettle = await journal.update(settled.id, { state: 'settled', transaction: hash(0x22), settledPayer: undefined, network: 'base-sepolia' });
+    // A field the change leaves undefined is absent in memory too, as it is in the file.
+    expect(afterSettle).not.toHaveProperty('settledPayer');
+    expect(journal.byNonce(hash(2))).not.toHaveProperty('settledPayer');
+    expect(afterSettle).toMatchObject({ state: 'settled', transaction: hash(0x22), network: 'base-sepolia' });
     const used = await journal.begin(intent(3));
     await journal.update(used.id, { state: 'recorded', paymentId: 'p-3' });
     const expired = await journal.begin(intent(4, { expiresAt: new Date(Date.now() - 1).toISOString() }));
@@ -225,6 +229,50 @@ describe('a long-running journal', () => {
     expect(reopened.unresolved().map((e) => e.id)).toEqual([open.id]);
     expect(reopened.byNonce(hash(2002))).toMatchObject({ id: live.id, state: 'recorded', paymentId: 'p-live' });
     expect(reopened.byNonce(hash(3000))).toBeUndefined();
+    expect(await reopened.listDamaged()).toEqual([]);
+    await reopened.close();
+  });
+
+  it('compacts from what it holds in memory to what folding its file would keep, and reads the file back when another hand wrote to it', async () => {
+    const past = new Date(Date.now() - 2 * HOUR).toISOString();
+    const soon = new Date(Date.now() + HOUR).toISOString();
+    // The same history, in every state and with intervals over and not, in two journals.
+    const history = async (journal: FileSettlementJournal) => {
+      for (let n = 0; n < 60; n++) {
+        const entry = await journal.begin(intent(4000 + n, { expiresAt: n % 3 === 0 ? past : soon, intervalEnd: n % 2 === 0 ? past : soon }));
+        if (n % 5 === 1) await journal.update(entry.id, { state: 'settled', transaction: hash(0x4000 + n) });
+        if (n % 5 === 2) await journal.update(entry.id, { state: 'recorded', paymentId: `p-${n}` });
+        if (n % 5 === 3) await journal.update(entry.id, { state: 'unknown', reason: 'timeout' });
+        if (n % 5 === 4) await journal.update(entry.id, { state: 'not_settled', reason: 'refused' });
+      }
+    };
+    const fromState = await FileSettlementJournal.open(join(dir, 'state.jsonl'));
+    await history(fromState);
+    const viaState = await fromState.compact();
+    expect(viaState.from).toBe('state');
+
+    const fromFile = await FileSettlementJournal.open(join(dir, 'folded.jsonl'));
+    await history(fromFile);
+    await appendFile(join(dir, 'folded.jsonl'), 'not a journal line\n');
+    const viaFile = await fromFile.compact();
+    expect(viaFile).toMatchObject({ from: 'file', setAside: 1 });
+
+    expect(viaState.recordsKept).toBe(viaFile.recordsKept);
+    expect(viaState.recordsKept).toBeGreaterThan(0);
+    expect(viaState.recordsKept).toBeLessThan(60);
+    // Both files hold the same entries (ids and instants differ between the two journals).
+    const kept = async (path: string) =>
+      (await readFile(path, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line.slice(9)) as { entry: Record<string, unknown> })
+        .map(({ entry }) => ({ ...entry, id: undefined, createdAt: undefined, updatedAt: undefined, pricedAt: undefined }));
+    expect(await kept(join(dir, 'state.jsonl'))).toEqual(await kept(join(dir, 'folded.jsonl')));
+    await fromState.close();
+    await fromFile.close();
+    // And what the compaction from memory wrote reads back as the journal held it.
+    const reopened = await FileSettlementJournal.open(join(dir, 'state.jsonl'));
+    expect(reopened.unresolved().map((e) => [e.nonce, e.state])).toEqual(fromState.unresolved().map((e) => [e.nonce, e.state]));
     expect(await reopened.listDamaged()).toEqual([]);
     await reopened.close();
   });

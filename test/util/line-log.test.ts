@@ -72,13 +72,46 @@ describe('compacting a log in use', () => {
     await log.close();
   });
 
+  it('compacts from the state its owner holds, without reading the file, keeping what was appended meanwhile', async () => {
+    const path = join(dir, 'state.log');
+    const { log } = await LineLog.open(path, { kind: REC, keep: keepAll });
+    // The owner takes each record in once it is written, as the settlement journal does.
+    const held: Rec[] = [];
+    const append = (r: Rec) => log.append(r, () => held.push(r));
+    for (let n = 0; n < 500; n++) await append({ n, drop: n % 2 === 0 });
+    let asked = 0;
+    const state = () => {
+      asked += 1;
+      return held.filter((r) => !r.drop);
+    };
+    // A keep that would give something else: the state path must not use it.
+    const wrong: CompactionKeep<Rec> = async () => [{ n: -1, drop: false }];
+    const during = Array.from({ length: 100 }, (_, i) => append({ n: 500 + i, drop: false }));
+    const [done] = await Promise.all([log.compact(wrong, state), ...during]);
+    expect(asked).toBe(1);
+    expect(done.from).toBe('state');
+    // What the owner held when the compaction looked is exactly what the file held then.
+    expect(done.recordsRead).toBeGreaterThanOrEqual(500);
+    expect(done.recordsKept).toBe(250 + (done.recordsRead - 500));
+    const expected = [...Array.from({ length: 250 }, (_, i) => 2 * i + 1), ...Array.from({ length: 100 }, (_, i) => 500 + i)];
+    expect((await readLineLog(path, REC)).records.map((r) => r.n)).toEqual(expected);
+    // Again, from the compacted file.
+    const again = await log.compact(wrong, state);
+    expect(again).toMatchObject({ from: 'state', recordsRead: 350, recordsKept: 350 });
+    expect((await readLineLog(path, REC)).records.map((r) => r.n)).toEqual(expected);
+    await log.close();
+  });
+
   it('moves a damaged line to the side file before rewriting the log without it', async () => {
     const path = join(dir, 'damaged.log');
     const { log } = await LineLog.open(path, { kind: REC, keep: keepAll });
-    await log.append({ n: 1, drop: false });
-    await appendFile(path, 'deadbeef {"n": 2, "drop": false}\n'); // checksum mismatch
-    await log.append({ n: 3, drop: false });
-    const done = await log.compact(keepWanted);
+    const held: Rec[] = [];
+    await log.append({ n: 1, drop: false }, () => held.push({ n: 1, drop: false }));
+    await appendFile(path, 'deadbeef {"n": 2, "drop": false}\n'); // checksum mismatch, written by another hand
+    await log.append({ n: 3, drop: false }, () => held.push({ n: 3, drop: false }));
+    // The file is not as the log wrote it: it is read back, whatever the owner holds.
+    const done = await log.compact(keepWanted, () => held);
+    expect(done.from).toBe('file');
     expect(done.setAside).toBe(1);
     const { records, damaged } = await readLineLog(path, REC);
     expect(records.map((r) => r.n)).toEqual([1, 3]);

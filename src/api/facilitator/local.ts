@@ -127,9 +127,12 @@ export class LocalFacilitator implements Facilitator {
     const { authorization, signature } = payload.payload;
     if (signature === undefined || signature === '' || signature === '0x') return { problem: 'missing_signature' };
     if (!SIGNATURE.test(signature)) return { problem: 'invalid_signature' };
-    // Everything the signature covers: the authorization and the domain (network, token, name, version).
+    // Everything the signature covers: the authorization and the domain (network, token, name,
+    // version), as given. A field written in another case only misses the cache. (The key used to
+    // hold the settlement hash instead of the fields: a SHA-256 in verify and again in settle.)
+    const { from, to, value, validAfter, validBefore, nonce } = authorization;
     const { name, version } = requirements.extra;
-    const key = JSON.stringify([signature.toLowerCase(), localSettlementHash(authorization), requirements.network, requirements.asset.toLowerCase(), name, version]);
+    const key = JSON.stringify([signature, from, to, value, validAfter, validBefore, nonce, requirements.network, requirements.asset, name, version]);
     let signer = this.recovered.get(key) ?? null;
     if (signer === null) {
       signer = await this.recoverSigner(authorization, signature as Hex, requirements);
