@@ -129,7 +129,11 @@ export class FileSettlementJournal extends MemorySettlementJournal {
     if (this.log === undefined) throw new Error('the settlement journal is not open');
     return this.log.compact(foldStillNeeded, () => {
       this.forgetExpired(Date.now());
-      return this.all().map((entry) => toStored({ op: 'begin', entry }));
+      // The entries as they are now; each line is built as the compaction reads it.
+      const entries = this.held();
+      return (function* () {
+        for (const entry of entries) yield toStored({ op: 'begin', entry });
+      })();
     });
   }
 

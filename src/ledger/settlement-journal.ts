@@ -278,6 +278,14 @@ export class MemorySettlementJournal implements SettlementJournal {
     this.apply(line);
   }
 
+  /**
+   * Every entry in the order its begin took effect (the journal's own objects, which it never
+   * changes in place: an update replaces its entry), without {@link all}'s sort.
+   */
+  protected held(): SettlementIntent[] {
+    return [...this.entries.values()];
+  }
+
   /** Every entry, oldest first (the journal's own objects: callers must not change them). */
   all(): SettlementIntent[] {
     return [...this.entries.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());

@@ -249,9 +249,24 @@ export interface Compaction {
 /**
  * The records still needed as the owner holds them in memory, for {@link LineLog.compact}:
  * called in line with the appends, so it must reflect every record written so far and no other,
- * which an owner that takes in each record through `append`'s `taken` does.
+ * which an owner that takes in each record through `append`'s `taken` does. What it returns is
+ * read later, a slice per event-loop turn, so it must not change after the call (a snapshot,
+ * which may build each record as it is read).
  */
-export type CompactionState<R> = () => R[];
+export type CompactionState<R> = () => Iterable<R>;
+
+/** Records encoded per event-loop turn by a compaction, so a large one does not stall its owner's other work. */
+const ENCODE_SLICE = 2_000;
+
+/** The lines of `records`, encoded a slice per event-loop turn; with how many there were. */
+async function encodeInSlices<R>(records: Iterable<R>): Promise<{ text: string; count: number }> {
+  const lines: string[] = [];
+  for (const record of records) {
+    lines.push(encode(record));
+    if (lines.length % ENCODE_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { text: lines.join(''), count: lines.length };
+}
 
 /** Options of {@link LineLog.open}. */
 export interface LineLogOptions<R> {
@@ -359,7 +374,7 @@ export class LineLog<R> {
     const prefix = start.size;
     const damaged: DamagedLine[] = [];
     const progress: StreamProgress = { read: start.records, finished: true };
-    let kept = start.kept;
+    let kept: Iterable<R> | undefined = start.kept;
     if (kept === undefined) {
       progress.read = 0;
       progress.finished = false;
@@ -369,7 +384,7 @@ export class LineLog<R> {
       if (damaged.length > 0) await setAside(this.path, damaged);
     }
     const from = start.kept === undefined ? 'file' : 'state';
-    const head = kept.map(encode).join('');
+    const { text: head, count: keptCount } = await encodeInSlices(kept);
     return this.serially(async () => {
       const handle = this.openHandle();
       const { size } = await handle.stat();
@@ -384,8 +399,8 @@ export class LineLog<R> {
       const bytesAfter = Buffer.byteLength(text);
       // The tail is carried over as it was; if it holds a fragment (an append failed meanwhile), the next compaction reads the file.
       this.ownBytes = this.ownBytes === undefined ? undefined : bytesAfter;
-      this.records = kept.length + (this.records - start.records);
-      return { bytesBefore: size, bytesAfter, recordsRead: progress.read, recordsKept: kept.length, setAside: damaged.length, from };
+      this.records = keptCount + (this.records - start.records);
+      return { bytesBefore: size, bytesAfter, recordsRead: progress.read, recordsKept: keptCount, setAside: damaged.length, from };
     });
   }
 
