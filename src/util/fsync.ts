@@ -30,15 +30,53 @@ export function fsyncDirectory(dir: string): Promise<void> {
  * content: written to `tempPath`, fsync'ed, renamed over `path`, then the directory fsync'ed.
  */
 export async function replaceFileDurably(path: string, data: string, tempPath = `${path}.tmp`): Promise<void> {
+  await (await startFileReplacement(path, data, tempPath)).finish('');
+}
+
+/** A replacement of a file begun by {@link startFileReplacement}. */
+export interface FileReplacement {
+  /** Appends `rest` to the new content, fsyncs it, renames it over the file and fsyncs the directory. */
+  finish(rest: string | Buffer): Promise<void>;
+  /** Gives the replacement up: the file stays as it is. */
+  abandon(): Promise<void>;
+}
+
+/**
+ * {@link replaceFileDurably} in two steps, for a file still in use meanwhile: the bulk of the new
+ * content is written to `tempPath` and fsync'ed now, while the old file stays in use, and
+ * `finish` adds what was appended to the old file meanwhile and puts the new one in its place. A
+ * crash at any point leaves the old content or the new one.
+ */
+export async function startFileReplacement(path: string, data: string, tempPath = `${path}.tmp`): Promise<FileReplacement> {
   const out = await open(tempPath, 'w');
+  let open_ = true;
+  const close = async () => {
+    if (!open_) return;
+    open_ = false;
+    await out.close();
+  };
   try {
     await out.writeFile(data);
     await out.sync();
-  } finally {
-    await out.close();
+  } catch (error) {
+    await close();
+    throw error;
   }
-  await rename(tempPath, path);
-  await fsyncDirectory(dirname(path));
+  return {
+    finish: async (rest) => {
+      try {
+        if (rest.length > 0) {
+          await out.writeFile(rest);
+          await out.sync();
+        }
+      } finally {
+        await close();
+      }
+      await rename(tempPath, path);
+      await fsyncDirectory(dirname(path));
+    },
+    abandon: close,
+  };
 }
 
 /**

@@ -31,7 +31,7 @@ import { createInterface } from 'node:readline';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { acquireFileLock, type LockConflict } from './file-lock.js';
-import { appendLineDurably, fsyncDirectory, openForDurableAppends, replaceFileDurably } from './fsync.js';
+import { appendLineDurably, fsyncDirectory, openForDurableAppends, replaceFileDurably, startFileReplacement } from './fsync.js';
 
 /** A line that could not be read, as it was found. */
 export interface DamagedLine {
@@ -298,6 +298,10 @@ export class LineLog<R> {
   private ownBytes: number | undefined;
   /** The records this log wrote to the file since it last rewrote it, with those it wrote back then. */
   private records = 0;
+  /** Appends that failed since the log was opened. */
+  private failedAppends = 0;
+  /** Whether an owner's `taken` threw: its state may lack a record of the file, so compactions read the file from then on. */
+  private stateDiverged = false;
 
   private constructor(
     readonly path: string,
@@ -338,10 +342,11 @@ export class LineLog<R> {
   /**
    * Rewrites the log to the records `keep` returns, while it stays in use: a long-running owner
    * appends a few lines per operation, and only opening compacted the file, so it grew without
-   * bound. The part written so far is read and filtered without holding up appends (they only add
-   * bytes after it); then, in line with the appends, whatever was appended meanwhile is carried
-   * over as it is and the compacted file replaces the log durably (temp file, fsync, rename,
-   * directory fsync), so a crash leaves the old log or the new one, never less. Unreadable lines
+   * bound. The part written so far is read and filtered, and what is kept written to a temp file
+   * and fsync'ed, without holding up appends (they only add bytes after it); then, in line with
+   * the appends, whatever was appended meanwhile is carried over as it is and the temp file
+   * replaces the log durably (fsync, rename, directory fsync), so a crash leaves the old log or
+   * the new one, never less. Unreadable lines
    * go to the side file first, as at open. One compaction runs at a time: a call made while one
    * runs starts after it, so it covers everything appended before the call.
    *
@@ -368,8 +373,8 @@ export class LineLog<R> {
     // In line with the appends, so the size is at a record boundary and the owner's state is that of the records before it.
     const start = await this.serially(async () => {
       const size = (await this.openHandle().stat()).size;
-      const records = this.records;
-      return { size, records, kept: state !== undefined && size === this.ownBytes ? state() : undefined };
+      const { records, failedAppends } = this;
+      return { size, records, failedAppends, kept: state !== undefined && size === this.ownBytes && !this.stateDiverged ? state() : undefined };
     });
     const prefix = start.size;
     const damaged: DamagedLine[] = [];
@@ -385,22 +390,30 @@ export class LineLog<R> {
     }
     const from = start.kept === undefined ? 'file' : 'state';
     const { text: head, count: keptCount } = await encodeInSlices(kept);
+    // The kept records go to disk while appends go on; only what was appended meanwhile is
+    // written in line with them (writing it all there held every append up for the whole file).
+    const replacement = await startFileReplacement(this.path, head, `${this.path}.compact`);
     return this.serially(async () => {
-      const handle = this.openHandle();
-      const { size } = await handle.stat();
-      const tail = await readBytes(this.path, prefix, size - prefix);
-      const text = head + tail.toString('utf8');
-      await replaceFileDurably(this.path, text, `${this.path}.compact`);
-      // The old handle points at the replaced file: appends from now on go to the new one.
-      this.handle = await openForDurableAppends(this.path);
-      this.mayEndTorn = true;
-      await handle.close();
-      this.appended = tail.length;
-      const bytesAfter = Buffer.byteLength(text);
-      // The tail is carried over as it was; if it holds a fragment (an append failed meanwhile), the next compaction reads the file.
-      this.ownBytes = this.ownBytes === undefined ? undefined : bytesAfter;
-      this.records = keptCount + (this.records - start.records);
-      return { bytesBefore: size, bytesAfter, recordsRead: progress.read, recordsKept: keptCount, setAside: damaged.length, from };
+      try {
+        const handle = this.openHandle();
+        const { size } = await handle.stat();
+        const tail = await readBytes(this.path, prefix, size - prefix);
+        await replacement.finish(tail);
+        // The old handle points at the replaced file: appends from now on go to the new one.
+        this.handle = await openForDurableAppends(this.path);
+        this.mayEndTorn = true;
+        await handle.close();
+        this.appended = tail.length;
+        const bytesAfter = Buffer.byteLength(head) + tail.length;
+        // The file is now as this log wrote it, unless an append failed after the compaction
+        // looked (its fragment is in the carried tail) or the owner's state stopped matching.
+        this.ownBytes = this.failedAppends === start.failedAppends && !this.stateDiverged ? bytesAfter : undefined;
+        this.records = keptCount + (this.records - start.records);
+        return { bytesBefore: size, bytesAfter, recordsRead: progress.read, recordsKept: keptCount, setAside: damaged.length, from };
+      } catch (error) {
+        await replacement.abandon();
+        throw error;
+      }
     });
   }
 
@@ -436,8 +449,7 @@ export class LineLog<R> {
           try {
             for (const b of batch) b.taken?.();
           } catch (error) {
-            // The owner's state may now differ from the file: compactions read the file back.
-            this.ownBytes = undefined;
+            this.stateDiverged = true;
             throw error;
           }
         });
@@ -461,6 +473,7 @@ export class LineLog<R> {
     } catch (error) {
       this.mayEndTorn = true;
       this.ownBytes = undefined;
+      this.failedAppends += 1;
       throw error;
     }
   }

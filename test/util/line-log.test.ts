@@ -117,6 +117,11 @@ describe('compacting a log in use', () => {
     expect(records.map((r) => r.n)).toEqual([1, 3]);
     expect(damaged).toMatchObject([{ reason: 'checksum mismatch', text: 'deadbeef {"n": 2, "drop": false}' }]);
     expect(await readFile(damagedFileOf(path), 'utf8')).toContain('checksum mismatch');
+    // Rewritten by the log, the file is its own again: the next compaction uses the owner's state.
+    await log.append({ n: 4, drop: false }, () => held.push({ n: 4, drop: false }));
+    const next = await log.compact(keepWanted, () => held);
+    expect(next).toMatchObject({ from: 'state', recordsRead: 3, recordsKept: 3, setAside: 0 });
+    expect((await readLineLog(path, REC)).records.map((r) => r.n)).toEqual([1, 3, 4]);
     await log.close();
   });
 
