@@ -43,12 +43,12 @@ try {
   profiler.wrap(ctx.db, 'recordPaymentWithOutcome', 'ledgerWrite');
   process.on('message', (message) => {
     if (message === 'profile-start') {
-      profiler.reset();
+      profiler.start();
       process.send?.('ok:profile');
       return;
     }
     if (message === 'profile-stop') {
-      process.send?.({ profile: profiler.snapshot() });
+      process.send?.({ profile: profiler.stop() });
       return;
     }
     if (message === 'skip-signatures') ctx.facilitator = unverified;

@@ -30,7 +30,7 @@ export function fsyncDirectory(dir: string): Promise<void> {
  * content: written to `tempPath`, fsync'ed, renamed over `path`, then the directory fsync'ed.
  */
 export async function replaceFileDurably(path: string, data: string, tempPath = `${path}.tmp`): Promise<void> {
-  await (await startFileReplacement(path, data, tempPath)).finish('');
+  await (await startFileReplacement(path, [data], tempPath)).finish('');
 }
 
 /** A replacement of a file begun by {@link startFileReplacement}. */
@@ -43,11 +43,12 @@ export interface FileReplacement {
 
 /**
  * {@link replaceFileDurably} in two steps, for a file still in use meanwhile: the bulk of the new
- * content is written to `tempPath` and fsync'ed now, while the old file stays in use, and
- * `finish` adds what was appended to the old file meanwhile and puts the new one in its place. A
- * crash at any point leaves the old content or the new one.
+ * content, `chunks` in order, is written to `tempPath` and fsync'ed now, while the old file stays
+ * in use, and `finish` adds what was appended to the old file meanwhile and puts the new one in
+ * its place. A crash at any point leaves the old content or the new one. Each chunk is turned into
+ * bytes as it is written, so a large content never stalls the caller's thread in one piece.
  */
-export async function startFileReplacement(path: string, data: string, tempPath = `${path}.tmp`): Promise<FileReplacement> {
+export async function startFileReplacement(path: string, chunks: readonly string[], tempPath = `${path}.tmp`): Promise<FileReplacement> {
   const out = await open(tempPath, 'w');
   let open_ = true;
   const close = async () => {
@@ -56,7 +57,8 @@ export async function startFileReplacement(path: string, data: string, tempPath 
     await out.close();
   };
   try {
-    await out.writeFile(data);
+    // writeFile on a handle writes from its position: the chunks follow one another.
+    for (const chunk of chunks) await out.writeFile(chunk);
     await out.sync();
   } catch (error) {
     await close();

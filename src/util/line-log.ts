@@ -258,14 +258,32 @@ export type CompactionState<R> = () => Iterable<R>;
 /** Records encoded per event-loop turn by a compaction, so a large one does not stall its owner's other work. */
 const ENCODE_SLICE = 2_000;
 
-/** The lines of `records`, encoded a slice per event-loop turn; with how many there were. */
-async function encodeInSlices<R>(records: Iterable<R>): Promise<{ text: string; count: number }> {
-  const lines: string[] = [];
+/**
+ * The lines of `records`, encoded a slice per event-loop turn, one chunk of text per slice (a
+ * single string of a large log, built and then turned into bytes in one piece, stalled the
+ * owner's thread for tens of milliseconds); with how many records and bytes there were.
+ */
+async function encodeInSlices<R>(records: Iterable<R>): Promise<{ chunks: string[]; count: number; bytes: number }> {
+  const chunks: string[] = [];
+  let lines: string[] = [];
+  let count = 0;
+  let bytes = 0;
+  const cut = () => {
+    const chunk = lines.join('');
+    chunks.push(chunk);
+    bytes += Buffer.byteLength(chunk);
+    lines = [];
+  };
   for (const record of records) {
     lines.push(encode(record));
-    if (lines.length % ENCODE_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+    count += 1;
+    if (lines.length === ENCODE_SLICE) {
+      cut();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
-  return { text: lines.join(''), count: lines.length };
+  if (lines.length > 0) cut();
+  return { chunks, count, bytes };
 }
 
 /** Options of {@link LineLog.open}. */
@@ -346,9 +364,9 @@ export class LineLog<R> {
    * and fsync'ed, without holding up appends (they only add bytes after it); then, in line with
    * the appends, whatever was appended meanwhile is carried over as it is and the temp file
    * replaces the log durably (fsync, rename, directory fsync), so a crash leaves the old log or
-   * the new one, never less. Unreadable lines
-   * go to the side file first, as at open. One compaction runs at a time: a call made while one
-   * runs starts after it, so it covers everything appended before the call.
+   * the new one, never less. Unreadable lines go to the side file first, as at open. One
+   * compaction runs at a time: a call made while one runs starts after it, so it covers
+   * everything appended before the call.
    *
    * With `state`, the kept records are the owner's (see {@link CompactionState}) whenever the file
    * is as this log left it (its size is what this log wrote, and no append failed since the last
@@ -389,7 +407,7 @@ export class LineLog<R> {
       if (damaged.length > 0) await setAside(this.path, damaged);
     }
     const from = start.kept === undefined ? 'file' : 'state';
-    const { text: head, count: keptCount } = await encodeInSlices(kept);
+    const { chunks: head, count: keptCount, bytes: headBytes } = await encodeInSlices(kept);
     // The kept records go to disk while appends go on; only what was appended meanwhile is
     // written in line with them (writing it all there held every append up for the whole file).
     const replacement = await startFileReplacement(this.path, head, `${this.path}.compact`);
@@ -404,7 +422,7 @@ export class LineLog<R> {
         this.mayEndTorn = true;
         await handle.close();
         this.appended = tail.length;
-        const bytesAfter = Buffer.byteLength(head) + tail.length;
+        const bytesAfter = headBytes + tail.length;
         // The file is now as this log wrote it, unless an append failed after the compaction
         // looked (its fragment is in the carried tail) or the owner's state stopped matching.
         this.ownBytes = this.failedAppends === start.failedAppends && !this.stateDiverged ? bytesAfter : undefined;

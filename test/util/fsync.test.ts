@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendLineDurably, fsyncDirectory, fsyncFile, openForDurableAppends, replaceFileDurably } from '../../src/util/fsync.js';
+import { appendLineDurably, fsyncDirectory, fsyncFile, openForDurableAppends, replaceFileDurably, startFileReplacement } from '../../src/util/fsync.js';
 
 describe('durable writes', () => {
   let root: string;
@@ -22,6 +22,23 @@ describe('durable writes', () => {
     await replaceFileDurably(path, 'newer');
     expect(await readFile(path, 'utf8')).toBe('newer');
     expect(existsSync(`${path}.tmp`)).toBe(false);
+  });
+
+  it('replaces a file in two steps: the chunks in order first, then the rest, and leaves it alone when abandoned', async () => {
+    const path = join(root, 'growing');
+    await writeFile(path, 'old\n');
+    const chunks = ['é1\n', '🚀2\n'.repeat(1000), '', '3\n'];
+    const replacement = await startFileReplacement(path, chunks, `${path}.compact`);
+    // Until it is finished, the file is as it was and the new content waits beside it.
+    expect(await readFile(path, 'utf8')).toBe('old\n');
+    expect(await readFile(`${path}.compact`, 'utf8')).toBe(chunks.join(''));
+    await replacement.finish(Buffer.from('tail\n'));
+    expect(await readFile(path, 'utf8')).toBe(`${chunks.join('')}tail\n`);
+    expect(existsSync(`${path}.compact`)).toBe(false);
+
+    const abandoned = await startFileReplacement(path, ['never\n'], `${path}.compact`);
+    await abandoned.abandon();
+    expect(await readFile(path, 'utf8')).toBe(`${chunks.join('')}tail\n`);
   });
 
   it('appends durably, and syncs files and directories', async () => {
