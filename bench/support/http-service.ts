@@ -12,6 +12,7 @@ import { LocalFacilitator } from '../../src/api/facilitator/local.js';
 import type { Authorization, PaymentRequirements } from '../../src/api/x402/types.js';
 import { ServiceStartError, startService } from '../../src/service.js';
 import { StageProfiler } from './paid-profile.js';
+import type { SettlementJournal } from '../../src/ledger/settlement-journal.js';
 
 /** The local facilitator without its signature check: the payer is taken from the claim. */
 class UnverifiedLocalFacilitator extends LocalFacilitator {
@@ -27,6 +28,7 @@ try {
   const verifying = ctx.facilitator;
   const unverified = new UnverifiedLocalFacilitator();
   const profiler = new StageProfiler();
+  if (process.env.BENCH_HTTP_TRACE === '1') traceStalls(ctx.journal);
   // The stages of a paid request (src/api/x402/access.ts), in request order.
   // The lease and its batch for the hour, read in one round trip (the batch check needs no other).
   profiler.wrap(ctx.db, 'getLeaseWithBatch', 'leaseRead');
@@ -59,4 +61,30 @@ try {
 } catch (error) {
   if (!(error instanceof ServiceStartError)) throw error;
   process.exit(1);
+}
+
+/**
+ * BENCH_HTTP_TRACE=1: prints each journal compaction (how long, from where, how much) and every
+ * stall of the main thread over 50 ms, with the time since start, to see what a paid run's tail
+ * latency lines up with.
+ */
+function traceStalls(journal: SettlementJournal): void {
+  const started = performance.now();
+  const at = () => ((performance.now() - started) / 1000).toFixed(1);
+  const compacting = journal as SettlementJournal & { compact?: () => Promise<{ from: string; recordsKept: number; bytesAfter: number }> };
+  const compact = compacting.compact?.bind(journal);
+  if (compact !== undefined) {
+    compacting.compact = async () => {
+      const t0 = performance.now();
+      const done = await compact();
+      console.error(`[service +${at()}s] journal compaction ${(performance.now() - t0).toFixed(0)} ms from ${done.from}: ${done.recordsKept} kept, ${(done.bytesAfter / 2 ** 20).toFixed(1)} MiB`);
+      return done;
+    };
+  }
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last > 60) console.error(`[service +${at()}s] main thread stalled ${(now - last - 10).toFixed(0)} ms`);
+    last = now;
+  }, 10).unref();
 }

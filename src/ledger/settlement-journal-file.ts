@@ -5,7 +5,7 @@
  * needed: unresolved entries, and resolved ones whose authorization could still be resent (until
  * it expires), so a used payment stays refused across restarts; so does growth while it runs.
  */
-import { LineLog, readLineLog, type Compaction, type DamagedLine, type RecordKind } from '../util/line-log.js';
+import { LineLog, encodeLine, readLineLog, type Compaction, type DamagedLine, type EncodedLine, type RecordKind } from '../util/line-log.js';
 import { StorageError } from '../storage/contract/errors.js';
 import { MemorySettlementJournal, UNRESOLVED_STATES, slimmedAfterInterval, type IntentUpdate, type JournalLine, type SettlementIntent } from './settlement-journal.js';
 
@@ -101,6 +101,12 @@ export class FileSettlementJournal extends MemorySettlementJournal {
   private log: LineLog<StoredLine> | undefined;
   private compactAfterBytes = COMPACT_JOURNAL_AFTER_BYTES;
   private compacting = false;
+  /**
+   * The begin line of each entry a compaction wrote, kept while the entry lives: most entries
+   * outlive many compactions unchanged (slim and waiting for their authorization to expire), and
+   * encoding each again at every compaction was most of a compaction's work on the main thread.
+   */
+  private readonly beginLines = new WeakMap<SettlementIntent, EncodedLine>();
   /** The last compaction made while open: what it did, or why it failed (it is retried on further growth). */
   lastCompaction: Compaction | { error: string } | undefined;
 
@@ -127,12 +133,18 @@ export class FileSettlementJournal extends MemorySettlementJournal {
    */
   compact(): Promise<Compaction> {
     if (this.log === undefined) throw new Error('the settlement journal is not open');
+    const lines = this.beginLines;
     return this.log.compact(foldStillNeeded, () => {
       this.forgetExpired(Date.now());
-      // The entries as they are now; each line is built as the compaction reads it.
+      // The entries as they are now; each line is built as the compaction reads it, once per
+      // entry object (an entry is replaced, never changed, so its line stays right).
       const entries = this.held();
       return (function* () {
-        for (const entry of entries) yield toStored({ op: 'begin', entry });
+        for (const entry of entries) {
+          let line = lines.get(entry);
+          if (line === undefined) lines.set(entry, (line = encodeLine(toStored({ op: 'begin', entry }))));
+          yield line;
+        }
       })();
     });
   }

@@ -64,6 +64,17 @@ const checksum = (json: string) => crc32(json).toString(16).padStart(8, '0');
 const FRAMED = /^([0-9a-f]{8}) (.*)$/s;
 const isText = (value: unknown): value is string => typeof value === 'string';
 
+/** A record as a line of a log, from {@link encodeLine}. */
+export type EncodedLine = string & { readonly encodedLine: unique symbol };
+
+/**
+ * A record as a line of a log: checksum, space, JSON, newline. An owner that keeps the lines of
+ * records that do not change gives them to compactions as they are (see {@link CompactionState}).
+ */
+export function encodeLine(record: unknown): EncodedLine {
+  return encode(record) as EncodedLine;
+}
+
 /** One line of a log: checksum, space, JSON, newline. */
 function encode(record: unknown): string {
   const json = JSON.stringify(record);
@@ -251,9 +262,10 @@ export interface Compaction {
  * called in line with the appends, so it must reflect every record written so far and no other,
  * which an owner that takes in each record through `append`'s `taken` does. What it returns is
  * read later, a slice per event-loop turn, so it must not change after the call (a snapshot,
- * which may build each record as it is read).
+ * which may build each record as it is read). A record may come already encoded
+ * ({@link encodeLine}): a record that outlives many compactions is then encoded once, not at each.
  */
-export type CompactionState<R> = () => Iterable<R>;
+export type CompactionState<R> = () => Iterable<R | EncodedLine>;
 
 /** Records encoded per event-loop turn by a compaction, so a large one does not stall its owner's other work. */
 const ENCODE_SLICE = 2_000;
@@ -263,7 +275,7 @@ const ENCODE_SLICE = 2_000;
  * single string of a large log, built and then turned into bytes in one piece, stalled the
  * owner's thread for tens of milliseconds); with how many records and bytes there were.
  */
-async function encodeInSlices<R>(records: Iterable<R>): Promise<{ chunks: string[]; count: number; bytes: number }> {
+async function encodeInSlices<R>(records: Iterable<R | EncodedLine>): Promise<{ chunks: string[]; count: number; bytes: number }> {
   const chunks: string[] = [];
   let lines: string[] = [];
   let count = 0;
@@ -275,7 +287,8 @@ async function encodeInSlices<R>(records: Iterable<R>): Promise<{ chunks: string
     lines = [];
   };
   for (const record of records) {
-    lines.push(encode(record));
+    // Records are JSON objects or arrays (a log's RecordKind), so a string is a line encoded already.
+    lines.push(typeof record === 'string' ? record : encode(record));
     count += 1;
     if (lines.length === ENCODE_SLICE) {
       cut();
@@ -397,7 +410,7 @@ export class LineLog<R> {
     const prefix = start.size;
     const damaged: DamagedLine[] = [];
     const progress: StreamProgress = { read: start.records, finished: true };
-    let kept: Iterable<R> | undefined = start.kept;
+    let kept: Iterable<R | EncodedLine> | undefined = start.kept;
     if (kept === undefined) {
       progress.read = 0;
       progress.finished = false;
