@@ -13,26 +13,10 @@ import { decodePaymentHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentPayload, PaymentRequirements } from '../../src/api/x402/types.js';
 import { activeLease, http, startApp } from './support.js';
 import { backend } from '../support/backends.js';
-import { serveLocalFacilitator } from '../x402/support.js';
+import { SAMPLE_REQUIREMENTS, serveLocalFacilitator } from '../x402/support.js';
 
 const PAYER = THROWAWAY_PAYER.address;
-const LESSOR = '0x742d35Cc6511C84a92A30A7D7B0D6E1234567890';
-const requirements: PaymentRequirements = {
-  scheme: 'exact',
-  network: 'base-sepolia',
-  asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
-  amount: '1000',
-  maxAmountRequired: '1000',
-  payTo: LESSOR,
-  resource: 'http://localhost/api/leases/L-1/access?mode=second',
-  description: 'test',
-  mimeType: 'application/json',
-  maxTimeoutSeconds: 60,
-  mode: 'second',
-  intervalSeconds: 1,
-  intervalStart: '2026-01-01T00:00:00.000Z',
-  extra: { name: 'USDC', version: '2' },
-};
+const requirements = SAMPLE_REQUIREMENTS;
 
 /** A signed payment, decoded as the service reads it. */
 const createPaymentPayload = (r: PaymentRequirements, options: PaymentOptions = {}): PaymentPayload => decodePaymentHeader(paymentHeader(r, options));

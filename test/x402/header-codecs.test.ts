@@ -8,24 +8,10 @@ import { decodePaymentSignatureHeader, encodePaymentRequiredHeader, encodePaymen
 import { describe, expect, it } from 'vitest';
 import { paymentHeader } from '../../src/api/x402/client.js';
 import { decodeJsonHeader, encodeJsonHeader } from '../../src/api/x402/payment-header.js';
-import type { PaymentRequirements } from '../../src/api/x402/types.js';
+import { SAMPLE_REQUIREMENTS } from './support.js';
 
-const requirements: PaymentRequirements = {
-  scheme: 'exact',
-  network: 'base-sepolia',
-  asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
-  amount: '1000',
-  maxAmountRequired: '1000',
-  payTo: '0x742d35Cc6511C84a92A30A7D7B0D6E1234567890',
-  resource: 'http://localhost/api/leases/L-1/access?mode=second',
-  description: 'accès à la seconde — 租赁 🚀',
-  mimeType: 'application/json',
-  maxTimeoutSeconds: 60,
-  mode: 'second',
-  intervalSeconds: 1,
-  intervalStart: '2026-01-01T00:00:00.000Z',
-  extra: { name: 'USDC', version: '2' },
-};
+// Text beyond ASCII in a field the 402 body carries.
+const requirements = { ...SAMPLE_REQUIREMENTS, description: 'accès à la seconde — 租赁 🚀' };
 
 /** What @x402/core's decoder answers: the value, or that it threw. */
 function official(header: string): { value: unknown } | { threw: true } {

@@ -9,8 +9,26 @@ import { LocalFacilitator } from '../../src/api/facilitator/local.js';
 import { networkByName } from '../../src/api/x402/networks.js';
 import { decodePaymentHeader, encodeJsonHeader } from '../../src/api/x402/payment-header.js';
 import type { PaymentPayload, PaymentRequirements } from '../../src/api/x402/types.js';
-import { activeLease, http, startApp, type Running } from '../api/support.js';
+import { activeLease, http, LESSOR, startApp, type Running } from '../api/support.js';
 import { backend, type OpenBackend } from '../support/backends.js';
+
+/** A quote of 1,000 minor units of Base Sepolia USDC for one second of lease L-1, for tests that need requirements without a service. */
+export const SAMPLE_REQUIREMENTS: PaymentRequirements = {
+  scheme: 'exact',
+  network: 'base-sepolia',
+  asset: '0x036CbD53842c5426634e7929541eC2318f3dCF7e',
+  amount: '1000',
+  maxAmountRequired: '1000',
+  payTo: LESSOR,
+  resource: 'http://localhost/api/leases/L-1/access?mode=second',
+  description: 'test',
+  mimeType: 'application/json',
+  maxTimeoutSeconds: 60,
+  mode: 'second',
+  intervalSeconds: 1,
+  intervalStart: '2026-01-01T00:00:00.000Z',
+  extra: { name: 'USDC', version: '2' },
+};
 
 /** What {@link useLeaseOnSale} gives a suite once its beforeAll has run. */
 export interface LeaseOnSale {
