@@ -50,10 +50,10 @@ export interface FileReplacement {
  */
 export async function startFileReplacement(path: string, chunks: readonly string[], tempPath = `${path}.tmp`): Promise<FileReplacement> {
   const out = await open(tempPath, 'w');
-  let open_ = true;
+  let isOpen = true;
   const close = async () => {
-    if (!open_) return;
-    open_ = false;
+    if (!isOpen) return;
+    isOpen = false;
     await out.close();
   };
   try {
