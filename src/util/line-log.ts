@@ -29,7 +29,7 @@ import { mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { acquireFileLock, type LockConflict } from './file-lock.js';
 import { appendLineDurably, openForDurableAppends, replaceFileDurably, startFileReplacement } from './fsync.js';
-import { encode, readBytes, readLineLog, readLines, setAside, streamRecords, type DamagedLine, type EncodedLine, type RecordKind, type StreamProgress } from './log-lines.js';
+import { encodeLine, readBytes, readLineLog, readLines, setAside, streamRecords, type DamagedLine, type EncodedLine, type RecordKind, type StreamProgress } from './log-lines.js';
 
 export { damagedFileOf, encodeLine, readLineLog, type DamagedLine, type EncodedLine, type LogContents, type RecordKind } from './log-lines.js';
 
@@ -89,7 +89,7 @@ async function encodeInSlices<R>(records: Iterable<R | EncodedLine>): Promise<{ 
   };
   for (const record of records) {
     // Records are JSON objects or arrays (a log's RecordKind), so a string is a line encoded already.
-    lines.push(typeof record === 'string' ? record : encode(record));
+    lines.push(typeof record === 'string' ? record : encodeLine(record));
     count += 1;
     if (lines.length === ENCODE_SLICE) {
       cut();
@@ -154,7 +154,7 @@ export class LineLog<R> {
       // Durable in the side file before compaction rewrites the log without them.
       if (damaged.length > 0) log.setAsideAtOpen = await setAside(path, damaged);
       const kept = options.keep(records);
-      const text = kept.map(encode).join('');
+      const text = kept.map(encodeLine).join('');
       await replaceFileDurably(path, text, `${path}.compact`);
       log.handle = await openForDurableAppends(path);
       log.ownBytes = Buffer.byteLength(text);
@@ -262,7 +262,7 @@ export class LineLog<R> {
    */
   append(record: R, taken?: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      const text = encode(record);
+      const text = encodeLine(record);
       const bytes = Buffer.byteLength(text);
       this.appended += bytes;
       this.queued.push({ text, bytes, taken, done: (error) => (error === undefined ? resolve() : reject(error as Error)) });

@@ -46,16 +46,11 @@ export type EncodedLine = string & { readonly encodedLine: unique symbol };
 
 /**
  * A record as a line of a log: checksum, space, JSON, newline. An owner that keeps the lines of
- * records that do not change gives them to compactions as they are (see {@link CompactionState}).
+ * records that do not change gives them to compactions as they are (line-log.ts, `CompactionState`).
  */
 export function encodeLine(record: unknown): EncodedLine {
-  return encode(record) as EncodedLine;
-}
-
-/** One line of a log: checksum, space, JSON, newline. */
-export function encode(record: unknown): string {
   const json = JSON.stringify(record);
-  return `${checksum(json)} ${json}\n`;
+  return `${checksum(json)} ${json}\n` as EncodedLine;
 }
 
 /** A line's record, or why it cannot be used. */
