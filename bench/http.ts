@@ -41,6 +41,7 @@ import { CpuMeter, waitForQuiet } from './support/cpu.js';
 import type { ProfileSnapshot } from './support/paid-profile.js';
 import { anyMatches, info, round, stdoutReporter, type BenchOptions, type Report } from './support/report.js';
 import { recoveryBound } from './support/recovery-bound.js';
+import { watchMainThread } from './support/stall-trace.js';
 import { percentile } from './support/stats.js';
 import { signerRecoveryKind } from '../src/api/x402/signer-recovery.js';
 import { bulkImport, openPostgres } from './support/sql.js';
@@ -63,9 +64,11 @@ const CASES = ['baseline', 'read', 'paid', 'paid-unverified'] as const;
 type Case = (typeof CASES)[number];
 const PAID: readonly Case[] = ['paid', 'paid-unverified'];
 /** The stages of a paid request timed inside the service (bench/support/http-service.ts), in request order. */
-const STAGES = ['leaseRead', 'verify', 'signatureRecovery', 'journal', 'journalAppend', 'settle', 'ledgerWrite'] as const;
+const STAGES = ['inService', 'leaseRead', 'verify', 'signatureRecovery', 'journal', 'journalAppend', 'settle', 'ledgerWrite'] as const;
 /** The service's maxTimeoutSeconds: long enough for payments signed before a run to stay valid through it. */
 const PAYMENT_VALIDITY_SECONDS = 600;
+/** BENCH_HTTP_TRACE=1: the service's and this process's main-thread stalls, compactions and each share round's stage tails (README). */
+const TRACE = process.env.BENCH_HTTP_TRACE === '1';
 
 /** Every figure this module can print. */
 export const names: readonly string[] = [
@@ -196,6 +199,8 @@ interface Run {
   rps: number;
   p50: number;
   p99: number;
+  /** More of the latency distribution (ms), to see the shape of the tail. */
+  tail: { p90: number; p97_5: number; max: number };
   ok: number;
   other: number;
   errors: number;
@@ -244,6 +249,7 @@ async function load(base: string, seconds: number, requests: Requests, servicePi
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    tail: { p90: result.latency.p90, p97_5: result.latency.p97_5, max: result.latency.max },
     ok: result['2xx'],
     other: result.non2xx,
     errors: result.errors + result.timeouts,
@@ -287,6 +293,8 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
   const figures = (c: Case) => [`http.${c}.rps`, `http.${c}.p50`, `http.${c}.p99`, 'http.goal', ...(PAID.includes(c) ? [`http.${c}.recorded`] : [])];
   const wanted = CASES.filter((c) => anyMatches(filter, figures(c)));
   if (wanted.length === 0) return;
+  // The load generator runs in this process: a pause here delays every request in flight too.
+  if (TRACE) watchMainThread('bench');
   const bench = await openPostgres();
   let service: Service | undefined;
   try {
@@ -344,7 +352,7 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
       };
       report(`http.${name}.rps`, round(run.rps, 1), 'req/s', extra);
       report(`http.${name}.p50`, run.p50, 'ms', extra);
-      report(`http.${name}.p99`, run.p99, 'ms', extra);
+      report(`http.${name}.p99`, run.p99, 'ms', { ...extra, tail: run.tail });
       reportProfile(report, name, run, profile);
       if (paying) {
         // Requests in flight when autocannon stops are still served (and paid) but not counted
@@ -370,7 +378,13 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
         await load(base, WARMUP_SECONDS, cases.read, service.pid);
         const readRound = await load(base, ROUND_SECONDS, cases.read, service.pid);
         await load(base, WARMUP_SECONDS, paid, service.pid);
+        info(`http: share round ${n}: paid ${ROUND_SECONDS} s`);
+        if (TRACE) await service.profileStart();
         const paidRound = await load(base, ROUND_SECONDS, paid, service.pid);
+        if (TRACE) {
+          const { stages } = await service.profileStop();
+          info(`http: share round ${n}: paid p50 ${paidRound.p50} p99 ${paidRound.p99} ms; stage p50/p99/max ms: ${Object.entries(stages).map(([s, t]) => `${s} ${Math.round(t.p50Ms)}/${Math.round(t.p99Ms)}/${Math.round(t.maxMs)}`).join(', ')}`);
+        }
         pairs.push({ read: readRound, paid: paidRound });
       }
       // The ledger must still reconcile after the rounds' payments, as after each paid case.
@@ -380,7 +394,7 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
       const worstP99 = Math.max(...pairs.map((p) => p.paid.p99));
       report('http.paid.shareOfRead', round(share, 2), 'of read rps', {
         note: `median of ${pairs.length} pairs of runs, read then paid: the cases' pair (${SECONDS} s each) and ${SHARE_ROUNDS} rounds of ${ROUND_SECONDS} s`,
-        pairs: pairs.map((p, i) => ({ readRps: round(p.read.rps, 1), paidRps: round(p.paid.rps, 1), share: round(shares[i] ?? 0, 2), paidP99Ms: p.paid.p99 })),
+        pairs: pairs.map((p, i) => ({ readRps: round(p.read.rps, 1), paidRps: round(p.paid.rps, 1), share: round(shares[i] ?? 0, 2), paidP50Ms: p.paid.p50, paidP99Ms: p.paid.p99, paidTailMs: p.paid.tail })),
         paidP99Ms: worstP99,
         reconcileDifferences: differences.length,
         goal: '>= 0.4 with paid p99 < 200 ms in every pair',
@@ -449,15 +463,19 @@ function reportProfile(report: Report, name: Case, run: Run, profile: ProfileSna
   if (!PAID.includes(name)) return;
   // Every new paid request calls verify once (also when its signature recovery is reused later).
   const paidRequests = Math.max(1, profile.stages['verify']?.calls ?? 0);
-  const total = STAGES.filter((s) => s !== 'signatureRecovery' && s !== 'journalAppend').reduce((sum, s) => sum + (profile.stages[s]?.ms ?? 0), 0);
+  const total = STAGES.filter((s) => s !== 'inService' && s !== 'signatureRecovery' && s !== 'journalAppend').reduce((sum, s) => sum + (profile.stages[s]?.ms ?? 0), 0);
   for (const stage of STAGES) {
-    const t = profile.stages[stage] ?? { calls: 0, ms: 0 };
+    const t = profile.stages[stage] ?? { calls: 0, ms: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
     report(`http.${name}.profile.${stage}`, round(t.ms / paidRequests, 3), 'ms/request', {
       callsPerRequest: round(t.calls / paidRequests, 2),
       meanPerCallMs: round(t.ms / Math.max(1, t.calls), 3),
+      callP50Ms: t.p50Ms,
+      callP99Ms: t.p99Ms,
+      callMaxMs: t.maxMs,
       // signatureRecovery sits inside verify/settle and journalAppend inside journal: shares of the timed stages.
       sharePct: round((t.ms / Math.max(1e-9, total)) * 100, 1),
       requestP50Ms: run.p50,
+      requestP99Ms: run.p99,
     });
   }
 }

@@ -7,11 +7,14 @@
  * `profile-start` / `profile-stop` time the paid request's stages (paid-profile.ts); the stop is
  * answered with the snapshot as `{ profile }`.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hex } from 'viem';
 import { LocalFacilitator } from '../../src/api/facilitator/local.js';
 import type { Authorization, PaymentRequirements } from '../../src/api/x402/types.js';
 import { ServiceStartError, startService } from '../../src/service.js';
 import { StageProfiler } from './paid-profile.js';
+import { clock } from './report.js';
+import { watchMainThread } from './stall-trace.js';
 import type { SettlementJournal } from '../../src/ledger/settlement-journal.js';
 
 /** The local facilitator without its signature check: the payer is taken from the claim. */
@@ -43,6 +46,12 @@ try {
   // Inside the journal's begin and update: the durable append (fsync'ed line log).
   profiler.wrap(ctx.journal, 'persist', 'journalAppend');
   profiler.wrap(ctx.db, 'recordPaymentWithOutcome', 'ledgerWrite');
+  // The whole paid request inside the service: from its headers parsed to its response written.
+  service.app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (request.method !== 'POST') return;
+    const t0 = performance.now();
+    response.once('finish', () => profiler.record('inService', performance.now() - t0));
+  });
   process.on('message', (message) => {
     if (message === 'profile-start') {
       profiler.start();
@@ -69,22 +78,15 @@ try {
  * latency lines up with.
  */
 function traceStalls(journal: SettlementJournal): void {
-  const started = performance.now();
-  const at = () => ((performance.now() - started) / 1000).toFixed(1);
+  watchMainThread('service');
   const compacting = journal as SettlementJournal & { compact?: () => Promise<{ from: string; recordsKept: number; bytesAfter: number }> };
   const compact = compacting.compact?.bind(journal);
   if (compact !== undefined) {
     compacting.compact = async () => {
       const t0 = performance.now();
       const done = await compact();
-      console.error(`[service +${at()}s] journal compaction ${(performance.now() - t0).toFixed(0)} ms from ${done.from}: ${done.recordsKept} kept, ${(done.bytesAfter / 2 ** 20).toFixed(1)} MiB`);
+      console.error(`[service ${clock()}] journal compaction ${(performance.now() - t0).toFixed(0)} ms from ${done.from}: ${done.recordsKept} kept, ${(done.bytesAfter / 2 ** 20).toFixed(1)} MiB`);
       return done;
     };
   }
-  let last = performance.now();
-  setInterval(() => {
-    const now = performance.now();
-    if (now - last > 60) console.error(`[service +${at()}s] main thread stalled ${(now - last - 10).toFixed(0)} ms`);
-    last = now;
-  }, 10).unref();
 }

@@ -8,11 +8,17 @@
  * is the bottleneck (ELU near 1: its one thread is always busy).
  */
 import { performance } from 'node:perf_hooks';
+import { round } from './report.js';
+import { percentile } from './stats.js';
 
 /** Totals of one stage since the last reset. */
 export interface StageTotal {
   calls: number;
   ms: number;
+  /** The median and 99th percentile of one call's wall time, ms: which stage makes the tail. */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
 }
 
 /** What the service reports for an interval (see {@link StageProfiler.snapshot}). */
@@ -33,8 +39,10 @@ type AsyncMethod = (...args: never[]) => Promise<unknown>;
  * extra async call per stage, a few per cent of a paid request's main-thread time).
  */
 export class StageProfiler {
-  private stages: Record<string, StageTotal> = {};
+  /** Each stage's call durations (ms) since the last start. */
+  private stages: Record<string, number[]> = {};
   private readonly swaps: Array<{ holder: Record<string, AsyncMethod>; method: string; original: AsyncMethod; own: boolean; timed: AsyncMethod }> = [];
+  private running = false;
   private startedAt = performance.now();
   private cpu = process.cpuUsage();
   private elu = performance.eventLoopUtilization();
@@ -52,17 +60,21 @@ export class StageProfiler {
       try {
         return await original.apply(target, args);
       } finally {
-        const total = (this.stages[stage] ??= { calls: 0, ms: 0 });
-        total.calls += 1;
-        total.ms += performance.now() - t0;
+        (this.stages[stage] ??= []).push(performance.now() - t0);
       }
     }) as AsyncMethod;
     this.swaps.push({ holder, method, original, own: Object.hasOwn(holder, method), timed });
   }
 
+  /** Adds one timed occurrence of `stage` measured by the caller, while an interval runs. */
+  record(stage: string, ms: number): void {
+    if (this.running) (this.stages[stage] ??= []).push(ms);
+  }
+
   /** Starts a new interval, with the wrappers in place. */
   start(): void {
     for (const { holder, method, timed } of this.swaps) holder[method] = timed;
+    this.running = true;
     this.stages = {};
     this.startedAt = performance.now();
     this.cpu = process.cpuUsage();
@@ -71,6 +83,7 @@ export class StageProfiler {
 
   /** The interval since the last {@link start}, and the originals back in place. */
   stop(): ProfileSnapshot {
+    this.running = false;
     // A method from the prototype is uncovered again rather than copied onto the object.
     for (const { holder, method, original, own } of this.swaps) {
       if (own) holder[method] = original;
@@ -82,7 +95,12 @@ export class StageProfiler {
       seconds,
       cpuPct: Math.round(((used.user + used.system) / 1e6 / seconds) * 100),
       eventLoopUtilization: Math.round(performance.eventLoopUtilization(this.elu).utilization * 100) / 100,
-      stages: structuredClone(this.stages),
+      stages: Object.fromEntries(Object.entries(this.stages).map(([stage, durations]) => [stage, totalOf(durations)])),
     };
   }
+}
+
+function totalOf(durations: number[]): StageTotal {
+  const sorted = [...durations].sort((a, b) => a - b);
+  return { calls: sorted.length, ms: sorted.reduce((sum, ms) => sum + ms, 0), p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), maxMs: round(sorted.at(-1) ?? 0) };
 }

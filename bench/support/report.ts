@@ -44,7 +44,12 @@ export function stdoutReporter(filter?: string): Report {
 
 const started = Date.now();
 
-/** Progress and notes, on stderr with the seconds since the run started. */
+/** The wall-clock time of day, UTC, to a tenth of a second: what progress and trace lines carry, so lines of different processes line up. */
+export function clock(): string {
+  return new Date().toISOString().slice(11, 21);
+}
+
+/** Progress and notes, on stderr with the seconds since the run started and the time of day. */
 export function info(message: string): void {
-  process.stderr.write(`[bench +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
+  process.stderr.write(`[bench +${((Date.now() - started) / 1000).toFixed(1)}s ${clock()}] ${message}\n`);
 }

@@ -41,6 +41,9 @@ export interface FileReplacement {
   abandon(): Promise<void>;
 }
 
+/** How much of a replacement's content is written between two flushes (see {@link startFileReplacement}). */
+const SYNC_EVERY_BYTES = 4 * 1024 * 1024;
+
 /**
  * {@link replaceFileDurably} in two steps, for a file still in use meanwhile: the bulk of the new
  * content, `chunks` in order, is written to `tempPath` and fsync'ed now, while the old file stays
@@ -57,8 +60,18 @@ export async function startFileReplacement(path: string, chunks: readonly string
     await out.close();
   };
   try {
-    // writeFile on a handle writes from its position: the chunks follow one another.
-    for (const chunk of chunks) await out.writeFile(chunk);
+    // writeFile on a handle writes from its position: the chunks follow one another. The data is
+    // flushed every few MiB rather than once at the end: one flush of tens of MiB held the disk
+    // for long enough that the owner's own durable appends (and its database's commits) waited.
+    let unsynced = 0;
+    for (const chunk of chunks) {
+      await out.writeFile(chunk);
+      unsynced += chunk.length;
+      if (unsynced >= SYNC_EVERY_BYTES) {
+        await out.datasync();
+        unsynced = 0;
+      }
+    }
     await out.sync();
   } catch (error) {
     await close();

@@ -41,6 +41,18 @@ describe('durable writes', () => {
     expect(await readFile(path, 'utf8')).toBe(`${chunks.join('')}tail\n`);
   });
 
+  it('replaces a file with content of many MiB, flushed as it is written, byte for byte', async () => {
+    const path = join(root, 'large');
+    await writeFile(path, 'old\n');
+    // 12 MiB in chunks of 1.5 MiB: the content is flushed several times before the end.
+    const chunks = Array.from({ length: 8 }, (_, i) => `${String(i).repeat(1023)}\n`.repeat(1536));
+    const replacement = await startFileReplacement(path, chunks, `${path}.compact`);
+    await replacement.finish('tail\n');
+    const written = await readFile(path, 'utf8');
+    expect(written.length).toBe(8 * 1536 * 1024 + 5);
+    expect(written).toBe(`${chunks.join('')}tail\n`);
+  });
+
   it('appends durably, and syncs files and directories', async () => {
     const path = join(root, 'log');
     const handle = await openForDurableAppends(path);

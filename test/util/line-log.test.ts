@@ -2,6 +2,7 @@
 import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LineLog, damagedFileOf, encodeLine, readLineLog, type CompactionKeep, type RecordKind } from '../../src/util/line-log.js';
 
@@ -69,6 +70,42 @@ describe('compacting a log in use', () => {
     expect(b.bytesBefore).toBe(a.bytesAfter);
     expect(b.recordsKept).toBe(100);
     expect((await readLineLog(path, REC)).records.map((r) => r.n)).toEqual(Array.from({ length: 100 }, (_, i) => 2 * i + 1));
+    await log.close();
+  });
+
+  it('gives the event loop back while it encodes a state that is slow to build, not only every so many records', async () => {
+    const path = join(dir, 'slow-state.log');
+    const { log } = await LineLog.open(path, { kind: REC, keep: keepAll });
+    const held: Rec[] = [];
+    for (let n = 0; n < 320; n++) await log.append({ n, drop: false }, () => held.push({ n, drop: false }));
+    // Each record takes at least 0.25 ms to build, so every 32 records take longer than one turn
+    // may: the encoding must yield 10 times whatever the machine's speed. A fixed count of records
+    // per turn (2,000) would have held the thread for all 320.
+    let turnsBefore = 0;
+    let turnsDuring = 0;
+    const slowly = function* () {
+      turnsBefore = turns;
+      for (const r of held) {
+        const until = performance.now() + 0.25;
+        while (performance.now() < until);
+        yield r;
+      }
+      turnsDuring = turns - turnsBefore;
+    };
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      if (!counting) return;
+      turns += 1;
+      setImmediate(count);
+    };
+    setImmediate(count);
+    const done = await log.compact(keepWanted, slowly);
+    counting = false;
+    expect(done).toMatchObject({ from: 'state', recordsKept: 320 });
+    // Turns of the event loop between the first record built and the last.
+    expect(turnsDuring).toBeGreaterThanOrEqual(9);
+    expect((await readLineLog(path, REC)).records.map((r) => r.n)).toEqual(held.map((r) => r.n));
     await log.close();
   });
 
