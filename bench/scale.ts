@@ -38,6 +38,7 @@ import { CLAIMS_HOT_DAYS, COLD_CLAIMS, HOT_CLAIMS } from '../src/storage/backend
 import type { RecordPaymentParams } from '../src/storage/contract/database.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg.js';
 import { leaseKey, pick, prng, range, storedAsset, storedLease } from './support/fixtures.js';
+import { alternatingP99 } from './support/alternating.js';
 import { info, round, type BenchOptions } from './support/report.js';
 import { driverOf } from './support/sql.js';
 import { convert, nowNs, summarize } from './support/stats.js';
@@ -79,6 +80,12 @@ const COMPACT = process.env.BENCH_SCALE_COMPACT !== '0';
 const WAL_COMPRESSION = process.env.BENCH_SCALE_WAL_COMPRESSION === '1';
 type Layout = (typeof LAYOUTS)[number];
 const GOAL_PCT = 10;
+/**
+ * Whether the first step's partitioned database is copied and measured again beside the last
+ * step (`scale.sameTime.*`, {@link sameTime}); BENCH_SCALE_SAME_TIME=0 leaves it out (the copy
+ * takes the first step's size on disk).
+ */
+const SAME_TIME = process.env.BENCH_SCALE_SAME_TIME !== '0';
 
 /** The measured hour: three hours ago (never settled here); loaded payments are older than it. */
 const HOUR_START = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
@@ -101,6 +108,7 @@ export const names: readonly string[] = [
   ),
   'scale.goal',
   'scale.longCheckpoints.goal',
+  ...['read.firstPage.p99', 'read.recentPage.p99', 'read.dailyRevenue.p99', 'read.byHash.p99', 'throughput', 'goal'].map((f) => `scale.sameTime.${f}`),
 ];
 
 interface Side {
@@ -124,13 +132,19 @@ async function unpartitionedMigrations(): Promise<string> {
   return dir;
 }
 
-async function openSide(layout: Layout): Promise<Side> {
-  const t = await createTestDatabase();
-  const db = new PostgresDatabase(t.url, { pool: { max: 20, idleTimeoutMillis: 0 } });
+/** The bench's pool (the service's size) and its own session on a database. */
+async function connect(url: string): Promise<{ db: PostgresDatabase; client: pg.Client }> {
+  const db = new PostgresDatabase(url, { pool: { max: 20, idleTimeoutMillis: 0 } });
   await db.connect();
-  const client = new pg.Client({ connectionString: t.url });
+  const client = new pg.Client({ connectionString: url });
   client.on('error', () => undefined);
   await client.connect();
+  return { db, client };
+}
+
+async function openSide(layout: Layout): Promise<Side> {
+  const t = await createTestDatabase();
+  const { db, client } = await connect(t.url);
   if (layout === 'partitioned') {
     const result = await db.migrator().up();
     if (result.error) throw result.error;
@@ -439,21 +453,22 @@ async function throughput(
   return best;
 }
 
+/** The keyed reads the goal names, in the order their p99s are reported. */
+const READS = ['firstPage', 'recentPage', 'dailyRevenue', 'byHash'] as const;
+
 /**
- * The p99 of the keyed reads at this step, each reported as `scale.<layout>.read.<name><suffix>.p99`
- * (first page, page after a recent cursor, a day's revenue, by hash; all of loaded rows).
+ * The keyed reads of `side`, each a call to time (first page, page after a recent cursor, a day's
+ * revenue, by hash; all of loaded rows), the leases and hashes drawn from `random`. Checks first
+ * that the lookup by hash finds a loaded payment (a miss would be a cheaper read than the one
+ * measured for).
  */
-async function measureReads(side: Side, base: { rows: number; layout: Layout }, suffix: string, report: BenchOptions['report']): Promise<number[]> {
-  const random = prng(7);
+async function readCalls(side: Side, random: () => number): Promise<Record<(typeof READS)[number], () => Promise<unknown>>> {
   const lease = () => leaseKey(pick(random, LEASES));
   const recent = new Date(HOUR_START - 3_600_000).toISOString();
   const day = { from: new Date(HOUR_START - 86_400_000), to: new Date(HOUR_START) };
-  const firstPage = await readP99(side, () => side.db.getPaymentsPage(lease(), { limit: 50 }));
   // A page after a cursor one hour before the measured hour: what a client following a lease reads.
   // (A cursor is base64url JSON of the last item's [time, id]; built here to start mid-history.)
   const after = Buffer.from(JSON.stringify([recent, '00000000-0000-0000-0000-000000000000'])).toString('base64url');
-  const recentPage = await readP99(side, () => side.db.getPaymentsPage(lease(), { limit: 50, after }));
-  const dailyRevenue = await readP99(side, () => side.db.getDailyRevenue(lease(), day));
   // Partitioned: the service's lookup (claim table, then the payment's partition). Unpartitioned:
   // the lookup the service made before 007, by the payment table's unique hash index, through the
   // same pool (its claim table holds only the measured writes' claims, so the service's lookup
@@ -468,17 +483,32 @@ async function measureReads(side: Side, base: { rows: number; layout: Layout }, 
           });
           return rows[0] === undefined ? null : paymentFromRow(rows[0]);
         };
-  // The lookup must find loaded rows (a miss would be a cheaper read than the one measured for).
   const probe = Math.floor(random() * side.loaded);
   if ((await byHashRead(loadedHash(probe)))?.id !== loadedKey(probe).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')) {
     throw new Error(`scale: loaded payment ${probe} not found by its hash (${side.layout})`);
   }
-  const byHash = await readP99(side, () => byHashRead(loadedHash(Math.floor(random() * side.loaded))));
-  for (const [name, read] of Object.entries({ firstPage, recentPage, dailyRevenue, byHash })) {
+  return {
+    firstPage: () => side.db.getPaymentsPage(lease(), { limit: 50 }),
+    recentPage: () => side.db.getPaymentsPage(lease(), { limit: 50, after }),
+    dailyRevenue: () => side.db.getDailyRevenue(lease(), day),
+    byHash: () => byHashRead(loadedHash(Math.floor(random() * side.loaded))),
+  };
+}
+
+/**
+ * The p99 of the keyed reads at this step, each reported as `scale.<layout>.read.<name><suffix>.p99`
+ * (see {@link readCalls}).
+ */
+async function measureReads(side: Side, base: { rows: number; layout: Layout }, suffix: string, report: BenchOptions['report']): Promise<number[]> {
+  const calls = await readCalls(side, prng(7));
+  const p99s: number[] = [];
+  for (const name of READS) {
+    const read = await readP99(side, calls[name]);
     const { runs, blocksReadPerCall, blocksHitPerCall } = read;
     report(`scale.${side.layout}.read.${name}${suffix}.p99`, round(read.p99), 'ms', { ...base, samples: READ_SAMPLES, runs, blocksReadPerCall, blocksHitPerCall });
+    p99s.push(read.p99);
   }
-  return [firstPage.p99, recentPage.p99, dailyRevenue.p99, byHash.p99];
+  return p99s;
 }
 
 /**
@@ -540,6 +570,58 @@ async function withLongCheckpoints<T>(client: pg.Client, size: string, fn: () =>
   }
 }
 
+/**
+ * A copy of the partitioned database as the first step left it, kept to be measured again beside
+ * the last step (see {@link sameTime}). The side's sessions close for the copy (a database is
+ * copied only with nobody connected) and open again.
+ */
+async function keepReference(side: Side): Promise<Side> {
+  await side.db.disconnect();
+  // An autovacuum worker on the database would refuse the copy (it is retried, but a long vacuum outlasts the retries).
+  await side.client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'autovacuum worker'`);
+  await side.client.end();
+  const started = performance.now();
+  const t = await createTestDatabase(side.t);
+  info(`scale: the ${side.loaded}-row partitioned database copied to ${t.name} in ${((performance.now() - started) / 1000).toFixed(1)} s, to be measured beside the last step`);
+  Object.assign(side, await connect(side.t.url));
+  return { layout: side.layout, t, ...(await connect(t.url)), loaded: side.loaded };
+}
+
+/**
+ * The goal measured at the same moments: the first step's copy (`first`) and the last step
+ * (`last`), partitioned, each read alternating call for call with the same read of the other
+ * (bench/support/alternating.ts), then the write rate in alternating runs after a warm-up of the
+ * copy, which has been idle since its step. Reported as `scale.sameTime.*`, with
+ * `scale.sameTime.goal`: the goal judged on these figures, where the machine's drift between
+ * steps (minutes apart) falls on both sides alike.
+ */
+async function sameTime(first: Side, last: Side, report: BenchOptions['report']): Promise<void> {
+  const base = { layout: 'partitioned', firstRows: first.loaded, lastRows: last.loaded };
+  const change = (from: number, to: number) => round(((to - from) / from) * 100, 1);
+  const [firstCalls, lastCalls] = [await readCalls(first, prng(7)), await readCalls(last, prng(7))];
+  const readChanges: number[] = [];
+  for (const name of READS) {
+    for (let i = 0; i < 20; i++) await Promise.all([firstCalls[name](), lastCalls[name]()]);
+    const { p99, series } = await alternatingP99(firstCalls[name], lastCalls[name], READ_SAMPLES, READ_RUNS);
+    readChanges.push(change(p99[0], p99[1]));
+    report(`scale.sameTime.read.${name}.p99`, p99[1], 'ms', { ...base, firstStepP99: p99[0], changePct: readChanges.at(-1), samples: READ_SAMPLES, series });
+  }
+  await drive(first, WARMUP_SECONDS, 'warmup');
+  const rates: [number[], number[]] = [[], []];
+  for (let r = 0; r < 3; r++) {
+    for (const [k, side] of [first, last].entries()) (rates[k] as number[]).push(round((await drive(side, SECONDS, `same${r}`)).rate, 0));
+  }
+  const [firstRate, lastRate] = [Math.max(...rates[0]), Math.max(...rates[1])];
+  report('scale.sameTime.throughput', lastRate, 'payments/s', { ...base, firstStepRate: firstRate, changePct: change(firstRate, lastRate), runs: rates, seconds: SECONDS, concurrency: CONCURRENCY });
+  const met = change(firstRate, lastRate) >= -GOAL_PCT && readChanges.every((c) => c <= GOAL_PCT);
+  report('scale.sameTime.goal', met ? 1 : 0, 'met', {
+    ...base,
+    throughputChangePct: change(firstRate, lastRate),
+    readP99ChangePct: readChanges,
+    goal: `partitioned throughput and read p99 at the last step within ${GOAL_PCT}% of the first, measured at the same moments`,
+  });
+}
+
 /** The scale benchmark (see the file comment). */
 export async function benchScale(opts: BenchOptions): Promise<void> {
   if (STEPS.some((s) => !Number.isSafeInteger(s) || s < 1) || STEPS.some((s, i) => i > 0 && s <= (STEPS[i - 1] as number))) {
@@ -548,6 +630,7 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
   if (!Number.isFinite(WARMUP_SECONDS) || WARMUP_SECONDS < 0) throw new Error('BENCH_SCALE_WARMUP_SECONDS must be a number of seconds');
   if (LONG_CHECKPOINTS !== undefined && !/^\d+(MB|GB)$/.test(LONG_CHECKPOINTS)) throw new Error('BENCH_SCALE_LONG_CHECKPOINTS must be a size such as 16GB');
   const sides: Side[] = [];
+  let reference: Side | undefined;
   try {
     for (const layout of LAYOUTS) sides.push(await openSide(layout));
     const first = new Map<Layout, StepFigures>();
@@ -570,6 +653,7 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
         // walBytesPerPayment line shows.
         await side.client.query('CHECKPOINT');
         const figures = await measure(side, step, opts.report);
+        if (SAME_TIME && side.layout === 'partitioned' && reference === undefined && STEPS.length > 1) reference = await keepReference(side);
         if (!first.has(side.layout)) first.set(side.layout, figures);
         last.set(side.layout, figures);
       }
@@ -594,8 +678,10 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
     if (f.longCheckpointsRate !== undefined && l.longCheckpointsRate !== undefined) {
       goal('scale.longCheckpoints.goal', f.longCheckpointsRate, l.longCheckpointsRate, { maxWalSize: LONG_CHECKPOINTS, checkpointTimeout: '30min', warmupSeconds: WARMUP_SECONDS });
     }
+    const partitioned = sides.find((side) => side.layout === 'partitioned');
+    if (reference !== undefined && partitioned !== undefined) await sameTime(reference, partitioned, opts.report);
   } finally {
-    for (const side of sides) {
+    for (const side of reference === undefined ? sides : [...sides, reference]) {
       await side.db.disconnect().catch(() => undefined);
       await side.client.end().catch(() => undefined);
       await side.t.drop().catch(() => undefined);

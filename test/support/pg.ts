@@ -52,11 +52,16 @@ async function withRetries<T>(what: string, work: () => Promise<T>): Promise<T> 
   }
 }
 
-/** Creates an empty database `t_<random>` (owned by the admin user) for one test file. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * Creates an empty database `t_<random>` (owned by the admin user) for one test file, or, given
+ * `copyOf`, a copy of that database as it is (nobody may be connected to it meanwhile; its files
+ * are copied, not its WAL replayed, so a large one copies at disk speed).
+ */
+export async function createTestDatabase(copyOf?: TestDatabase): Promise<TestDatabase> {
   const name = `t_${randomBytes(12).toString('hex')}`;
   const quoted = pg.escapeIdentifier(name);
-  await withRetries(`CREATE DATABASE ${name}`, () => admin((c) => c.query(`CREATE DATABASE ${quoted}`)));
+  const from = copyOf === undefined ? '' : ` TEMPLATE ${pg.escapeIdentifier(copyOf.name)} STRATEGY FILE_COPY`;
+  await withRetries(`CREATE DATABASE ${name}`, () => admin((c) => c.query(`CREATE DATABASE ${quoted}${from}`)));
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   let dropped: Promise<void> | undefined;
