@@ -13,7 +13,9 @@
  * after a recent cursor, a day of revenue, a payment by settlement hash; on a quiet server before
  * the writes, and again after them as `.afterWrites`) and the payment table's heap and index
  * sizes. Goal: partitioned, throughput and read p99 at the last step within 10% of
- * the first.
+ * the first. The first step's partitioned database is also copied and measured again beside the
+ * last step, call for call (`scale.sameTime.*`, {@link sameTime}), so the goal can be judged
+ * without the minutes between the steps.
  *
  * BENCH_SCALE_STEPS (default 1000000,5000000,10000000,20000000) sets the row counts,
  * BENCH_SCALE_SECONDS (default 5) the length of each throughput run, BENCH_SCALE_CHUNK (default
@@ -21,7 +23,7 @@
  * costs no client round trips; both layouts load at once, each is then measured alone (see
  * {@link load} for what makes loading fast and why the loaded indexes are the service's).
  * BENCH_SCALE_LONG_CHECKPOINTS measures each step's writes again with the operator's checkpoint
- * lever (its comment below). Both databases are dropped at the end.
+ * lever (its comment below). Every database it made is dropped at the end.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';

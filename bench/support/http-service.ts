@@ -46,19 +46,22 @@ try {
   // Inside the journal's begin and update: the durable append (fsync'ed line log).
   profiler.wrap(ctx.journal, 'persist', 'journalAppend');
   profiler.wrap(ctx.db, 'recordPaymentWithOutcome', 'ledgerWrite');
-  // The whole paid request inside the service: from its headers parsed to its response written.
-  service.app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+  // The whole paid request inside the service: from its headers parsed to its response written
+  // (listened to only while profiling, like the wrappers).
+  const timeRequest = (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== 'POST') return;
     const t0 = performance.now();
     response.once('finish', () => profiler.record('inService', performance.now() - t0));
-  });
+  };
   process.on('message', (message) => {
     if (message === 'profile-start') {
       profiler.start();
+      service.app.server.on('request', timeRequest);
       process.send?.('ok:profile');
       return;
     }
     if (message === 'profile-stop') {
+      service.app.server.off('request', timeRequest);
       process.send?.({ profile: profiler.stop() });
       return;
     }
