@@ -66,7 +66,7 @@ export async function startFileReplacement(path: string, chunks: readonly string
     let unsynced = 0;
     for (const chunk of chunks) {
       await out.writeFile(chunk);
-      unsynced += chunk.length;
+      unsynced += Buffer.byteLength(chunk);
       if (unsynced >= SYNC_EVERY_BYTES) {
         await out.datasync();
         unsynced = 0;
