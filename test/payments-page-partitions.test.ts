@@ -3,12 +3,13 @@
  * order and stops at the first that fills it (partition-span.ts), instead of opening every day
  * partition, and returns exactly the rows of the plain query whatever the span says: rows in the
  * DEFAULT partition, past the newest partition, beyond a gap between partitions, and a span that
- * no longer matches the catalog.
+ * no longer matches the catalog. Its prepared statement keeps one cached plan even for a lease with
+ * a long history (pageRowsBound).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
-import { paymentsPageSql } from '../src/storage/backends/sql/ledger-reads.js';
+import { pageRowsBound, paymentsPageSql } from '../src/storage/backends/sql/ledger-reads.js';
 import { longestSpan, PartitionSpanCache, type PartitionSpan } from '../src/storage/backends/sql/partition-span.js';
 import { DEFAULT_PARTITION, ensurePaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import type { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
@@ -63,6 +64,15 @@ describe('longestSpan', () => {
   });
 });
 
+describe('pageRowsBound', () => {
+  it('is the smallest power of two not below the rows, and refuses what is not a row count', () => {
+    expect([1, 2, 3, 51, 64, 65, 101, 1001].map(pageRowsBound)).toEqual([1, 2, 4, 64, 64, 128, 128, 1024]);
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => pageRowsBound(bad)).toThrow(RangeError);
+    // Every page size the API allows (1..1,000, one more row asked) gives one of ten texts.
+    expect(new Set(Array.from({ length: 1000 }, (_, i) => paymentsPageSql(null, false, i + 2))).size).toBe(10);
+  });
+});
+
 describe.each(['postgres', 'pglite'] as const)('payments pages on day partitions (%s)', (kind) => {
   let store: OpenSqlStore;
   let driver: SqlDriver;
@@ -105,10 +115,10 @@ describe.each(['postgres', 'pglite'] as const)('payments pages on day partitions
     const cursors = [null, { ts: at(25, 9).getTime(), id: '00000000-0000-0000-0000-000000000000' }, { ts: at(3, 9).getTime(), id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' }];
     for (const cursor of cursors) {
       const base = cursor === null ? [leaseId, 11] : [leaseId, 11, new Date(cursor.ts), cursor.id];
-      const plain = await driver.query<{ id: string }>(paymentsPageSql(null, cursor !== null), base);
+      const plain = await driver.query<{ id: string }>(paymentsPageSql(null, cursor !== null, 11), base);
       expect(plain.rows.length).toBe(11);
       for (const span of spans) {
-        const { rows } = await driver.query<{ id: string }>(paymentsPageSql(span, cursor !== null), base);
+        const { rows } = await driver.query<{ id: string }>(paymentsPageSql(span, cursor !== null, 11), base);
         expect(rows.map((r) => r.id)).toEqual(plain.rows.map((r) => r.id));
       }
     }
@@ -175,17 +185,17 @@ describe('the cached plan of a payments page on PostgreSQL', () => {
   it('the first page reads the oldest day and the DEFAULT partition, not every day', async () => {
     const span = spanOfDays(DAYS, DAYS + 8);
     const lease = pg.escapeLiteral(leaseId);
-    const read = await partitionsRead(paymentsPageSql(span, false), 'text, int', `${lease}, 6`);
+    const read = await partitionsRead(paymentsPageSql(span, false, 6), 'text, int', `${lease}, 6`);
     expect(read.sort()).toEqual([DEFAULT_PARTITION, partitionName(dayAgo(DAYS))]);
     // The statement without a span opens every day partition: what this file is about.
-    const plain = await partitionsRead(paymentsPageSql(null, false), 'text, int', `${lease}, 6`);
+    const plain = await partitionsRead(paymentsPageSql(null, false, 6), 'text, int', `${lease}, 6`);
     expect(plain.length).toBeGreaterThan(DAYS);
   });
 
   it("a page after a cursor reads from the cursor's day on and stops when it is full", async () => {
     const span = spanOfDays(DAYS, DAYS + 8);
     const cursor = `${pg.escapeLiteral(at(10, 6).toISOString())}, '00000000-0000-0000-0000-000000000000'`;
-    const read = await partitionsRead(paymentsPageSql(span, true), 'text, int, timestamptz, uuid', `${pg.escapeLiteral(leaseId)}, 6, ${cursor}`);
+    const read = await partitionsRead(paymentsPageSql(span, true, 6), 'text, int, timestamptz, uuid', `${pg.escapeLiteral(leaseId)}, 6, ${cursor}`);
     // 10 days ago from 06:00 has two payments left, so the page goes on into the next day.
     expect(read.sort()).toEqual([DEFAULT_PARTITION, partitionName(dayAgo(10)), partitionName(dayAgo(9))].sort());
   });
@@ -193,5 +203,65 @@ describe('the cached plan of a payments page on PostgreSQL', () => {
   it("the service's own first page returns the oldest payments", async () => {
     const page = await db.getPaymentsPage(leaseId, { limit: 5 });
     expect(page.items.map((p) => p.paymentTimestamp.getTime())).toEqual([0, 1, 2, 3, 4].map((h) => at(DAYS, h).getTime()));
+  });
+});
+
+describe('a lease with a long history: the first page keeps its cached plan (PostgreSQL)', () => {
+  let store: OpenSqlStore;
+  let client: pg.Client;
+  let leaseId: string;
+  const LEASES = 8;
+  const PAYMENTS = 20_000;
+
+  beforeAll(async () => {
+    store = await openSqlStore('postgres');
+    await ensurePaymentPartitions(store.driver, Array.from({ length: 8 }, (_, i) => dayAgo(i + 1)));
+    const leases: string[] = [];
+    for (let i = 0; i < LEASES; i++) leases.push(await newLeaseId(store.db));
+    leaseId = leases[0] as string;
+    client = new pg.Client({ connectionString: store.url as string });
+    await client.connect();
+    // Each lease pays every 15 s for three and a half days, the leases' rows interleaved in the heap
+    // as concurrent leases' are: a history long enough that a tenth of a lease's rows costs far
+    // more than a page and its planning together (at 20 M payments and 41 partitions the bench's
+    // leases have 20,000 rows each too).
+    await client.query(
+      `INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
+       SELECT l, 'second', 1, 7, '0x' || repeat('1', 40), t, '0x' || md5(l || i) || md5('h' || i), date_trunc('hour', t)
+         FROM unnest($1::text[]) AS l, generate_series(1, ${PAYMENTS}) AS i,
+              LATERAL (SELECT $2::timestamptz + i * interval '15 seconds' AS t) AS ts
+        ORDER BY md5(l || i)`,
+      [leases, at(4)],
+    );
+    await client.query('ANALYZE x402_payments');
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.end();
+    await store?.dispose();
+  });
+
+  /** Generic and custom plans made in 10 calls of `sql` as a prepared statement (PostgreSQL's default plan_cache_mode). */
+  async function plansIn10Calls(sql: string): Promise<{ generic: number; custom: number }> {
+    await client.query(`PREPARE first_page(text, int) AS ${sql}`);
+    try {
+      for (let i = 0; i < 10; i++) await client.query(`EXECUTE first_page(${pg.escapeLiteral(leaseId)}, 51)`);
+      const { rows } = await client.query<{ g: string; c: string }>(
+        `SELECT generic_plans::text AS g, custom_plans::text AS c FROM pg_prepared_statements WHERE name = 'first_page'`,
+      );
+      return { generic: Number(rows[0]?.g), custom: Number(rows[0]?.c) };
+    } finally {
+      await client.query('DEALLOCATE first_page');
+    }
+  }
+
+  it('is planned five times, then served from its generic plan', async () => {
+    const count = await client.query<{ n: string }>('SELECT COUNT(*)::text AS n FROM x402_payments WHERE lease_id = $1', [leaseId]);
+    expect(Number(count.rows[0]?.n)).toBe(PAYMENTS);
+    const sql = paymentsPageSql(spanOfDays(8, 16), false, 51);
+    // The same statement with its branches' limit as a parameter, as it was: planned on every call,
+    // because its generic plan is costed at a tenth of the lease's history (pageRowsBound).
+    expect(await plansIn10Calls(sql.replaceAll(/LIMIT \d+/g, 'LIMIT $2'))).toEqual({ generic: 0, custom: 10 });
+    expect(await plansIn10Calls(sql)).toEqual({ generic: 5, custom: 5 });
   });
 });
