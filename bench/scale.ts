@@ -13,9 +13,10 @@
  * after a recent cursor, a day of revenue, a payment by settlement hash; on a quiet server before
  * the writes, and again after them as `.afterWrites`) and the payment table's heap and index
  * sizes. Goal: partitioned, throughput and read p99 at the last step within 10% of
- * the first. The first step's partitioned database is also copied and measured again beside the
- * last step, call for call (`scale.sameTime.*`, {@link sameTime}), so the goal can be judged
- * without the minutes between the steps.
+ * the first. Every step but the last is measured on a copy of its database, so no step carries the
+ * payments an earlier step's measurement wrote. The first step's partitioned copy is kept and
+ * measured again beside the last step, call for call (`scale.sameTime.*`, {@link sameTime}), so
+ * the goal can be judged without the minutes between the steps.
  *
  * BENCH_SCALE_STEPS (default 1000000,5000000,10000000,20000000) sets the row counts,
  * BENCH_SCALE_SECONDS (default 5) the length of each throughput run, BENCH_SCALE_CHUNK (default
@@ -573,20 +574,26 @@ async function withLongCheckpoints<T>(client: pg.Client, size: string, fn: () =>
 }
 
 /**
- * A copy of the partitioned database as the first step left it, kept to be measured again beside
- * the last step (see {@link sameTime}). The side's sessions close for the copy (a database is
- * copied only with nobody connected) and open again.
+ * A copy of `side`'s database as it is, with its own sessions. The side's sessions close for the
+ * copy (a database is copied only with nobody connected) and open again.
  */
-async function keepReference(side: Side): Promise<Side> {
+async function copySide(side: Side): Promise<Side> {
   await side.db.disconnect();
   // An autovacuum worker on the database would refuse the copy (it is retried, but a long vacuum outlasts the retries).
   await side.client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'autovacuum worker'`);
   await side.client.end();
   const started = performance.now();
   const t = await createTestDatabase(side.t);
-  info(`scale: the ${side.loaded}-row partitioned database copied to ${t.name} in ${((performance.now() - started) / 1000).toFixed(1)} s, to be measured beside the last step`);
+  info(`scale: the ${side.loaded}-row ${side.layout} database copied to ${t.name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   Object.assign(side, await connect(side.t.url));
   return { layout: side.layout, t, ...(await connect(t.url)), loaded: side.loaded };
+}
+
+/** Closes `side`'s sessions and drops its database. */
+async function dropSide(side: Side): Promise<void> {
+  await side.db.disconnect().catch(() => undefined);
+  await side.client.end().catch(() => undefined);
+  await side.t.drop();
 }
 
 /**
@@ -646,6 +653,8 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
   if (LONG_CHECKPOINTS !== undefined && !/^\d+(MB|GB)$/.test(LONG_CHECKPOINTS)) throw new Error('BENCH_SCALE_LONG_CHECKPOINTS must be a size such as 16GB');
   const sides: Side[] = [];
   let reference: Side | undefined;
+  // Copies being measured, dropped at the end if a measurement fails.
+  const copies = new Set<Side>();
   try {
     for (const layout of LAYOUTS) sides.push(await openSide(layout));
     const first = new Map<Layout, StepFigures>();
@@ -662,13 +671,24 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
           concurrentWithOtherLayout: true,
         });
         if (side.layout === 'partitioned' && COMPACT) await compactLoaded(side, loadedBefore[k] as number, step, opts.report);
+        // Every step but the last is measured on a copy, so the payments its measurement writes
+        // (a million or more in the measured hour on a fast machine, in today's partition and the
+        // hot claims) do not stay for the later steps: each step holds its loaded history and its
+        // own writes only. The first step's partitioned copy is kept for sameTime.
+        const lastStep = step === STEPS[STEPS.length - 1];
+        const measured = lastStep ? side : await copySide(side);
+        if (measured !== side) copies.add(measured);
         // Every step starts from a checkpoint, so none is measured while the server still writes
         // out the rows just loaded (without it, one run's 1 M reads came out slower than its 20 M
         // reads). Right after a checkpoint every page's first change is logged whole, which the
         // walBytesPerPayment line shows.
-        await side.client.query('CHECKPOINT');
-        const figures = await measure(side, step, opts.report);
-        if (SAME_TIME && side.layout === 'partitioned' && reference === undefined && STEPS.length > 1) reference = await keepReference(side);
+        await measured.client.query('CHECKPOINT');
+        const figures = await measure(measured, step, opts.report);
+        if (measured !== side) {
+          if (SAME_TIME && side.layout === 'partitioned' && reference === undefined) reference = measured;
+          else await dropSide(measured);
+          copies.delete(measured);
+        }
         if (!first.has(side.layout)) first.set(side.layout, figures);
         last.set(side.layout, figures);
       }
@@ -690,10 +710,6 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
     const partitioned = sides.find((side) => side.layout === 'partitioned');
     if (reference !== undefined && partitioned !== undefined) await sameTime(reference, partitioned, opts.report);
   } finally {
-    for (const side of reference === undefined ? sides : [...sides, reference]) {
-      await side.db.disconnect().catch(() => undefined);
-      await side.client.end().catch(() => undefined);
-      await side.t.drop().catch(() => undefined);
-    }
+    for (const side of [...sides, ...copies, ...(reference === undefined ? [] : [reference])]) await dropSide(side).catch(() => undefined);
   }
 }
