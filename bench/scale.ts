@@ -19,7 +19,8 @@
  * the goal can be judged without the minutes between the steps.
  *
  * BENCH_SCALE_STEPS (default 1000000,5000000,10000000,20000000) sets the row counts,
- * BENCH_SCALE_SECONDS (default 5) the length of each throughput run, BENCH_SCALE_CHUNK (default
+ * BENCH_SCALE_SECONDS (default 5) the length of each throughput run, BENCH_SCALE_READ_SAMPLES
+ * (default 2000) the calls of each read series, BENCH_SCALE_CHUNK (default
  * 2000000) the rows per load statement. Rows are generated in SQL (generate_series), so loading
  * costs no client round trips; both layouts load at once, each is then measured alone (see
  * {@link load} for what makes loading fast and why the loaded indexes are the service's).
@@ -52,7 +53,12 @@ const DAYS = 30;
 const STEPS = (process.env.BENCH_SCALE_STEPS ?? '1000000,5000000,10000000,20000000').split(',').map((s) => Number(s.trim()));
 const SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 5);
 const CONCURRENCY = 64;
-const READ_SAMPLES = 400;
+/**
+ * Calls per read series (BENCH_SCALE_READ_SAMPLES, default 2,000). The p99 of 400 calls is their
+ * fourth slowest: in runs 23 and 24 the three series of one read at one step differed by up to
+ * 2.4x (0.27-0.65 ms), more than the goal's 10 %. The p99 of 2,000 is their twentieth slowest.
+ */
+const READ_SAMPLES = Number(process.env.BENCH_SCALE_READ_SAMPLES ?? 2000);
 /** Rows generated per INSERT statement (one transaction each; BENCH_SCALE_CHUNK). */
 const LOAD_CHUNK = Number(process.env.BENCH_SCALE_CHUNK ?? 2_000_000);
 const LAYOUTS = ['partitioned', 'unpartitioned'] as const;
@@ -84,9 +90,9 @@ const WAL_COMPRESSION = process.env.BENCH_SCALE_WAL_COMPRESSION === '1';
 type Layout = (typeof LAYOUTS)[number];
 const GOAL_PCT = 10;
 /**
- * Whether the first step's partitioned database is copied and measured again beside the last
- * step (`scale.sameTime.*`, {@link sameTime}); BENCH_SCALE_SAME_TIME=0 leaves it out (the copy
- * takes the first step's size on disk).
+ * Whether the first step's partitioned copy (the one its figures were measured on) is kept and
+ * measured again beside the last step (`scale.sameTime.*`, {@link sameTime});
+ * BENCH_SCALE_SAME_TIME=0 leaves it out (the copy takes the first step's size on disk).
  */
 const SAME_TIME = process.env.BENCH_SCALE_SAME_TIME !== '0';
 
@@ -331,9 +337,9 @@ async function drive(side: Side, seconds: number, tag: string, db: PostgresDatab
 const READ_RUNS = 3;
 
 /**
- * The p99 of `READ_SAMPLES` sequential calls, best of {@link READ_RUNS} runs: the p99 of 400 calls
- * is their fourth slowest, so one scheduling hiccup of the 2-core machine (a checkpoint, the other
- * database's autovacuum) decides a single run; what the table's size costs shows in every run.
+ * The p99 of `READ_SAMPLES` sequential calls, best of {@link READ_RUNS} runs: a few scheduling
+ * hiccups of the 2-core machine (a checkpoint, the other database's autovacuum) can decide a
+ * single run; what the table's size costs shows in every run.
  */
 async function readP99(side: Side, run: (i: number) => Promise<unknown>): Promise<{ p99: number; runs: number[]; blocksReadPerCall: number; blocksHitPerCall: number }> {
   for (let i = 0; i < 20; i++) await run(i);
@@ -650,6 +656,7 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
     throw new Error('BENCH_SCALE_STEPS must be ascending positive integers, e.g. 1000000,5000000');
   }
   if (!Number.isFinite(WARMUP_SECONDS) || WARMUP_SECONDS < 0) throw new Error('BENCH_SCALE_WARMUP_SECONDS must be a number of seconds');
+  if (!Number.isSafeInteger(READ_SAMPLES) || READ_SAMPLES < 100) throw new Error('BENCH_SCALE_READ_SAMPLES must be an integer of at least 100');
   if (LONG_CHECKPOINTS !== undefined && !/^\d+(MB|GB)$/.test(LONG_CHECKPOINTS)) throw new Error('BENCH_SCALE_LONG_CHECKPOINTS must be a size such as 16GB');
   const sides: Side[] = [];
   let reference: Side | undefined;
