@@ -335,6 +335,8 @@ async function drive(side: Side, seconds: number, tag: string, db: PostgresDatab
 
 /** Read runs per figure; the lowest p99 is reported (as throughput is the best of its runs), every run's beside it. */
 const READ_RUNS = 3;
+/** Calls of a read made before it is timed. */
+const READ_WARMUP_CALLS = 20;
 
 /**
  * The p99 of `READ_SAMPLES` sequential calls, best of {@link READ_RUNS} runs: a few scheduling
@@ -342,7 +344,7 @@ const READ_RUNS = 3;
  * single run; what the table's size costs shows in every run.
  */
 async function readP99(side: Side, run: (i: number) => Promise<unknown>): Promise<{ p99: number; runs: number[]; blocksReadPerCall: number; blocksHitPerCall: number }> {
-  for (let i = 0; i < 20; i++) await run(i);
+  for (let i = 0; i < READ_WARMUP_CALLS; i++) await run(i);
   const before = await blockCounters(side);
   const runs: number[] = [];
   for (let r = 0; r < READ_RUNS; r++) {
@@ -615,7 +617,7 @@ async function sameTime(first: Side, last: Side, report: BenchOptions['report'])
   const [firstCalls, lastCalls] = [await readCalls(first, prng(7)), await readCalls(last, prng(7))];
   const reads: [number[], number[]] = [[], []];
   for (const name of READS) {
-    for (let i = 0; i < 20; i++) await Promise.all([firstCalls[name](), lastCalls[name]()]);
+    for (let i = 0; i < READ_WARMUP_CALLS; i++) await Promise.all([firstCalls[name](), lastCalls[name]()]);
     const { p99, series } = await alternatingP99(firstCalls[name], lastCalls[name], READ_SAMPLES, READ_RUNS);
     reads[0].push(p99[0]);
     reads[1].push(p99[1]);
@@ -660,8 +662,8 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
   if (LONG_CHECKPOINTS !== undefined && !/^\d+(MB|GB)$/.test(LONG_CHECKPOINTS)) throw new Error('BENCH_SCALE_LONG_CHECKPOINTS must be a size such as 16GB');
   const sides: Side[] = [];
   let reference: Side | undefined;
-  // Copies being measured, dropped at the end if a measurement fails.
-  const copies = new Set<Side>();
+  // The copy being measured, dropped at the end if its measurement fails.
+  let measuring: Side | undefined;
   try {
     for (const layout of LAYOUTS) sides.push(await openSide(layout));
     const first = new Map<Layout, StepFigures>();
@@ -683,18 +685,17 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
         // hot claims) do not stay for the later steps: each step holds its loaded history and its
         // own writes only. The first step's partitioned copy is kept for sameTime.
         const lastStep = step === STEPS[STEPS.length - 1];
-        const measured = lastStep ? side : await copySide(side);
-        if (measured !== side) copies.add(measured);
+        const measured = lastStep ? side : (measuring = await copySide(side));
         // Every step starts from a checkpoint, so none is measured while the server still writes
         // out the rows just loaded (without it, one run's 1 M reads came out slower than its 20 M
         // reads). Right after a checkpoint every page's first change is logged whole, which the
         // walBytesPerPayment line shows.
         await measured.client.query('CHECKPOINT');
         const figures = await measure(measured, step, opts.report);
-        if (measured !== side) {
+        if (!lastStep) {
           if (SAME_TIME && side.layout === 'partitioned' && reference === undefined) reference = measured;
           else await dropSide(measured);
-          copies.delete(measured);
+          measuring = undefined;
         }
         if (!first.has(side.layout)) first.set(side.layout, figures);
         last.set(side.layout, figures);
@@ -717,6 +718,6 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
     const partitioned = sides.find((side) => side.layout === 'partitioned');
     if (reference !== undefined && partitioned !== undefined) await sameTime(reference, partitioned, opts.report);
   } finally {
-    for (const side of [...sides, ...copies, ...(reference === undefined ? [] : [reference])]) await dropSide(side).catch(() => undefined);
+    for (const side of [...sides, measuring, reference]) if (side !== undefined) await dropSide(side).catch(() => undefined);
   }
 }
