@@ -84,6 +84,10 @@ describe('the operator page in Chromium', () => {
 
     // Settled on the API's numbers (the page polls; the ledger part every few seconds).
     await expect.poll(() => shown(page, 'revenueTotal'), { timeout: 20_000 }).toBe('6000000');
+    // The status, activity and reconcile cards come from another poll, rendered together once all
+    // three answers are in: wait for its first render too (on a loaded CI machine it can come after
+    // the ledger's, and the page then has no value yet).
+    await expect.poll(() => shown(page, 'recordedTotal'), { timeout: 20_000 }).not.toBeNull();
     const [status, activity, reconcile, active] = await Promise.all([
       api.GET('/api/system/status'),
       api.GET('/api/system/activity'),
