@@ -22,8 +22,9 @@
  * BENCH_SCALE_SECONDS (default 5) the length of each throughput run, BENCH_SCALE_READ_SAMPLES
  * (default 2000) the calls of each read series, BENCH_SCALE_CHUNK (default
  * 2000000) the rows per load statement. Rows are generated in SQL (generate_series), so loading
- * costs no client round trips; both layouts load at once, each is then measured alone (see
- * {@link load} for what makes loading fast and why the loaded indexes are the service's).
+ * costs no client round trips; the layouts run one after the other, each alone on the server
+ * ({@link RUN_ORDER}; see {@link load} for what makes loading fast and why the loaded indexes are
+ * the service's).
  * BENCH_SCALE_LONG_CHECKPOINTS measures each step's writes again with the operator's checkpoint
  * lever (its comment below). Every database it made is dropped at the end.
  */
@@ -61,7 +62,17 @@ const CONCURRENCY = 64;
 const READ_SAMPLES = Number(process.env.BENCH_SCALE_READ_SAMPLES ?? 2000);
 /** Rows generated per INSERT statement (one transaction each; BENCH_SCALE_CHUNK). */
 const LOAD_CHUNK = Number(process.env.BENCH_SCALE_CHUNK ?? 2_000_000);
+/** Sessions loading chunks at once: one server backend per core of the 2-core machine. */
+const LOAD_SESSIONS = 2;
 const LAYOUTS = ['partitioned', 'unpartitioned'] as const;
+/**
+ * The layouts run one after the other, each alone on the server (the other's database dropped):
+ * at 20 M rows the two layouts and the first step's copy take about 25 GB, more than the
+ * machine's memory, so measured beside each other a random old row came from disk (run 25's
+ * lookup by hash). The partitioned side runs last: its last step and the first step's copy stay
+ * for {@link sameTime}.
+ */
+const RUN_ORDER: readonly Layout[] = ['unpartitioned', 'partitioned'];
 /**
  * BENCH_SCALE_LONG_CHECKPOINTS (a size, e.g. `16GB`): after each step's measurements, its writes
  * are measured again (`.longCheckpoints.*`) with the server's `max_wal_size` at that size and
@@ -237,7 +248,9 @@ function vacuumTargets(layout: Layout, from: number, to: number): string[] {
  *   of a chunk merge into the primary key and hash indexes in one sweep instead of touching a
  *   random leaf per row (a growing index larger than shared_buffers then costs a read per row);
  *   on the partitioned side rows go day by day (one partition's indexes at a time);
- * - the load session's settings (LOAD_SESSION).
+ * - the load session's settings (LOAD_SESSION);
+ * - {@link LOAD_SESSIONS} sessions, each loading the next chunk, so both cores work although one
+ *   layout loads at a time.
  * The indexes are the schema's own, kept through the load (none dropped and rebuilt), so at every
  * step they hold what the service's would: every row, in pages filled by inserts.
  * Afterwards VACUUM ANALYZE of what received rows (vacuumTargets: what autovacuum would soon do;
@@ -246,39 +259,62 @@ function vacuumTargets(layout: Layout, from: number, to: number): string[] {
 async function load(side: Side, to: number): Promise<number> {
   const started = performance.now();
   const from0 = side.loaded;
-  await side.client.query(LOAD_SESSION);
+  const chunks: [number, number][] = [];
+  for (let from = from0; from < to; from += LOAD_CHUNK) chunks.push([from, Math.min(to, from + LOAD_CHUNK)]);
+  const extra = await Promise.all(
+    range(1, LOAD_SESSIONS, async () => {
+      const client = new pg.Client({ connectionString: side.t.url });
+      client.on('error', () => undefined);
+      await client.connect();
+      return client;
+    }),
+  );
+  let next = 0;
+  let inserted = 0;
   try {
-    for (let from = side.loaded; from < to; from += LOAD_CHUNK) {
-      const end = Math.min(to, from + LOAD_CHUNK);
-      const rows = `SELECT md5(i::text)::uuid AS id, 'LEASE-' || (i % ${LEASES}) AS lease_id, 'second' AS mode, 1 AS interval_seconds,
-                           277777::numeric AS amount, '0x' || lpad(to_hex(i % ${LEASES}), 40, '0') AS payer,
-                           $1::timestamptz - (i * ${GAP_MS}) * interval '1 millisecond' AS ts,
-                           '0x' || md5(i::text) || md5('h' || i) AS hash
-                      FROM generate_series(${from}::bigint, ${end - 1}::bigint) AS i`;
-      const order = side.layout === 'partitioned' ? `date_trunc('day', ts, 'UTC'), id` : 'id';
-      const insert = `INSERT INTO x402_payments (id, lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot, late)
-                      SELECT id, lease_id, mode, interval_seconds, amount, payer, ts, hash, date_trunc('hour', ts), false FROM r ORDER BY ${order}`;
-      const sql =
-        side.layout === 'partitioned'
-          ? `WITH r AS MATERIALIZED (${rows}),
-                  h AS (INSERT INTO ${HOT_CLAIMS} SELECT hash, lease_id, id, ts FROM r WHERE ts >= $2 ORDER BY hash),
-                  c AS (INSERT INTO ${COLD_CLAIMS} SELECT hash, lease_id, id, ts FROM r WHERE ts < $2 ORDER BY hash)
-             ${insert}`
-          : `WITH r AS MATERIALIZED (${rows}) ${insert}`;
-      await side.client.query(sql, side.layout === 'partitioned' ? [new Date(HOUR_START), COLD_BEFORE] : [new Date(HOUR_START)]);
-      info(`scale: ${side.layout} ${end} rows (${round((end - from0) / ((performance.now() - started) / 1000), 0)} rows/s)`);
-    }
+    await Promise.all(
+      [side.client, ...extra].map(async (client) => {
+        await client.query(LOAD_SESSION);
+        try {
+          for (let chunk = chunks[next++]; chunk !== undefined; chunk = chunks[next++]) {
+            await client.query(loadSql(side.layout, chunk[0], chunk[1]), side.layout === 'partitioned' ? [new Date(HOUR_START), COLD_BEFORE] : [new Date(HOUR_START)]);
+            inserted += chunk[1] - chunk[0];
+            info(`scale: ${side.layout} ${from0 + inserted} rows (${round(inserted / ((performance.now() - started) / 1000), 0)} rows/s)`);
+          }
+        } finally {
+          await client.query(RESET_SESSION);
+        }
+      }),
+    );
   } finally {
-    await side.client.query(RESET_SESSION);
+    await Promise.all(extra.map((client) => client.end().catch(() => undefined)));
   }
   side.loaded = to;
-  const inserted = performance.now();
+  const vacuumStarted = performance.now();
   await side.client.query(`VACUUM (ANALYZE) ${vacuumTargets(side.layout, from0, to).join(', ')}, ${HOT_CLAIMS}, ${COLD_CLAIMS}`);
   const seconds = (performance.now() - started) / 1000;
   info(
-    `scale: ${side.layout} loaded to ${to} rows in ${round(seconds, 1)} s (${round((to - from0) / seconds, 0)} rows/s; vacuum ${round((performance.now() - inserted) / 1000, 1)} s)`,
+    `scale: ${side.layout} loaded to ${to} rows in ${round(seconds, 1)} s (${round((to - from0) / seconds, 0)} rows/s; vacuum ${round((performance.now() - vacuumStarted) / 1000, 1)} s)`,
   );
   return (to - from0) / seconds;
+}
+
+/** The statement that loads payments [from, end) (and on the partitioned side their claims); see {@link load}. */
+function loadSql(layout: Layout, from: number, end: number): string {
+  const rows = `SELECT md5(i::text)::uuid AS id, 'LEASE-' || (i % ${LEASES}) AS lease_id, 'second' AS mode, 1 AS interval_seconds,
+                       277777::numeric AS amount, '0x' || lpad(to_hex(i % ${LEASES}), 40, '0') AS payer,
+                       $1::timestamptz - (i * ${GAP_MS}) * interval '1 millisecond' AS ts,
+                       '0x' || md5(i::text) || md5('h' || i) AS hash
+                  FROM generate_series(${from}::bigint, ${end - 1}::bigint) AS i`;
+  const order = layout === 'partitioned' ? `date_trunc('day', ts, 'UTC'), id` : 'id';
+  const insert = `INSERT INTO x402_payments (id, lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot, late)
+                  SELECT id, lease_id, mode, interval_seconds, amount, payer, ts, hash, date_trunc('hour', ts), false FROM r ORDER BY ${order}`;
+  return layout === 'partitioned'
+    ? `WITH r AS MATERIALIZED (${rows}),
+            h AS (INSERT INTO ${HOT_CLAIMS} SELECT hash, lease_id, id, ts FROM r WHERE ts >= $2 ORDER BY hash),
+            c AS (INSERT INTO ${COLD_CLAIMS} SELECT hash, lease_id, id, ts FROM r WHERE ts < $2 ORDER BY hash)
+       ${insert}`
+    : `WITH r AS MATERIALIZED (${rows}) ${insert}`;
 }
 
 /**
@@ -335,8 +371,12 @@ async function drive(side: Side, seconds: number, tag: string, db: PostgresDatab
 
 /** Read runs per figure; the lowest p99 is reported (as throughput is the best of its runs), every run's beside it. */
 const READ_RUNS = 3;
-/** Calls of a read made before it is timed. */
-const READ_WARMUP_CALLS = 20;
+/**
+ * Calls of a read made before it is timed: a series' worth, so the first timed series does not
+ * start cold (with 20 calls, run 25's first page at 1 M took 2.91, 0.91 and 0.49 ms in its three
+ * series). What is measured is a read of a running service, not its first minutes.
+ */
+const READ_WARMUP_CALLS = READ_SAMPLES;
 
 /**
  * The p99 of `READ_SAMPLES` sequential calls, best of {@link READ_RUNS} runs: a few scheduling
@@ -660,26 +700,22 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
   if (!Number.isFinite(WARMUP_SECONDS) || WARMUP_SECONDS < 0) throw new Error('BENCH_SCALE_WARMUP_SECONDS must be a number of seconds');
   if (!Number.isSafeInteger(READ_SAMPLES) || READ_SAMPLES < 100) throw new Error('BENCH_SCALE_READ_SAMPLES must be an integer of at least 100');
   if (LONG_CHECKPOINTS !== undefined && !/^\d+(MB|GB)$/.test(LONG_CHECKPOINTS)) throw new Error('BENCH_SCALE_LONG_CHECKPOINTS must be a size such as 16GB');
-  const sides: Side[] = [];
-  let reference: Side | undefined;
-  // The copy being measured, dropped at the end if its measurement fails.
+  // The side being loaded and measured, the copy being measured, and the first step's
+  // partitioned copy kept for sameTime: each dropped at the end if the run fails.
+  let side: Side | undefined;
   let measuring: Side | undefined;
+  let reference: Side | undefined;
   try {
-    for (const layout of LAYOUTS) sides.push(await openSide(layout));
     const first = new Map<Layout, StepFigures>();
     const last = new Map<Layout, StepFigures>();
-    for (const step of STEPS) {
-      // Both layouts load at once (one server process each, so both cores work); then each is
-      // measured alone, the other idle.
-      const loadedBefore = sides.map((side) => side.loaded);
-      const rates = await Promise.all(sides.map((side) => load(side, step)));
-      for (const [k, side] of sides.entries()) {
-        opts.report(`scale.${side.layout}.loadRowsPerSecond`, round(rates[k] as number, 0), 'rows/s', {
-          rows: step,
-          layout: side.layout,
-          concurrentWithOtherLayout: true,
-        });
-        if (side.layout === 'partitioned' && COMPACT) await compactLoaded(side, loadedBefore[k] as number, step, opts.report);
+    for (const layout of RUN_ORDER) {
+      if (side !== undefined) await dropSide(side);
+      side = await openSide(layout);
+      for (const step of STEPS) {
+        const loadedBefore = side.loaded;
+        const rate = await load(side, step);
+        opts.report(`scale.${layout}.loadRowsPerSecond`, round(rate, 0), 'rows/s', { rows: step, layout, sessions: LOAD_SESSIONS });
+        if (layout === 'partitioned' && COMPACT) await compactLoaded(side, loadedBefore, step, opts.report);
         // Every step but the last is measured on a copy, so the payments its measurement writes
         // (a million or more in the measured hour on a fast machine, in today's partition and the
         // hot claims) do not stay for the later steps: each step holds its loaded history and its
@@ -693,14 +729,15 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
         await measured.client.query('CHECKPOINT');
         const figures = await measure(measured, step, opts.report);
         if (!lastStep) {
-          if (SAME_TIME && side.layout === 'partitioned' && reference === undefined) reference = measured;
+          if (SAME_TIME && layout === 'partitioned' && reference === undefined) reference = measured;
           else await dropSide(measured);
           measuring = undefined;
         }
-        if (!first.has(side.layout)) first.set(side.layout, figures);
-        last.set(side.layout, figures);
+        if (!first.has(layout)) first.set(layout, figures);
+        last.set(layout, figures);
       }
     }
+    const partitioned = side as Side;
     const f = first.get('partitioned') as StepFigures;
     const l = last.get('partitioned') as StepFigures;
     const goal = (name: string, firstRate: number, lastRate: number, settings: object) =>
@@ -710,14 +747,13 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
         goal: `partitioned throughput and read p99 within ${GOAL_PCT}% of the first step`,
         ...settings,
       });
-    const server = await (sides[0] as Side).client.query<{ w: string; c: string }>(`SELECT current_setting('max_wal_size') AS w, current_setting('checkpoint_timeout') AS c`);
+    const server = await partitioned.client.query<{ w: string; c: string }>(`SELECT current_setting('max_wal_size') AS w, current_setting('checkpoint_timeout') AS c`);
     goal('scale.goal', f.rate, l.rate, { maxWalSize: server.rows[0]?.w, checkpointTimeout: server.rows[0]?.c });
     if (f.longCheckpointsRate !== undefined && l.longCheckpointsRate !== undefined) {
       goal('scale.longCheckpoints.goal', f.longCheckpointsRate, l.longCheckpointsRate, { maxWalSize: LONG_CHECKPOINTS, checkpointTimeout: '30min', warmupSeconds: WARMUP_SECONDS });
     }
-    const partitioned = sides.find((side) => side.layout === 'partitioned');
-    if (reference !== undefined && partitioned !== undefined) await sameTime(reference, partitioned, opts.report);
+    if (reference !== undefined) await sameTime(reference, partitioned, opts.report);
   } finally {
-    for (const side of [...sides, measuring, reference]) if (side !== undefined) await dropSide(side).catch(() => undefined);
+    for (const open of [side, measuring, reference]) if (open !== undefined) await dropSide(open).catch(() => undefined);
   }
 }
