@@ -70,9 +70,10 @@ const LAYOUTS = ['partitioned', 'unpartitioned'] as const;
  * at 20 M rows the two layouts and the first step's copy take about 25 GB, more than the
  * machine's memory, so measured beside each other a random old row came from disk (run 25's
  * lookup by hash). The partitioned side runs last: its last step and the first step's copy stay
- * for {@link sameTime}.
+ * for {@link sameTime}. BENCH_SCALE_UNPARTITIONED=0 leaves the unpartitioned layout out (the goal
+ * is judged on the partitioned one; the run takes half the time).
  */
-const RUN_ORDER: readonly Layout[] = ['unpartitioned', 'partitioned'];
+const RUN_ORDER: readonly Layout[] = process.env.BENCH_SCALE_UNPARTITIONED === '0' ? ['partitioned'] : ['unpartitioned', 'partitioned'];
 /**
  * BENCH_SCALE_LONG_CHECKPOINTS (a size, e.g. `16GB`): after each step's measurements, its writes
  * are measured again (`.longCheckpoints.*`) with the server's `max_wal_size` at that size and
@@ -414,7 +415,7 @@ async function blockCounters(side: Side): Promise<{ read: number; hit: number }>
 }
 
 /**
- * The server's WAL counters (pg_stat_wal, cluster-wide: the other layout is idle meanwhile),
+ * The server's WAL counters (pg_stat_wal, cluster-wide: nothing else writes meanwhile),
  * checkpoints so far, this database's buffer misses (blocks read from outside shared_buffers) and
  * the dirty buffers written out to make room, by backends and by the background writer (not by
  * checkpoints): what a random-key index larger than shared_buffers costs besides its WAL.
@@ -647,13 +648,19 @@ async function dropSide(side: Side): Promise<void> {
 /**
  * The goal measured at the same moments: the first step's copy (`first`) and the last step
  * (`last`), partitioned, each read alternating call for call with the same read of the other
- * (bench/support/alternating.ts), then the write rate in alternating runs after a warm-up of the
- * copy, which has been idle since its step. Reported as `scale.sameTime.*`, with
+ * (bench/support/alternating.ts), then the write rate in alternating runs after a warm-up of
+ * each. Both start as a step does, from a VACUUM of what the steps' writes touched and a
+ * CHECKPOINT (before run 26 they did not, and autovacuum could start on one side mid-run; the
+ * vacuums running at the end of each run are reported beside the rates). Reported as `scale.sameTime.*`, with
  * `scale.sameTime.goal`: the goal judged on these figures, where the machine's drift between
  * steps (minutes apart) falls on both sides alike.
  */
 async function sameTime(first: Side, last: Side, report: BenchOptions['report']): Promise<void> {
   const base = { layout: 'partitioned', firstRows: first.loaded, lastRows: last.loaded };
+  // Both start as every step does: what the steps' own writes touched vacuumed (else autovacuum
+  // takes it up during the runs, on one side only), then a checkpoint.
+  for (const side of [first, last]) await side.client.query(`VACUUM (ANALYZE) ${measuredHourTables().join(', ')}`);
+  await last.client.query('CHECKPOINT');
   const [firstCalls, lastCalls] = [await readCalls(first, prng(7)), await readCalls(last, prng(7))];
   const reads: [number[], number[]] = [[], []];
   for (const name of READS) {
@@ -663,17 +670,41 @@ async function sameTime(first: Side, last: Side, report: BenchOptions['report'])
     reads[1].push(p99[1]);
     report(`scale.sameTime.read.${name}.p99`, p99[1], 'ms', { ...base, firstStepP99: p99[0], changePct: round(changePct(p99[0], p99[1]), 1), samples: READ_SAMPLES, series });
   }
-  await drive(first, WARMUP_SECONDS, 'warmup');
+  for (const side of [first, last]) await drive(side, WARMUP_SECONDS, 'warmup');
   const rates: [number[], number[]] = [[], []];
+  // The vacuums running on each side's database at the end of each of its runs.
+  const vacuums: [number[], number[]] = [[], []];
   for (let r = 0; r < 3; r++) {
-    for (const [k, side] of [first, last].entries()) (rates[k] as number[]).push(round((await drive(side, SECONDS, `same${r}`)).rate, 0));
+    for (const [k, side] of [first, last].entries()) {
+      (rates[k] as number[]).push(round((await drive(side, SECONDS, `same${r}`)).rate, 0));
+      (vacuums[k] as number[]).push(await vacuumsRunning(side));
+    }
   }
   const [firstRate, lastRate] = [Math.max(...rates[0]), Math.max(...rates[1])];
-  report('scale.sameTime.throughput', lastRate, 'payments/s', { ...base, firstStepRate: firstRate, changePct: round(changePct(firstRate, lastRate), 1), runs: rates, seconds: SECONDS, concurrency: CONCURRENCY });
+  report('scale.sameTime.throughput', lastRate, 'payments/s', {
+    ...base,
+    firstStepRate: firstRate,
+    changePct: round(changePct(firstRate, lastRate), 1),
+    runs: rates,
+    vacuumsAtRunEnd: vacuums,
+    seconds: SECONDS,
+    concurrency: CONCURRENCY,
+  });
   reportGoal(report, 'scale.sameTime.goal', { rate: firstRate, reads: reads[0] }, { rate: lastRate, reads: reads[1] }, {
     ...base,
     goal: `partitioned throughput and read p99 at the last step within ${GOAL_PCT}% of the first, measured at the same moments`,
   });
+}
+
+/** The tables the measured writes go into: the measured hour's day partition, the hot claims, the batches. */
+function measuredHourTables(): string[] {
+  return [partitionName(utcDay(new Date(HOUR_START))), HOT_CLAIMS, 'x402_batches'];
+}
+
+/** Vacuums (autovacuum's or anyone's) running on `side`'s database now. */
+async function vacuumsRunning(side: Side): Promise<number> {
+  const { rows } = await side.client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_progress_vacuum WHERE datname = current_database()');
+  return rows[0]?.n ?? 0;
 }
 
 /** The change from `from` to `to`, in per cent of `from`. */
