@@ -638,6 +638,27 @@ async function copySide(side: Side): Promise<Side> {
   return { layout: side.layout, t, ...(await connect(t.url)), loaded: side.loaded };
 }
 
+/**
+ * Reads every table and index of `side`'s database into the operating system's page cache
+ * (pg_prewarm's `read` mode, which bypasses shared_buffers), as a service that has run a while
+ * holds the database it keeps touching, when the machine's memory can hold it. Why: a 20 M step's
+ * load writes its tables, indexes, WAL and the compaction's rewrites, about three times the
+ * database, in ten minutes, so right after it part of the database had left the cache although
+ * memory was free (run 27: 8.3 of the 12.6 GB resident, 12 GB free; 1.1 of the cold claims' 2.6 GB
+ * heap), and a lookup of a random old payment read from disk depending on where the load had put
+ * it. Every measured database gets it alike, right before its step's checkpoint.
+ */
+async function prewarm(side: Side): Promise<void> {
+  const started = performance.now();
+  await side.client.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm');
+  const { rows } = await side.client.query<{ blocks: string }>(
+    `SELECT COALESCE(SUM(pg_prewarm(c.oid, 'read')), 0)::text AS blocks
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'i', 't', 'm') AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema')`,
+  );
+  info(`scale: ${side.layout} ${side.loaded} rows: ${round((Number(rows[0]?.blocks) * 8192) / 1e9, 2)} GB read into the page cache in ${round((performance.now() - started) / 1000, 1)} s`);
+}
+
 /** Closes `side`'s sessions and drops its database. */
 async function dropSide(side: Side): Promise<void> {
   await side.db.disconnect().catch(() => undefined);
@@ -649,17 +670,22 @@ async function dropSide(side: Side): Promise<void> {
  * The goal measured at the same moments: the first step's copy (`first`) and the last step
  * (`last`), partitioned, each read alternating call for call with the same read of the other
  * (bench/support/alternating.ts), then the write rate in alternating runs after a warm-up of
- * each. Both start as a step does, from a VACUUM of what the steps' writes touched and a
- * CHECKPOINT (before run 26 they did not, and autovacuum could start on one side mid-run; the
- * vacuums running at the end of each run are reported beside the rates). Reported as `scale.sameTime.*`, with
+ * each. Both start as a step does: a VACUUM of what the steps' writes touched (from run 27;
+ * before, autovacuum could start on one side mid-run, and the vacuums running at the end of each
+ * run are reported beside the rates), the database read into the page cache ({@link prewarm})
+ * and a CHECKPOINT. Reported as `scale.sameTime.*`, with
  * `scale.sameTime.goal`: the goal judged on these figures, where the machine's drift between
  * steps (minutes apart) falls on both sides alike.
  */
 async function sameTime(first: Side, last: Side, report: BenchOptions['report']): Promise<void> {
   const base = { layout: 'partitioned', firstRows: first.loaded, lastRows: last.loaded };
   // Both start as every step does: what the steps' own writes touched vacuumed (else autovacuum
-  // takes it up during the runs, on one side only), then a checkpoint.
-  for (const side of [first, last]) await side.client.query(`VACUUM (ANALYZE) ${measuredHourTables().join(', ')}`);
+  // takes it up during the runs, on one side only), the database read into the page cache, then
+  // a checkpoint.
+  for (const side of [first, last]) {
+    await side.client.query(`VACUUM (ANALYZE) ${measuredHourTables().join(', ')}`);
+    await prewarm(side);
+  }
   await last.client.query('CHECKPOINT');
   const [firstCalls, lastCalls] = [await readCalls(first, prng(7)), await readCalls(last, prng(7))];
   const reads: [number[], number[]] = [[], []];
@@ -757,6 +783,7 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
         // out the rows just loaded (without it, one run's 1 M reads came out slower than its 20 M
         // reads). Right after a checkpoint every page's first change is logged whole, which the
         // walBytesPerPayment line shows.
+        await prewarm(measured);
         await measured.client.query('CHECKPOINT');
         const figures = await measure(measured, step, opts.report);
         if (!lastStep) {
