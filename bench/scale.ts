@@ -153,14 +153,19 @@ async function unpartitionedMigrations(): Promise<string> {
   return dir;
 }
 
+/** A session of the bench's own on a database (outside the service's pool). */
+async function session(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
 /** The bench's pool (the service's size) and its own session on a database. */
 async function connect(url: string): Promise<{ db: PostgresDatabase; client: pg.Client }> {
   const db = new PostgresDatabase(url, { pool: { max: 20, idleTimeoutMillis: 0 } });
   await db.connect();
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  return { db, client };
+  return { db, client: await session(url) };
 }
 
 async function openSide(layout: Layout): Promise<Side> {
@@ -262,14 +267,7 @@ async function load(side: Side, to: number): Promise<number> {
   const from0 = side.loaded;
   const chunks: [number, number][] = [];
   for (let from = from0; from < to; from += LOAD_CHUNK) chunks.push([from, Math.min(to, from + LOAD_CHUNK)]);
-  const extra = await Promise.all(
-    range(1, LOAD_SESSIONS, async () => {
-      const client = new pg.Client({ connectionString: side.t.url });
-      client.on('error', () => undefined);
-      await client.connect();
-      return client;
-    }),
-  );
+  const extra = await Promise.all(range(1, LOAD_SESSIONS, () => session(side.t.url)));
   let next = 0;
   let inserted = 0;
   try {
