@@ -268,6 +268,7 @@ async function load(side: Side, to: number): Promise<number> {
   const chunks: [number, number][] = [];
   for (let from = from0; from < to; from += LOAD_CHUNK) chunks.push([from, Math.min(to, from + LOAD_CHUNK)]);
   const extra = await Promise.all(range(1, LOAD_SESSIONS, () => session(side.t.url)));
+  const params = side.layout === 'partitioned' ? [new Date(HOUR_START), COLD_BEFORE] : [new Date(HOUR_START)];
   let next = 0;
   let inserted = 0;
   try {
@@ -276,7 +277,7 @@ async function load(side: Side, to: number): Promise<number> {
         await client.query(LOAD_SESSION);
         try {
           for (let chunk = chunks[next++]; chunk !== undefined; chunk = chunks[next++]) {
-            await client.query(loadSql(side.layout, chunk[0], chunk[1]), side.layout === 'partitioned' ? [new Date(HOUR_START), COLD_BEFORE] : [new Date(HOUR_START)]);
+            await client.query(loadSql(side.layout, chunk[0], chunk[1]), params);
             inserted += chunk[1] - chunk[0];
             info(`scale: ${side.layout} ${from0 + inserted} rows (${round(inserted / ((performance.now() - started) / 1000), 0)} rows/s)`);
           }

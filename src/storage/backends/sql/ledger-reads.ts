@@ -20,8 +20,8 @@ import { queryRows } from './query-rows.js';
  * again (pg_prepared_statements: 0 generic plans in 30 calls; about 1 ms of planning over 41
  * partitions, most of the read). With the bound in the text the generic plan costs what a custom
  * one does and is kept. Powers of two keep the texts to ten per shape (pages of 1 to 1,000
- * rows ask for 2 to 1,001); the outer `LIMIT $2` still cuts the page exactly, and rows are pulled one at a time, so
- * the larger bound reads no extra row.
+ * rows ask for 2 to 1,001); the outer `LIMIT $2` still cuts the page exactly, and rows are
+ * pulled one at a time, so the larger bound reads no extra row.
  */
 export function pageRowsBound(rows: number): number {
   if (!Number.isSafeInteger(rows) || rows < 1) throw new RangeError(`a page's row count must be a positive integer, got ${rows}`);
