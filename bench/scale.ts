@@ -120,16 +120,20 @@ const COLD_BEFORE = new Date(`${utcDay(new Date(HOUR_START), -CLAIMS_HOT_DAYS)}T
 
 const repoDir = fileURLToPath(new URL('..', import.meta.url));
 
+/** The keyed reads the goal names, in the order their p99s are reported. */
+const READS = ['firstPage', 'recentPage', 'dailyRevenue', 'byHash'] as const;
+
 /** Every figure this module can print. */
 export const names: readonly string[] = [
   ...LAYOUTS.flatMap((l) =>
-    ['throughput', 'recordPayment.p99', 'walBytesPerPayment', 'warmup.throughput', 'warmup.walBytesPerPayment', 'longCheckpoints.throughput', 'longCheckpoints.recordPayment.p99', 'longCheckpoints.walBytesPerPayment', 'longCheckpoints.warmup.throughput', 'longCheckpoints.warmup.walBytesPerPayment', 'walCompressed.throughput', 'walCompressed.recordPayment.p99', 'walCompressed.walBytesPerPayment', 'read.firstPage.p99', 'read.recentPage.p99', 'read.dailyRevenue.p99', 'read.byHash.p99', 'tableBytes', 'indexBytes', 'hashTableBytes', 'loadRowsPerSecond', 'compactRowsPerSecond'].map(
+    ['throughput', 'recordPayment.p99', 'walBytesPerPayment', 'warmup.throughput', 'warmup.walBytesPerPayment', 'longCheckpoints.throughput', 'longCheckpoints.recordPayment.p99', 'longCheckpoints.walBytesPerPayment', 'longCheckpoints.warmup.throughput', 'longCheckpoints.warmup.walBytesPerPayment', 'walCompressed.throughput', 'walCompressed.recordPayment.p99', 'walCompressed.walBytesPerPayment', ...READS.map((r) => `read.${r}.p99`), 'tableBytes', 'indexBytes', 'hashTableBytes', 'loadRowsPerSecond', 'compactRowsPerSecond'].map(
       (f) => `scale.${l}.${f}`,
     ),
   ),
   'scale.goal',
   'scale.longCheckpoints.goal',
-  ...['read.firstPage.p99', 'read.recentPage.p99', 'read.dailyRevenue.p99', 'read.byHash.p99', 'throughput', 'goal'].map((f) => `scale.sameTime.${f}`),
+  ...[...READS.map((r) => `read.${r}.p99`), 'throughput', 'goal'].map((f) => `scale.sameTime.${f}`),
+  ...READS.map((r) => `scale.sameTime.callByCall.read.${r}.p99`),
 ];
 
 interface Side {
@@ -504,9 +508,6 @@ async function throughput(
   return best;
 }
 
-/** The keyed reads the goal names, in the order their p99s are reported. */
-const READS = ['firstPage', 'recentPage', 'dailyRevenue', 'byHash'] as const;
-
 /**
  * The keyed reads of `side`, each a call to time (first page, page after a recent cursor, a day's
  * revenue, by hash; all of loaded rows), the leases and hashes drawn from `random`. Checks first
@@ -667,9 +668,14 @@ async function dropSide(side: Side): Promise<void> {
 
 /**
  * The goal measured at the same moments: the first step's copy (`first`) and the last step
- * (`last`), partitioned, each read alternating call for call with the same read of the other
+ * (`last`), partitioned, each read taking turns with the same read of the other
  * (bench/support/alternating.ts), then the write rate in alternating runs after a warm-up of
- * each. Both start as a step does: a VACUUM of what the steps' writes touched (from run 27;
+ * each. The goal's read figures take turns series for series, as the write runs do: each series
+ * then has the server's shared_buffers to itself, as a step measured in turn has. Call for call
+ * (`scale.sameTime.callByCall.*`, beside them) every lookup of the 20 M database follows one of the
+ * 1 M database, which shares the 128 MB of buffers: runs 26-28 saw the lookup by hash 27-139 %
+ * slower that way, while the same 20 M database measured alone was where the 1 M step was
+ * (docs/scale.md). Both start as a step does: a VACUUM of what the steps' writes touched (from run 27;
  * before, autovacuum could start on one side mid-run, and the vacuums running at the end of each
  * run are reported beside the rates), the database read into the page cache ({@link prewarm})
  * and a CHECKPOINT. Reported as `scale.sameTime.*`, with
@@ -690,10 +696,16 @@ async function sameTime(first: Side, last: Side, report: BenchOptions['report'])
   const reads: [number[], number[]] = [[], []];
   for (const name of READS) {
     for (let i = 0; i < READ_WARMUP_CALLS; i++) await Promise.all([firstCalls[name](), lastCalls[name]()]);
-    const { p99, series } = await alternatingP99(firstCalls[name], lastCalls[name], READ_SAMPLES, READ_RUNS);
-    reads[0].push(p99[0]);
-    reads[1].push(p99[1]);
-    report(`scale.sameTime.read.${name}.p99`, p99[1], 'ms', { ...base, firstStepP99: p99[0], changePct: round(changePct(p99[0], p99[1]), 1), samples: READ_SAMPLES, series });
+    // Series for series: the goal's figure (see the function comment); call for call beside it.
+    for (const grain of ['series', 'call'] as const) {
+      const { p99, series } = await alternatingP99(firstCalls[name], lastCalls[name], READ_SAMPLES, READ_RUNS, grain);
+      if (grain === 'series') {
+        reads[0].push(p99[0]);
+        reads[1].push(p99[1]);
+      }
+      const figure = grain === 'series' ? `scale.sameTime.read.${name}.p99` : `scale.sameTime.callByCall.read.${name}.p99`;
+      report(figure, p99[1], 'ms', { ...base, firstStepP99: p99[0], changePct: round(changePct(p99[0], p99[1]), 1), samples: READ_SAMPLES, grain, series });
+    }
   }
   for (const side of [first, last]) await drive(side, WARMUP_SECONDS, 'warmup');
   const rates: [number[], number[]] = [[], []];
