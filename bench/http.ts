@@ -40,6 +40,7 @@ import { assetKey, hash, leaseKey, lessorAddress, lesseeAddress, storedAsset, CH
 import { CpuMeter, waitForQuiet } from './support/cpu.js';
 import type { ProfileSnapshot } from './support/paid-profile.js';
 import { anyMatches, info, round, stdoutReporter, type BenchOptions, type Report } from './support/report.js';
+import { ledgerWriteCost } from './support/ledger-write-cost.js';
 import { recoveryBound } from './support/recovery-bound.js';
 import { watchMainThread } from './support/stall-trace.js';
 import { percentile } from './support/stats.js';
@@ -81,6 +82,8 @@ export const names: readonly string[] = [
   'http.paid.bound.recoveriesPerSecond',
   'http.paid.bound.maxShareOfRead',
   'http.paid.bound.minMeanLatency',
+  'http.paid.bound.cpuFloorPerRequest',
+  'http.paid.bound.cpuFloorShareOfRead',
   'http.goal',
 ];
 
@@ -426,6 +429,32 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
         readRps: round(read.rps, 1),
         goal: 0.4,
       });
+      const baselineRun = results.baseline;
+      if (baselineRun) {
+        // The CPU floor: every paid request is at least an HTTP request (the /health case's CPU in
+        // the service and the load generator), one signature recovery and one recorded payment.
+        // Left out, so it stays a floor: the lease and batch read, decoding, the journal, the
+        // settle, the receipt, and PostgreSQL's and the kernel's share of the HTTP request.
+        const ledger = await ledgerWriteCost(bench, Array.from({ length: LEASES }, (_, i) => leaseKey(i)), CONNECTIONS, ROUND_SECONDS, WARMUP_SECONDS);
+        const httpMs = cpuMsPerRequest(baselineRun, ['service', 'loadGenerator']);
+        const floorMs = httpMs + bound.cpuMsPerRecovery + ledger.cpuMsPerPayment;
+        const cores = baselineRun.cpu.cores;
+        report('http.paid.bound.cpuFloorPerRequest', round(floorMs, 3), 'ms', {
+          note: 'the least CPU a paid request can cost here: an HTTP request, a signature recovery and a recorded payment, each measured alone in this run',
+          httpRequestMs: round(httpMs, 3),
+          recoveryMs: round(bound.cpuMsPerRecovery, 3),
+          ledgerWriteMs: round(ledger.cpuMsPerPayment, 3),
+          ledgerWrite: { ...ledger, cpuMsPerPayment: round(ledger.cpuMsPerPayment, 3), perSecond: round(ledger.perSecond, 0), callers: CONNECTIONS },
+          paidCpuMsPerRequest: round(cpuMsPerRequest(paidRun, ['service', 'loadGenerator', 'rest']), 3),
+          readCpuMsPerRequest: round(cpuMsPerRequest(read, ['service', 'loadGenerator', 'rest']), 3),
+        });
+        report('http.paid.bound.cpuFloorShareOfRead', round(cores / (floorMs / 1000) / read.rps, 2), 'of read rps', {
+          note: `${cores} cores busy on nothing but paid requests at the CPU floor, over the read's rps: the highest shareOfRead any service doing this work can reach here`,
+          maxPaidRps: round(cores / (floorMs / 1000), 0),
+          readRps: round(read.rps, 1),
+          goal: 0.4,
+        });
+      }
       // Little's law: with every connection always waiting on a paid request, the mean latency is
       // the connections over the throughput, so the recovery bound also bounds latency from below.
       report('http.paid.bound.minMeanLatency', round((CONNECTIONS / bound.perSecond) * 1000, 0), 'ms', {
@@ -442,6 +471,12 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
     if (code !== undefined && code !== 0) info(`http: the service exited with code ${code} on SIGTERM`);
     await bench.close();
   }
+}
+
+/** The CPU (ms) the named parts of the machine spent per answered request of `run`. */
+function cpuMsPerRequest(run: Run, parts: readonly ('service' | 'loadGenerator' | 'rest')[]): number {
+  const pct = parts.reduce((sum, part) => sum + run.cpu[`${part}Pct`], 0);
+  return ((pct / 100) * 1000) / run.rps;
 }
 
 /**
