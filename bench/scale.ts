@@ -39,7 +39,7 @@ import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-data
 import { paymentFromRow } from '../src/storage/backends/sql/codecs.js';
 import { COMPACT_AFTER_DAYS, COMPACTIONS, compactClosedPartitions } from '../src/storage/backends/sql/partition-compaction.js';
 import { partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
-import { CLAIMS_HOT_DAYS, COLD_CLAIMS, HOT_CLAIMS } from '../src/storage/backends/sql/settlement-hashes.js';
+import { CLAIMS_HOT_DAYS, COLD_CLAIMS, HOT_CLAIMS, ONE_HASH_LOOKUP } from '../src/storage/backends/sql/settlement-hashes.js';
 import type { RecordPaymentParams } from '../src/storage/contract/database.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/pg.js';
 import { leaseKey, pick, prng, range, storedAsset, storedLease } from './support/fixtures.js';
@@ -134,6 +134,7 @@ export const names: readonly string[] = [
   'scale.longCheckpoints.goal',
   ...[...READS.map((r) => `read.${r}.p99`), 'throughput', 'goal'].map((f) => `scale.sameTime.${f}`),
   ...READS.map((r) => `scale.sameTime.callByCall.read.${r}.p99`),
+  'scale.sameTime.bound.byHashSql.p99',
 ];
 
 interface Side {
@@ -707,6 +708,25 @@ async function sameTime(first: Side, last: Side, report: BenchOptions['report'])
       report(figure, p99[1], 'ms', { ...base, firstStepP99: p99[0], changePct: round(changePct(p99[0], p99[1]), 1), samples: READ_SAMPLES, grain, series });
     }
   }
+  // The bound beside the lookup by hash: the service's own statement sent straight from the
+  // bench's session (no pool, no row decoding), series for series. What it does between the sizes
+  // is PostgreSQL's work for the lookup, whatever the data layer adds around it.
+  const direct = (side: Side) => {
+    const random = prng(7);
+    return () => side.client.query({ ...ONE_HASH_LOOKUP, values: [loadedHash(Math.floor(random() * side.loaded))] });
+  };
+  const [firstSql, lastSql] = [direct(first), direct(last)];
+  for (let i = 0; i < READ_WARMUP_CALLS; i++) await Promise.all([firstSql(), lastSql()]);
+  const sql = await alternatingP99(firstSql, lastSql, READ_SAMPLES, READ_RUNS, 'series');
+  report('scale.sameTime.bound.byHashSql.p99', sql.p99[1], 'ms', {
+    ...base,
+    firstStepP99: sql.p99[0],
+    changePct: round(changePct(sql.p99[0], sql.p99[1]), 1),
+    samples: READ_SAMPLES,
+    grain: 'series',
+    series: sql.series,
+    statement: ONE_HASH_LOOKUP.name,
+  });
   for (const side of [first, last]) await drive(side, WARMUP_SECONDS, 'warmup');
   const rates: [number[], number[]] = [[], []];
   // The vacuums running on each side's database at the end of each of its runs.
