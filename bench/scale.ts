@@ -673,13 +673,13 @@ async function dropSide(side: Side): Promise<void> {
  * (bench/support/alternating.ts), then the write rate in alternating runs after a warm-up of
  * each. The goal's read figures take turns series for series, as the write runs do: each series
  * then has the server's shared_buffers to itself, as a step measured in turn has. Call for call
- * (`scale.sameTime.callByCall.*`, beside them) every lookup of the 20 M database follows one of the
- * 1 M database, which shares the 128 MB of buffers: runs 26-28 saw the lookup by hash 27-139 %
- * slower that way, while the same 20 M database measured alone was where the 1 M step was
- * (docs/scale.md). Both start as a step does: a VACUUM of what the steps' writes touched (from run 27;
- * before, autovacuum could start on one side mid-run, and the vacuums running at the end of each
- * run are reported beside the rates), the database read into the page cache ({@link prewarm})
- * and a CHECKPOINT. Reported as `scale.sameTime.*`, with
+ * (`scale.sameTime.callByCall.*`, beside them) each call finds the buffers as the other
+ * database's last call left them, which no step measured in turn does (docs/scale.md, run 29).
+ * The lookup by hash's statement sent directly is measured beside it
+ * (`scale.sameTime.bound.byHashSql`). Both start as a step does: a VACUUM of what the steps'
+ * writes touched (from run 27; before, autovacuum could start on one side mid-run, and the
+ * vacuums running at the end of each run are reported beside the rates), the database read into
+ * the page cache ({@link prewarm}) and a CHECKPOINT. Reported as `scale.sameTime.*`, with
  * `scale.sameTime.goal`: the goal judged on these figures, where the machine's drift between
  * steps (minutes apart) falls on both sides alike.
  */
@@ -709,8 +709,8 @@ async function sameTime(first: Side, last: Side, report: BenchOptions['report'])
     }
   }
   // The bound beside the lookup by hash: the service's own statement sent straight from the
-  // bench's session (no pool, no row decoding), series for series. What it does between the sizes
-  // is PostgreSQL's work for the lookup, whatever the data layer adds around it.
+  // bench's session (no pool, no mapping to a payment), series for series. What it does between
+  // the sizes is PostgreSQL's work for the lookup, whatever the data layer adds around it.
   const direct = (side: Side) => {
     const random = prng(7);
     return () => side.client.query({ ...ONE_HASH_LOOKUP, values: [loadedHash(Math.floor(random() * side.loaded))] });
