@@ -24,7 +24,7 @@ import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-data
 import { hash, leaseKey, pick, prng, range, storedAsset, storedLease } from './support/fixtures.js';
 import { CpuMeter, quietly, type QuietRun } from './support/cpu.js';
 import { anyMatches, info, matches, round, type BenchOptions, type Report } from './support/report.js';
-import { driverOf, openPostgres, type SqlBench } from './support/sql.js';
+import { backendPids, driverOf, openPostgres, type SqlBench } from './support/sql.js';
 import { traceDriver, type Trace } from './support/trace.js';
 import { lesseeAddress } from './support/fixtures.js';
 import { convert, nowNs, summarize } from './support/stats.js';
@@ -160,12 +160,6 @@ async function drive(db: PostgresDatabase, source: PaymentSource, concurrency: n
     latenciesMs: convert(latencies, 'ms'),
     eventLoopUtilization: round(performance.eventLoopUtilization(elu).utilization, 2),
   };
-}
-
-/** PostgreSQL backend pids of the benchmark's database (pool connections and the raw client). */
-async function backendPids(bench: SqlBench): Promise<number[]> {
-  const rows = await bench.raw('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
-  return rows.map((r) => Number(r['pid']));
 }
 
 /**

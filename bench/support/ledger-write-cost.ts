@@ -7,7 +7,7 @@
  */
 import { CpuMeter } from './cpu.js';
 import { hash } from './fixtures.js';
-import type { SqlBench } from './sql.js';
+import { backendPids, type SqlBench } from './sql.js';
 
 /** The outcome of {@link ledgerWriteCost}. */
 export interface LedgerWriteCost {
@@ -47,8 +47,7 @@ export async function ledgerWriteCost(bench: SqlBench, leaseIds: readonly string
     return recorded;
   };
   await run(warmupSeconds);
-  const pids = (await bench.raw('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).map((r) => Number(r['pid']));
-  const meter = new CpuMeter(pids);
+  const meter = new CpuMeter(await backendPids(bench));
   const started = performance.now();
   const payments = await run(seconds);
   const elapsed = (performance.now() - started) / 1000;

@@ -113,6 +113,12 @@ export async function bulkImport<T extends TableName>(
   return count / ((performance.now() - started) / 1000);
 }
 
+/** PostgreSQL backend pids of the benchmark's database (pool connections and the raw client). */
+export async function backendPids(bench: SqlBench): Promise<number[]> {
+  const rows = await bench.raw('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  return rows.map((r) => Number(r['pid']));
+}
+
 /** Runs `call` and returns the first statement it sent through `driver`. */
 export async function captureStatement(driver: SqlDriver, call: () => Promise<unknown>): Promise<Statement> {
   const own = Object.getOwnPropertyDescriptor(driver, 'query');
