@@ -439,6 +439,7 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
         const httpMs = cpuMsPerRequest(baselineRun, ['service', 'loadGenerator']);
         const floorMs = httpMs + bound.cpuMsPerRecovery + ledger.cpuMsPerPayment;
         const cores = baselineRun.cpu.cores;
+        const maxPaidRps = cores / (floorMs / 1000);
         report('http.paid.bound.cpuFloorPerRequest', round(floorMs, 3), 'ms', {
           note: 'the least CPU a paid request can cost here: an HTTP request, a signature recovery and a recorded payment, each measured alone in this run',
           httpRequestMs: round(httpMs, 3),
@@ -448,9 +449,9 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
           paidCpuMsPerRequest: round(cpuMsPerRequest(paidRun, ['service', 'loadGenerator', 'rest']), 3),
           readCpuMsPerRequest: round(cpuMsPerRequest(read, ['service', 'loadGenerator', 'rest']), 3),
         });
-        report('http.paid.bound.cpuFloorShareOfRead', round(cores / (floorMs / 1000) / read.rps, 2), 'of read rps', {
+        report('http.paid.bound.cpuFloorShareOfRead', round(maxPaidRps / read.rps, 2), 'of read rps', {
           note: `${cores} cores busy on nothing but paid requests at the CPU floor, over the read's rps: the highest shareOfRead any service doing this work can reach here`,
-          maxPaidRps: round(cores / (floorMs / 1000), 0),
+          maxPaidRps: round(maxPaidRps, 0),
           readRps: round(read.rps, 1),
           goal: 0.4,
         });

@@ -705,7 +705,7 @@ async function sameTime(first: Side, last: Side, report: BenchOptions['report'])
         reads[1].push(p99[1]);
       }
       const figure = grain === 'series' ? `scale.sameTime.read.${name}.p99` : `scale.sameTime.callByCall.read.${name}.p99`;
-      report(figure, p99[1], 'ms', { ...base, firstStepP99: p99[0], changePct: round(changePct(p99[0], p99[1]), 1), samples: READ_SAMPLES, grain, series });
+      reportInTurns(report, figure, { p99, series }, { ...base, grain });
     }
   }
   // The bound beside the lookup by hash: the service's own statement sent straight from the
@@ -718,15 +718,7 @@ async function sameTime(first: Side, last: Side, report: BenchOptions['report'])
   const [firstSql, lastSql] = [direct(first), direct(last)];
   for (let i = 0; i < READ_WARMUP_CALLS; i++) await Promise.all([firstSql(), lastSql()]);
   const sql = await alternatingP99(firstSql, lastSql, READ_SAMPLES, READ_RUNS, 'series');
-  report('scale.sameTime.bound.byHashSql.p99', sql.p99[1], 'ms', {
-    ...base,
-    firstStepP99: sql.p99[0],
-    changePct: round(changePct(sql.p99[0], sql.p99[1]), 1),
-    samples: READ_SAMPLES,
-    grain: 'series',
-    series: sql.series,
-    statement: ONE_HASH_LOOKUP.name,
-  });
+  reportInTurns(report, 'scale.sameTime.bound.byHashSql.p99', sql, { ...base, grain: 'series', statement: ONE_HASH_LOOKUP.name });
   for (const side of [first, last]) await drive(side, WARMUP_SECONDS, 'warmup');
   const rates: [number[], number[]] = [[], []];
   // The vacuums running on each side's database at the end of each of its runs.
@@ -751,6 +743,15 @@ async function sameTime(first: Side, last: Side, report: BenchOptions['report'])
     ...base,
     goal: `partitioned throughput and read p99 at the last step within ${GOAL_PCT}% of the first, measured at the same moments`,
   });
+}
+
+/**
+ * Reports `figure`: the last step's p99 of a read timed in turns with the first step's
+ * ({@link alternatingP99}), with the first step's p99, the change, and every series beside it.
+ */
+function reportInTurns(report: BenchOptions['report'], figure: string, timed: { p99: [number, number]; series: [number[], number[]] }, details: object): void {
+  const [first, last] = timed.p99;
+  report(figure, last, 'ms', { ...details, firstStepP99: first, changePct: round(changePct(first, last), 1), samples: READ_SAMPLES, series: timed.series });
 }
 
 /** The tables the measured writes go into: the measured hour's day partition, the hot claims, the batches. */
