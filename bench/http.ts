@@ -127,8 +127,11 @@ interface Service {
   signatures(mode: 'verify' | 'skip'): Promise<void>;
   /** Starts timing the service's stages (see bench/support/paid-profile.ts). */
   profileStart(): Promise<void>;
-  /** What the service measured since {@link profileStart}. */
-  profileStop(): Promise<ProfileSnapshot>;
+  /**
+   * What the service measured since {@link profileStart}; with BENCH_HTTP_PROFILE=1 it also writes
+   * that stretch's V8 profiles as `.bench/profiles/http-<name>.{cpuprofile,heapprofile}`.
+   */
+  profileStop(name: string): Promise<ProfileSnapshot>;
   stop: () => Promise<number | null>;
 }
 
@@ -138,8 +141,6 @@ async function startService(databaseUrl: string): Promise<Service> {
   // Its own pending-payment file, so the benchmark never contends with a service run from ./data.
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-http-'));
   const repo = fileURLToPath(new URL('..', import.meta.url));
-  // BENCH_HTTP_PROFILE=1 writes a V8 CPU profile of the service to .bench/profiles on exit.
-  const profile = process.env.BENCH_HTTP_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=.bench/profiles'] : [];
   // The paid route is rate-limited per client, and every autocannon connection is one client here.
   const settings = {
     HOST: '127.0.0.1',
@@ -151,7 +152,7 @@ async function startService(databaseUrl: string): Promise<Service> {
     ACCESS_RATE_LIMIT_MAX: '1000000',
     X402_MAX_TIMEOUT_SECONDS: String(PAYMENT_VALIDITY_SECONDS),
   };
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/support/http-service.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/support/http-service.ts'], {
     cwd: repo,
     // The production pool size (guide section 5); development mode (LEASING_MODE) for the local facilitator.
     env: { ...process.env, ...settings, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, PENDING_PAYMENTS_FILE: '', USE_MOCK_DATABASE: '' },
@@ -180,14 +181,14 @@ async function startService(databaseUrl: string): Promise<Service> {
         child.once('message', (answer) => (answer === 'ok:profile' ? resolve() : reject(new Error(`the service answered ${String(answer)} to profile-start`))));
         child.send('profile-start');
       }),
-    profileStop: () =>
+    profileStop: (name) =>
       new Promise<ProfileSnapshot>((resolve, reject) => {
         child.once('message', (answer) => {
           const profile = (answer as { profile?: ProfileSnapshot } | null)?.profile;
           if (profile === undefined) reject(new Error(`the service answered ${JSON.stringify(answer)} to profile-stop`));
           else resolve(profile);
         });
-        child.send('profile-stop');
+        child.send(`profile-stop:${name}`);
       }),
     stop: async () => {
       child.kill('SIGTERM');
@@ -341,7 +342,7 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
       info(`http: ${name} ${SECONDS} s at ${CONNECTIONS} connections`);
       await service.profileStart();
       const run = await load(base, SECONDS, cases[name], service.pid);
-      const profile = await service.profileStop();
+      const profile = await service.profileStop(name);
       results[name] = run;
       const extra = {
         connections: CONNECTIONS,
@@ -385,7 +386,7 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
         if (TRACE) await service.profileStart();
         const paidRound = await load(base, ROUND_SECONDS, paid, service.pid);
         if (TRACE) {
-          const { stages } = await service.profileStop();
+          const { stages } = await service.profileStop(`paid-round-${n}`);
           info(`http: share round ${n}: paid p50 ${paidRound.p50} p99 ${paidRound.p99} ms; stage p50/p99/max ms: ${Object.entries(stages).map(([s, t]) => `${s} ${Math.round(t.p50Ms)}/${Math.round(t.p99Ms)}/${Math.round(t.maxMs)}`).join(', ')}`);
         }
         pairs.push({ read: readRound, paid: paidRound });

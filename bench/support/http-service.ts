@@ -4,8 +4,9 @@
  * local facilitator for one that does every check but the signature recovery, `verify-signatures`
  * swaps it back. It answers each with `ok:<kind>` once the swap is in place. Nothing in the
  * service's configuration can turn signature checks off; only this file, which is not shipped.
- * `profile-start` / `profile-stop` time the paid request's stages (paid-profile.ts); the stop is
- * answered with the snapshot as `{ profile }`.
+ * `profile-start` / `profile-stop:<name>` time the paid request's stages (paid-profile.ts); the stop
+ * is answered with the snapshot as `{ profile }`. With BENCH_HTTP_PROFILE=1 the same stretch is
+ * also profiled by V8 (v8-profile.ts) into `.bench/profiles/http-<name>.*`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hex } from 'viem';
@@ -13,6 +14,7 @@ import { LocalFacilitator } from '../../src/api/facilitator/local.js';
 import type { Authorization, PaymentRequirements } from '../../src/api/x402/types.js';
 import { ServiceStartError, startService } from '../../src/service.js';
 import { StageProfiler } from './paid-profile.js';
+import { V8Profile } from './v8-profile.js';
 import { clock } from './report.js';
 import { watchMainThread } from './stall-trace.js';
 import type { SettlementJournal } from '../../src/ledger/settlement-journal.js';
@@ -31,6 +33,7 @@ try {
   const verifying = ctx.facilitator;
   const unverified = new UnverifiedLocalFacilitator();
   const profiler = new StageProfiler();
+  const v8 = process.env.BENCH_HTTP_PROFILE === '1' ? new V8Profile() : undefined;
   if (process.env.BENCH_HTTP_TRACE === '1') traceStalls(ctx.journal);
   // The stages of a paid request (src/api/x402/access.ts), in request order.
   // The lease and its batch for the hour, read in one round trip (the batch check needs no other).
@@ -53,22 +56,30 @@ try {
     const t0 = performance.now();
     response.once('finish', () => profiler.record('inService', performance.now() - t0));
   };
-  process.on('message', (message) => {
+  // A failure (a V8 profile that cannot be written) is answered, so the benchmark stops on it.
+  const answer = async (message: unknown): Promise<void> => {
     if (message === 'profile-start') {
+      await v8?.start();
       profiler.start();
       service.app.server.on('request', timeRequest);
       process.send?.('ok:profile');
       return;
     }
-    if (message === 'profile-stop') {
+    if (typeof message === 'string' && message.startsWith('profile-stop:')) {
       service.app.server.off('request', timeRequest);
-      process.send?.({ profile: profiler.stop() });
+      const profile = profiler.stop();
+      const written = await v8?.stop('.bench/profiles', `http-${message.slice('profile-stop:'.length)}`);
+      if (written !== undefined) console.error(`[service ${clock()}] V8 profiles: ${written.join(', ')}`);
+      process.send?.({ profile });
       return;
     }
     if (message === 'skip-signatures') ctx.facilitator = unverified;
     else if (message === 'verify-signatures') ctx.facilitator = verifying;
     else return;
     process.send?.(`ok:${ctx.facilitator.kind}`);
+  };
+  process.on('message', (message) => {
+    answer(message).catch((error: unknown) => process.send?.({ error: error instanceof Error ? error.message : String(error) }));
   });
 } catch (error) {
   if (!(error instanceof ServiceStartError)) throw error;

@@ -166,7 +166,9 @@ export class FileSettlementJournal extends MemorySettlementJournal {
     const log = this.log;
     if (log === undefined) throw new Error('the settlement journal is not open');
     // The line takes effect once durable, in line with the file (see LineLog.append).
-    await log.append(toStored(line), () => this.apply(line));
+    // Encoded as it is: a JournalLine's JSON is its StoredLine's (Date#toJSON is toISOString, and
+    // toStored keeps every key in its place), without copying the entry first on every payment.
+    await log.append(encodeLine(line), () => this.apply(line));
     if (log.appendedBytes >= this.compactAfterBytes && !this.compacting) {
       // In the background: the caller's line is durable already, and a failed compaction loses
       // nothing (the old file stays); it is tried again as the file keeps growing.

@@ -266,14 +266,16 @@ export class LineLog<R> {
   }
 
   /**
-   * Appends a record and resolves once it is on disk (with whatever else was appended meanwhile).
+   * Appends a record (or its line, from `encodeLine`) and resolves once it is on disk (with
+   * whatever else was appended meanwhile).
    * `taken`, when given, runs once the record is on disk and before any later operation on the
    * file, compactions included: an owner that takes the record into its state there holds
    * exactly the file's records whenever a compaction asks for its state. It must not throw.
    */
-  append(record: R, taken?: () => void): Promise<void> {
+  append(record: R | EncodedLine, taken?: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      const text = encodeLine(record);
+      // Records are JSON objects or arrays (a log's RecordKind), so a string is a line encoded already.
+      const text = typeof record === 'string' ? record : encodeLine(record);
       const bytes = Buffer.byteLength(text);
       this.appended += bytes;
       this.queued.push({ text, bytes, taken, done: (error) => (error === undefined ? resolve() : reject(error as Error)) });

@@ -69,6 +69,27 @@ describe('the file journal', () => {
     await reopened.close();
   });
 
+  it('writes each record as a checksummed line of JSON with its instants as ISO strings', async () => {
+    const path = join(dir, 'lines.jsonl');
+    const journal = await FileSettlementJournal.open(path);
+    const begun = await journal.begin(intent(5));
+    const settled = await journal.update(begun.id, { state: 'settled', transaction: hash(0x55), settledPayer: undefined, network: 'base-sepolia' });
+    const lines = (await readFile(path, 'utf8')).trim().split('\n');
+    await journal.close();
+    const records = lines.map((line) => {
+      const [crc, ...json] = line.split(' ');
+      expect(crc).toMatch(/^[0-9a-f]{8}$/);
+      return JSON.parse(json.join(' ')) as unknown;
+    });
+    const { createdAt, updatedAt, ...rest } = begun;
+    expect(records).toEqual([
+      { op: 'begin', entry: { ...rest, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() } },
+      { op: 'update', id: begun.id, at: settled.updatedAt.toISOString(), change: { state: 'settled', transaction: hash(0x55), network: 'base-sepolia' } },
+    ]);
+    // Keys in the order the entry has them, as the file always held them.
+    expect(Object.keys((records[0] as { entry: object }).entry)).toEqual(Object.keys(begun));
+  });
+
   it('keeps damaged and torn lines aside, reports them, and never loses the next record', async () => {
     const path = join(dir, 'damaged.jsonl');
     const journal = await FileSettlementJournal.open(path);
