@@ -26,6 +26,7 @@ import { CpuMeter, quietly, type QuietRun } from './support/cpu.js';
 import { anyMatches, info, matches, round, type BenchOptions, type Report } from './support/report.js';
 import { backendPids, driverOf, openPostgres, type SqlBench } from './support/sql.js';
 import { traceDriver, type Trace } from './support/trace.js';
+import { runCallers } from './support/callers.js';
 import { lesseeAddress } from './support/fixtures.js';
 import { convert, nowNs, summarize } from './support/stats.js';
 
@@ -131,33 +132,13 @@ interface RunResult {
 
 /** `concurrency` callers each recording payments back to back for `seconds`. */
 async function drive(db: PostgresDatabase, source: PaymentSource, concurrency: number, seconds: number): Promise<RunResult> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let firstError: unknown;
   const elu = performance.eventLoopUtilization();
-  const start = nowNs();
-  const deadline = start + seconds * 1e9;
-  const caller = async () => {
-    while (nowNs() < deadline) {
-      const payment = source.payment();
-      const t0 = nowNs();
-      try {
-        await db.recordPayment(payment);
-        latencies.push(nowNs() - t0);
-      } catch (error) {
-        errors += 1;
-        firstError ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, caller));
-  const elapsed = (nowNs() - start) / 1e9;
-  if (firstError !== undefined) info(`payments: ${errors} errors, first: ${String(firstError)}`);
+  const run = await runCallers('payments', concurrency, seconds, () => source.payment(), (p) => db.recordPayment(p));
   return {
-    count: latencies.length,
-    errors,
-    seconds: elapsed,
-    latenciesMs: convert(latencies, 'ms'),
+    count: run.latenciesMs.length,
+    errors: run.errors,
+    seconds: run.seconds,
+    latenciesMs: run.latenciesMs,
     eventLoopUtilization: round(performance.eventLoopUtilization(elu).utilization, 2),
   };
 }

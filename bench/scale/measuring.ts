@@ -8,10 +8,11 @@ import type pg from 'pg';
 import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
 import { paymentFromRow } from '../../src/storage/backends/sql/codecs.js';
 import { COLD_CLAIMS, HOT_CLAIMS } from '../../src/storage/backends/sql/settlement-hashes.js';
-import type { RecordPaymentParams } from '../../src/storage/contract/database.js';
 import { leaseKey, pick, prng } from '../support/fixtures.js';
-import { info, round, type BenchOptions } from '../support/report.js';
+import { round, type BenchOptions } from '../support/report.js';
+import type { RecordPaymentParams } from '../../src/storage/contract/database.js';
 import { driverOf } from '../support/sql.js';
+import { runCallers } from '../support/callers.js';
 import { convert, nowNs, summarize } from '../support/stats.js';
 import { loadedHash, loadedKey } from './loading.js';
 import { CONCURRENCY, HOUR_START, LEASES, LONG_CHECKPOINTS, READ_RUNS, READ_SAMPLES, READ_WARMUP_CALLS, READS, SECONDS, WAL_COMPRESSION, WARMUP_SECONDS, type Layout } from './settings.js';
@@ -19,35 +20,17 @@ import type { Side } from './sides.js';
 /** 64 callers recording new payments in the measured hour for `seconds`. */
 export async function drive(side: Side, seconds: number, tag: string, db: PostgresDatabase = side.db): Promise<{ rate: number; p99: number; errors: number; count: number }> {
   const random = prng(tag.length + side.loaded);
-  const latencies: number[] = [];
-  let errors = 0;
-  let firstError: unknown;
-  const deadline = nowNs() + seconds * 1e9;
-  const start = nowNs();
-  const caller = async () => {
-    while (nowNs() < deadline) {
-      const payment: RecordPaymentParams = {
-        leaseId: leaseKey(pick(random, LEASES)),
-        amount: '277777',
-        timestamp: new Date(HOUR_START + pick(random, 3_600_000)).toISOString(),
-        mode: 'second',
-        // Random, as a real settlement hash is: it lands on a random leaf of the (growing) hash index.
-        facilitatorTxHash: `0x${randomBytes(32).toString('hex')}`,
-      };
-      const t0 = nowNs();
-      try {
-        await db.recordPayment(payment);
-        latencies.push(nowNs() - t0);
-      } catch (error) {
-        errors += 1;
-        firstError ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, caller));
-  const elapsed = (nowNs() - start) / 1e9;
-  if (firstError !== undefined) info(`scale: ${errors} errors, first: ${String(firstError)}`);
-  return { rate: latencies.length / elapsed, p99: summarize(convert(latencies, 'ms')).p99, errors, count: latencies.length };
+  const payment = (): RecordPaymentParams => ({
+    leaseId: leaseKey(pick(random, LEASES)),
+    amount: '277777',
+    timestamp: new Date(HOUR_START + pick(random, 3_600_000)).toISOString(),
+    mode: 'second',
+    // Random, as a real settlement hash is: it lands on a random leaf of the (growing) hash index.
+    facilitatorTxHash: `0x${randomBytes(32).toString('hex')}`,
+  });
+  const run = await runCallers('scale', CONCURRENCY, seconds, payment, (p) => db.recordPayment(p));
+  const count = run.latenciesMs.length;
+  return { rate: count / run.seconds, p99: summarize(run.latenciesMs).p99, errors: run.errors, count };
 }
 
 /**
