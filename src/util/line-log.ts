@@ -78,6 +78,11 @@ const ENCODE_SLICE = 2_000;
  */
 const ENCODE_TURN_MS = 4;
 
+/** A record's line; records are JSON objects or arrays (a log's RecordKind), so a string is a line encoded already. */
+function lineOf(record: unknown): string {
+  return typeof record === 'string' ? record : encodeLine(record);
+}
+
 /**
  * The lines of `records`, encoded in turns of at most {@link ENCODE_TURN_MS} of the owner's
  * thread, in chunks of up to {@link ENCODE_SLICE} lines (a single string of a large log, built and
@@ -97,8 +102,7 @@ async function encodeInSlices<R>(records: Iterable<R | EncodedLine>): Promise<{ 
   };
   let turnStarted = performance.now();
   for (const record of records) {
-    // Records are JSON objects or arrays (a log's RecordKind), so a string is a line encoded already.
-    lines.push(typeof record === 'string' ? record : encodeLine(record));
+    lines.push(lineOf(record));
     count += 1;
     if (lines.length === ENCODE_SLICE) cut();
     // The clock is read every 32 records: a cached line costs well under a microsecond.
@@ -274,8 +278,7 @@ export class LineLog<R> {
    */
   append(record: R | EncodedLine, taken?: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      // Records are JSON objects or arrays (a log's RecordKind), so a string is a line encoded already.
-      const text = typeof record === 'string' ? record : encodeLine(record);
+      const text = lineOf(record);
       const bytes = Buffer.byteLength(text);
       this.appended += bytes;
       this.queued.push({ text, bytes, taken, done: (error) => (error === undefined ? resolve() : reject(error as Error)) });

@@ -150,6 +150,7 @@ export class LocalFacilitator implements Facilitator {
     if (signer === null) {
       signer = await this.recoverSigner(authorization, signature as Hex, requirements);
       if (signer === null) return { problem: 'invalid_signature' };
+      // Replaced, not updated in place: the entry goes to the end, so the oldest is the first evicted.
       this.recovered.delete(signature);
       if (this.recovered.size >= RECOVERED_CACHE_SIZE) this.recovered.delete(this.recovered.keys().next().value ?? '');
       this.recovered.set(signature, { terms: covered, signer });
