@@ -6,10 +6,11 @@
  * mode): the signal reaches node whether it is sent to npm, to node, or to both (Ctrl-C), and
  * nothing is left running or locked.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
@@ -225,5 +226,15 @@ describe('npm run dev (tsx src/main.ts)', () => {
     service.child.kill('SIGTERM');
     expect(await service.exit).toBe(0);
     expect(await portClosed(service.url)).toBe(true);
+  });
+});
+
+// The other CLI tests run the compiled command (test/support/service-process.ts, `CLI`); this is
+// the development path the README gives for a checkout.
+describe('npm run cli (tsx src/cli/main.ts)', () => {
+  it('runs the CLI from the sources', async () => {
+    const { version } = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string };
+    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'cli', '--', '--version'], { cwd: repo });
+    expect(stdout.trim()).toBe(version);
   });
 });

@@ -12,7 +12,7 @@ import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-d
 import { openPostgres, type OpenBackend } from '../support/backends.js';
 import { chainIngestionEnv, startDeployedChain, type DeployedChain } from '../support/chain.js';
 import { createAssetType, recordingLogger, registerAssets, runnerFor, token, waitFor } from '../support/ingestion.js';
-import { repo } from '../support/service-process.js';
+import { CLI, repo } from '../support/service-process.js';
 
 let chain: DeployedChain;
 const stores: OpenBackend[] = [];
@@ -81,7 +81,7 @@ describe('processors', () => {
       CHAIN_POLL_MS: '50',
     };
     const start = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'chain', 'run'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'chain', 'run'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

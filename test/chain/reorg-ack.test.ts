@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainRunner } from '../../src/chain/runner.js';
 import { API_KEY, AUTH, http, startApp, type Running } from '../api/support.js';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
+import { CLI } from '../support/service-process.js';
 import { startDeployedChain, type DeployedChain } from '../support/chain.js';
 import { createAssetType, mine, recordingLogger, registerAssets, rpc, runnerFor, token, waitFor } from '../support/ingestion.js';
 
@@ -92,7 +93,7 @@ describe('deep reorg acknowledgement', () => {
     expect(await store.db.getAssetByTokenAddress(token(700))).toBeNull();
 
     // Through the CLI, as an operator would.
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'chain', 'ack-reorg', '--url', api.url, '--api-key', API_KEY, '--by', 'alice', '--note', 'checked leases of blocks 10-14'], {
+    const { stdout } = await run(process.execPath, [CLI, 'chain', 'ack-reorg', '--url', api.url, '--api-key', API_KEY, '--by', 'alice', '--note', 'checked leases of blocks 10-14'], {
       cwd: process.cwd(),
       env: { ...process.env, LOG_LEVEL: 'silent' },
     });

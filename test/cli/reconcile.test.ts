@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
+import { CLI } from '../support/service-process.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
 import { damagedFileOf, FilePendingPaymentStore } from '../../src/ledger/pending-payments-file.js';
 import { FileSettlementJournal } from '../../src/ledger/settlement-journal-file.js';
@@ -16,7 +17,7 @@ async function reconcileText(url: string, pendingFile: string, json = false): Pr
   try {
     const journalFile = join(dirname(pendingFile), 'settlement-journal.jsonl');
     const files = ['--pending-file', pendingFile, '--journal-file', journalFile];
-    const { stdout } = await run('npx', ['tsx', 'src/cli/main.ts', 'reconcile', ...(json ? ['--json'] : []), '--database-url', url, ...files]);
+    const { stdout } = await run(process.execPath, [CLI, 'reconcile', ...(json ? ['--json'] : []), '--database-url', url, ...files]);
     return { code: 0, stdout };
   } catch (error) {
     const e = error as { code: number; stdout: string };

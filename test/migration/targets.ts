@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { recordingLogger } from '../support/logger.js';
+import { CLI } from '../support/service-process.js';
 
 /**
  * A logger that keeps pool warnings out of the test output: pg-pool's end() resolves before its
@@ -36,9 +37,9 @@ export interface CliRun {
   exit: Promise<number | null>;
 }
 
-/** Starts `leasing-store <args>` (through tsx) with stdout/stderr piped, i.e. not a terminal. */
+/** Starts `leasing-store <args>` (the compiled CLI) with stdout/stderr piped, i.e. not a terminal. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: '', PGLITE_DATA_DIR: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,10 +6,6 @@
  * Configuration: `--deployment-file` or the CHAIN_* environment (src/chain/config.ts).
  */
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { chainConfigFromEnv } from '../../chain/config.js';
-import { createNodeClient } from '../../chain/rpc.js';
-import { ChainRunner } from '../../chain/runner.js';
 import { reportFailure } from '../output.js';
 import { addBackendOptions, ensureSchema, openStore, type BackendOptions } from '../store-options.js';
 
@@ -27,6 +23,12 @@ function envOf(options: ChainOptions): Record<string, string | undefined> {
     ...(options.rpcUrl ? { CHAIN_RPC_URL: options.rpcUrl } : {}),
     ...(options.confirmations ? { CHAIN_CONFIRMATIONS: options.confirmations } : {}),
   };
+}
+
+/** The chain's configuration from the options and the environment (viem's module is loaded on first use: see serve.ts). */
+async function chainConfigOf(options: ChainOptions) {
+  const { chainConfigFromEnv } = await import('../../chain/config.js');
+  return chainConfigFromEnv(envOf(options));
 }
 
 interface AckOptions {
@@ -71,9 +73,11 @@ export function registerChainCommands(program: Command): void {
       .option('--confirmations <n>', 'blocks a block must be buried under before it is processed (default: $CHAIN_CONFIRMATIONS or 2)')
       .option('--apply-schema', 'apply pending migrations first'),
   ).action(async (options: ChainOptions) => {
+    // Loaded when the command runs (viem and the runner take half a second to load; see serve.ts).
+    const [{ pino }, { createNodeClient }, { ChainRunner }] = await Promise.all([import('pino'), import('../../chain/rpc.js'), import('../../chain/runner.js')]);
     const logger = pino({ name: 'leasing-chain' });
     try {
-      const config = await chainConfigFromEnv(envOf(options));
+      const config = await chainConfigOf(options);
       if (!config) throw new Error('no chain configured: pass --deployment-file, or set CHAIN_DEPLOYMENT_FILE or CHAIN_RPC_URL');
       const store = await openStore(options);
       try {
@@ -117,7 +121,7 @@ export function registerChainCommands(program: Command): void {
       .option('--rpc-url <url>', 'node URL (default: $CHAIN_RPC_URL)'),
   ).action(async (options: ChainOptions) => {
     try {
-      const config = await chainConfigFromEnv(envOf(options));
+      const config = await chainConfigOf(options);
       if (!config) throw new Error('no chain configured: pass --deployment-file, or set CHAIN_DEPLOYMENT_FILE or CHAIN_RPC_URL');
       const { db } = await openStore(options);
       try {

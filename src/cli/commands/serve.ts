@@ -4,7 +4,6 @@
  * a service that cannot start exits 1 after logging why.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { ServiceStartError, startService } from '../../service.js';
 
 function port(value: string): string {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) throw new InvalidArgumentError('expected a port number from 0 to 65535');
@@ -22,6 +21,9 @@ export function registerServeCommand(program: Command): void {
       const env = { ...process.env };
       if (options.port !== undefined) env['PORT'] = options.port;
       if (options.host !== undefined) env['HOST'] = options.host;
+      // Loaded here, not at the top: the service's modules (fastify, viem, x402) take about a
+      // second to load, which every other command and `--help` would pay for nothing.
+      const { ServiceStartError, startService } = await import('../../service.js');
       try {
         await startService({ env });
       } catch (error) {
