@@ -379,9 +379,14 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
         await waitForQuiet();
         // Each run warmed up as the cases are: a read measured cold right after a paid run ran at
         // half its pace, which made the paid share look 0.1 better than it is.
+        // After each warm-up the service finishes what it still holds before the measured run
+        // starts, as in the cases: autocannon stops with a request in flight on every connection,
+        // so a run started at once began with up to 200 requests in the service, not 100.
         await load(base, WARMUP_SECONDS, cases.read, service.pid);
+        await waitForQuiet();
         const readRound = await load(base, ROUND_SECONDS, cases.read, service.pid);
         await load(base, WARMUP_SECONDS, paid, service.pid);
+        await waitForQuiet();
         info(`http: share round ${n}: paid ${ROUND_SECONDS} s`);
         if (TRACE) await service.profileStart();
         const paidRound = await load(base, ROUND_SECONDS, paid, service.pid);
