@@ -2,9 +2,10 @@
  * One processor applies events at a time, and every effect is applied exactly once: two runners
  * on one PostgreSQL database (one leads, the other stands by), and `leasing-store chain run`
  * child processes where the leader is killed with SIGKILL mid-run, a standby takes over and the
- * killed one is restarted.
+ * killed one is restarted; then `chain status` reports where they left the chain.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainRunner } from '../../src/chain/runner.js';
@@ -112,5 +113,9 @@ describe('processors', () => {
       await new Promise((resolve) => (p.child.exitCode === null ? p.child.once('exit', resolve) : resolve(null)));
     }
     await expectExactlyOnce(store.url);
+    // What an operator reads afterwards: the cursor where the processes left it, nothing pending.
+    const status = JSON.parse((await promisify(execFile)(process.execPath, [CLI, 'chain', 'status'], { cwd: repo, env })).stdout) as { chainId: number; cursor: unknown; backlog: number };
+    expect(status).toMatchObject({ chainId: 31337, backlog: 0 });
+    expect(status.cursor).not.toBeNull();
   });
 });
