@@ -15,5 +15,7 @@ export default defineConfig({
     // test file must leave no state behind: it restores what it changes in process.env and globals,
     // and closes what it opens (stores, servers, child processes, timers).
     isolate: false,
+    // Holds every file to the environment half of that rule.
+    setupFiles: ['test/support/leaves-no-env.ts'],
   },
 });
