@@ -7,7 +7,7 @@
  * nothing is left running or locked.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
 import { Migrator } from '../../src/storage/backends/sql/migrator.js';
 import { paymentHeader } from '../../src/api/x402/client.js';
+import { packageInfo } from '../../src/package-info.js';
 import { isAlive, killLeftovers, lockReleased, portClosed, repo, spawnService, startCompiled as start, type ServiceProcess } from '../support/service-process.js';
 import { createTestDatabase } from '../support/pg.js';
 import { activeLease, assetBody, http } from './support.js';
@@ -233,8 +234,7 @@ describe('npm run dev (tsx src/main.ts)', () => {
 // the development path the README gives for a checkout.
 describe('npm run cli (tsx src/cli/main.ts)', () => {
   it('runs the CLI from the sources', async () => {
-    const { version } = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string };
     const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'cli', '--', '--version'], { cwd: repo });
-    expect(stdout.trim()).toBe(version);
+    expect(stdout.trim()).toBe(packageInfo().version);
   });
 });
