@@ -230,7 +230,7 @@ describe('npm run dev (tsx src/main.ts)', () => {
   });
 });
 
-// The other CLI tests run the compiled command (test/support/service-process.ts, `CLI`); this is
+// The other CLI tests run the compiled command (test/support/cli.ts); this is
 // the development path the README gives for a checkout.
 describe('npm run cli (tsx src/cli/main.ts)', () => {
   it('runs the CLI from the sources', async () => {

@@ -4,8 +4,7 @@
  * child processes where the leader is killed with SIGKILL mid-run, a standby takes over and the
  * killed one is restarted; then `chain status` reports where they left the chain.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainRunner } from '../../src/chain/runner.js';
@@ -13,7 +12,8 @@ import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-d
 import { openPostgres, type OpenBackend } from '../support/backends.js';
 import { chainIngestionEnv, startDeployedChain, type DeployedChain } from '../support/chain.js';
 import { createAssetType, recordingLogger, registerAssets, runnerFor, token, waitFor } from '../support/ingestion.js';
-import { CLI, repo } from '../support/service-process.js';
+import { CLI, runCli } from '../support/cli.js';
+import { repo } from '../support/service-process.js';
 
 let chain: DeployedChain;
 const stores: OpenBackend[] = [];
@@ -114,7 +114,9 @@ describe('processors', () => {
     }
     await expectExactlyOnce(store.url);
     // What an operator reads afterwards: the cursor where the processes left it, nothing pending.
-    const status = JSON.parse((await promisify(execFile)(process.execPath, [CLI, 'chain', 'status'], { cwd: repo, env })).stdout) as { chainId: number; cursor: unknown; backlog: number };
+    const statusRun = await runCli(['chain', 'status'], env);
+    expect(statusRun.code, statusRun.stderr).toBe(0);
+    const status = JSON.parse(statusRun.stdout) as { chainId: number; cursor: unknown; backlog: number };
     expect(status).toMatchObject({ chainId: 31337, backlog: 0 });
     expect(status.cursor).not.toBeNull();
   });

@@ -4,17 +4,13 @@
  * (through `leasing-store chain ack-reorg` and through the admin route), recorded with who, when
  * and why, and a later deep reorg needs its own.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainRunner } from '../../src/chain/runner.js';
 import { API_KEY, AUTH, http, startApp, type Running } from '../api/support.js';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
-import { CLI } from '../support/service-process.js';
+import { runCli } from '../support/cli.js';
 import { startDeployedChain, type DeployedChain } from '../support/chain.js';
 import { createAssetType, mine, recordingLogger, registerAssets, rpc, runnerFor, token, waitFor } from '../support/ingestion.js';
-
-const run = promisify(execFile);
 
 let chain: DeployedChain;
 let store: OpenBackend;
@@ -93,10 +89,8 @@ describe('deep reorg acknowledgement', () => {
     expect(await store.db.getAssetByTokenAddress(token(700))).toBeNull();
 
     // Through the CLI, as an operator would.
-    const { stdout } = await run(process.execPath, [CLI, 'chain', 'ack-reorg', '--url', api.url, '--api-key', API_KEY, '--by', 'alice', '--note', 'checked leases of blocks 10-14'], {
-      cwd: process.cwd(),
-      env: { ...process.env, LOG_LEVEL: 'silent' },
-    });
+    const { code, stdout, stderr } = await runCli(['chain', 'ack-reorg', '--url', api.url, '--api-key', API_KEY, '--by', 'alice', '--note', 'checked leases of blocks 10-14'], { LOG_LEVEL: 'silent' });
+    expect(code, stderr).toBe(0);
     const recorded = JSON.parse(stdout) as { by: string; note: string; acknowledgedAt: string; reorgs: { deep: boolean; fromBlock: number; depth: number }[] };
     expect(recorded).toMatchObject({ by: 'alice', note: 'checked leases of blocks 10-14' });
     expect(recorded.reorgs).toHaveLength(1);

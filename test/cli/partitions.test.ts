@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
 import { partitionName, utcDay } from '../../src/storage/backends/sql/partitions.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
-import { runCli } from '../migration/targets.js';
+import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 
 describe('partitions and retention commands', () => {

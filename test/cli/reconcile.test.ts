@@ -1,28 +1,18 @@
 // `reconcile` exits 0 on a clean ledger and 1 (listing what it found) on a batch that disagrees with its payments, a pending payment or a damaged pending line.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
-import { CLI } from '../support/service-process.js';
+import { runCli } from '../support/cli.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
 import { damagedFileOf, FilePendingPaymentStore } from '../../src/ledger/pending-payments-file.js';
 import { FileSettlementJournal } from '../../src/ledger/settlement-journal-file.js';
 
-const run = promisify(execFile);
-
-async function reconcileText(url: string, pendingFile: string, json = false): Promise<{ code: number; stdout: string }> {
-  try {
-    const journalFile = join(dirname(pendingFile), 'settlement-journal.jsonl');
-    const files = ['--pending-file', pendingFile, '--journal-file', journalFile];
-    const { stdout } = await run(process.execPath, [CLI, 'reconcile', ...(json ? ['--json'] : []), '--database-url', url, ...files]);
-    return { code: 0, stdout };
-  } catch (error) {
-    const e = error as { code: number; stdout: string };
-    return { code: e.code, stdout: e.stdout };
-  }
+function reconcileText(url: string, pendingFile: string, json = false): Promise<{ code: number | null; stdout: string }> {
+  const journalFile = join(dirname(pendingFile), 'settlement-journal.jsonl');
+  const files = ['--pending-file', pendingFile, '--journal-file', journalFile];
+  return runCli(['reconcile', ...(json ? ['--json'] : []), '--database-url', url, ...files]);
 }
 
 const reconcileCli = (url: string, pendingFile: string) => reconcileText(url, pendingFile, true);

@@ -13,7 +13,8 @@ import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-d
 import { createTestDatabase } from '../support/pg.js';
 import { buildFullStore, dumpStore, summaries, type StoreDump } from './full-store.js';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
-import { quietLogger, runCli, tempDir } from './targets.js';
+import { runCli } from '../support/cli.js';
+import { quietLogger, tempDir } from './targets.js';
 
 let source: OpenBackend & { url: string };
 let before: StoreDump;

@@ -10,7 +10,8 @@ import type { MockDatabase } from '../../src/storage/backends/memory/mock-databa
 import { TABLES } from '../../src/storage/contract/transfer.js';
 import { buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
-import { quietLogger, runCli, startCli, tempDir } from './targets.js';
+import { runCli, startCli } from '../support/cli.js';
+import { quietLogger, tempDir } from './targets.js';
 
 let source: MockDatabase;
 let before: StoreDump;

@@ -10,14 +10,6 @@ import { readLockOwner } from '../../src/util/file-lock.js';
 /** The repository root (the package root). */
 export const repo = fileURLToPath(new URL('../..', import.meta.url));
 
-/**
- * The `leasing-store` command as installed: bin/leasing-store.js runs the compiled CLI, which the
- * global setup (test/support/build.ts) builds from src/ before any test. Run as
- * `spawn(process.execPath, [CLI, ...args])`; the development path (`npm run cli`) has its own test
- * in test/api/main.test.ts.
- */
-export const CLI = fileURLToPath(new URL('../../bin/leasing-store.js', import.meta.url));
-
 /** A spawned service that listens. */
 export interface ServiceProcess {
   child: ChildProcess;
