@@ -34,14 +34,17 @@ class ScriptedFacilitator extends LocalFacilitator implements Facilitator {
   }
 }
 
-/** An app with an active lease L-1, its current requirements, and a payment header for them. */
+/** An app whose clock stands still, with an active lease L-1, its current requirements, and a payment header for them. */
 async function setup(
   db = new MockDatabase(),
   journal = new MemorySettlementJournal(),
 ): Promise<{ db: MockDatabase; server: Running; facilitator: ScriptedFacilitator; journal: MemorySettlementJournal; requirements: PaymentRequirements; header: string; payload: PaymentPayload }> {
   await db.connect();
   const facilitator = new ScriptedFacilitator();
-  const server = await startApp({ db, facilitator, journal });
+  // The service's clock stands still, so every request of a test is priced in the same interval:
+  // a resend is granted only inside the interval it paid for, and a slow run must not cross one.
+  const pricedAt = new Date();
+  const server = await startApp({ db, facilitator, journal, now: () => pricedAt });
   running.push(server);
   await activeLease(server.url, 'A-1', 'L-1');
   const requirements = (await http(server.url, 'GET', '/api/leases/L-1/x402/requirements?mode=batch-5s')).body.accepts[0] as PaymentRequirements;
