@@ -48,7 +48,7 @@ async function setup(
   running.push(server);
   await activeLease(server.url, 'A-1', 'L-1');
   const requirements = (await http(server.url, 'GET', '/api/leases/L-1/x402/requirements?mode=batch-5s')).body.accepts[0] as PaymentRequirements;
-  const header = encodeJsonHeader(createPaymentPayload(requirements));
+  const header = encodeJsonHeader(createPaymentPayload(requirements, { now: pricedAt }));
   return { db, server, facilitator, journal, requirements, header, payload: decodePaymentHeader(header) };
 }
 

@@ -10,7 +10,7 @@ import { batchSchema, hourTotalsSchema, pageOf, paymentSchema, responses } from 
 const tags = ['ledger'];
 
 /** Registers the payment and batch routes. */
-export function registerPaymentRoutes(app: FastifyInstance, { db }: AppContext): void {
+export function registerPaymentRoutes(app: FastifyInstance, { db, now }: AppContext): void {
   const leaseParams = params({ leaseId: field.key });
 
   // An unknown lease is a 404, not an empty page, so a typo in an id is not mistaken for "no payments".
@@ -45,7 +45,7 @@ export function registerPaymentRoutes(app: FastifyInstance, { db }: AppContext):
     async (request) => {
       const { leaseId } = request.params;
       await requireLease(leaseId);
-      return hourTotalsJson(await db.getHourTotals(leaseId, optionalInstant(request.query.at, 'at') ?? new Date()));
+      return hourTotalsJson(await db.getHourTotals(leaseId, optionalInstant(request.query.at, 'at') ?? now()));
     },
   );
 }

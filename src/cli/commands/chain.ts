@@ -73,10 +73,11 @@ export function registerChainCommands(program: Command): void {
       .option('--confirmations <n>', 'blocks a block must be buried under before it is processed (default: $CHAIN_CONFIRMATIONS or 2)')
       .option('--apply-schema', 'apply pending migrations first'),
   ).action(async (options: ChainOptions) => {
-    // Loaded when the command runs (viem and the runner take half a second to load; see serve.ts).
-    const [{ pino }, { createNodeClient }, { ChainRunner }] = await Promise.all([import('pino'), import('../../chain/rpc.js'), import('../../chain/runner.js')]);
-    const logger = pino({ name: 'leasing-chain' });
     try {
+      // Loaded when the command runs (viem and the runner take half a second to load; see serve.ts),
+      // inside the try, so a module that fails to load is reported like any other failure.
+      const [{ pino }, { createNodeClient }, { ChainRunner }] = await Promise.all([import('pino'), import('../../chain/rpc.js'), import('../../chain/runner.js')]);
+      const logger = pino({ name: 'leasing-chain' });
       const config = await chainConfigOf(options);
       if (!config) throw new Error('no chain configured: pass --deployment-file, or set CHAIN_DEPLOYMENT_FILE or CHAIN_RPC_URL');
       const store = await openStore(options);
