@@ -14,7 +14,7 @@ import { dropPartition, ensurePaymentPartitions, partitionName, utcDay } from '.
 import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
 import { isStorageError, type StorageErrorCode } from '../src/storage/contract/errors.js';
 import { openSqlStore, type OpenSqlStore } from './support/backends.js';
-import { at, count, lease, pay } from './support/payment-days.js';
+import { at as atDay, count, lease, pay } from './support/payment-days.js';
 
 const LEASES = 30;
 const PER_LEASE = 60;
@@ -61,6 +61,11 @@ async function expectError(work: Promise<unknown>, code: StorageErrorCode): Prom
   );
   expect(isStorageError(error, code), String(error)).toBe(true);
 }
+
+// Every day of this file counted from one instant: a run across midnight keeps them apart as they
+// were (the days stay closed, and their partitions exist).
+const now = new Date();
+const at = (daysAgo: number, hours?: number, minutes?: number) => atDay(daysAgo, hours, minutes, now);
 
 describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('compacting day partitions on %s', (kind) => {
   let b: OpenSqlStore;

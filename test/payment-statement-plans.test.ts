@@ -74,6 +74,17 @@ async function explain(name: string, values: unknown[]): Promise<string> {
   }
 }
 
+/** The plan of `EXPLAIN (ANALYZE, BUFFERS) EXECUTE name(values)`, with each node's actual rows and buffers (run in a rolled-back transaction). */
+async function explainAnalyzed(name: string, values: unknown[]): Promise<string> {
+  await client.query('BEGIN');
+  try {
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE ${name}(${values.map(literal).join(', ')})`);
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
 /** How often the server planned the prepared statement `name` anew, and how often it reused its plan. */
 async function planCounts(name: string): Promise<{ custom: number; generic: number }> {
   const { rows } = await client.query<{ custom_plans: string; generic_plans: string }>('SELECT custom_plans, generic_plans FROM pg_prepared_statements WHERE name = $1', [name]);
@@ -123,5 +134,33 @@ describe('the payment statements plans (PostgreSQL)', () => {
     const counts = await planCounts(ONE_HASH_LOOKUP.name);
     expect(counts.custom).toBeLessThanOrEqual(5);
     expect(counts.generic).toBeGreaterThanOrEqual(7);
+
+    // Its cached plan reads the cold claims only for a hash the hot ones do not hold: a payment
+    // just made (hot) costs no descent into the cold key, which grows with the whole history.
+    // (Cold claims of old payments, enough for the planner to probe their key by index.)
+    await client.query(
+      `INSERT INTO x402_settlement_hashes_cold SELECT '0x' || md5(n::text) || md5('c' || n), 'OLD', gen_random_uuid(), now() - interval '30 days'
+       FROM generate_series(1, 20000) AS n`,
+    );
+    await client.query('ANALYZE x402_settlement_hashes_cold');
+    const hot = hashes[0] as string;
+    /** The cold claims' scan in the cached plan: its rows and the buffers it and its children touched. */
+    const coldScan = async (h: string) => {
+      const plan = await explainAnalyzed(ONE_HASH_LOOKUP.name, [h]);
+      const scan = /-> {2}([A-Za-z ]+?Scan)(?: using \S+)? on x402_settlement_hashes_cold \(actual rows=(\d+)[^\n]*\n((?: {10,}[^\n]*\n)*)/.exec(`${plan}\n`);
+      expect(scan, plan).not.toBeNull();
+      return { rows: Number(scan?.[2]), buffers: /Buffers: shared hit=(\d+)/.exec(scan?.[3] ?? '')?.[1] ?? '0' };
+    };
+    expect(await coldScan(hot)).toEqual({ rows: 0, buffers: '0' });
+    expect(await coldScan(hash(0xfffff))).toMatchObject({ rows: 0, buffers: expect.not.stringMatching(/^0$/) });
+    // Moved to the cold table, the same hash is found there, by the same cached plan.
+    await client.query(
+      `WITH moved AS (DELETE FROM x402_settlement_hashes WHERE facilitator_tx_hash = $1 RETURNING *) INSERT INTO x402_settlement_hashes_cold SELECT * FROM moved`,
+      [hot],
+    );
+    expect(await coldScan(hot)).toMatchObject({ rows: 1 });
+    const { rows } = await client.query<{ claimed_hash: string; id: string | null }>({ name: ONE_HASH_LOOKUP.name, text: ONE_HASH_LOOKUP.text, values: [hot] });
+    expect(rows.map((r) => [r.claimed_hash, r.id !== null])).toEqual([[hot, true]]);
+    expect((await planCounts(ONE_HASH_LOOKUP.name)).generic).toBeGreaterThanOrEqual(9);
   });
 });

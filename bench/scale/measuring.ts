@@ -15,7 +15,7 @@ import { driverOf } from '../support/sql.js';
 import { runCallers } from '../support/callers.js';
 import { convert, nowNs, summarize } from '../support/stats.js';
 import { loadedHash, loadedKey } from './loading.js';
-import { CONCURRENCY, HOUR_START, LEASES, LONG_CHECKPOINTS, READ_RUNS, READ_SAMPLES, READ_WARMUP_CALLS, READS, SECONDS, WAL_COMPRESSION, WARMUP_SECONDS, type Layout } from './settings.js';
+import { CONCURRENCY, HOUR_START, LEASES, LONG_CHECKPOINTS, READ_RUNS, READ_SAMPLES, READ_WARMUP_CALLS, READS, RECENT_PAYMENTS, SECONDS, WAL_COMPRESSION, WARMUP_SECONDS, type Layout } from './settings.js';
 import type { Side } from './sides.js';
 /** 64 callers recording new payments in the measured hour for `seconds`. */
 export async function drive(side: Side, seconds: number, tag: string, db: PostgresDatabase = side.db): Promise<{ rate: number; p99: number; errors: number; count: number }> {
@@ -161,7 +161,7 @@ async function throughput(
 
 /**
  * The keyed reads of `side`, each a call to time (first page, page after a recent cursor, a day's
- * revenue, by hash; all of loaded rows), the leases and hashes drawn from `random`. Checks first
+ * revenue, by hash of any loaded payment and of a recent one; all of loaded rows), the leases and hashes drawn from `random`. Checks first
  * that the lookup by hash finds a loaded payment (a miss would be a cheaper read than the one
  * measured for).
  */
@@ -195,6 +195,7 @@ export async function readCalls(side: Side, random: () => number): Promise<Recor
     recentPage: () => side.db.getPaymentsPage(lease(), { limit: 50, after }),
     dailyRevenue: () => side.db.getDailyRevenue(lease(), day),
     byHash: () => byHashRead(loadedHash(Math.floor(random() * side.loaded))),
+    byRecentHash: () => byHashRead(loadedHash(Math.floor(random() * Math.min(side.loaded, RECENT_PAYMENTS)))),
   };
 }
 

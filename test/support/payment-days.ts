@@ -8,9 +8,12 @@ import { hash, newAsset, newLease } from '../conformance/fixtures.js';
 
 const DAY_MS = 86_400_000;
 
-/** Start of the UTC day `daysAgo` days before today, plus `hours` and `minutes`. */
-export function at(daysAgo: number, hours = 0, minutes = 5): Date {
-  const now = new Date();
+/**
+ * Start of the UTC day `daysAgo` days before today (the day of `now`), plus `hours` and
+ * `minutes`. A file whose days must agree from its first test to its last passes one `now`, so a
+ * run that crosses midnight does not move its days under it.
+ */
+export function at(daysAgo: number, hours = 0, minutes = 5, now = new Date()): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - daysAgo * DAY_MS + hours * 3_600_000 + minutes * 60_000);
 }
 

@@ -71,12 +71,18 @@ export function claimAndInsertPaymentsSql(valuesSql: string): string {
 
 /**
  * The lookup of claims by hash, hot and cold, each with its payment (none when retention archived
- * it), for the hashes `match` selects: `= $1` (one hash) or `= ANY($1::text[])`. A claim being
- * moved may be in both tables for a moment; both name the same payment.
+ * it), for the hashes `match` selects (`= $1` or `= ANY($1)`; `hashes`: the same as rows of a column `x`).
+ * The cold table is probed only for the hashes the hot one does not hold: the lookups the service
+ * makes are of payments just made (a resent header, a receipt checked), whose claims are hot, and
+ * the cold table's key grows with the whole history, so a probe of it is a descent into an index
+ * far larger than the buffer pool. One statement has one snapshot: a claim the hourly move deleted
+ * from the hot table before it was taken had its cold copy committed before that, so it is found.
  */
-const byHashSql = (match: string) => `SELECT h.facilitator_tx_hash AS claimed_hash, p.*
-   FROM (SELECT * FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash ${match}
-         UNION ALL SELECT * FROM ${COLD_CLAIMS} WHERE facilitator_tx_hash ${match}) h
+const byHashSql = (match: string, hashes: string) => `WITH hot AS MATERIALIZED (SELECT * FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash ${match})
+ SELECT h.facilitator_tx_hash AS claimed_hash, p.*
+   FROM (SELECT * FROM hot
+         UNION ALL SELECT * FROM ${COLD_CLAIMS}
+                    WHERE facilitator_tx_hash = ANY(ARRAY(SELECT x FROM ${hashes} WHERE x NOT IN (SELECT facilitator_tx_hash FROM hot)))) h
    -- One keyed lookup per claim (LIMIT 1 keeps that shape whatever the statistics say).
    LEFT JOIN LATERAL (SELECT * FROM x402_payments p
                        WHERE p.lease_id = h.lease_id AND p.id = h.payment_id AND p.payment_timestamp = h.payment_timestamp LIMIT 1) p ON true`;
@@ -88,9 +94,9 @@ const byHashSql = (match: string) => `SELECT h.facilitator_tx_hash AS claimed_ha
  * payment-statements.ts: with an array PostgreSQL keeps choosing a fresh plan, which sees the
  * array's length, over the cached one.
  */
-export const ONE_HASH_LOOKUP = { text: byHashSql('= $1::text'), name: 'payment_by_hash_v1' };
+export const ONE_HASH_LOOKUP = { text: byHashSql('= $1::text', '(VALUES ($1::text)) AS v(x)'), name: 'payment_by_hash_v2' };
 /** See {@link ONE_HASH_LOOKUP}. */
-export const HASHES_LOOKUP = { text: byHashSql('= ANY($1::text[])'), name: 'payments_by_hash_v2' };
+export const HASHES_LOOKUP = { text: byHashSql('= ANY($1::text[])', 'unnest($1::text[]) AS v(x)'), name: 'payments_by_hash_v3' };
 
 /**
  * The stored payments of `hashes`, through the claims, hot and cold (the payment table has no
