@@ -4,7 +4,8 @@
  * lease; and the one-payment statement must be planned once and then reused, not planned again on
  * every call (which cost the ungrouped path about half its throughput). The same for the lookup of
  * a payment by its settlement hash, whose planning over every day partition cost more than its run
- * (with the hash in an array PostgreSQL plans it anew on every call).
+ * (with the hash in an array PostgreSQL plans it anew on every call), and whose cached plan reads
+ * the cold claims only for a hash the hot ones do not hold.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

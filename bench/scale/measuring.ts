@@ -161,9 +161,9 @@ async function throughput(
 
 /**
  * The keyed reads of `side`, each a call to time (first page, page after a recent cursor, a day's
- * revenue, by hash of any loaded payment and of a recent one; all of loaded rows), the leases and hashes drawn from `random`. Checks first
- * that the lookup by hash finds a loaded payment (a miss would be a cheaper read than the one
- * measured for).
+ * revenue, by hash of any loaded payment and of a recent one; all of loaded rows), the leases and
+ * hashes drawn from `random`. Checks first that the lookup by hash finds a loaded payment (a miss
+ * would be a cheaper read than the one measured for).
  */
 export async function readCalls(side: Side, random: () => number): Promise<Record<(typeof READS)[number], () => Promise<unknown>>> {
   const lease = () => leaseKey(pick(random, LEASES));
