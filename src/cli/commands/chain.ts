@@ -25,10 +25,15 @@ function envOf(options: ChainOptions): Record<string, string | undefined> {
   };
 }
 
-/** The chain's configuration from the options and the environment (viem's module is loaded on first use: see serve.ts). */
+/**
+ * The chain's configuration from the options and the environment (viem's module is loaded on first
+ * use: see serve.ts); throws when neither names a chain.
+ */
 async function chainConfigOf(options: ChainOptions) {
   const { chainConfigFromEnv } = await import('../../chain/config.js');
-  return chainConfigFromEnv(envOf(options));
+  const config = await chainConfigFromEnv(envOf(options));
+  if (!config) throw new Error('no chain configured: pass --deployment-file, or set CHAIN_DEPLOYMENT_FILE or CHAIN_RPC_URL');
+  return config;
 }
 
 interface AckOptions {
@@ -79,7 +84,6 @@ export function registerChainCommands(program: Command): void {
       const [{ pino }, { createNodeClient }, { ChainRunner }] = await Promise.all([import('pino'), import('../../chain/rpc.js'), import('../../chain/runner.js')]);
       const logger = pino({ name: 'leasing-chain' });
       const config = await chainConfigOf(options);
-      if (!config) throw new Error('no chain configured: pass --deployment-file, or set CHAIN_DEPLOYMENT_FILE or CHAIN_RPC_URL');
       const store = await openStore(options);
       try {
         await ensureSchema(store, options.applySchema === true);
@@ -123,7 +127,6 @@ export function registerChainCommands(program: Command): void {
   ).action(async (options: ChainOptions) => {
     try {
       const config = await chainConfigOf(options);
-      if (!config) throw new Error('no chain configured: pass --deployment-file, or set CHAIN_DEPLOYMENT_FILE or CHAIN_RPC_URL');
       const { db } = await openStore(options);
       try {
         const [cursor, backlog] = await Promise.all([db.getChainCursor(config.chainId), db.countPendingChainEvents(config.chainId)]);
