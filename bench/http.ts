@@ -26,7 +26,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +36,7 @@ import { paymentHeader } from '../src/api/x402/client.js';
 import type { PaymentRequirements } from '../src/api/x402/types.js';
 import type { StoredLease } from '../src/storage/contract/database.js';
 import { assetKey, hash, leaseKey, lessorAddress, lesseeAddress, storedAsset, CHAIN_ID } from './support/fixtures.js';
-import { CpuMeter, waitForQuiet } from './support/cpu.js';
+import { CpuMeter, MainThreadMeter, processCpuSeconds, waitForQuiet, type ThreadTime } from './support/cpu.js';
 import type { ProfileSnapshot } from './support/paid-profile.js';
 import { anyMatches, info, round, stdoutReporter, type BenchOptions, type Report } from './support/report.js';
 import { ledgerWriteCost } from './support/ledger-write-cost.js';
@@ -75,9 +74,10 @@ const TRACE = process.env.BENCH_HTTP_TRACE === '1';
 export const names: readonly string[] = [
   ...CASES.flatMap((c) => ['rps', 'p50', 'p99'].map((f) => `http.${c}.${f}`)),
   ...PAID.map((c) => `http.${c}.recorded`),
-  ...CASES.flatMap((c) => ['serviceCpuPerRequest', 'eventLoopUtilization'].map((f) => `http.${c}.profile.${f}`)),
+  ...CASES.flatMap((c) => ['serviceCpuPerRequest', 'eventLoopUtilization', 'mainThread'].map((f) => `http.${c}.profile.${f}`)),
   ...PAID.flatMap((c) => STAGES.map((stage) => `http.${c}.profile.${stage}`)),
   'http.paid.shareOfRead',
+  'http.paid.profile.mainThreadShareOfRead',
   'http.paid.verificationCost',
   'http.paid.bound.recoveriesPerSecond',
   'http.paid.bound.maxShareOfRead',
@@ -209,17 +209,8 @@ interface Run {
   other: number;
   errors: number;
   cpu: { servicePct: number; loadGeneratorPct: number; restPct: number; cores: number };
-}
-
-/** CPU seconds used so far by process `pid` (Linux /proc; 0 when unreadable). */
-function cpuSecondsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
+  /** How the service's main thread spent the run (undefined without Linux's schedstat). */
+  mainThread: ThreadTime | undefined;
 }
 
 /** What a case sends: a fixed list of requests (prebuilt by autocannon), or one built per request. */
@@ -228,7 +219,8 @@ type Requests = { method: 'GET'; paths: string[] } | { method: 'POST'; next: () 
 /** One autocannon run, with where the machine's CPU went meanwhile. */
 async function load(base: string, seconds: number, requests: Requests, servicePid: number): Promise<Run> {
   const meter = new CpuMeter();
-  const serviceBefore = cpuSecondsOf(servicePid);
+  const mainThread = new MainThreadMeter(servicePid);
+  const serviceBefore = processCpuSeconds(servicePid);
   const started = performance.now();
   const result = await autocannon({
     url: base,
@@ -248,7 +240,8 @@ async function load(base: string, seconds: number, requests: Requests, servicePi
           ],
   });
   const cpu = meter.stop();
-  const servicePct = Math.round(((cpuSecondsOf(servicePid) - serviceBefore) / ((performance.now() - started) / 1000)) * 100);
+  const mainThreadTime = mainThread.stop();
+  const servicePct = Math.round(((processCpuSeconds(servicePid) - serviceBefore) / ((performance.now() - started) / 1000)) * 100);
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -259,6 +252,7 @@ async function load(base: string, seconds: number, requests: Requests, servicePi
     errors: result.errors + result.timeouts,
     // % of one core; the rest is PostgreSQL plus anything else running on the machine.
     cpu: { servicePct, loadGeneratorPct: cpu.nodeCpuPct, restPct: Math.max(0, cpu.otherCpuPct + cpu.pgCpuPct - servicePct), cores: cpu.cores },
+    mainThread: mainThreadTime,
   };
 }
 
@@ -409,6 +403,7 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
         goal: '>= 0.4 with paid p99 < 200 ms in every pair',
         ok: share >= 0.4 && worstP99 < GOAL.paidP99Ms && differences.length === 0,
       });
+      reportMainThreadShare(report, pairs);
     }
     if (paidRun && unverified) {
       report('http.paid.verificationCost', round(1 - paidRun.rps / unverified.rps, 2), 'of unverified rps', {
@@ -480,6 +475,40 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
   }
 }
 
+/** The CPU (ms) of the service's main thread per answered request of `run`, undefined without schedstat. */
+function mainThreadMsPerRequest(run: Run): number | undefined {
+  return run.mainThread === undefined ? undefined : run.mainThread.cpuMs / Math.max(1, run.ok + run.other);
+}
+
+/**
+ * The share the main thread's own work allows: in each pair, the read's main-thread CPU per
+ * request over the paid request's. Both cases are bound by the main thread, so this is the share
+ * if each ran on a core all the time; the measured share falls below it by the time the paid
+ * main thread waits for a core or sleeps while every request in flight waits on I/O.
+ */
+function reportMainThreadShare(report: Report, pairs: readonly { read: Run; paid: Run }[]): void {
+  const measured = pairs.flatMap((p) => {
+    const read = mainThreadMsPerRequest(p.read);
+    const paid = mainThreadMsPerRequest(p.paid);
+    return read === undefined || paid === undefined || p.paid.mainThread === undefined || p.read.mainThread === undefined
+      ? []
+      : [{ share: read / paid, readMs: read, paidMs: paid, read: p.read.mainThread, paid: p.paid.mainThread }];
+  });
+  if (measured.length === 0) return;
+  const share = percentile(measured.map((m) => m.share).sort((a, b) => a - b), 50);
+  const shares = (t: ThreadTime) => ({ onCpu: round(t.onCpu, 2), waitingForCpu: round(t.waitingForCpu, 2), asleep: round(t.asleep, 2) });
+  report('http.paid.profile.mainThreadShareOfRead', round(share, 2), 'of read rps', {
+    note: "median over the pairs of the read's main-thread CPU per request over the paid request's: the share if both main threads were on a core all the time",
+    pairs: measured.map((m) => ({
+      share: round(m.share, 2),
+      readMainThreadMsPerRequest: round(m.readMs, 3),
+      paidMainThreadMsPerRequest: round(m.paidMs, 3),
+      readMainThread: shares(m.read),
+      paidMainThread: shares(m.paid),
+    })),
+  });
+}
+
 /** The CPU (ms) the named parts of the machine spent per answered request of `run`. */
 function cpuMsPerRequest(run: Run, parts: readonly ('service' | 'loadGenerator' | 'rest')[]): number {
   const pct = parts.reduce((sum, part) => sum + run.cpu[`${part}Pct`], 0);
@@ -500,8 +529,17 @@ function reportProfile(report: Report, name: Case, run: Run, profile: ProfileSna
     requests,
   });
   report(`http.${name}.profile.eventLoopUtilization`, profile.eventLoopUtilization, 'of the main thread', {
-    note: 'near 1: the service thread is busy all the time and is the bottleneck',
+    note: 'near 1: the service thread is busy all the time (or waiting for a core: see mainThread) and is the bottleneck',
   });
+  const main = run.mainThread;
+  if (main !== undefined) {
+    report(`http.${name}.profile.mainThread`, round(main.onCpu, 2), 'of the run on a core', {
+      note: "the service's main thread as the scheduler saw it (Linux schedstat): on a core, runnable but waiting for one, or asleep; the event-loop utilization counts the wait as busy",
+      waitingForCpu: round(main.waitingForCpu, 2),
+      asleep: round(main.asleep, 2),
+      cpuMsPerRequest: round(main.cpuMs / requests, 3),
+    });
+  }
   if (!PAID.includes(name)) return;
   // Every new paid request calls verify once (also when its signature recovery is reused later).
   const paidRequests = Math.max(1, profile.stages['verify']?.calls ?? 0);

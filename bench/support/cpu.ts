@@ -1,7 +1,8 @@
 /**
  * Where CPU time goes during a benchmark (Linux /proc): this Node process, the PostgreSQL
  * backends serving it, and everything else on the machine. Other people's work on a shared
- * machine shows up as `otherCpuPct`, so a noisy figure can be recognised as such.
+ * machine shows up as `otherCpuPct`, so a noisy figure can be recognised as such. Also how one
+ * process's main thread spends its time: on a core, waiting for one, or asleep.
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -19,6 +20,52 @@ export function processCpuSeconds(pid: number): number {
     return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
   } catch {
     return 0;
+  }
+}
+
+/** Nanoseconds a thread has spent on a core and runnable waiting for one (Linux schedstat). */
+function schedStat(pid: number): { runNs: number; waitNs: number } | undefined {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return run === undefined || wait === undefined || !Number.isFinite(run) || !Number.isFinite(wait) ? undefined : { runNs: run, waitNs: wait };
+  } catch {
+    return undefined;
+  }
+}
+
+/** How a thread spent a stretch of wall time, as shares of it (they add up to 1). */
+export interface ThreadTime {
+  /** Running on a core. */
+  onCpu: number;
+  /** Runnable, waiting for a core (the other processes' and threads' turn). */
+  waitingForCpu: number;
+  /** Neither: blocked, waiting for I/O or a timer (an event loop with nothing to do). */
+  asleep: number;
+  /** Its CPU time over the stretch, ms. */
+  cpuMs: number;
+}
+
+/**
+ * Measures how a process's main thread (the thread whose id is the process id: Node's event
+ * loop) spends the time from construction to {@link stop}. An event loop's utilization counts
+ * the time it waits for a core as busy; the scheduler's counters tell the two apart.
+ */
+export class MainThreadMeter {
+  private readonly started = performance.now();
+  private readonly before: { runNs: number; waitNs: number } | undefined;
+
+  constructor(private readonly pid: number) {
+    this.before = schedStat(pid);
+  }
+
+  /** The shares since construction, or undefined without Linux's schedstat. */
+  stop(): ThreadTime | undefined {
+    const after = schedStat(this.pid);
+    const wallNs = (performance.now() - this.started) * 1e6;
+    if (this.before === undefined || after === undefined || wallNs <= 0) return undefined;
+    const onCpu = (after.runNs - this.before.runNs) / wallNs;
+    const waitingForCpu = (after.waitNs - this.before.waitNs) / wallNs;
+    return { onCpu, waitingForCpu, asleep: Math.max(0, 1 - onCpu - waitingForCpu), cpuMs: (after.runNs - this.before.runNs) / 1e6 };
   }
 }
 
