@@ -221,12 +221,14 @@ export class Ingester {
       ancestor = { blockNumber, blockHash };
     }
     const depth = cursor.ingestedBlock - ancestor.blockNumber;
-    const result = await this.db.rewindChain(chainId, ancestor.blockNumber, ancestor.blockHash);
+    const deep = depth > confirmations;
+    // A deep one is recorded by the rewind itself, for an operator to acknowledge (runner.ts).
+    const result = await this.db.rewindChain(chainId, ancestor.blockNumber, ancestor.blockHash, { deep });
     const report: ReorgReport = {
-      detectedAt: new Date(),
+      detectedAt: result.deepReorg?.detectedAt ?? new Date(),
       depth,
       fromBlock: ancestor.blockNumber + 1,
-      deep: depth > confirmations,
+      deep,
       removedEvents: result.removed,
       undoneEvents: result.undone,
     };

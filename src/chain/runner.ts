@@ -6,7 +6,7 @@
  * jittered). Its status feeds `/api/system/status`, `/metrics` and readiness.
  */
 import type { Abi, Address, PublicClient } from 'viem';
-import type { Database, Leadership } from '../storage/contract/database.js';
+import type { Database, Leadership, StoredDeepReorg } from '../storage/contract/database.js';
 import { backoffDelay, Sleeper, type BackoffOptions } from './backoff.js';
 import { PROTOCOL_EVENTS_ABI } from './events-abi.js';
 import type { EventHandler } from './handlers.js';
@@ -54,12 +54,16 @@ export interface ChainStatus {
   lastReorg: { detectedAt: string; depth: number; fromBlock: number; deep: boolean } | null;
   /**
    * A reorg deeper than the confirmations was seen and no operator has acknowledged it yet:
-   * readiness fails until one does ({@link ChainRunner.acknowledgeDeepReorg}) or the process restarts.
+   * readiness fails until one does ({@link ChainRunner.acknowledgeDeepReorg}). The store keeps it,
+   * so a restart does not clear it, and every instance on the store fails readiness alike.
    */
   deepReorg: boolean;
   /** The deep reorgs waiting for an operator's acknowledgement, oldest first. */
   unacknowledgedDeepReorgs: ReorgSummary[];
-  /** The last acknowledgement: who, when, why, and which deep reorgs it cleared (null: none yet). */
+  /**
+   * The last acknowledgement made through this runner since it started: who, when, why, and which
+   * deep reorgs it cleared (null: none yet). The store marks each acknowledged reorg the same way.
+   */
   lastAcknowledgement: DeepReorgAcknowledgement | null;
   leader: boolean;
   lastError: string | null;
@@ -102,6 +106,7 @@ export class ReorgAcknowledgementRefused extends Error {
 }
 
 const summary = (r: ReorgReport): ReorgSummary => ({ detectedAt: r.detectedAt.toISOString(), depth: r.depth, fromBlock: r.fromBlock, deep: r.deep });
+const storedSummary = (r: StoredDeepReorg): ReorgSummary => ({ detectedAt: r.detectedAt.toISOString(), depth: r.depth, fromBlock: r.fromBlock, deep: true });
 
 /** Counts since the runner was made (Prometheus counters read them). */
 export interface ChainTotals {
@@ -127,7 +132,6 @@ export class ChainRunner {
   private failures = 0;
   private head: number | null = null;
   private lastReorg: ReorgReport | null = null;
-  private unacknowledged: ReorgReport[] = [];
   private lastAcknowledgement: DeepReorgAcknowledgement | null = null;
   private lastError: string | null = null;
   private readonly counts: ChainTotals = { ingested: 0, processed: 0, reorgs: 0, deepReorgs: 0 };
@@ -217,10 +221,8 @@ export class ChainRunner {
     if (ingest.reorg) {
       this.lastReorg = ingest.reorg;
       this.counts.reorgs += 1;
-      if (ingest.reorg.deep) {
-        this.unacknowledged.push(ingest.reorg);
-        this.counts.deepReorgs += 1;
-      }
+      // A deep one is in the store already (the rewind recorded it), where readiness reads it.
+      if (ingest.reorg.deep) this.counts.deepReorgs += 1;
       this.options.onReorg?.(ingest.reorg);
     }
     // Leadership may have been lost while ingesting; the store would skip duplicates anyway.
@@ -235,7 +237,11 @@ export class ChainRunner {
   /** The current status (reads the store's cursor and backlog). */
   async status(): Promise<ChainStatus> {
     const { chainId } = this.options;
-    const [cursor, backlog] = await Promise.all([this.db.getChainCursor(chainId), this.db.countPendingChainEvents(chainId)]);
+    const [cursor, backlog, unacknowledged] = await Promise.all([
+      this.db.getChainCursor(chainId),
+      this.db.countPendingChainEvents(chainId),
+      this.db.getUnacknowledgedDeepReorgs(chainId),
+    ]);
     const processedBlock = cursor?.processedBlock ?? null;
     const head = this.head;
     return {
@@ -247,8 +253,8 @@ export class ChainRunner {
       lag: head === null ? null : head - (processedBlock ?? (this.options.startBlock - 1)),
       backlog,
       lastReorg: this.lastReorg ? summary(this.lastReorg) : null,
-      deepReorg: this.unacknowledged.length > 0,
-      unacknowledgedDeepReorgs: this.unacknowledged.map(summary),
+      deepReorg: unacknowledged.length > 0,
+      unacknowledgedDeepReorgs: unacknowledged.map(storedSummary),
       lastAcknowledgement: this.lastAcknowledgement,
       leader: this.isLeader,
       lastError: this.lastError,
@@ -258,7 +264,8 @@ export class ChainRunner {
 
   /** Why the service is not ready on account of the chain, or null when it is. */
   async notReadyReason(): Promise<string | null> {
-    if (this.unacknowledged.length > 0) return 'a reorg deeper than the confirmation depth was detected and awaits an operator\'s acknowledgement';
+    const unacknowledged = await this.db.getUnacknowledgedDeepReorgs(this.options.chainId);
+    if (unacknowledged.length > 0) return 'a reorg deeper than the confirmation depth was detected and awaits an operator\'s acknowledgement';
     const bound = this.options.maxLagBlocks;
     if (bound === undefined) return null;
     const { lag } = await this.status();
@@ -272,9 +279,10 @@ export class ChainRunner {
    * person to look; so it never clears by itself. It is refused until processing has re-applied
    * the replacing chain at least as deep as the orphaned blocks reached (the store reflects the
    * chain again), and when there is nothing to acknowledge. A later deep reorg needs its own.
+   * The reorgs and their acknowledgement are the store's, so it may be made through any instance.
    */
   async acknowledgeDeepReorg(by: string, note = ''): Promise<DeepReorgAcknowledgement> {
-    const pending = [...this.unacknowledged];
+    const pending = await this.db.getUnacknowledgedDeepReorgs(this.options.chainId);
     if (pending.length === 0) throw new ReorgAcknowledgementRefused('NO_DEEP_REORG', 'no deep reorg awaits acknowledgement');
     const cursor = await this.db.getChainCursor(this.options.chainId);
     const processed = cursor?.processedBlock ?? null;
@@ -285,9 +293,14 @@ export class ChainRunner {
         neededBlock: needed,
       });
     }
-    // Only the reorgs read above: one detected meanwhile stays unacknowledged.
-    this.unacknowledged = this.unacknowledged.filter((r) => !pending.includes(r));
-    const acknowledgement: DeepReorgAcknowledgement = { by, note, acknowledgedAt: new Date().toISOString(), reorgs: pending.map(summary) };
+    // Only the reorgs read above: one detected meanwhile stays unacknowledged. Those another
+    // instance acknowledged meanwhile are not marked twice.
+    const marked = await this.db.acknowledgeDeepReorgs(this.options.chainId, pending.map((r) => r.id), by, note);
+    const first = marked[0];
+    if (first === undefined || first.acknowledgedAt === null || first.acknowledgedBy === null) {
+      throw new ReorgAcknowledgementRefused('NO_DEEP_REORG', 'no deep reorg awaits acknowledgement (acknowledged meanwhile)');
+    }
+    const acknowledgement: DeepReorgAcknowledgement = { by: first.acknowledgedBy, note, acknowledgedAt: first.acknowledgedAt.toISOString(), reorgs: marked.map(storedSummary) };
     this.lastAcknowledgement = acknowledgement;
     this.options.logger.warn({ chainId: this.options.chainId, ...acknowledgement }, `DEEP REORG ACKNOWLEDGED by ${by}: readiness restored`);
     return acknowledgement;

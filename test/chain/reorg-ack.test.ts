@@ -2,7 +2,8 @@
  * A deep reorg's readiness failure clears by an operator's acknowledgement, on the real node: it
  * is refused while processing has not re-applied the replacing blocks, accepted once it has
  * (through `leasing-store chain ack-reorg` and through the admin route), recorded with who, when
- * and why, and a later deep reorg needs its own.
+ * and why, and a later deep reorg needs its own. The store keeps the reorg until then, so a
+ * restarted service fails readiness too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainRunner } from '../../src/chain/runner.js';
@@ -71,6 +72,11 @@ describe('deep reorg acknowledgement', () => {
     const ready = await http(api.url, 'GET', '/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.error.code).toBe('CHAIN_NOT_READY');
+    // The store holds it: a restarted service (a new runner on the same store, never having seen
+    // the reorg) fails readiness too, with the same reorg.
+    const restarted = runnerFor(store.db, chain, { confirmations: 1, logger });
+    expect(await restarted.notReadyReason()).toMatch(/deeper than the confirmation depth/);
+    expect((await restarted.status()).unacknowledgedDeepReorgs).toEqual((await runner.status()).unacknowledgedDeepReorgs);
 
     // The key is required, and so is a name.
     expect((await acknowledge({ by: 'alice' }, {})).status).toBe(401);
@@ -98,6 +104,7 @@ describe('deep reorg acknowledgement', () => {
     expect(recorded.reorgs[0]!.fromBlock + recorded.reorgs[0]!.depth - 1).toBe(orphanTip);
 
     expect((await http(api.url, 'GET', '/ready')).status).toBe(200);
+    expect(await restarted.notReadyReason()).toBeNull();
     expect(await unacknowledgedMetric()).toBe(0);
     const status = (await http(api.url, 'GET', '/api/system/status', { headers: AUTH })).body.chain;
     expect(status).toMatchObject({ deepReorg: false, unacknowledgedDeepReorgs: [], lastAcknowledgement: recorded, lastReorg: { deep: true } });

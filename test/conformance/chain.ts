@@ -160,7 +160,7 @@ export function chainTests(backend: ConformanceBackend): void {
       ]);
       expect((await db.getAsset(handMade.assetId))?.blockNumber).toBe(5);
       const result = await db.rewindChain(CHAIN, 4, hash(0x100004));
-      expect(result).toEqual({ removed: 2, undone: 1, notes: [] });
+      expect(result).toEqual({ removed: 2, undone: 1, notes: [], deepReorg: null });
       expect(await db.getAsset(handMade.assetId)).toMatchObject({ blockNumber: 0, contractAddress: handMade.contractAddress, transactionHash: handMade.transactionHash });
       expect(await db.getAsset('1')).not.toBeNull();
       expect(await db.getChainCursor(CHAIN)).toMatchObject({ ingestedBlock: 4, ingestedBlockHash: hash(0x100004) });
@@ -176,6 +176,53 @@ export function chainTests(backend: ConformanceBackend): void {
       const back = (await pending(db))[0] as StoredEvent;
       expect(back).toMatchObject({ id: a.id, blockNumber: 7, blockHash: hash(0x300007), processed: false });
       expect(back.removed).toBeUndefined();
+    });
+
+    it('a deep rewind is recorded in its own transaction and stays until acknowledged, once, by name', async () => {
+      const db = ctx.db;
+      await db.ingestChainRange(range(0, 9, [log(5, 0), log(8, 0)]));
+      const [e5] = (await pending(db)) as [StoredEvent];
+      await db.applyChainEvents(CHAIN, [{ eventId: e5.id, intents: [assetIntent(e5, '31', address(0x431))] }]);
+      expect(await db.getUnacknowledgedDeepReorgs(CHAIN)).toEqual([]);
+      // A rewind not said to be deep records nothing.
+      expect((await db.rewindChain(CHAIN, 8, hash(0x100008))).deepReorg).toBeNull();
+      expect(await db.getUnacknowledgedDeepReorgs(CHAIN)).toEqual([]);
+
+      const first = await db.rewindChain(CHAIN, 4, hash(0x100004), { deep: true });
+      expect(first).toMatchObject({ removed: 2, undone: 1 });
+      // Four blocks replaced: the cursor was at 8.
+      expect(first.deepReorg).toMatchObject({ chainId: CHAIN, fromBlock: 5, depth: 4, removedEvents: 2, undoneEvents: 1, acknowledgedAt: null, acknowledgedBy: null, acknowledgedNote: null });
+      expect(first.deepReorg?.detectedAt).toBeInstanceOf(Date);
+      expect(await db.getUnacknowledgedDeepReorgs(CHAIN)).toEqual([first.deepReorg]);
+      expect(await db.getUnacknowledgedDeepReorgs(CHAIN + 1)).toEqual([]);
+      await db.ingestChainRange(range(5, 12, [], 1));
+      const second = (await db.rewindChain(CHAIN, 10, hash(0x10000a), { deep: true })).deepReorg;
+      expect(second).toMatchObject({ fromBlock: 11, depth: 2, removedEvents: 0, undoneEvents: 0 });
+      const ids = [first.deepReorg?.id ?? 0, second?.id ?? 0];
+      expect(ids[1]).toBeGreaterThan(ids[0] as number);
+
+      // Refused acknowledgements name the field and mark nothing.
+      const both = await db.getUnacknowledgedDeepReorgs(CHAIN);
+      await expectRefused(db, () => db.acknowledgeDeepReorgs(CHAIN, ids, '   ', ''), 'VALIDATION', 'by');
+      await expectRefused(db, () => db.acknowledgeDeepReorgs(CHAIN, [], 'alice', ''), 'VALIDATION', 'ids');
+      await expectRefused(db, () => db.acknowledgeDeepReorgs(CHAIN, [0], 'alice', ''), 'VALIDATION', 'ids.0');
+      await expectRefused(db, () => db.acknowledgeDeepReorgs(CHAIN, ids, 'x'.repeat(201), ''), 'VALIDATION', 'by');
+      await expectRefused(db, () => db.acknowledgeDeepReorgs(0, ids, 'alice', ''), 'VALIDATION', 'chainId');
+      expect(await db.getUnacknowledgedDeepReorgs(CHAIN)).toEqual(both);
+
+      // Another chain's id, an unknown id and the first one: only the first is marked.
+      const marked = await db.acknowledgeDeepReorgs(CHAIN + 1, [ids[0] as number], 'mallory', '');
+      expect(marked).toEqual([]);
+      const done = await db.acknowledgeDeepReorgs(CHAIN, [ids[0] as number, 999_999, ids[0] as number], ' alice ', 'checked blocks 5-8');
+      expect(done).toHaveLength(1);
+      expect(done[0]).toMatchObject({ id: ids[0], acknowledgedBy: 'alice', acknowledgedNote: 'checked blocks 5-8' });
+      expect(done[0]?.acknowledgedAt).toBeInstanceOf(Date);
+      expect(await db.getUnacknowledgedDeepReorgs(CHAIN)).toEqual([second]);
+      // Acknowledged once: a second acknowledgement of it marks nothing and keeps the first one's name.
+      expect(await db.acknowledgeDeepReorgs(CHAIN, [ids[0] as number], 'bob', '')).toEqual([]);
+      const rest = await db.acknowledgeDeepReorgs(CHAIN, ids, 'bob', '');
+      expect(rest.map((r) => [r.id, r.acknowledgedBy])).toEqual([[ids[1], 'bob']]);
+      expect(await db.getUnacknowledgedDeepReorgs(CHAIN)).toEqual([]);
     });
 
     it('a rewind keeps a lease that payments refer to, terminated, and says so', async () => {

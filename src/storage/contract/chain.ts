@@ -63,6 +63,37 @@ export interface ChainRewindResult {
   undone: number;
   /** What could not be undone and why (e.g. a lease that payments refer to is kept, terminated). */
   notes: string[];
+  /** The deep reorg recorded with the rewind (`deep: true`), else null. */
+  deepReorg: StoredDeepReorg | null;
+}
+
+/** Options of {@link ChainStore.rewindChain}. */
+export interface ChainRewindOptions {
+  /**
+   * The reorg is deeper than the confirmations: it is recorded in the same transaction, for an
+   * operator to acknowledge ({@link ChainStore.acknowledgeDeepReorgs}).
+   */
+  deep?: boolean;
+}
+
+/**
+ * A reorg deeper than the confirmations, as the store keeps it: unacknowledged until an operator
+ * has looked, then marked with who, when and why. Never deleted.
+ */
+export interface StoredDeepReorg {
+  id: number;
+  chainId: number;
+  detectedAt: Date;
+  /** The first replaced block. */
+  fromBlock: number;
+  /** How many blocks were replaced (the ingested block minus the common ancestor). */
+  depth: number;
+  /** Events of the replaced blocks marked removed, and of those, the processed ones undone. */
+  removedEvents: number;
+  undoneEvents: number;
+  acknowledgedAt: Date | null;
+  acknowledgedBy: string | null;
+  acknowledgedNote: string | null;
 }
 
 /** An asset registered on chain (AssetRegistered). */
@@ -143,7 +174,15 @@ export interface ChainStore {
    * it are marked removed, the processed ones' effects undone (newest first), block hashes above
    * it dropped, the cursor set to it (and the processed block lowered to it).
    */
-  rewindChain(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult>;
+  rewindChain(chainId: number, toBlock: number, toBlockHash: string, options?: ChainRewindOptions): Promise<ChainRewindResult>;
+  /** The chain's deep reorgs no operator has acknowledged yet, oldest first. */
+  getUnacknowledgedDeepReorgs(chainId: number): Promise<StoredDeepReorg[]>;
+  /**
+   * Marks the chain's deep reorgs `ids` acknowledged by `by` (an operator's name, 1-200
+   * characters) with `note`, at one instant; returns those it marked, oldest first. An id that is
+   * not an unacknowledged deep reorg of the chain (unknown, or acknowledged meanwhile) is left out.
+   */
+  acknowledgeDeepReorgs(chainId: number, ids: readonly number[], by: string, note: string): Promise<StoredDeepReorg[]>;
   /**
    * Unprocessed, not removed events of the chain above its cursor's processed block and up to
    * `throughBlock`, in chain order. Nothing at or below the processed block is pending: ingestion

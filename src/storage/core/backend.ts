@@ -25,7 +25,7 @@ import type {
   StoredX402Batch,
   StoredX402Payment,
 } from '../contract/database.js';
-import type { ChainApplication, ChainApplyResult, ChainBlockRef, ChainCursor, ChainRangeInput, ChainRangeResult, ChainRewindResult, Leadership } from '../contract/chain.js';
+import type { ChainApplication, ChainApplyResult, ChainBlockRef, ChainCursor, ChainRangeInput, ChainRangeResult, ChainRewindResult, Leadership, StoredDeepReorg } from '../contract/chain.js';
 import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
 import type { BulkLoadResult, TableChunk, TableDigestValue, TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
 import type { SettleClock } from './invariants.js';
@@ -139,8 +139,11 @@ export interface StorageBackend {
   ingestChainRange(range: ChainRangeInput): Promise<ChainRangeResult>;
   chainCursor(chainId: number): Promise<ChainCursor | null>;
   chainBlocks(chainId: number, atOrBelow: number, limit: number): Promise<ChainBlockRef[]>;
-  /** Marks removed, undoes applied effects, drops hashes and moves the cursor, atomically. */
-  rewindChain(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult>;
+  /** Marks removed, undoes applied effects, drops hashes, moves the cursor and, when `deep`, records the deep reorg, atomically. */
+  rewindChain(chainId: number, toBlock: number, toBlockHash: string, deep: boolean): Promise<ChainRewindResult>;
+  unacknowledgedDeepReorgs(chainId: number): Promise<StoredDeepReorg[]>;
+  /** Marks those of `ids` still unacknowledged (the store has checked the arguments). */
+  acknowledgeDeepReorgs(chainId: number, ids: readonly number[], by: string, note: string): Promise<StoredDeepReorg[]>;
   pendingChainEvents(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]>;
   countPendingChainEvents(chainId: number): Promise<number>;
   /** Intents (resolved with core/chain-effects.ts), undo images and processed marks, atomically. */

@@ -39,8 +39,10 @@ import type {
   ChainCursor,
   ChainRangeInput,
   ChainRangeResult,
+  ChainRewindOptions,
   ChainRewindResult,
   Leadership,
+  StoredDeepReorg,
 } from '../contract/chain.js';
 import type { BulkLoadResult, TableChunk, TableDigestValue, TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
 import type { StorageBackend } from './backend.js';
@@ -68,7 +70,7 @@ import {
   validateRecordPayment,
   validateStatus,
 } from './validate.js';
-import { validateApplications, validateBlockNumber, validateChainId, validateChainRange } from './validate-chain.js';
+import { validateApplications, validateBlockNumber, validateChainId, validateChainRange, validateDeepReorgAcknowledgement } from './validate-chain.js';
 import { validateStoredRecord, validateTable } from './validate-records.js';
 import { validateStoredRecordFast } from './validate-payment-fast.js';
 
@@ -394,9 +396,23 @@ export class Store implements Database {
     return backend.chainBlocks(validateChainId(chainId), validateBlockNumber(atOrBelow, 'atOrBelow'), validateLimit(limit));
   }
 
-  async rewindChain(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult> {
+  async rewindChain(chainId: number, toBlock: number, toBlockHash: string, options: ChainRewindOptions = {}): Promise<ChainRewindResult> {
     const backend = this.live;
-    return backend.rewindChain(validateChainId(chainId), validateBlockNumber(toBlock, 'toBlock'), validateHash(toBlockHash, 'toBlockHash'));
+    const id = validateChainId(chainId);
+    const to = validateBlockNumber(toBlock, 'toBlock');
+    const hash = validateHash(toBlockHash, 'toBlockHash');
+    if (options.deep !== undefined && typeof options.deep !== 'boolean') throw validationError('options.deep', 'must be a boolean');
+    return backend.rewindChain(id, to, hash, options.deep === true);
+  }
+
+  async getUnacknowledgedDeepReorgs(chainId: number): Promise<StoredDeepReorg[]> {
+    return this.live.unacknowledgedDeepReorgs(validateChainId(chainId));
+  }
+
+  async acknowledgeDeepReorgs(chainId: number, ids: readonly number[], by: string, note: string): Promise<StoredDeepReorg[]> {
+    const backend = this.live;
+    const checked = validateDeepReorgAcknowledgement({ chainId, ids, by, note });
+    return backend.acknowledgeDeepReorgs(checked.chainId, [...new Set(checked.ids)], checked.by, checked.note);
   }
 
   async getPendingChainEvents(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]> {

@@ -71,6 +71,18 @@ export function validateApplications(input: unknown): ChainApplication[] {
   return applications.map((a) => ({ ...a, eventId: a.eventId.toLowerCase() }));
 }
 
+const acknowledgementSchema = z.strictObject({
+  chainId: schemas.chainId,
+  ids: z.array(z.number('must be a number').int('must be an integer').min(1, 'must be at least 1').max(Number.MAX_SAFE_INTEGER)).min(1, 'must name at least one deep reorg').max(10_000),
+  by: z.string('must be a string').trim().min(1, 'must name who acknowledges').max(200, 'must be at most 200 characters'),
+  note: z.string('must be a string').max(10_000, 'must be at most 10000 characters'),
+});
+
+/** Validates an acknowledgement of deep reorgs (`by` trimmed). */
+export function validateDeepReorgAcknowledgement(input: unknown): { chainId: number; ids: number[]; by: string; note: string } {
+  return parseObject(acknowledgementSchema, input, 'acknowledgement');
+}
+
 /** Validates a chain id. */
 export function validateChainId(value: unknown, field = 'chainId'): number {
   const result = schemas.chainId.safeParse(value);

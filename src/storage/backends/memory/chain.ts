@@ -14,6 +14,7 @@ import type {
   ChainRangeInput,
   ChainRangeResult,
   ChainRewindResult,
+  StoredDeepReorg,
 } from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
 import type { StoredEvent } from '../../contract/records.js';
@@ -34,6 +35,9 @@ export class MemoryChain {
   private readonly blocks = new Map<number, Map<number, string>>();
   private readonly links = new Map<string, ChainLink>();
   private readonly effects = new Map<string, UndoEntry[]>();
+  /** Deep reorgs in the order recorded (ids ascending). */
+  private readonly deepReorgs: StoredDeepReorg[] = [];
+  private nextDeepReorgId = 1;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -48,6 +52,7 @@ export class MemoryChain {
     this.blocks.clear();
     this.links.clear();
     this.effects.clear();
+    this.deepReorgs.length = 0;
   }
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {
@@ -147,8 +152,9 @@ export class MemoryChain {
       .sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex || (a.id < b.id ? -1 : 1));
   }
 
-  rewind(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult> {
+  rewind(chainId: number, toBlock: number, toBlockHash: string, deep: boolean): Promise<ChainRewindResult> {
     return this.serialized(async () => {
+      const replaced = (this.cursors.get(chainId)?.ingestedBlock ?? toBlock) - toBlock;
       const orphaned = this.chainEvents(chainId, toBlock);
       const processed = orphaned.filter((e) => e.processed);
       const notes: string[] = [];
@@ -165,8 +171,40 @@ export class MemoryChain {
       const cursor = this.cursors.get(chainId);
       const processedBlock = cursor?.processedBlock === null || cursor?.processedBlock === undefined ? null : Math.min(cursor.processedBlock, toBlock);
       this.cursors.set(chainId, { chainId, ingestedBlock: toBlock, ingestedBlockHash: toBlockHash, processedBlock, updatedAt: new Date() });
-      return { removed: orphaned.length, undone: processed.length, notes };
+      let deepReorg: StoredDeepReorg | null = null;
+      if (deep && replaced >= 1) {
+        deepReorg = {
+          id: this.nextDeepReorgId++,
+          chainId,
+          detectedAt: new Date(),
+          fromBlock: toBlock + 1,
+          depth: replaced,
+          removedEvents: orphaned.length,
+          undoneEvents: processed.length,
+          acknowledgedAt: null,
+          acknowledgedBy: null,
+          acknowledgedNote: null,
+        };
+        this.deepReorgs.push(deepReorg);
+      }
+      return { removed: orphaned.length, undone: processed.length, notes, deepReorg: deepReorg && copyDeepReorg(deepReorg) };
     });
+  }
+
+  async unacknowledgedDeepReorgs(chainId: number): Promise<StoredDeepReorg[]> {
+    return this.deepReorgs.filter((r) => r.chainId === chainId && r.acknowledgedAt === null).map(copyDeepReorg);
+  }
+
+  async acknowledgeDeepReorgs(chainId: number, ids: readonly number[], by: string, note: string): Promise<StoredDeepReorg[]> {
+    const wanted = new Set(ids);
+    const at = new Date();
+    const marked: StoredDeepReorg[] = [];
+    for (const reorg of this.deepReorgs) {
+      if (reorg.chainId !== chainId || reorg.acknowledgedAt !== null || !wanted.has(reorg.id)) continue;
+      Object.assign(reorg, { acknowledgedAt: at, acknowledgedBy: by, acknowledgedNote: note });
+      marked.push(copyDeepReorg(reorg));
+    }
+    return marked;
   }
 
   async pending(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]> {
@@ -240,4 +278,9 @@ export class MemoryChain {
       .flatMap(([eventId, entries]) => entries.map((e, seq) => ({ eventId, seq, target: e.target, key: e.key, before: e.before === null ? null : cloneJson(e.before) })));
     return { links, effects };
   }
+}
+
+/** A caller's own copy (its dates too). */
+function copyDeepReorg(r: StoredDeepReorg): StoredDeepReorg {
+  return { ...r, detectedAt: new Date(r.detectedAt), acknowledgedAt: r.acknowledgedAt && new Date(r.acknowledgedAt) };
 }

@@ -31,6 +31,7 @@ import type {
   ChainRangeInput,
   ChainRangeResult,
   ChainRewindResult,
+  StoredDeepReorg,
   Leadership,
 } from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
@@ -317,8 +318,16 @@ export class MemoryBackend implements StorageBackend {
     return this.chain.blockRefs(chainId, atOrBelow, limit);
   }
 
-  rewindChain(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult> {
-    return this.chain.rewind(chainId, toBlock, toBlockHash);
+  rewindChain(chainId: number, toBlock: number, toBlockHash: string, deep: boolean): Promise<ChainRewindResult> {
+    return this.chain.rewind(chainId, toBlock, toBlockHash, deep);
+  }
+
+  unacknowledgedDeepReorgs(chainId: number): Promise<StoredDeepReorg[]> {
+    return this.chain.unacknowledgedDeepReorgs(chainId);
+  }
+
+  acknowledgeDeepReorgs(chainId: number, ids: readonly number[], by: string, note: string): Promise<StoredDeepReorg[]> {
+    return this.chain.acknowledgeDeepReorgs(chainId, ids, by, note);
   }
 
   pendingChainEvents(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]> {

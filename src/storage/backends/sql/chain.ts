@@ -13,6 +13,7 @@ import type {
   ChainRangeInput,
   ChainRangeResult,
   ChainRewindResult,
+  StoredDeepReorg,
 } from '../../contract/chain.js';
 import { StorageError } from '../../contract/errors.js';
 import type { JsonObject, StoredEvent } from '../../contract/records.js';
@@ -211,9 +212,10 @@ export class SqlChain {
     return rows.map((r) => ({ blockNumber: toSafeInt(r['block_number'], 'block_number'), blockHash: String(r['block_hash']) }));
   }
 
-  async rewind(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult> {
+  async rewind(chainId: number, toBlock: number, toBlockHash: string, deep: boolean): Promise<ChainRewindResult> {
     return this.tx('rewindChain', async (tx) => {
-      await queryRows(tx, 'rewindChain', 'SELECT 1 FROM chain_cursors WHERE chain_id = $1 FOR UPDATE', [chainId]);
+      const locked = await queryRows(tx, 'rewindChain', 'SELECT ingested_block FROM chain_cursors WHERE chain_id = $1 FOR UPDATE', [chainId]);
+      const replaced = locked[0] ? toSafeInt(locked[0]['ingested_block'], 'ingested_block') - toBlock : 0;
       const orphaned = await queryRows(
         tx,
         'rewindChain',
@@ -255,8 +257,34 @@ export class SqlChain {
            processed_block = LEAST(chain_cursors.processed_block, EXCLUDED.ingested_block), updated_at = NOW()`,
         [chainId, toBlock, toBlockHash],
       );
-      return { removed: orphaned.length, undone: processedIds.length, notes };
+      // In the rewind's transaction: the replaced blocks are never gone without their record.
+      const recorded =
+        deep && replaced >= 1
+          ? await queryRows(
+              tx,
+              'rewindChain',
+              `INSERT INTO chain_deep_reorgs (chain_id, from_block, depth, removed_events, undone_events) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+              [chainId, toBlock + 1, replaced, orphaned.length, processedIds.length],
+            )
+          : [];
+      return { removed: orphaned.length, undone: processedIds.length, notes, deepReorg: recorded[0] ? deepReorgFromRow(recorded[0]) : null };
     });
+  }
+
+  async unacknowledgedDeepReorgs(chainId: number): Promise<StoredDeepReorg[]> {
+    const rows = await queryRows(this.driver, 'getUnacknowledgedDeepReorgs', 'SELECT * FROM chain_deep_reorgs WHERE chain_id = $1 AND acknowledged_at IS NULL ORDER BY id', [chainId]);
+    return rows.map(deepReorgFromRow);
+  }
+
+  async acknowledgeDeepReorgs(chainId: number, ids: readonly number[], by: string, note: string): Promise<StoredDeepReorg[]> {
+    const rows = await queryRows(
+      this.driver,
+      'acknowledgeDeepReorgs',
+      `UPDATE chain_deep_reorgs SET acknowledged_at = NOW(), acknowledged_by = $3, acknowledged_note = $4
+       WHERE chain_id = $1 AND id = ANY($2::bigint[]) AND acknowledged_at IS NULL RETURNING *`,
+      [chainId, ids, by, note],
+    );
+    return rows.map(deepReorgFromRow).sort((a, b) => a.id - b.id);
   }
 
   async pending(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]> {
@@ -392,4 +420,19 @@ export class SqlChain {
       })),
     };
   }
+}
+
+function deepReorgFromRow(r: Row): StoredDeepReorg {
+  return {
+    id: toSafeInt(r['id'], 'id'),
+    chainId: toSafeInt(r['chain_id'], 'chain_id'),
+    detectedAt: toDate(r['detected_at'], 'detected_at'),
+    fromBlock: toSafeInt(r['from_block'], 'from_block'),
+    depth: toSafeInt(r['depth'], 'depth'),
+    removedEvents: toSafeInt(r['removed_events'], 'removed_events'),
+    undoneEvents: toSafeInt(r['undone_events'], 'undone_events'),
+    acknowledgedAt: r['acknowledged_at'] === null ? null : toDate(r['acknowledged_at'], 'acknowledged_at'),
+    acknowledgedBy: r['acknowledged_by'] === null ? null : String(r['acknowledged_by']),
+    acknowledgedNote: r['acknowledged_note'] === null ? null : String(r['acknowledged_note']),
+  };
 }

@@ -31,6 +31,7 @@ import type {
   ChainRangeInput,
   ChainRangeResult,
   ChainRewindResult,
+  StoredDeepReorg,
   Leadership,
 } from '../../contract/chain.js';
 import { StorageError, isStorageError } from '../../contract/errors.js';
@@ -372,7 +373,7 @@ export class SqlBackend implements StorageBackend {
 
   async clear(): Promise<void> {
     await this.payments.drain();
-    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_settlement_hashes, x402_settlement_hashes_cold, x402_payment_compactions, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors CASCADE');
+    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_settlement_hashes, x402_settlement_hashes_cold, x402_payment_compactions, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors, chain_deep_reorgs CASCADE');
   }
 
   /**
@@ -416,8 +417,16 @@ export class SqlBackend implements StorageBackend {
     return this.chain.blocks(chainId, atOrBelow, limit);
   }
 
-  rewindChain(chainId: number, toBlock: number, toBlockHash: string): Promise<ChainRewindResult> {
-    return this.chain.rewind(chainId, toBlock, toBlockHash);
+  rewindChain(chainId: number, toBlock: number, toBlockHash: string, deep: boolean): Promise<ChainRewindResult> {
+    return this.chain.rewind(chainId, toBlock, toBlockHash, deep);
+  }
+
+  unacknowledgedDeepReorgs(chainId: number): Promise<StoredDeepReorg[]> {
+    return this.chain.unacknowledgedDeepReorgs(chainId);
+  }
+
+  acknowledgeDeepReorgs(chainId: number, ids: readonly number[], by: string, note: string): Promise<StoredDeepReorg[]> {
+    return this.chain.acknowledgeDeepReorgs(chainId, ids, by, note);
   }
 
   pendingChainEvents(chainId: number, throughBlock: number, limit: number): Promise<StoredEvent[]> {
