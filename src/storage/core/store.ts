@@ -401,8 +401,9 @@ export class Store implements Database {
     const id = validateChainId(chainId);
     const to = validateBlockNumber(toBlock, 'toBlock');
     const hash = validateHash(toBlockHash, 'toBlockHash');
-    if (options.deep !== undefined && typeof options.deep !== 'boolean') throw validationError('options.deep', 'must be a boolean');
-    return backend.rewindChain(id, to, hash, options.deep === true);
+    const deep = (options as ChainRewindOptions | null | undefined)?.deep;
+    if (deep !== undefined && typeof deep !== 'boolean') throw validationError('options.deep', 'must be a boolean');
+    return backend.rewindChain(id, to, hash, deep === true);
   }
 
   async getUnacknowledgedDeepReorgs(chainId: number): Promise<StoredDeepReorg[]> {
