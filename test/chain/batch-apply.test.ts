@@ -157,7 +157,7 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('a batch applied at onc
 
     // A rewind below the batch undoes every effect: records, links and undo images as before.
     const rewound = await batched.rewindChain(CHAIN, 0, hash(0x100000));
-    expect(rewound).toEqual({ removed: 11, undone: 11, notes: [] });
+    expect(rewound).toEqual({ removed: 11, undone: 11, notes: [], deepReorg: null });
     expect(await single.rewindChain(CHAIN, 0, hash(0x100000))).toEqual(rewound);
     const undone = await stateOf(batched);
     expect({ ...undone, events: [] }).toEqual({ ...before, events: [] });

@@ -19,7 +19,7 @@ import { StorageError } from '../../contract/errors.js';
 import type { JsonObject, StoredEvent } from '../../contract/records.js';
 import { applyIntents, undoEntries, type ChainEffectView, type ChainLinkKind, type ChainTablesDump, type UndoEntry } from '../../core/chain-effects.js';
 import { ChainBatchView } from './chain-batch.js';
-import { assetFromRow, eventFromRow, jsonParam, leaseFromRow, toDate, toSafeInt, type Row } from './codecs.js';
+import { assetFromRow, deepReorgFromRow, eventFromRow, jsonParam, leaseFromRow, toDate, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
 import { queryRows } from './query-rows.js';
@@ -420,19 +420,4 @@ export class SqlChain {
       })),
     };
   }
-}
-
-function deepReorgFromRow(r: Row): StoredDeepReorg {
-  return {
-    id: toSafeInt(r['id'], 'id'),
-    chainId: toSafeInt(r['chain_id'], 'chain_id'),
-    detectedAt: toDate(r['detected_at'], 'detected_at'),
-    fromBlock: toSafeInt(r['from_block'], 'from_block'),
-    depth: toSafeInt(r['depth'], 'depth'),
-    removedEvents: toSafeInt(r['removed_events'], 'removed_events'),
-    undoneEvents: toSafeInt(r['undone_events'], 'undone_events'),
-    acknowledgedAt: r['acknowledged_at'] === null ? null : toDate(r['acknowledged_at'], 'acknowledged_at'),
-    acknowledgedBy: r['acknowledged_by'] === null ? null : String(r['acknowledged_by']),
-    acknowledgedNote: r['acknowledged_note'] === null ? null : String(r['acknowledged_note']),
-  };
 }

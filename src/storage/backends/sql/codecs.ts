@@ -3,7 +3,7 @@
  * becomes a bigint without passing through a JS number; BIGINT block numbers are checked to be
  * safe integers; TIMESTAMPTZ buckets become the canonical bucket string.
  */
-import type { JsonObject, LeaseStatus, PaymentMode, StoredAsset, StoredEvent, StoredLease, StoredX402Batch, StoredX402Payment } from '../../contract/database.js';
+import type { JsonObject, LeaseStatus, PaymentMode, StoredAsset, StoredDeepReorg, StoredEvent, StoredLease, StoredX402Batch, StoredX402Payment } from '../../contract/database.js';
 import { INTERVAL_SECONDS } from '../../contract/database.js';
 import { StorageError } from '../../contract/errors.js';
 
@@ -152,4 +152,21 @@ export function batchFromRow(r: Row): StoredX402Batch {
 /** JSON documents go to JSONB parameters as text, so no driver guesses their type. */
 export function jsonParam(value: JsonObject): string {
   return JSON.stringify(value);
+}
+
+/** chain_deep_reorgs row to StoredDeepReorg. */
+export function deepReorgFromRow(r: Row): StoredDeepReorg {
+  const acknowledgedAt = r['acknowledged_at'];
+  return {
+    id: toSafeInt(r['id'], 'id'),
+    chainId: toSafeInt(r['chain_id'], 'chain_id'),
+    detectedAt: toDate(r['detected_at'], 'detected_at'),
+    fromBlock: toSafeInt(r['from_block'], 'from_block'),
+    depth: toSafeInt(r['depth'], 'depth'),
+    removedEvents: toSafeInt(r['removed_events'], 'removed_events'),
+    undoneEvents: toSafeInt(r['undone_events'], 'undone_events'),
+    acknowledgedAt: acknowledgedAt === null ? null : toDate(acknowledgedAt, 'acknowledged_at'),
+    acknowledgedBy: r['acknowledged_by'] === null ? null : toText(r['acknowledged_by'], 'acknowledged_by'),
+    acknowledgedNote: r['acknowledged_note'] === null ? null : toText(r['acknowledged_note'], 'acknowledged_note'),
+  };
 }
