@@ -234,7 +234,7 @@ export class ChainRunner {
     return !ingest.caughtUp || processed.more;
   }
 
-  /** The current status (reads the store's cursor and backlog). */
+  /** The current status (reads the store's cursor, backlog and unacknowledged deep reorgs). */
   async status(): Promise<ChainStatus> {
     const { chainId } = this.options;
     const [cursor, backlog, unacknowledged] = await Promise.all([
@@ -250,7 +250,7 @@ export class ChainRunner {
       safeBlock: head === null ? null : Math.max(0, head - this.confirmations),
       ingestedBlock: cursor?.ingestedBlock ?? null,
       processedBlock,
-      lag: head === null ? null : head - (processedBlock ?? (this.options.startBlock - 1)),
+      lag: this.lagBehind(processedBlock),
       backlog,
       lastReorg: this.lastReorg ? summary(this.lastReorg) : null,
       deepReorg: unacknowledged.length > 0,
@@ -268,8 +268,14 @@ export class ChainRunner {
     if (unacknowledged.length > 0) return 'a reorg deeper than the confirmation depth was detected and awaits an operator\'s acknowledgement';
     const bound = this.options.maxLagBlocks;
     if (bound === undefined) return null;
-    const { lag } = await this.status();
+    // The cursor alone: a probe needs neither the backlog's count nor the reorgs read again.
+    const lag = this.lagBehind((await this.db.getChainCursor(this.options.chainId))?.processedBlock ?? null);
     return lag !== null && lag > bound ? `chain processing lags ${lag} blocks (bound ${bound})` : null;
+  }
+
+  /** Head minus the processed block (before the first, the block before the start), null before the head is known. */
+  private lagBehind(processedBlock: number | null): number | null {
+    return this.head === null ? null : this.head - (processedBlock ?? this.options.startBlock - 1);
   }
 
   /**

@@ -176,4 +176,30 @@ describe('ingestion from a Hardhat node', () => {
     await api.close();
     await runner.stop();
   });
+
+  it('readiness fails while processing lags the head by more than the bound, by the same lag status shows', async () => {
+    const logger = recordingLogger();
+    // Two confirmations keep the processed block two below the head: a bound of 1 is exceeded, 2 is
+    // not. Each runner on a store of its own, so both lead (a standby never learns the head).
+    const strict = runnerFor((await store()).db, chain, { confirmations: 2, maxLagBlocks: 1, logger });
+    const lenient = runnerFor((await store()).db, chain, { confirmations: 2, maxLagBlocks: 2, logger });
+    runners.push(strict, lenient);
+    // Before a round the head is not known: no lag to judge.
+    expect(await strict.notReadyReason()).toBeNull();
+    strict.start();
+    lenient.start();
+    await mine(chain.node.rpcUrl, 3);
+    const target = await head();
+    for (const runner of [strict, lenient]) {
+      await waitFor('processing to reach the safe block', async () => {
+        const status = await runner.status();
+        return status.headBlock === target && status.processedBlock === target - 2;
+      }).catch(async (error: unknown) => {
+        throw new Error(`${String(error)}; status ${JSON.stringify(await runner.status())}`);
+      });
+    }
+    expect((await strict.status()).lag).toBe(2);
+    expect(await strict.notReadyReason()).toBe('chain processing lags 2 blocks (bound 1)');
+    expect(await lenient.notReadyReason()).toBeNull();
+  });
 });
