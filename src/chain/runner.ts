@@ -308,7 +308,7 @@ export class ChainRunner {
     }
     const acknowledgement: DeepReorgAcknowledgement = { by: first.acknowledgedBy, note, acknowledgedAt: first.acknowledgedAt.toISOString(), reorgs: marked.map(storedSummary) };
     this.lastAcknowledgement = acknowledgement;
-    this.options.logger.warn({ chainId: this.options.chainId, ...acknowledgement }, `DEEP REORG ACKNOWLEDGED by ${by}: readiness restored`);
+    this.options.logger.warn({ chainId: this.options.chainId, ...acknowledgement }, `DEEP REORG ACKNOWLEDGED by ${acknowledgement.by}: readiness restored`);
     return acknowledgement;
   }
 }
