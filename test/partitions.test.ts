@@ -2,11 +2,13 @@
  * Issue 15 on PostgreSQL and PGlite: migration 007 keeps every payment row and id; payments land
  * in day partitions made ahead (or the DEFAULT one, moved out when the day is made); a settlement
  * hash counts once across partitions; retention exports, verifies and drops only settled,
- * reconciled old days, refuses the rest, and its snapshot imports back.
+ * reconciled old days, refuses the rest, and its snapshot imports back; its drop waits a bounded
+ * time for the payment table and gives up leaving everything as it was.
  */
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { access, copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateData } from '../src/migration/migrate-data.js';
 import { runRetention } from '../src/migration/retention.js';
@@ -225,4 +227,61 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
       expect(verdict?.refused.join()).toMatch(/late payment/);
     });
   });
+});
+
+describe('retention waits a bounded time for the payment table (PostgreSQL)', () => {
+  let b: OpenSqlStore;
+  let dir: string;
+  beforeAll(async () => {
+    b = await openSqlStore('postgres');
+    dir = await mkdtemp(join(tmpdir(), 'retention-lock-'));
+  }, 120_000);
+  afterAll(async () => {
+    await b?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a reader holding the table past every attempt leaves the days and removes the snapshot; the next run archives them', async () => {
+    const now = new Date();
+    const day = utcDay(at(40, 0, 5, now));
+    const name = partitionName(day);
+    const leaseId = await lease(b.db);
+    await ensurePaymentPartitions(b.driver, [day]);
+    for (const h of [1, 2]) await b.db.recordPayment(pay(leaseId, at(40, h, 5, now), '700'));
+    for (const batch of await b.db.getX402BatchesByLease(leaseId)) await b.db.updateX402Batch(batch.id, { settlementTxHash: freshHash() });
+    const snapshot = join(dir, 'archive.jsonl');
+    const rows = () => count(b.driver, `SELECT COUNT(*) AS n FROM ${name}`);
+    const batches = () => count(b.driver, "SELECT COUNT(*) AS n FROM x402_batches WHERE lease_id = $1", [leaseId]);
+
+    await expect(runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now, lockTimeoutMs: 0 })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+    await expect(runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now, attempts: 0 })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+
+    // A long reader of the payment table (a report, a backup): the drop's detach cannot have the
+    // table, and waiting for it in the lock queue would hold every payment behind it.
+    const reader = new pg.Client({ connectionString: b.url });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT COUNT(*) FROM x402_payments');
+      const attempt = runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now, lockTimeoutMs: 50, attempts: 2 });
+      // Payments go on while retention tries (they queue behind it for at most the lock timeout).
+      const written = b.db.recordPayment(pay(leaseId, at(0, 0, 2, now)));
+      await expect(attempt).rejects.toSatisfy((e) => isStorageError(e, 'TIMEOUT') && e.retryable);
+      expect((await written).leaseId).toBe(leaseId);
+      expect(await rows()).toBe(2);
+      expect(await batches()).toBe(3);
+      expect((await listPaymentPartitions(b.driver)).map((p) => p.name)).toContain(name);
+      // Nothing was dropped, so the file is no archive: it is removed and the same command can run again.
+      await expect(access(snapshot)).rejects.toThrow();
+    } finally {
+      await reader.query('COMMIT').catch(() => undefined);
+      await reader.end();
+    }
+
+    const done = await runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now, lockTimeoutMs: 5_000 });
+    expect(done.archived).toEqual([name]);
+    expect((await verifySnapshot(snapshot, { validate: true })).tables.x402_payments.count).toBe(2);
+    expect((await listPaymentPartitions(b.driver)).map((p) => p.name)).not.toContain(name);
+    expect(await batches()).toBe(1);
+  }, 60_000);
 });

@@ -5,19 +5,28 @@
  * partitions detached and dropped, with their days' batches, in one transaction that first locks
  * them and checks that nothing changed since the export. Settlement hashes are kept, so a replay
  * of an archived payment is still refused. Without `execute` nothing is written (a plan only).
+ *
+ * The detach needs the payment table to itself, and waiting for it in the lock queue would hold
+ * every payment behind it (behind a backup's `pg_dump`, for as long as the dump runs). So the drop
+ * waits at most `lockTimeoutMs` for any lock and is tried again up to `attempts` times
+ * (lock-retries.ts); when it gives up, nothing was dropped and the snapshot it wrote is removed.
  */
 import { rm } from 'node:fs/promises';
 import { StorageError, validationError } from '../storage/contract/errors.js';
 import { DAY_MS } from '../storage/core/time.js';
-import type { SqlDriver } from '../storage/backends/sql/driver.js';
+import type { SqlDriver, SqlExecutor } from '../storage/backends/sql/driver.js';
+import { boundLockWaits, lockRetryOptions, withLockRetries, type LockRetryOptions } from '../storage/backends/sql/lock-retries.js';
 import { auditPartition, dropPartition, listPaymentPartitions, refusals, type PartitionAudit } from '../storage/backends/sql/partitions.js';
 import { PartitionRecords } from '../storage/backends/sql/retention-reads.js';
 import type { SnapshotTrailer } from './snapshot-format.js';
 import { verifySnapshot } from './snapshot-reader.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 
-/** Options of {@link runRetention}. */
-export interface RetentionOptions {
+/**
+ * Options of {@link runRetention}. `lockTimeoutMs` (default 2000 ms) bounds each lock wait of the
+ * drop, which is tried up to `attempts` times (default 5) before it fails with `TIMEOUT`.
+ */
+export interface RetentionOptions extends LockRetryOptions {
   /** Partitions whose whole day ended at least this many days before `now` are candidates (>= 1). */
   olderThanDays: number;
   /** Export, verify and drop; without it only the plan is made. */
@@ -52,6 +61,7 @@ const PAGE = 5_000;
 export async function runRetention(driver: SqlDriver, options: RetentionOptions): Promise<RetentionReport> {
   const { olderThanDays } = options;
   if (!Number.isSafeInteger(olderThanDays) || olderThanDays < 1) throw validationError('olderThanDays', 'must be a positive integer');
+  const { lockTimeoutMs, attempts } = lockRetryOptions(options);
   if (options.execute && !options.snapshot) throw validationError('snapshot', 'is required to execute retention: the partitions are exported there first');
   const now = options.now ?? new Date();
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
@@ -70,7 +80,11 @@ export async function runRetention(driver: SqlDriver, options: RetentionOptions)
   const path = options.snapshot as string;
   const trailer = await exportPartitions(driver, chosen, path);
   await checkSnapshot(path, chosen);
-  await driver.transaction(async (tx) => {
+  // Set once the last statement has run: an error after it is the commit's, whose outcome is not
+  // known, so the snapshot is kept; any error before it rolled everything back.
+  let committing = false;
+  const drop = async (tx: SqlExecutor) => {
+    await boundLockWaits(tx, lockTimeoutMs);
     for (const before of chosen) {
       const now = await auditPartition(tx, before.name, true);
       if (refusals(now).length > 0 || now.payments !== before.payments || now.amountSum !== before.amountSum || now.batches !== before.batches || now.batchTotal !== before.batchTotal) {
@@ -81,7 +95,15 @@ export async function runRetention(driver: SqlDriver, options: RetentionOptions)
       }
     }
     for (const c of chosen) await dropPartition(tx, c.name);
-  });
+    committing = true;
+  };
+  try {
+    await withLockRetries(attempts, 'drop the archived payment partitions', () => driver.transaction(drop));
+  } catch (error) {
+    // Nothing was dropped: the file holds days the store still has, and is not an archive.
+    if (!committing) await rm(path, { force: true });
+    throw error;
+  }
   return { ...report, executed: true, snapshot: { path, trailer } };
 }
 

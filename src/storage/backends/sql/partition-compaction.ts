@@ -24,11 +24,11 @@
  * partition is untouched until the swap commits, and the swap is one transaction. One process
  * compacts at a time per database (a leadership lock); another gets `CONFLICT`.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError, validationError } from '../../contract/errors.js';
 import type { PartitionCompaction } from '../../contract/schema.js';
 import type { Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
+import { boundLockWaits, lockRetryOptions, withLockRetries, type LockRetryOptions } from './lock-retries.js';
 import { mapDriverError } from './map-driver-error.js';
 import { dayBounds, partitionDay, partitionName, quotedPartition, utcDay } from './partitions.js';
 
@@ -45,15 +45,12 @@ export const COMPACT_AFTER_DAYS = 1;
 
 export type { PartitionCompaction };
 
-/** Options of {@link compactPartitions}. */
-export interface CompactionOptions {
-  /**
-   * How long a step waits for a lock before it gives up (default 2000 ms): the swap for the payment
-   * table (then it retries), the trigger's creation and removal for the day's partition.
-   */
-  lockTimeoutMs?: number;
-  /** Swap attempts before the compaction is abandoned (default 5). */
-  attempts?: number;
+/**
+ * Options of {@link compactPartitions}. `lockTimeoutMs` (default 2000 ms) bounds each wait for a
+ * lock: the swap's for the payment table (then it retries, up to `attempts`, default 5), the
+ * trigger's creation and removal for the day's partition.
+ */
+export interface CompactionOptions extends LockRetryOptions {
   /** Called between steps (tests use it to write while a copy is in flight). */
   onStep?: (step: 'logging' | 'copied' | 'validated', partition: string) => Promise<void>;
 }
@@ -122,7 +119,7 @@ async function tableExists(db: SqlExecutor, name: string): Promise<boolean> {
 async function abandon(driver: SqlDriver, name: string, lockTimeoutMs: number): Promise<void> {
   await driver.query(`DROP TABLE IF EXISTS ${quote(workNames(name).copy)}`);
   await driver.transaction(async (tx) => {
-    await tx.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
+    await boundLockWaits(tx, lockTimeoutMs);
     if (await tableExists(tx, name)) {
       await tx.query(`DROP TRIGGER IF EXISTS x402_compaction_changes ON ${quote(name)}`);
       await tx.query(`DROP TRIGGER IF EXISTS x402_compaction_truncate ON ${quote(name)}`);
@@ -148,7 +145,7 @@ async function copyInKeyOrder(driver: SqlDriver, name: string, day: string, lock
   const { copy, bounds, index } = workNames(name);
   await driver.transaction(async (tx) => {
     // Waits for the day's writers in flight, and makes new ones wait, for no longer than this.
-    await tx.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
+    await boundLockWaits(tx, lockTimeoutMs);
     await tx.query(`CREATE TRIGGER x402_compaction_changes AFTER INSERT OR UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION x402_log_compaction_change()`);
     await tx.query(`CREATE TRIGGER x402_compaction_truncate AFTER TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION x402_log_compaction_change()`);
   });
@@ -182,7 +179,7 @@ async function copyInKeyOrder(driver: SqlDriver, name: string, day: string, lock
 async function swap(tx: SqlExecutor, name: string, day: string, copied: number, lockTimeoutMs: number): Promise<{ changed: number; payments: number }> {
   const table = quotedPartition(name);
   const { copy, bounds } = workNames(name);
-  await tx.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
+  await boundLockWaits(tx, lockTimeoutMs);
   await tx.query('LOCK TABLE x402_payments IN ACCESS EXCLUSIVE MODE');
   const { rows: truncated } = await tx.query<Row>(`SELECT 1 FROM ${COMPACTION_CHANGES} WHERE partition_name = $1 AND payment_id IS NULL LIMIT 1`, [name]);
   if (truncated.length > 0) throw new StorageError('CONFLICT', `${name} was truncated while it was being compacted`, { details: { partition: name } });
@@ -220,23 +217,14 @@ async function swap(tx: SqlExecutor, name: string, day: string, copied: number, 
 async function compactOne(driver: SqlDriver, name: string, options: CompactionOptions): Promise<PartitionCompaction> {
   const day = partitionDay(name) as string;
   if (!(await tableExists(driver, name))) throw new StorageError('NOT_FOUND', `payment partition ${name} does not exist`, { details: { partition: name } });
-  const attempts = options.attempts ?? 5;
-  const lockTimeoutMs = Math.ceil(options.lockTimeoutMs ?? 2_000);
+  const { attempts, lockTimeoutMs } = lockRetryOptions(options);
   await abandon(driver, name, lockTimeoutMs);
   try {
     const copied = await copyInKeyOrder(driver, name, day, lockTimeoutMs, options);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const done = await driver.transaction((tx) => swap(tx, name, day, copied, lockTimeoutMs));
-        // A new table has no statistics until autovacuum comes by (which it will, should this fail).
-        await longTransaction(driver, (tx) => tx.query(`ANALYZE ${quotedPartition(name)}`)).catch(() => undefined);
-        return { partition: name, day, ...done };
-      } catch (error) {
-        const mapped = mapDriverError(error, `swap the compacted copy of ${name} in`);
-        if (mapped.code !== 'TIMEOUT' || attempt >= attempts) throw mapped;
-        await sleep(200 * attempt);
-      }
-    }
+    const done = await withLockRetries(attempts, `swap the compacted copy of ${name} in`, () => driver.transaction((tx) => swap(tx, name, day, copied, lockTimeoutMs)));
+    // A new table has no statistics until autovacuum comes by (which it will, should this fail).
+    await longTransaction(driver, (tx) => tx.query(`ANALYZE ${quotedPartition(name)}`)).catch(() => undefined);
+    return { partition: name, day, ...done };
   } catch (error) {
     await abandon(driver, name, lockTimeoutMs).catch(() => undefined);
     throw mapDriverError(error, `compact payment partition ${name}`);
@@ -255,8 +243,7 @@ export async function compactPartitions(driver: SqlDriver, names: readonly strin
     if (day === undefined) throw validationError('partition', `${name} is not a daily payment partition`);
     if (day >= today) throw validationError('partition', `${name} holds ${day}, which is not over yet (UTC)`);
   }
-  if (options.attempts !== undefined && !(Number.isSafeInteger(options.attempts) && options.attempts >= 1)) throw validationError('attempts', 'must be a positive integer');
-  if (options.lockTimeoutMs !== undefined && !(options.lockTimeoutMs >= 1)) throw validationError('lockTimeoutMs', 'must be at least 1');
+  lockRetryOptions(options);
   if (names.length === 0) return [];
   const leadership = await driver.tryLeadership(LEADERSHIP);
   if (leadership === null) throw new StorageError('CONFLICT', 'another process is compacting payment partitions', { retryable: true });
