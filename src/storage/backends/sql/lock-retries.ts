@@ -7,7 +7,7 @@
  * letting the queue drain in between.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { validationError, type StorageError } from '../../contract/errors.js';
+import { validationError } from '../../contract/errors.js';
 import type { SqlExecutor } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
 
@@ -34,7 +34,7 @@ export async function boundLockWaits(tx: SqlExecutor, lockTimeoutMs: number): Pr
 /**
  * Runs `attempt` (one transaction that bounds its lock waits) until it succeeds, fails otherwise
  * than by a lock timeout, or has been tried `attempts` times; waits 200 ms times the attempt number
- * between attempts. Errors come back as {@link StorageError}s, described as `what`.
+ * between attempts. Errors come back as `StorageError`s, described as `what`.
  */
 export async function withLockRetries<T>(attempts: number, what: string, attempt: () => Promise<T>): Promise<T> {
   for (let n = 1; ; n++) {
