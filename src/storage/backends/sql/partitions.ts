@@ -8,7 +8,8 @@ import { StorageError, validationError } from '../../contract/errors.js';
 import type { PaymentPartition } from '../../contract/schema.js';
 import { DAY_MS } from '../../core/time.js';
 import { toBigInt, toSafeInt, type Row } from './codecs.js';
-import type { SqlExecutor } from './driver.js';
+import type { SqlDriver, SqlExecutor } from './driver.js';
+import { boundLockWaits, lockRetryOptions, withLockRetries, type LockRetryOptions } from './lock-retries.js';
 import { mapDriverError } from './map-driver-error.js';
 
 export type { PaymentPartition };
@@ -51,12 +52,23 @@ export async function ensurePaymentPartitions(db: SqlExecutor, days: readonly st
   }
 }
 
-/** Makes sure today (UTC) and the next `daysAhead` days have partitions; returns the days created. */
-export function ensurePartitionsAhead(db: SqlExecutor, daysAhead: number, now = new Date()): Promise<string[]> {
+/**
+ * Makes sure today (UTC) and the next `daysAhead` days have partitions; returns the days created.
+ * Attaching a new day checks the DEFAULT partition under an ACCESS EXCLUSIVE lock, and every read
+ * of payments that does not prune the DEFAULT partition queues behind that lock request: behind a
+ * long reader (a backup's `pg_dump`) it would wait as long as the reader runs. So each attempt
+ * waits at most `lockTimeoutMs` (default 500 ms) for a lock, up to `attempts` times (default 3),
+ * then gives up with `TIMEOUT`; the days are made ahead, so the next upkeep has time to try again.
+ */
+export async function ensurePartitionsAhead(driver: SqlDriver, daysAhead: number, now = new Date(), options: LockRetryOptions = {}): Promise<string[]> {
   if (!Number.isSafeInteger(daysAhead) || daysAhead < 0 || daysAhead > 3660) throw validationError('daysAhead', 'must be an integer from 0 to 3660');
-  return ensurePaymentPartitions(
-    db,
-    Array.from({ length: daysAhead + 1 }, (_, i) => utcDay(now, i)),
+  const { lockTimeoutMs, attempts } = lockRetryOptions({ lockTimeoutMs: 500, attempts: 3, ...options });
+  const days = Array.from({ length: daysAhead + 1 }, (_, i) => utcDay(now, i));
+  return withLockRetries(attempts, 'ensure payment partitions', () =>
+    driver.transaction(async (tx) => {
+      await boundLockWaits(tx, lockTimeoutMs);
+      return ensurePaymentPartitions(tx, days);
+    }),
   );
 }
 
