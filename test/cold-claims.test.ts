@@ -20,7 +20,7 @@ import { isStorageError } from '../src/storage/contract/errors.js';
 import { hourBucketOf } from '../src/storage/core/time.js';
 import { validateRecordPayment } from '../src/storage/core/validate.js';
 import { openSqlStore, type OpenSqlStore } from './support/backends.js';
-import { at, count, lease, pay } from './support/payment-days.js';
+import { count, fileDays, lease, pay } from './support/payment-days.js';
 
 /** Rows of hot, cold and payments: what must not change when a write is refused. */
 async function tableCounts(driver: SqlDriver): Promise<number[]> {
@@ -30,6 +30,13 @@ async function tableCounts(driver: SqlDriver): Promise<number[]> {
     await count(driver, 'SELECT COUNT(*) AS n FROM x402_payments'),
   ];
 }
+
+// Every day of this file is counted from one instant, which the moves below are given too. The
+// store's moveClaimsToCold (upkeep) and the started service read the clock themselves, so the
+// instant is read at least MARGIN_MS (some four times this file's run) before a midnight.
+const MARGIN_MS = 60_000;
+const clock = fileDays(MARGIN_MS);
+const { at } = clock;
 
 describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('hot and cold claims on %s', (kind) => {
   let b: OpenSqlStore;
@@ -45,13 +52,13 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('hot and cold claim
     const recent = await b.db.recordPayment(pay(leaseId, at(0, 0, 1)));
     const hotBefore = await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS}`);
 
-    const move = await moveClaimsOlderThan(b.driver, 1);
+    const move = await moveClaimsOlderThan(b.driver, 1, clock.now);
     expect(move.moved).toBe(2);
-    expect(move.before.toISOString()).toBe(`${utcDay(new Date(), -1)}T00:00:00.000Z`);
+    expect(move.before.toISOString()).toBe(`${utcDay(clock.now, -1)}T00:00:00.000Z`);
     expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS}`)).toBe(hotBefore - 2);
     expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${COLD_CLAIMS} WHERE facilitator_tx_hash = ANY($1)`, [old.map((p) => p.facilitatorTxHash)])).toBe(2);
     expect(await count(b.driver, `SELECT COUNT(*) AS n FROM ${HOT_CLAIMS} WHERE facilitator_tx_hash = $1`, [recent.facilitatorTxHash])).toBe(1);
-    expect((await moveClaimsOlderThan(b.driver, 1)).moved).toBe(0);
+    expect((await moveClaimsOlderThan(b.driver, 1, clock.now)).moved).toBe(0);
 
     // One replay alone, then replays grouped with new payments (the group statement skips the cold
     // hashes and the careful path names them), at other times than the originals.
@@ -93,7 +100,7 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('hot and cold claim
     const day = utcDay(at(20));
     await ensurePaymentPartitions(b.driver, [day]);
     const archived = await b.db.recordPayment(pay(leaseId, at(20, 1)));
-    await moveClaimsOlderThan(b.driver, 1);
+    await moveClaimsOlderThan(b.driver, 1, clock.now);
     await b.driver.transaction((tx) => dropPartition(tx, partitionName(day)));
     const before = await tableCounts(b.driver);
     await expect(b.db.recordPayment(pay(leaseId, at(0, 1), '1000', archived.facilitatorTxHash))).rejects.toSatisfy(
@@ -130,8 +137,8 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('hot and cold claim
     await expect(moveClaimsToCold(b.driver, new Date(Number.NaN))).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
     await expect(moveClaimsToCold(b.driver, at(1), 0)).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
     await expect(moveClaimsToCold(b.driver, at(1), 1.5)).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
-    expect(() => moveClaimsOlderThan(b.driver, -1)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
-    expect(() => moveClaimsOlderThan(b.driver, 1.5)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
+    expect(() => moveClaimsOlderThan(b.driver, -1, clock.now)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
+    expect(() => moveClaimsOlderThan(b.driver, 1.5, clock.now)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
   });
 });
 

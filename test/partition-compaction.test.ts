@@ -95,9 +95,9 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('compacting day par
     const before = await snapshot(b.driver, name);
     const page = await b.db.getPaymentsPage(leases[7] as string, { limit: 50 });
     const blocksBefore = await pageBlocks(b.driver, name, leases[7] as string);
-    expect(await uncompactedPartitions(b.driver, 1)).toEqual([name]);
+    expect(await uncompactedPartitions(b.driver, 1, now)).toEqual([name]);
 
-    const [done] = await compactClosedPartitions(b.driver, 1);
+    const [done] = await compactClosedPartitions(b.driver, 1, {}, now);
     expect(done).toEqual({ partition: name, day, payments: LEASES * PER_LEASE, changed: 0 });
     expect(await snapshot(b.driver, name)).toEqual(before);
     expect(await b.db.getPaymentsPage(leases[7] as string, { limit: 50 })).toEqual(page);
@@ -109,8 +109,8 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('compacting day par
     expect(blocksBefore).toBeGreaterThanOrEqual(20);
     expect(blocksAfter).toBeLessThanOrEqual(6);
     expect(await count(b.driver, `SELECT payments AS n FROM ${COMPACTIONS} WHERE partition_name = $1`, [name])).toBe(LEASES * PER_LEASE);
-    expect(await uncompactedPartitions(b.driver, 1)).toEqual([]);
-    expect(await compactClosedPartitions(b.driver, 1)).toEqual([]);
+    expect(await uncompactedPartitions(b.driver, 1, now)).toEqual([]);
+    expect(await compactClosedPartitions(b.driver, 1, {}, now)).toEqual([]);
     expect(await leftovers(b.driver, name)).toEqual([0, 0, 0, 1]);
   }, 60_000);
 
@@ -172,8 +172,8 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('compacting day par
   }, 60_000);
 
   it('refuses what is not a closed day partition, and a second compactor, changing nothing', async () => {
-    const today = partitionName(utcDay(new Date()));
-    await expectError(compactPartitions(b.driver, [today]), 'VALIDATION');
+    const today = partitionName(utcDay(now));
+    await expectError(compactPartitions(b.driver, [today], {}, now), 'VALIDATION');
     await expectError(compactPartitions(b.driver, ['x402_payments_default']), 'VALIDATION');
     await expectError(compactPartitions(b.driver, ['leases']), 'VALIDATION');
     await expectError(compactPartitions(b.driver, ['x402_payments_p19990101']), 'NOT_FOUND');

@@ -19,7 +19,7 @@ import { isStorageError } from '../src/storage/contract/errors.js';
 import { hourBucketOf } from '../src/storage/core/time.js';
 import { hash } from './conformance/fixtures.js';
 import { openSqlStore, type OpenSqlStore } from './support/backends.js';
-import { at, count, freshHash, lease, pay } from './support/payment-days.js';
+import { count, fileDays, freshHash, lease, pay } from './support/payment-days.js';
 
 const migrationsDir = join(import.meta.dirname, '..', 'migrations');
 
@@ -41,6 +41,14 @@ async function migrate(db: SqlDatabase, below?: number): Promise<void> {
     if (dir) await rm(dir, { recursive: true, force: true });
   }
 }
+
+// Every day of this file is counted from one instant, which partition upkeep and retention are
+// given too. Migration 007 makes today's partition and the next seven by the database's clock,
+// which no test can pass, so the instant is read at least MARGIN_MS (some three times this file's
+// run) before a midnight: every store's migration falls on its day.
+const MARGIN_MS = 75_000;
+const clock = fileDays(MARGIN_MS);
+const { at } = clock;
 
 describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind) => {
   describe('migration 007', () => {
@@ -117,9 +125,9 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
     });
 
     it('partitions are made ahead; a payment outside them lands in the DEFAULT partition and moves when its day is made', async () => {
-      const created = await ensurePartitionsAhead(b.driver, 9);
-      expect(created).toEqual([utcDay(new Date(), 8), utcDay(new Date(), 9)]);
-      expect(await ensurePartitionsAhead(b.driver, 9)).toEqual([]);
+      const created = await ensurePartitionsAhead(b.driver, 9, clock.now);
+      expect(created).toEqual([utcDay(clock.now, 8), utcDay(clock.now, 9)]);
+      expect(await ensurePartitionsAhead(b.driver, 9, clock.now)).toEqual([]);
       const leaseId = await lease(b.db);
       const far = at(-30, 4);
       const p = await b.db.recordPayment(pay(leaseId, far));
@@ -167,17 +175,17 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
 
       // Dry run: the plan, nothing written.
       const snapshot = join(dir, 'archive.jsonl');
-      const plan = await runRetention(b.driver, { olderThanDays: 30, snapshot });
+      const plan = await runRetention(b.driver, { olderThanDays: 30, snapshot, now: clock.now });
       expect(plan.executed).toBe(false);
       expect(plan.archived).toEqual([settledName]);
       const kept = plan.candidates.find((c) => c.name === openName);
       expect(kept?.refused.join()).toMatch(/unsettled batch/);
       expect((await listPaymentPartitions(b.driver)).map((p) => p.name)).toContain(settledName);
       await expect(verifySnapshot(snapshot)).rejects.toThrow();
-      await expect(runRetention(b.driver, { olderThanDays: 30, execute: true })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
-      await expect(runRetention(b.driver, { olderThanDays: 0 })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+      await expect(runRetention(b.driver, { olderThanDays: 30, execute: true, now: clock.now })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+      await expect(runRetention(b.driver, { olderThanDays: 0, now: clock.now })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
 
-      const done = await runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot });
+      const done = await runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now: clock.now });
       expect(done.executed).toBe(true);
       expect(done.archived).toEqual([settledName]);
       const info = await verifySnapshot(snapshot, { validate: true });
@@ -199,7 +207,7 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
       expect(await b.db.getPaymentByFacilitatorTxHash(archived.facilitatorTxHash)).toBeNull();
 
       // A second run finds nothing more to archive (the open day is still refused).
-      expect((await runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot: join(dir, 'second.jsonl') })).archived).toEqual([]);
+      expect((await runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot: join(dir, 'second.jsonl'), now: clock.now })).archived).toEqual([]);
 
       // The snapshot imports back: the day's partition returns with the same rows and batches.
       await migrateData(snapshot, b.db);
@@ -222,7 +230,7 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
       for (const batch of await b.db.getX402BatchesByLease(leaseId)) await b.db.updateX402Batch(batch.id, { settlementTxHash: freshHash() });
       // Settled by the facilitator after its hour's batch was settled: recorded late, not yet carried.
       await b.db.recordPayment({ ...pay(leaseId, at(day, 1, 30), '50'), settled: true });
-      const plan = await runRetention(b.driver, { olderThanDays: 30 });
+      const plan = await runRetention(b.driver, { olderThanDays: 30, now: clock.now });
       const verdict = plan.candidates.find((c) => c.day === utcDay(at(day)));
       expect(verdict?.refused.join()).toMatch(/late payment/);
     });
@@ -242,19 +250,18 @@ describe('retention waits a bounded time for the payment table (PostgreSQL)', ()
   });
 
   it('a reader holding the table past every attempt leaves the days and removes the snapshot; the next run archives them', async () => {
-    const now = new Date();
-    const day = utcDay(at(40, 0, 5, now));
+    const day = utcDay(at(40));
     const name = partitionName(day);
     const leaseId = await lease(b.db);
     await ensurePaymentPartitions(b.driver, [day]);
-    for (const h of [1, 2]) await b.db.recordPayment(pay(leaseId, at(40, h, 5, now), '700'));
+    for (const h of [1, 2]) await b.db.recordPayment(pay(leaseId, at(40, h), '700'));
     for (const batch of await b.db.getX402BatchesByLease(leaseId)) await b.db.updateX402Batch(batch.id, { settlementTxHash: freshHash() });
     const snapshot = join(dir, 'archive.jsonl');
     const rows = () => count(b.driver, `SELECT COUNT(*) AS n FROM ${name}`);
     const batches = () => count(b.driver, "SELECT COUNT(*) AS n FROM x402_batches WHERE lease_id = $1", [leaseId]);
 
-    await expect(runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now, lockTimeoutMs: 0 })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
-    await expect(runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now, attempts: 0 })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+    await expect(runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now: clock.now, lockTimeoutMs: 0 })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
+    await expect(runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now: clock.now, attempts: 0 })).rejects.toSatisfy((e) => isStorageError(e, 'VALIDATION'));
 
     // A long reader of the payment table (a report, a backup): the drop's detach cannot have the
     // table, and waiting for it in the lock queue would hold every payment behind it.
@@ -263,9 +270,9 @@ describe('retention waits a bounded time for the payment table (PostgreSQL)', ()
     try {
       await reader.query('BEGIN');
       await reader.query('SELECT COUNT(*) FROM x402_payments');
-      const attempt = runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now, lockTimeoutMs: 50, attempts: 2 });
+      const attempt = runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now: clock.now, lockTimeoutMs: 50, attempts: 2 });
       // Payments go on while retention tries (they queue behind it for at most the lock timeout).
-      const written = b.db.recordPayment(pay(leaseId, at(0, 0, 2, now)));
+      const written = b.db.recordPayment(pay(leaseId, at(0, 0, 2)));
       await expect(attempt).rejects.toSatisfy((e) => isStorageError(e, 'TIMEOUT') && e.retryable);
       expect((await written).leaseId).toBe(leaseId);
       expect(await rows()).toBe(2);
@@ -278,7 +285,7 @@ describe('retention waits a bounded time for the payment table (PostgreSQL)', ()
       await reader.end();
     }
 
-    const done = await runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now, lockTimeoutMs: 5_000 });
+    const done = await runRetention(b.driver, { olderThanDays: 30, execute: true, snapshot, now: clock.now, lockTimeoutMs: 5_000 });
     expect(done.archived).toEqual([name]);
     expect((await verifySnapshot(snapshot, { validate: true })).tables.x402_payments.count).toBe(2);
     expect((await listPaymentPartitions(b.driver)).map((p) => p.name)).not.toContain(name);

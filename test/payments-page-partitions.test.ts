@@ -14,17 +14,21 @@ import { longestSpan, PartitionSpanCache, type PartitionSpan } from '../src/stor
 import { DEFAULT_PARTITION, ensurePaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import type { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
 import type { StoredX402Payment } from '../src/storage/contract/database.js';
-import { DAY_MS } from '../src/storage/core/time.js';
 import { hash, newAsset, newLease } from './conformance/fixtures.js';
 import { openSqlStore, type OpenSqlStore } from './support/backends.js';
+import { fileDays } from './support/payment-days.js';
 
-/** Start of the UTC day `daysAgo` days before today, plus `hours`. */
-function at(daysAgo: number, hours = 0): Date {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - daysAgo * DAY_MS + hours * 3_600_000);
-}
+// Every day of this file is counted from one instant. Migration 007 makes today's partition and
+// the next seven by the database's clock, which no test can pass, and the spans below expect them,
+// so the instant is read at least MARGIN_MS (some three times this file's run) before a midnight:
+// every store's migration falls on its day.
+const MARGIN_MS = 90_000;
+const clock = fileDays(MARGIN_MS);
 
-const dayAgo = (daysAgo: number) => utcDay(new Date(), -daysAgo);
+/** Start of the UTC day `daysAgo` days before the file's day, plus `hours`. */
+const at = (daysAgo: number, hours = 0) => clock.at(daysAgo, hours, 0);
+
+const dayAgo = (daysAgo: number) => utcDay(clock.now, -daysAgo);
 
 /** The span of `count` consecutive days starting `oldest` days ago. */
 const spanOfDays = (oldest: number, count: number) => longestSpan(Array.from({ length: count }, (_, i) => dayAgo(oldest - i)));

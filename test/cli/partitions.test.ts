@@ -7,28 +7,38 @@ import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-d
 import { partitionName, utcDay } from '../../src/storage/backends/sql/partitions.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
 import { runCli } from '../support/cli.js';
+import { awayFromMidnight } from '../support/payment-days.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+
+// The commands run as child processes and read the clock themselves, as does migration 007 (the
+// database's: it makes today's partition and the next seven). The days this file expects are
+// counted from one instant, read at least MARGIN_MS (some four times this file's run) before a
+// midnight, so every clock read here falls on its day.
+const MARGIN_MS = 60_000;
 
 describe('partitions and retention commands', () => {
   let t: TestDatabase;
+  let now: Date;
   beforeAll(async () => {
+    await awayFromMidnight(MARGIN_MS);
+    now = new Date();
     t = await createTestDatabase();
     const db = new PostgresDatabase(t.url);
     await db.connect();
     const result = await db.schema.up();
     await db.disconnect();
     if (result.error) throw result.error;
-  }, 120_000);
+  }, 120_000 + MARGIN_MS);
   afterAll(async () => t?.drop());
 
   it('ensure makes the missing days, list shows them with the DEFAULT partition last', async () => {
     const ensured = await runCli(['partitions', 'ensure', '--days-ahead', '10', '--database-url', t.url]);
     expect(ensured.code, ensured.stderr).toBe(0);
-    expect(ensured.stdout).toContain(`created ${utcDay(new Date(), 8)}, ${utcDay(new Date(), 9)}, ${utcDay(new Date(), 10)}`);
+    expect(ensured.stdout).toContain(`created ${utcDay(now, 8)}, ${utcDay(now, 9)}, ${utcDay(now, 10)}`);
     const listed = await runCli(['partitions', 'list', '--json', '--database-url', t.url]);
     expect(listed.code, listed.stderr).toBe(0);
     const parts = JSON.parse(listed.stdout) as { name: string; day: string | null }[];
-    expect(parts.map((p) => p.day)).toContain(utcDay(new Date(), 10));
+    expect(parts.map((p) => p.day)).toContain(utcDay(now, 10));
     expect(parts[parts.length - 1]?.name).toBe('x402_payments_default');
   }, 120_000);
 
@@ -38,14 +48,14 @@ describe('partitions and retention commands', () => {
     try {
       const asset = await db.saveAsset(newAsset());
       const { leaseId } = await db.saveLease(newLease(asset.assetId));
-      const old = new Date(Date.parse(`${utcDay(new Date(), -3)}T01:00:00Z`));
+      const old = new Date(Date.parse(`${utcDay(now, -3)}T01:00:00Z`));
       await db.recordPayment({ leaseId, amount: '1000', timestamp: old.toISOString(), mode: 'second', facilitatorTxHash: hash(0xc0c0) });
     } finally {
       await db.disconnect();
     }
     const moved = await runCli(['partitions', 'move-claims', '--keep-days', '2', '--database-url', t.url]);
     expect(moved.code, moved.stderr).toBe(0);
-    expect(moved.stdout).toBe(`moved 1 claim(s) of payments before ${utcDay(new Date(), -2)}T00:00:00.000Z to the cold table\n`);
+    expect(moved.stdout).toBe(`moved 1 claim(s) of payments before ${utcDay(now, -2)}T00:00:00.000Z to the cold table\n`);
     const again = await runCli(['partitions', 'move-claims', '--database-url', t.url]);
     expect(again.stdout).toContain('moved 0 claim(s)');
     const bad = await runCli(['partitions', 'move-claims', '--keep-days', '-1', '--database-url', t.url]);
@@ -55,16 +65,16 @@ describe('partitions and retention commands', () => {
   it('compact rewrites the days before the kept ones once; a day not over is refused', async () => {
     // The payment of three days ago waits in the DEFAULT partition until its day is made.
     const adopted = await runCli(['partitions', 'ensure', '--from-default', '--database-url', t.url]);
-    expect(adopted.stdout).toContain(`created ${utcDay(new Date(), -3)}`);
-    const name = partitionName(utcDay(new Date(), -3));
+    expect(adopted.stdout).toContain(`created ${utcDay(now, -3)}`);
+    const name = partitionName(utcDay(now, -3));
     const compacted = await runCli(['partitions', 'compact', '--database-url', t.url]);
     expect(compacted.code, compacted.stderr).toBe(0);
     expect(compacted.stdout).toBe(`compacted ${name}: 1 payment(s), 0 written during the copy\n`);
     const again = await runCli(['partitions', 'compact', '--database-url', t.url]);
     expect(again.stdout).toBe('nothing to compact\n');
-    const chosen = await runCli(['partitions', 'compact', '--day', utcDay(new Date(), -3), '--database-url', t.url]);
+    const chosen = await runCli(['partitions', 'compact', '--day', utcDay(now, -3), '--database-url', t.url]);
     expect(chosen.stdout).toBe(`compacted ${name}: 1 payment(s), 0 written during the copy\n`);
-    const today = await runCli(['partitions', 'compact', '--day', utcDay(new Date()), '--database-url', t.url]);
+    const today = await runCli(['partitions', 'compact', '--day', utcDay(now), '--database-url', t.url]);
     expect(today.code).not.toBe(0);
     expect(today.stderr).toContain('not over yet');
     const bad = await runCli(['partitions', 'compact', '--day', 'yesterday', '--database-url', t.url]);

@@ -17,15 +17,17 @@ import type { SqlDatabase } from '../../src/storage/backends/sql/sql-database.js
 import { TABLES } from '../../src/storage/contract/transfer.js';
 import { hash, newAsset, newLease } from '../conformance/fixtures.js';
 import { openSqlStore, type OpenSqlStore } from '../support/backends.js';
+import { at as atDay } from '../support/payment-days.js';
 import { summaries } from './full-store.js';
 
-const DAY = 86_400_000;
-
-/** Start of the UTC day `daysAgo` days before today, plus `hours` and 5 minutes. */
-function at(daysAgo: number, hours = 0): Date {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - daysAgo * DAY + hours * 3_600_000 + 300_000);
-}
+// Every day of this file is counted from one instant, which retention is given too: a run across
+// midnight keeps the archived day the one whose batches were settled and whose partition is named.
+// (Nothing here depends on the day the store's migration made its partitions by the database's
+// clock: the old day is 40 days back, past retention's 30 whatever that day is, and the other
+// payments are only read and reconciled.)
+const now = new Date();
+/** Start of the UTC day `daysAgo` days before the day of `now`, plus `hours` and 5 minutes. */
+const at = (daysAgo: number, hours = 0) => atDay(daysAgo, hours, 5, now);
 
 let seq = 0x9900;
 const pay = (leaseId: string, when: Date, amount: string, facilitatorTxHash = hash(++seq)) => ({ leaseId, amount, timestamp: when.toISOString(), mode: 'second', facilitatorTxHash });
@@ -58,7 +60,7 @@ describe.each(['postgres', 'pglite'] as const)('a retention snapshot imported ba
     }
 
     const snapshot = join(dir, 'archive.jsonl');
-    const done = await runRetention(driver, { olderThanDays: 30, execute: true, snapshot });
+    const done = await runRetention(driver, { olderThanDays: 30, execute: true, snapshot, now });
     expect(done.archived).toEqual([partitionName(utcDay(at(oldDay)))]);
     const info = await verifySnapshot(snapshot, { validate: true });
     expect(info.tables.x402_payments).toMatchObject({ count: 3, amountSum: 2400n });

@@ -51,8 +51,10 @@ export function registerPartitionsCommands(program: Command): void {
     .option('--from-default', 'also give the rows of past days waiting in the DEFAULT partition their day partitions')
     .action((_args: unknown, command: Command) =>
       withDriver(command, async (driver, options) => {
-        const created = await ensurePartitionsAhead(driver, options['daysAhead'] as number);
-        if (options['fromDefault'] === true) created.push(...(await adoptDefaultRows(driver, new Date(Date.parse(`${utcDay(new Date())}T00:00:00Z`)))));
+        // One reading of the clock, so both steps agree on today even across midnight.
+        const now = new Date();
+        const created = await ensurePartitionsAhead(driver, options['daysAhead'] as number, now);
+        if (options['fromDefault'] === true) created.push(...(await adoptDefaultRows(driver, new Date(Date.parse(`${utcDay(now)}T00:00:00Z`)))));
         process.stdout.write(created.length === 0 ? 'every partition already exists\n' : `created ${created.join(', ')}\n`);
       }),
     );
