@@ -194,7 +194,8 @@ describe('a replay racing the move of its claim (PostgreSQL)', () => {
 
     // The move copies H to the cold table (S's snapshot does not see it) and then waits for S.
     let settled = false;
-    const moveDone = moveClaimsToCold(b.driver, at(1)).finally(() => (settled = true));
+    // (Its barrier's wait is bounded, 500 ms by default; this one waits for S however slow the machine.)
+    const moveDone = moveClaimsToCold(b.driver, at(1), undefined, { lockTimeoutMs: 60_000 }).finally(() => (settled = true));
     await until(
       'the move waits at its barrier',
       async () =>

@@ -17,6 +17,7 @@ import { StorageError, validationError } from '../../contract/errors.js';
 import type { StoredX402Payment } from '../../contract/database.js';
 import { paymentFromRow, type Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
+import { boundLockWaits, lockRetryOptions, withLockRetries, type LockRetryOptions } from './lock-retries.js';
 import { mapDriverError } from './map-driver-error.js';
 import { utcDay } from './partitions.js';
 
@@ -177,6 +178,12 @@ export interface ClaimsMove {
  * Steps 1 and 3 run in chunks of `chunkSize` claims (default {@link CLAIMS_MOVE_CHUNK}), each its
  * own statement, so a day of claims at a high rate never sits in one transaction.
  *
+ * While step 2 waits for its lock, every new payment waits behind it in the lock queue, so the
+ * wait is bounded (`locks.lockTimeoutMs`, default 500 ms, whatever the pool's `lock_timeout`) and
+ * tried `locks.attempts` times (default 3): behind a long claim writer (an import's batch) the move
+ * gives up with `TIMEOUT` after step 1, which leaves every claim hot as well as cold (the next move
+ * finishes it), rather than hold payments for as long as that writer runs.
+ *
  * A claim statement that starts after step 2 takes its snapshot (READ COMMITTED) after step 1
  * committed, so it sees the cold claim. That holds because every claim writer checks the cold
  * table and claims in the hot one in a single statement ({@link claimAndInsertPaymentsSql},
@@ -184,9 +191,10 @@ export interface ClaimsMove {
  * recorded late for an old time move at the next call. Running it twice, or at once from two
  * processes, moves nothing twice.
  */
-export async function moveClaimsToCold(driver: SqlDriver, before: Date, chunkSize = CLAIMS_MOVE_CHUNK): Promise<ClaimsMove> {
+export async function moveClaimsToCold(driver: SqlDriver, before: Date, chunkSize = CLAIMS_MOVE_CHUNK, locks: LockRetryOptions = {}): Promise<ClaimsMove> {
   if (!(before instanceof Date) || Number.isNaN(before.getTime())) throw validationError('before', 'must be a valid Date');
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw validationError('chunkSize', 'must be a positive integer');
+  const { lockTimeoutMs, attempts } = lockRetryOptions({ lockTimeoutMs: 500, attempts: 3, ...locks });
   try {
     // Step 1, chunk by chunk in key order (keyset on the hash), so the cold index takes the rows
     // in sweeps instead of one random leaf each, and no statement holds a day of claims at once.
@@ -199,7 +207,12 @@ export async function moveClaimsToCold(driver: SqlDriver, before: Date, chunkSiz
       before,
       chunkSize,
     );
-    await driver.transaction((tx) => tx.query(`LOCK TABLE ${HOT_CLAIMS} IN SHARE ROW EXCLUSIVE MODE`));
+    await withLockRetries(attempts, 'wait for the claim statements in flight', () =>
+      driver.transaction(async (tx) => {
+        await boundLockWaits(tx, lockTimeoutMs);
+        await tx.query(`LOCK TABLE ${HOT_CLAIMS} IN SHARE ROW EXCLUSIVE MODE`);
+      }),
+    );
     // Step 3, chunk by chunk too. Only claims whose cold copy names the same payment: a hot claim
     // made since step 1 (a late payment of an old time) is not cold yet and stays.
     const moved = await inChunks(
