@@ -1,7 +1,9 @@
 -- The schema changes a Citus cluster needs before the tables are distributed (docs/scale.md,
 -- "Past one machine"). Citus requires every primary key and unique constraint of a distributed
 -- table to contain its distribution column; these statements make that so on the schema that
--- migrations 001-008 produce, and change nothing else. test/citus-ready.test.ts applies them to a
+-- migrations 001-012 produce, and change nothing else (009-012 need nothing here: 009's two
+-- compaction tables and 012's chain_deep_reorgs stay on the coordinator, 010 changes a default and
+-- 011 a collation, which Citus carries to the shards). test/citus-ready.test.ts applies them to a
 -- fresh copy of the migrated schema (plain PostgreSQL: Citus is not needed to check them) and
 -- runs the hot paths on the result. After them, on the Citus coordinator:
 --
@@ -12,7 +14,7 @@
 --   SELECT create_distributed_table('x402_settlement_hashes', 'facilitator_tx_hash');
 --   SELECT create_distributed_table('x402_settlement_hashes_cold', 'facilitator_tx_hash', colocate_with => 'x402_settlement_hashes');
 --   SELECT citus_add_local_table_to_metadata('events', cascade_via_foreign_keys => true);
---   (events and the chain_* tables stay on the coordinator: docs/scale.md)
+--   (events, the chain_* tables and the compaction's tables stay on the coordinator: docs/scale.md)
 
 -- leases, distributed by lease_id: the uuid primary key gains the lease id (lease_id stays unique
 -- on its own, which is what the payment and batch foreign keys reference).
