@@ -2,8 +2,8 @@
 -- "Past one machine"). Citus requires every primary key and unique constraint of a distributed
 -- table to contain its distribution column; these statements make that so on the schema that
 -- migrations 001-012 produce, and change nothing else (009-012 need nothing here: 009's two
--- compaction tables and 012's chain_deep_reorgs stay on the coordinator, 010 changes a default and
--- 011 a collation, which Citus carries to the shards). test/citus-ready.test.ts applies them to a
+-- compaction tables and 012's chain_deep_reorgs stay on the coordinator; 010 changes a column
+-- default and 011 a column collation, neither a key). test/citus-ready.test.ts applies them to a
 -- fresh copy of the migrated schema (plain PostgreSQL: Citus is not needed to check them) and
 -- runs the hot paths on the result. After them, on the Citus coordinator:
 --
