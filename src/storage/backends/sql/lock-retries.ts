@@ -1,10 +1,12 @@
 /**
- * Bounded waits for the payment table's ACCESS EXCLUSIVE lock. Maintenance that detaches a
- * partition (the compaction's swap, retention's drop) needs `x402_payments` to itself, and while
- * it waits in PostgreSQL's lock queue every later payment write and read waits behind it. Behind a
- * long reader (a report, a backup's `pg_dump`) that would hold the payment path for as long as the
- * reader runs, so each attempt sets `lock_timeout` and the whole step is tried again a few times,
- * letting the queue drain in between.
+ * Bounded lock waits for storage upkeep. Some upkeep steps need a lock that payments or their
+ * reads also take: the compaction's swap and retention's drop need `x402_payments` to itself,
+ * attaching a new day needs the DEFAULT partition to itself, the claims move's barrier needs the
+ * hot claims without writers. While such a request waits in PostgreSQL's lock queue, every later
+ * statement that needs a conflicting lock waits behind it; behind a long transaction (a report, a
+ * backup's `pg_dump`, an import) that would hold them for as long as it runs. So each attempt sets
+ * its own `lock_timeout` (whatever the pool's is, which may be none) and the step is tried again a
+ * few times, letting the queue drain in between.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validationError } from '../../contract/errors.js';
