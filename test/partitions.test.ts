@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateData } from '../src/migration/migrate-data.js';
 import { runRetention } from '../src/migration/retention.js';
 import { verifySnapshot } from '../src/migration/snapshot-reader.js';
+import { createPgDriver } from '../src/storage/backends/postgres/postgres-database.js';
 import { adoptDefaultRows, ensurePartitionsAhead, ensurePaymentPartitions, listPaymentPartitionDays, listPaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
 import { isStorageError } from '../src/storage/contract/errors.js';
@@ -237,7 +238,7 @@ describe.each<Kind>(['postgres', 'pglite'])('partitioned payments on %s', (kind)
   });
 });
 
-describe('retention waits a bounded time for the payment table (PostgreSQL)', () => {
+describe('retention waits a bounded time for locks, and none for its scans (PostgreSQL)', () => {
   let b: OpenSqlStore;
   let dir: string;
   beforeAll(async () => {
@@ -290,5 +291,40 @@ describe('retention waits a bounded time for the payment table (PostgreSQL)', ()
     expect((await verifySnapshot(snapshot, { validate: true })).tables.x402_payments.count).toBe(2);
     expect((await listPaymentPartitions(b.driver)).map((p) => p.name)).not.toContain(name);
     expect(await batches()).toBe(1);
+  }, 60_000);
+
+  it("its audit of the days is not cut short by the pool's statement timeout", async () => {
+    const day = utcDay(clock.at(45));
+    const name = partitionName(day);
+    const leaseId = await lease(b.db);
+    await ensurePaymentPartitions(b.driver, [day]);
+    await b.db.recordPayment(pay(leaseId, clock.at(45, 3), '700'));
+    for (const batch of await b.db.getX402BatchesByLease(leaseId)) await b.db.updateX402Batch(batch.id, { settlementTxHash: freshHash() });
+    // A pool whose statements may run 300 ms, far less than a production day's audit takes (about
+    // 45 s for 86 M payments). Here the audit under lock is held up instead, by a transaction that
+    // holds the day's batch; it runs on after the pool's limit has passed.
+    const short = createPgDriver(b.url as string, { env: { PG_STATEMENT_TIMEOUT_MS: '300' } });
+    const holder = new pg.Client({ connectionString: b.url });
+    await holder.connect();
+    try {
+      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM x402_batches WHERE lease_id = $1 FOR UPDATE', [leaseId]);
+      let settled = false;
+      const run = runRetention(short, { olderThanDays: 30, execute: true, snapshot: join(dir, 'long-audit.jsonl'), now: clock.now, lockTimeoutMs: 60_000 }).finally(() => (settled = true));
+      const auditWaits = async () =>
+        (await count(b.driver, "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM x402_batches%FOR UPDATE%' AND pid <> $1", [holderPid])) === 1;
+      while (!settled && !(await auditWaits())) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Past the pool's 300 ms before the batch is let go.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await holder.query('COMMIT');
+      const done = await run;
+      expect(done.archived).toContain(name);
+      expect((await listPaymentPartitions(b.driver)).map((p) => p.name)).not.toContain(name);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+      await short.close();
+    }
   }, 60_000);
 });

@@ -35,7 +35,7 @@ export async function boundLockWaits(tx: SqlExecutor, lockTimeoutMs: number): Pr
 
 /**
  * Runs `attempt` (one transaction that bounds its lock waits) until it succeeds, fails otherwise
- * than by a lock timeout, or has been tried `attempts` times; waits 200 ms times the attempt number
+ * than by a lock timeout (`TIMEOUT` with reason `lock_timeout`), or has been tried `attempts` times; waits 200 ms times the attempt number
  * between attempts. Errors come back as `StorageError`s, described as `what`.
  */
 export async function withLockRetries<T>(attempts: number, what: string, attempt: () => Promise<T>): Promise<T> {
@@ -44,7 +44,9 @@ export async function withLockRetries<T>(attempts: number, what: string, attempt
       return await attempt();
     } catch (error) {
       const mapped = mapDriverError(error, what);
-      if (mapped.code !== 'TIMEOUT' || n >= attempts) throw mapped;
+      // Only a lock wait is worth another attempt: a statement that ran out of time, or was
+      // cancelled, would do the same again.
+      if (mapped.reason !== 'lock_timeout' || n >= attempts) throw mapped;
       await sleep(200 * n);
     }
   }

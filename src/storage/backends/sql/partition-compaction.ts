@@ -29,6 +29,7 @@ import type { PartitionCompaction } from '../../contract/schema.js';
 import type { Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { boundLockWaits, lockRetryOptions, withLockRetries, type LockRetryOptions } from './lock-retries.js';
+import { longTransaction } from './long-transaction.js';
 import { mapDriverError } from './map-driver-error.js';
 import { dayBounds, partitionDay, partitionName, quotedPartition, utcDay } from './partitions.js';
 
@@ -125,17 +126,6 @@ async function abandon(driver: SqlDriver, name: string, lockTimeoutMs: number): 
       await tx.query(`DROP TRIGGER IF EXISTS x402_compaction_truncate ON ${quote(name)}`);
     }
     await tx.query(`DELETE FROM ${COMPACTION_CHANGES} WHERE partition_name = $1`, [name]);
-  });
-}
-
-/**
- * A transaction without the pool's statement_timeout: copying, indexing and checking a day of
- * payments takes minutes at production volume (the swap keeps the default).
- */
-function longTransaction<T>(driver: SqlDriver, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-  return driver.transaction(async (tx) => {
-    await tx.query('SET LOCAL statement_timeout = 0');
-    return work(tx);
   });
 }
 
