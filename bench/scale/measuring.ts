@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { PostgresDatabase } from '../../src/storage/backends/postgres/postgres-database.js';
+import { poolConfigFromEnv } from '../../src/storage/backends/postgres/pool-config.js';
 import { paymentFromRow } from '../../src/storage/backends/sql/codecs.js';
 import { COLD_CLAIMS, HOT_CLAIMS } from '../../src/storage/backends/sql/settlement-hashes.js';
 import { leaseKey, pick, prng } from '../support/fixtures.js';
@@ -242,12 +243,38 @@ export async function measure(side: Side, step: number, report: BenchOptions['re
   report(`scale.${side.layout}.indexBytes`, s.index, 'bytes', base);
   report(`scale.${side.layout}.hashTableBytes`, s.hashes, 'bytes', { ...base, table: HOT_CLAIMS });
   report(`scale.${side.layout}.coldHashTableBytes`, s.coldHashes, 'bytes', { ...base, table: COLD_CLAIMS });
+  await timeReconcile(side, base, report);
   if (LONG_CHECKPOINTS === undefined) return { rate: best.rate, reads };
   const long = await withLongCheckpoints(side.client, LONG_CHECKPOINTS, async () => {
     await side.client.query('CHECKPOINT');
     return throughput(side, side.db, `scale.${side.layout}.longCheckpoints`, { ...base, maxWalSize: LONG_CHECKPOINTS, checkpointTimeout: '30min' }, report, WARMUP_SECONDS);
   });
   return { rate: best.rate, reads, longCheckpointsRate: long.rate };
+}
+
+/**
+ * The whole-ledger reconcile (what `/api/system/reconcile` and `leasing-store reconcile` run: every
+ * batch against the sums of every payment) through the store's own pool, whose statements may run
+ * the pool's `statement_timeout`: its time at this size, or how it failed.
+ */
+async function timeReconcile(side: Side, base: Record<string, unknown>, report: BenchOptions['report']): Promise<void> {
+  // The sides' pools take the statement timeout from the environment, as the service's does.
+  const statementTimeout = poolConfigFromEnv(process.env).statement_timeout;
+  const limit = { poolStatementTimeoutMs: statementTimeout === false ? 0 : statementTimeout };
+  const started = performance.now();
+  try {
+    const result = await side.db.reconcile();
+    report(`scale.${side.layout}.reconcileMs`, round(performance.now() - started, 0), 'ms', {
+      ...base,
+      paymentsChecked: result.paymentsChecked,
+      batchesChecked: result.batchesChecked,
+      differences: result.differences.length,
+      ...limit,
+    });
+  } catch (error) {
+    const failed = error instanceof Error ? error.message : String(error);
+    report(`scale.${side.layout}.reconcileMs`, round(performance.now() - started, 0), 'ms', { ...base, failed, ...limit });
+  }
 }
 
 /**
