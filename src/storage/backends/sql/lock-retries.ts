@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validationError } from '../../contract/errors.js';
-import type { SqlExecutor } from './driver.js';
+import type { SqlDriver, SqlExecutor } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
 
 /** How long one attempt waits for a lock, and how many attempts are made. */
@@ -21,11 +21,14 @@ export interface LockRetryOptions {
   attempts?: number;
 }
 
-/** The options with their defaults, checked: a bad value is a `VALIDATION` error. */
-export function lockRetryOptions(options: LockRetryOptions): Required<LockRetryOptions> {
+/**
+ * The options, checked (a bad value is a `VALIDATION` error), with `defaults` for those not given
+ * (2000 ms and 5 attempts unless the step says otherwise).
+ */
+export function lockRetryOptions(options: LockRetryOptions, defaults: Required<LockRetryOptions> = { lockTimeoutMs: 2_000, attempts: 5 }): Required<LockRetryOptions> {
   if (options.attempts !== undefined && !(Number.isSafeInteger(options.attempts) && options.attempts >= 1)) throw validationError('attempts', 'must be a positive integer');
   if (options.lockTimeoutMs !== undefined && !(options.lockTimeoutMs >= 1)) throw validationError('lockTimeoutMs', 'must be at least 1');
-  return { lockTimeoutMs: Math.ceil(options.lockTimeoutMs ?? 2_000), attempts: options.attempts ?? 5 };
+  return { lockTimeoutMs: Math.ceil(options.lockTimeoutMs ?? defaults.lockTimeoutMs), attempts: options.attempts ?? defaults.attempts };
 }
 
 /** Bounds every lock wait of the rest of `tx`'s transaction. */
@@ -50,4 +53,17 @@ export async function withLockRetries<T>(attempts: number, what: string, attempt
       await sleep(200 * n);
     }
   }
+}
+
+/**
+ * `work` in a transaction whose lock waits are bounded by `lockTimeoutMs`, tried `attempts` times
+ * ({@link withLockRetries}): for a short upkeep step whose only long wait is for a lock.
+ */
+export function inLockBoundTransaction<T>(driver: SqlDriver, { lockTimeoutMs, attempts }: Required<LockRetryOptions>, what: string, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  return withLockRetries(attempts, what, () =>
+    driver.transaction(async (tx) => {
+      await boundLockWaits(tx, lockTimeoutMs);
+      return work(tx);
+    }),
+  );
 }

@@ -9,7 +9,7 @@ import type { PaymentPartition } from '../../contract/schema.js';
 import { DAY_MS } from '../../core/time.js';
 import { toBigInt, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
-import { boundLockWaits, lockRetryOptions, withLockRetries, type LockRetryOptions } from './lock-retries.js';
+import { inLockBoundTransaction, lockRetryOptions, type LockRetryOptions } from './lock-retries.js';
 import { mapDriverError } from './map-driver-error.js';
 
 export type { PaymentPartition };
@@ -62,14 +62,9 @@ export async function ensurePaymentPartitions(db: SqlExecutor, days: readonly st
  */
 export async function ensurePartitionsAhead(driver: SqlDriver, daysAhead: number, now = new Date(), options: LockRetryOptions = {}): Promise<string[]> {
   if (!Number.isSafeInteger(daysAhead) || daysAhead < 0 || daysAhead > 3660) throw validationError('daysAhead', 'must be an integer from 0 to 3660');
-  const { lockTimeoutMs, attempts } = lockRetryOptions({ lockTimeoutMs: 500, attempts: 3, ...options });
+  const locks = lockRetryOptions(options, { lockTimeoutMs: 500, attempts: 3 });
   const days = Array.from({ length: daysAhead + 1 }, (_, i) => utcDay(now, i));
-  return withLockRetries(attempts, 'ensure payment partitions', () =>
-    driver.transaction(async (tx) => {
-      await boundLockWaits(tx, lockTimeoutMs);
-      return ensurePaymentPartitions(tx, days);
-    }),
-  );
+  return inLockBoundTransaction(driver, locks, 'ensure payment partitions', (tx) => ensurePaymentPartitions(tx, days));
 }
 
 /**

@@ -17,7 +17,7 @@ import { StorageError, validationError } from '../../contract/errors.js';
 import type { StoredX402Payment } from '../../contract/database.js';
 import { paymentFromRow, type Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
-import { boundLockWaits, lockRetryOptions, withLockRetries, type LockRetryOptions } from './lock-retries.js';
+import { inLockBoundTransaction, lockRetryOptions, type LockRetryOptions } from './lock-retries.js';
 import { mapDriverError } from './map-driver-error.js';
 import { utcDay } from './partitions.js';
 
@@ -194,7 +194,7 @@ export interface ClaimsMove {
 export async function moveClaimsToCold(driver: SqlDriver, before: Date, chunkSize = CLAIMS_MOVE_CHUNK, locks: LockRetryOptions = {}): Promise<ClaimsMove> {
   if (!(before instanceof Date) || Number.isNaN(before.getTime())) throw validationError('before', 'must be a valid Date');
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw validationError('chunkSize', 'must be a positive integer');
-  const { lockTimeoutMs, attempts } = lockRetryOptions({ lockTimeoutMs: 500, attempts: 3, ...locks });
+  const bounds = lockRetryOptions(locks, { lockTimeoutMs: 500, attempts: 3 });
   try {
     // Step 1, chunk by chunk in key order (keyset on the hash), so the cold index takes the rows
     // in sweeps instead of one random leaf each, and no statement holds a day of claims at once.
@@ -207,12 +207,7 @@ export async function moveClaimsToCold(driver: SqlDriver, before: Date, chunkSiz
       before,
       chunkSize,
     );
-    await withLockRetries(attempts, 'wait for the claim statements in flight', () =>
-      driver.transaction(async (tx) => {
-        await boundLockWaits(tx, lockTimeoutMs);
-        await tx.query(`LOCK TABLE ${HOT_CLAIMS} IN SHARE ROW EXCLUSIVE MODE`);
-      }),
-    );
+    await inLockBoundTransaction(driver, bounds, 'wait for the claim statements in flight', (tx) => tx.query(`LOCK TABLE ${HOT_CLAIMS} IN SHARE ROW EXCLUSIVE MODE`));
     // Step 3, chunk by chunk too. Only claims whose cold copy names the same payment: a hot claim
     // made since step 1 (a late payment of an old time) is not cold yet and stays.
     const moved = await inChunks(
