@@ -56,6 +56,7 @@ export type {
   Page,
   PageOptions,
   ReconcileDifference,
+  ReconcileOptions,
   ReconcileReport,
   TimeRange,
 } from './storage/contract/ledger-queries.js';

@@ -85,6 +85,16 @@ export interface ReconcileReport {
   latePayments: LatePayment[];
 }
 
+/** Options of {@link LedgerQueries.reconcile}. */
+export interface ReconcileOptions {
+  /**
+   * Read every payment again, ignoring the results the SQL backends keep for days that are over
+   * (and keep what was read). Default false: a day that is over is read again only after
+   * something wrote to it. The in-memory backend always reads everything.
+   */
+  full?: boolean;
+}
+
 /** Ledger reads every backend implements. */
 export interface LedgerQueries {
   /** Total and count of the lease's payments in the hour containing `at` (default now). */
@@ -98,5 +108,5 @@ export interface LedgerQueries {
   /** A lease's batches ordered by hourBucket, keyset-paginated. */
   getBatchesPage(leaseId: string, page?: PageOptions): Promise<Page<StoredX402Batch>>;
   /** Checks every batch's total and count against its payments. */
-  reconcile(): Promise<ReconcileReport>;
+  reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
 }

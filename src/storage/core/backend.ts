@@ -26,7 +26,7 @@ import type {
   StoredX402Payment,
 } from '../contract/database.js';
 import type { ChainApplication, ChainApplyResult, ChainBlockRef, ChainCursor, ChainRangeInput, ChainRangeResult, ChainRewindResult, Leadership, StoredDeepReorg } from '../contract/chain.js';
-import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
+import type { AssetRevenue, DailyRevenue, ReconcileOptions, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
 import type { BulkLoadResult, TableChunk, TableDigestValue, TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
 import type { SettleClock } from './invariants.js';
 import type { BatchInput, PaymentInput } from './validate.js';
@@ -120,7 +120,7 @@ export interface StorageBackend {
   paymentsPage(leaseId: string, page: PageRequest<TimeIdKey>): Promise<Slice<StoredX402Payment>>;
   /** The key is the last hour bucket returned (canonical form). */
   batchesPage(leaseId: string, page: PageRequest<string>): Promise<Slice<StoredX402Batch>>;
-  reconcile(): Promise<ReconcileReport>;
+  reconcile(options: ReconcileOptions): Promise<ReconcileReport>;
 
   exportRecords<T extends TableName>(table: T, pageSize: number): AsyncIterable<TableRecords[T][]>;
   /** Records already validated by `validateStoredRecord`. */

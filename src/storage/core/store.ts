@@ -31,7 +31,7 @@ import type {
   StoredX402Payment,
 } from '../contract/database.js';
 import { StorageError, notConnectedError, validationError } from '../contract/errors.js';
-import type { AssetRevenue, DailyRevenue, HourTotals, Page, PageOptions, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
+import type { AssetRevenue, DailyRevenue, HourTotals, Page, PageOptions, ReconcileOptions, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
 import type {
   ChainApplication,
   ChainApplyResult,
@@ -67,6 +67,7 @@ import {
   validateNewLease,
   validateNewPayment,
   validateRange,
+  validateReconcileOptions,
   validateRecordPayment,
   validateStatus,
 } from './validate.js';
@@ -329,8 +330,8 @@ export class Store implements Database {
     return toPage(await this.live.batchesPage(validateKey(leaseId, 'leaseId'), bucketPage(page)), (b) => [b.hourBucket]);
   }
 
-  async reconcile(): Promise<ReconcileReport> {
-    return this.live.reconcile();
+  async reconcile(options?: ReconcileOptions): Promise<ReconcileReport> {
+    return this.live.reconcile(validateReconcileOptions(options));
   }
 
   // Whole-table transfer

@@ -17,6 +17,7 @@ import type {
   PaymentMode,
 } from '../contract/database.js';
 import { INTERVAL_SECONDS, LEASE_STATUSES, PAYMENT_MODES } from '../contract/database.js';
+import type { ReconcileOptions } from '../contract/ledger-queries.js';
 import { isStorageError, validationError } from '../contract/errors.js';
 import { hasUnstorableCharacter, jsonDocumentProblem } from './json-document.js';
 import { MAX_AMOUNT, parseAmount } from './money.js';
@@ -372,4 +373,14 @@ const leaseFilterSchema = z.strictObject({ status: status.optional(), assetId: k
 export function validateLeaseFilter(input: unknown): LeaseFilter {
   const parsed = parse(leaseFilterSchema, input ?? {}, 'filter');
   return Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== undefined)) as LeaseFilter;
+}
+
+/** Reconcile's options: an object (or nothing) whose only field is a boolean `full`. */
+export function validateReconcileOptions(value: unknown): ReconcileOptions {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw validationError('options', 'must be an object');
+  for (const key of Object.keys(value)) if (key !== 'full') throw validationError(key, 'is not an option of reconcile');
+  const { full } = value as { full?: unknown };
+  if (full !== undefined && typeof full !== 'boolean') throw validationError('full', 'must be a boolean');
+  return full === undefined ? {} : { full };
 }

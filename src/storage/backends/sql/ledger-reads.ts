@@ -1,15 +1,16 @@
 /**
  * Ledger reads of the SQL backends (guide section 6): hour totals, daily and per-asset revenue,
- * keyset pages and reconciliation. Text ordering uses COLLATE "C" so it is byte order, the same
+ * keyset pages, and reconciliation (reconcile.ts). Text ordering uses COLLATE "C" so it is byte order, the same
  * as the in-memory backend's, whatever the database's collation.
  */
 import type { StoredX402Batch, StoredX402Payment } from '../../contract/database.js';
-import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
+import type { AssetRevenue, DailyRevenue, ReconcileOptions, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
 import type { PageRequest, Slice, TimeIdKey } from '../../core/backend.js';
 import { batchFromRow, paymentFromRow, toBigInt, toBucket, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver } from './driver.js';
 import { PartitionSpanCache, type PartitionSpan } from './partition-span.js';
 import { queryRows } from './query-rows.js';
+import { reconcileLedger } from './reconcile.js';
 
 /**
  * The literal row bound of a payments page's ordered branches: the smallest power of two not below
@@ -156,50 +157,7 @@ export class SqlLedgerReads {
   }
 
   /** Compares every batch with its on-time payments (also reporting payments whose hour has no batch), and lists the late ones. */
-  async reconcile(): Promise<ReconcileReport> {
-    const rows = await this.rows(
-      'reconcile',
-      `WITH sums AS (
-         SELECT lease_id, bucket_slot, SUM(amount_minor_units) AS total, COUNT(*) AS payment_count
-           FROM x402_payments WHERE NOT late GROUP BY lease_id, bucket_slot)
-       SELECT b.id, COALESCE(b.lease_id, s.lease_id) AS lease_id, COALESCE(b.hour_bucket, s.bucket_slot) AS hour_bucket,
-              COALESCE(b.total_amount_minor_units, 0)::text AS stored_total, COALESCE(b.payment_count, 0) AS stored_count,
-              COALESCE(s.total, 0)::text AS payments_total, COALESCE(s.payment_count, 0) AS payments_count
-         FROM x402_batches b FULL OUTER JOIN sums s ON s.lease_id = b.lease_id AND s.bucket_slot = b.hour_bucket
-        WHERE b.id IS NULL OR COALESCE(s.total, 0) <> b.total_amount_minor_units OR COALESCE(s.payment_count, 0) <> b.payment_count
-        ORDER BY COALESCE(b.lease_id, s.lease_id) COLLATE "C", 3`,
-      [],
-    );
-    const late = await this.rows(
-      'reconcile',
-      `SELECT lease_id, bucket_slot, facilitator_tx_hash, amount_minor_units::text AS amount, carried_to_batch_id
-         FROM x402_payments WHERE late ORDER BY lease_id COLLATE "C", bucket_slot, facilitator_tx_hash COLLATE "C"`,
-      [],
-    );
-    const counts = await this.rows(
-      'reconcile',
-      'SELECT (SELECT COUNT(*) FROM x402_batches) AS batches, (SELECT COUNT(*) FROM x402_payments) AS payments',
-      [],
-    );
-    return {
-      batchesChecked: toSafeInt(counts[0]?.['batches'], 'batches'),
-      paymentsChecked: toSafeInt(counts[0]?.['payments'], 'payments'),
-      differences: rows.map((r) => ({
-        leaseId: r['lease_id'] as string,
-        hourBucket: toBucket(r['hour_bucket'], 'hour_bucket'),
-        batchId: (r['id'] as string | null) ?? null,
-        storedTotal: toBigInt(r['stored_total'], 'stored_total'),
-        storedCount: toSafeInt(r['stored_count'], 'stored_count'),
-        paymentsTotal: toBigInt(r['payments_total'], 'payments_total'),
-        paymentsCount: toSafeInt(r['payments_count'], 'payments_count'),
-      })),
-      latePayments: late.map((r) => ({
-        leaseId: r['lease_id'] as string,
-        hourBucket: toBucket(r['bucket_slot'], 'bucket_slot'),
-        facilitatorTxHash: r['facilitator_tx_hash'] as string,
-        amountMinorUnits: toBigInt(r['amount'], 'amount'),
-        carriedToBatchId: (r['carried_to_batch_id'] as string | null) ?? null,
-      })),
-    };
+  reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+    return reconcileLedger(this.driver, options);
   }
 }

@@ -232,8 +232,8 @@ export function partitionBatchesCondition(names: readonly string[]): string {
 }
 
 /**
- * Detaches and drops a day partition and deletes that day's batches and its compaction record (a
- * day made again later is compacted again), inside the caller's transaction (which should hold
+ * Detaches and drops a day partition and deletes that day's batches, its compaction record (a
+ * day made again later is compacted again) and its kept reconcile result, inside the caller's transaction (which should hold
  * {@link auditPartition}'s locks). The settlement hashes stay.
  */
 export async function dropPartition(tx: SqlExecutor, name: string): Promise<void> {
@@ -244,6 +244,7 @@ export async function dropPartition(tx: SqlExecutor, name: string): Promise<void
     await tx.query(`DROP TABLE ${table}`);
     await tx.query('DELETE FROM x402_batches WHERE hour_bucket >= $1 AND hour_bucket < $2', [from, to]);
     await tx.query('DELETE FROM x402_payment_compactions WHERE partition_name = $1', [name]);
+    await tx.query('DELETE FROM x402_reconcile_days WHERE day = $1', [partitionDay(name)]);
   } catch (error) {
     throw mapDriverError(error, `drop partition ${name}`);
   }

@@ -35,7 +35,7 @@ import type {
   Leadership,
 } from '../../contract/chain.js';
 import { StorageError, isStorageError } from '../../contract/errors.js';
-import type { AssetRevenue, DailyRevenue, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
+import type { AssetRevenue, DailyRevenue, ReconcileOptions, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
 import { TABLES, type BulkLoadResult, type TableChunk, type TableDigestValue, type TableName, type TableRecords, type TableSize, type TableSummary } from '../../contract/transfer.js';
 import type { ListOrder, PageRequest, PaymentSelector, Slice, StorageBackend, TimeIdKey } from '../../core/backend.js';
 import { assertStatusIs, type SettleClock } from '../../core/invariants.js';
@@ -340,8 +340,8 @@ export class SqlBackend implements StorageBackend {
     return this.reads.batchesPage(leaseId, page);
   }
 
-  reconcile(): Promise<ReconcileReport> {
-    return this.reads.reconcile();
+  reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+    return this.reads.reconcile(options);
   }
 
   // Whole-table transfer
@@ -373,7 +373,7 @@ export class SqlBackend implements StorageBackend {
 
   async clear(): Promise<void> {
     await this.payments.drain();
-    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_settlement_hashes, x402_settlement_hashes_cold, x402_payment_compactions, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors, chain_deep_reorgs CASCADE');
+    await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_settlement_hashes, x402_settlement_hashes_cold, x402_payment_compactions, x402_reconcile_days, x402_reconcile_hours, x402_reconcile_late, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors, chain_deep_reorgs CASCADE');
   }
 
   /**
