@@ -1,7 +1,8 @@
-// `reconcile` exits 0 on a clean ledger and 1 (listing what it found) on a batch that disagrees with its payments, a pending payment or a damaged pending line.
+// `reconcile` exits 0 on a clean ledger and 1 (listing what it found) on a batch that disagrees with its payments, a pending payment or a damaged pending line; `--full` reads again the days whose results are kept.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
 import { runCli } from '../support/cli.js';
@@ -137,5 +138,26 @@ describe('reconcile command', () => {
         paymentsCount: 0,
       },
     ]);
+  });
+
+  it('reads a day that is over once and keeps the result; --full reads it again', async () => {
+    // The payments of 2026-02-25 wait in the DEFAULT partition until the day has its own.
+    expect((await runCli(['partitions', 'ensure', '--from-default', '--database-url', store.url])).stdout).toContain('2026-02-25');
+    const hours = async () => (await reconcileCli(store.url, pendingFile)).stdout;
+    expect(JSON.parse(await hours()).differences.map((d: { hourBucket: string }) => d.hourBucket)).toEqual(['2026-02-25T11:00:00.000Z']);
+    // The kept sums of the day, altered by hand, are what the next check reads...
+    const client = new pg.Client({ connectionString: store.url });
+    await client.connect();
+    try {
+      expect((await client.query("UPDATE x402_reconcile_hours SET total = total + 1 WHERE day = '2026-02-25'")).rowCount).toBe(1);
+    } finally {
+      await client.end();
+    }
+    expect(JSON.parse(await hours()).differences.map((d: { hourBucket: string }) => d.hourBucket)).toEqual(['2026-02-25T10:00:00.000Z', '2026-02-25T11:00:00.000Z']);
+    // ...until --full reads the day from its payments again.
+    const full = await runCli(['reconcile', '--json', '--full', '--database-url', store.url, '--pending-file', pendingFile, '--journal-file', join(dir, 'none.jsonl')]);
+    expect(full.code).toBe(1);
+    expect(JSON.parse(full.stdout).differences.map((d: { hourBucket: string }) => d.hourBucket)).toEqual(['2026-02-25T11:00:00.000Z']);
+    expect(JSON.parse(await hours()).differences).toHaveLength(1);
   });
 });

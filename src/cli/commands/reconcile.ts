@@ -68,16 +68,17 @@ export function registerReconcileCommand(program: Command): void {
       .command('reconcile')
       .description('check every batch total and count against its payments, and the money outside the ledger; exit 1 on any difference')
       .option('--json', 'print the report as JSON')
+      .option('--full', 'read every day of payments again, ignoring the results kept for days that are over (SQL stores)')
       .option('--pending-file <path>', 'pending-payments file of the service', pendingPaymentsFileFromEnv())
       .option('--journal-file <path>', 'settlement journal of the service', dataFileFromEnv(process.env, 'SETTLEMENT_JOURNAL_FILE', 'settlement-journal.jsonl')),
-  ).action(async (options: BackendOptions & { json?: boolean; pendingFile: string; journalFile: string }) => {
+  ).action(async (options: BackendOptions & { json?: boolean; full?: boolean; pendingFile: string; journalFile: string }) => {
     try {
       const { db } = await openStore(options);
       try {
         const { pending: pendingPayments, damaged: damagedPendingLines } = await readPendingFile(options.pendingFile);
         const journal = await readJournalFile(options.journalFile);
         const report: Report = {
-          ...(await db.reconcile()),
+          ...(await db.reconcile({ full: options.full === true })),
           pendingPayments,
           damagedPendingLines,
           unresolvedSettlements: journal.unresolved,
