@@ -249,7 +249,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
  * PARTITION_DAYS_AHEAD days ahead, so a payment never waits for one (the DEFAULT partition catches
  * the rest), settlement-hash claims older than the store's hot window move to the cold claims
  * table, and day partitions that are over are compacted in lease order (their old pages read
- * fast; PAYMENT_COMPACTION=off leaves them, e.g. on Citus: docs/scale.md). A failure is logged
+ * fast; PAYMENT_COMPACTION=off leaves them, e.g. on Citus: docs/scale.md), and the reconcile
+ * results of days that are over are kept (the route's check then reads only today). A failure is logged
  * and retried at the next tick: payments still land (in the DEFAULT partition), claims that stay
  * hot are checked all the same, and an uncompacted day only reads slower. A run still going when
  * the next tick comes (a long compaction) is not started twice.
@@ -258,7 +259,8 @@ function keepStorageUpkeep(schema: SchemaManager, logger: Logger, compactPayment
   const ensure = schema.ensurePartitions?.bind(schema);
   const moveClaims = schema.moveClaimsToCold?.bind(schema);
   const compact = compactPayments ? schema.compactPartitions?.bind(schema) : undefined;
-  if (!ensure && !moveClaims && !compact) return () => undefined;
+  const keepReconcile = schema.keepReconcileResults?.bind(schema);
+  if (!ensure && !moveClaims && !compact && !keepReconcile) return () => undefined;
   let running = false;
   const run = async () => {
     if (running) return;
@@ -275,6 +277,12 @@ function keepStorageUpkeep(schema: SchemaManager, logger: Logger, compactPayment
       await compact?.().then(
         (done) => done.length > 0 && logger.info({ compacted: done }, 'payment partitions compacted in lease order'),
         (error: unknown) => logger.error({ reason: describe(error) }, 'compacting payment partitions failed'),
+      );
+      // After the compaction, whose swap makes a day's kept result stale: each day is read here
+      // once (and once more after its compaction), not in a reconcile request.
+      await keepReconcile?.().then(
+        (days) => days.length > 0 && logger.info({ days }, 'reconcile results kept for days that are over'),
+        (error: unknown) => logger.error({ reason: describe(error) }, 'keeping reconcile results failed'),
       );
     } finally {
       running = false;

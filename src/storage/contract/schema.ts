@@ -62,6 +62,13 @@ export interface SchemaManager {
    * memory.
    */
   compactPartitions?(keepDays?: number): Promise<PartitionCompaction[]>;
+  /**
+   * SQL stores: reads each day partition that is over whose kept reconcile result does not hold
+   * (never read, written since, compacted since) and keeps its sums (migration 013), so the next
+   * reconcile reads only today's payments and what changed; returns the days read (`YYYY-MM-DD`).
+   * Absent in memory.
+   */
+  keepReconcileResults?(): Promise<string[]>;
 }
 
 /** What compacting one day partition of the payment table did. */

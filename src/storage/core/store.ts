@@ -110,6 +110,7 @@ export class Store implements Database {
     if (backend.schema.ensurePartitions) this.schema.ensurePartitions = async (daysAhead) => (await this.live.schema.ensurePartitions?.(daysAhead)) ?? [];
     if (backend.schema.moveClaimsToCold) this.schema.moveClaimsToCold = async (keepDays) => (await this.live.schema.moveClaimsToCold?.(keepDays)) ?? 0;
     if (backend.schema.compactPartitions) this.schema.compactPartitions = async (keepDays) => (await this.live.schema.compactPartitions?.(keepDays)) ?? [];
+    if (backend.schema.keepReconcileResults) this.schema.keepReconcileResults = async () => (await this.live.schema.keepReconcileResults?.()) ?? [];
     this.clock = options.clock ?? (() => new Date());
     this.settlementGraceMs = options.settlementGraceMs ?? DEFAULT_SETTLEMENT_GRACE_MS;
     if (!Number.isSafeInteger(this.settlementGraceMs) || this.settlementGraceMs < 0) {

@@ -64,15 +64,15 @@ async function watchDay(driver: SqlDriver, source: PaymentSource): Promise<void>
 /**
  * Step 2: reads the day and keeps what the report needs of it. Runs without the statement
  * timeout (a production day is tens of millions of rows). Two checks of the same day at once
- * would write the same keys, so the second one leaves it to the first.
+ * would write the same keys, so the second one leaves it to the first (and returns false).
  */
-async function checkDay(driver: SqlDriver, source: PaymentSource): Promise<void> {
+async function checkDay(driver: SqlDriver, source: PaymentSource): Promise<boolean> {
   const table = quotedSource(source.name);
   const day = source.closedDay as string;
-  await longTransaction(driver, async (tx) => {
+  return longTransaction(driver, async (tx) => {
     await boundLockWaits(tx, KEEP_LOCK_TIMEOUT_MS);
     const { rows } = await tx.query<Row>(`SELECT pg_try_advisory_xact_lock(hashtext('x402_reconcile_day'), ($1::date - DATE '1970-01-01')) AS mine`, [day]);
-    if (rows[0]?.['mine'] !== true) return;
+    if (rows[0]?.['mine'] !== true) return false;
     await tx.query('DELETE FROM x402_reconcile_hours WHERE day = $1', [day]);
     await tx.query('DELETE FROM x402_reconcile_late WHERE day = $1', [day]);
     await tx.query(
@@ -90,32 +90,35 @@ async function checkDay(driver: SqlDriver, source: PaymentSource): Promise<void>
          FROM seen WHERE d.day = $1`,
       [day, source.oid],
     );
+    return true;
   });
 }
 
 /**
  * Makes the kept result of every closed day of `sources` hold, reading each day whose result
  * does not (all of them with `full`). A day whose writers hold it past either step's lock wait
- * is left to the report, which reads it from its partition. Forgets the kept results of days that
+ * is left to the report, which reads it from its partition. Returns the days read. Forgets the kept results of days that
  * have no partition any more (archived by retention outside `dropPartition`, or restored elsewhere).
  */
-export async function keepClosedDays(driver: SqlDriver, sources: readonly PaymentSource[], full: boolean): Promise<void> {
+export async function keepClosedDays(driver: SqlDriver, sources: readonly PaymentSource[], full: boolean): Promise<string[]> {
   // The unpartitioned table (the scale bench's other layout) keeps nothing, and has no migration 013.
-  if (sources.every((s) => s.name === 'x402_payments')) return;
+  if (sources.every((s) => s.name === 'x402_payments')) return [];
   const [days] = closedDayParams(sources);
   try {
     await driver.query('DELETE FROM x402_reconcile_days WHERE day <> ALL($1::date[])', [days]);
-    if (days.length === 0) return;
+    if (days.length === 0) return [];
     const stale = await staleDays(driver, sources);
     const redo = full ? sources.filter((s) => s.closedDay !== null).map((source) => ({ source, watched: stale.find((s) => s.source === source)?.watched ?? true })) : stale;
+    const read: string[] = [];
     for (const { source, watched } of redo) {
       try {
         if (!watched) await watchDay(driver, source);
-        await checkDay(driver, source);
+        if (await checkDay(driver, source)) read.push(source.closedDay as string);
       } catch (error) {
         if (mapDriverError(error, `reconcile: keep ${source.name}`).reason !== 'lock_timeout') throw error;
       }
     }
+    return read;
   } catch (error) {
     throw mapDriverError(error, 'reconcile: keep closed days');
   }

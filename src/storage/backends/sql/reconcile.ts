@@ -120,6 +120,11 @@ export async function reconcileReport(driver: SqlDriver, sources: readonly Payme
   }
 }
 
+/** Makes the kept result of every closed day hold, reading the days whose result does not; returns them. */
+export async function keepReconcileResults(driver: SqlDriver): Promise<string[]> {
+  return keepClosedDays(driver, await paymentSources(driver), false);
+}
+
 /**
  * Checks every batch against its payments: first makes the kept results of closed days hold
  * (reading the days that changed since), then reports ({@link reconcileReport}).

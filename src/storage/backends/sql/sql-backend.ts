@@ -51,6 +51,7 @@ import { Migrator, type MigratorOptions } from './migrator.js';
 import { SqlPages } from './pages.js';
 import { ensurePartitionsAhead } from './partitions.js';
 import { COMPACT_AFTER_DAYS, compactClosedPartitions } from './partition-compaction.js';
+import { keepReconcileResults } from './reconcile.js';
 import { SqlPaymentWriter, type PaymentWriterOptions } from './payments.js';
 import { mapDriverError } from './map-driver-error.js';
 import { queryRows } from './query-rows.js';
@@ -88,6 +89,7 @@ export class SqlBackend implements StorageBackend {
       ensurePartitions: (daysAhead) => ensurePartitionsAhead(driver, daysAhead),
       moveClaimsToCold: async (keepDays = CLAIMS_HOT_DAYS) => (await moveClaimsOlderThan(driver, keepDays)).moved,
       compactPartitions: (keepDays = COMPACT_AFTER_DAYS) => compactClosedPartitions(driver, keepDays),
+      keepReconcileResults: () => keepReconcileResults(driver),
     };
     this.payments = new SqlPaymentWriter(driver, options.payments);
     this.reads = new SqlLedgerReads(driver);
