@@ -41,7 +41,7 @@ import { round, type BenchOptions } from './support/report.js';
 /** Every figure this module can print. */
 export const names: readonly string[] = [
   ...LAYOUTS.flatMap((l) =>
-    ['throughput', 'recordPayment.p99', 'walBytesPerPayment', 'warmup.throughput', 'warmup.walBytesPerPayment', 'longCheckpoints.throughput', 'longCheckpoints.recordPayment.p99', 'longCheckpoints.walBytesPerPayment', 'longCheckpoints.warmup.throughput', 'longCheckpoints.warmup.walBytesPerPayment', 'walCompressed.throughput', 'walCompressed.recordPayment.p99', 'walCompressed.walBytesPerPayment', ...READS.map((r) => `read.${r}.p99`), 'tableBytes', 'indexBytes', 'hashTableBytes', 'loadRowsPerSecond', 'compactRowsPerSecond', 'reconcileMs'].map(
+    ['throughput', 'recordPayment.p99', 'walBytesPerPayment', 'warmup.throughput', 'warmup.walBytesPerPayment', 'longCheckpoints.throughput', 'longCheckpoints.recordPayment.p99', 'longCheckpoints.walBytesPerPayment', 'longCheckpoints.warmup.throughput', 'longCheckpoints.warmup.walBytesPerPayment', 'walCompressed.throughput', 'walCompressed.recordPayment.p99', 'walCompressed.walBytesPerPayment', ...READS.map((r) => `read.${r}.p99`), 'tableBytes', 'indexBytes', 'hashTableBytes', 'loadRowsPerSecond', 'compactRowsPerSecond', 'reconcileMs', 'reconcileKeptMs', 'reconcileStatementMs'].map(
       (f) => `scale.${l}.${f}`,
     ),
   ),
