@@ -1,9 +1,9 @@
 -- The schema changes a Citus cluster needs before the tables are distributed (docs/scale.md,
 -- "Past one machine"). Citus requires every primary key and unique constraint of a distributed
 -- table to contain its distribution column; these statements make that so on the schema that
--- migrations 001-012 produce, and change nothing else (009-012 need nothing here: 009's two
--- compaction tables and 012's chain_deep_reorgs stay on the coordinator; 010 changes a column
--- default and 011 a column collation, neither a key). test/citus-ready.test.ts applies them to a
+-- migrations 001-013 produce, and change nothing else (009-013 need nothing here: 009's two
+-- compaction tables, 012's chain_deep_reorgs and 013's three reconcile tables stay on the
+-- coordinator; 010 changes a column default and 011 a column collation, neither a key). test/citus-ready.test.ts applies them to a
 -- fresh copy of the migrated schema (plain PostgreSQL: Citus is not needed to check them) and
 -- runs the hot paths on the result. After them, on the Citus coordinator:
 --

@@ -17,8 +17,8 @@ import type { ReconcileReport } from '../src/storage/contract/ledger-queries.js'
 import { openSqlStore, type OpenSqlStore } from './support/backends.js';
 import { count, fileDays, freshHash, lease, pay } from './support/payment-days.js';
 
-// A closed day is one before today by the database's clock, read when the check runs: every day
-// of the file is counted from one instant read well away from midnight.
+// A day is closed an hour after its end by the database's clock, read when the check runs: every
+// day of the file is counted from one instant read well away from midnight.
 const clock = fileDays(90_000);
 const { at } = clock;
 
@@ -75,7 +75,8 @@ async function keptDays(driver: SqlDriver): Promise<string[]> {
   return rows.map((r) => r.day);
 }
 
-const DAYS = [3, 2, 1];
+// Day 1 is over but may not be closed yet (a day is kept an hour after its end): every day used is 2 or more.
+const DAYS = [4, 3, 2];
 const payer = '0x' + '2'.repeat(40);
 
 /** Payments on three closed days, today and a day without a partition (the DEFAULT one); a batch altered; a late payment. */
@@ -88,11 +89,11 @@ async function ledger(b: OpenSqlStore): Promise<{ leaseId: string; other: string
     await b.db.recordPayment(pay(other, at(d, 3), '7'));
   }
   // A batch of day 2 that disagrees with its payments, and a late payment of day 3.
-  await b.driver.query('UPDATE x402_batches SET total_amount_minor_units = total_amount_minor_units + 1 WHERE lease_id = $1 AND hour_bucket = $2', [other, at(2, 3, 0)]);
+  await b.driver.query('UPDATE x402_batches SET total_amount_minor_units = total_amount_minor_units + 1 WHERE lease_id = $1 AND hour_bucket = $2', [other, at(3, 3, 0)]);
   for (const batch of await b.db.getX402BatchesByLease(leaseId)) {
-    if (batch.hourBucket === at(3, 1, 0).toISOString()) await b.db.updateX402Batch(batch.id, { settlementTxHash: freshHash() });
+    if (batch.hourBucket === at(4, 1, 0).toISOString()) await b.db.updateX402Batch(batch.id, { settlementTxHash: freshHash() });
   }
-  await b.db.recordPayment({ ...pay(leaseId, at(3, 1, 40), '55'), settled: true });
+  await b.db.recordPayment({ ...pay(leaseId, at(4, 1, 40), '55'), settled: true });
   return { leaseId, other };
 }
 
@@ -107,53 +108,53 @@ describe.each(['postgres', 'pglite'] as const)('reconcile keeps closed days on %
 
   it('reports what the whole-ledger statement does, keeps each closed day, and reads a kept day no more', async () => {
     const first = await checked(b);
-    expect(first.differences.map((d) => d.hourBucket)).toContain(at(2, 3, 0).toISOString());
+    expect(first.differences.map((d) => d.hourBucket)).toContain(at(3, 3, 0).toISOString());
     expect(first.latePayments).toHaveLength(1);
     expect(first.paymentsChecked).toBe(5 * 4 + 1);
     expect(await keptDays(b.driver)).toEqual(DAYS.map((d) => utcDay(at(d))));
 
     // A kept sum altered by hand shows through: the second check read the kept result, not the day.
-    await b.driver.query('UPDATE x402_reconcile_hours SET total = total + 1000 WHERE day = $1 AND lease_id = $2', [utcDay(at(1)), ids.leaseId]);
+    await b.driver.query('UPDATE x402_reconcile_hours SET total = total + 1000 WHERE day = $1 AND lease_id = $2', [utcDay(at(2)), ids.leaseId]);
     const fromKept = await b.db.reconcile();
-    const hour = at(1, 1, 0).toISOString();
-    expect(fromKept.differences.find((d) => d.hourBucket === hour && d.leaseId === ids.leaseId)?.paymentsTotal).toBe(2n * 101n + 1000n);
+    const hour = at(2, 1, 0).toISOString();
+    expect(fromKept.differences.find((d) => d.hourBucket === hour && d.leaseId === ids.leaseId)?.paymentsTotal).toBe(2n * 102n + 1000n);
     // `full` reads every day again and keeps what it read.
     await checked(b, { full: true });
     await checked(b);
   });
 
   it('sees every kind of write to a closed day', async () => {
-    const day1 = partitionName(utcDay(at(1)));
+    const day2 = partitionName(utcDay(at(2)));
     const writes: [string, () => Promise<unknown>][] = [
-      ['a payment through the store', () => b.db.recordPayment(pay(ids.other, at(1, 5), '9'))],
+      ['a payment through the store', () => b.db.recordPayment(pay(ids.other, at(2, 5), '9'))],
       [
         'a payment inserted by hand',
         () =>
           b.driver.query(
             `INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
              VALUES ($1, 'second', 1, 3, $2, $3, $4, date_trunc('hour', $3::timestamptz))`,
-            [ids.other, payer, at(1, 6), freshHash()],
+            [ids.other, payer, at(2, 6), freshHash()],
           ),
       ],
-      ['an amount changed', () => b.driver.query(`UPDATE ${day1} SET amount_minor_units = amount_minor_units + 2 WHERE lease_id = $1`, [ids.leaseId])],
-      ['a payment deleted', () => b.driver.query(`DELETE FROM x402_payments WHERE lease_id = $1 AND payment_timestamp = $2`, [ids.other, at(1, 3)])],
+      ['an amount changed', () => b.driver.query(`UPDATE ${day2} SET amount_minor_units = amount_minor_units + 2 WHERE lease_id = $1`, [ids.leaseId])],
+      ['a payment deleted', () => b.driver.query(`DELETE FROM x402_payments WHERE lease_id = $1 AND payment_timestamp = $2`, [ids.other, at(2, 3)])],
       ['a write with the trigger disabled', async () => {
-        await b.driver.query(`ALTER TABLE ${day1} DISABLE TRIGGER x402_reconcile_watch`);
-        await b.driver.query(`UPDATE ${day1} SET amount_minor_units = amount_minor_units + 1`);
+        await b.driver.query(`ALTER TABLE ${day2} DISABLE TRIGGER x402_reconcile_watch`);
+        await b.driver.query(`UPDATE ${day2} SET amount_minor_units = amount_minor_units + 1`);
       }],
       ['the day compacted, then written', async () => {
-        await compactPartitions(b.driver, [day1], {}, clock.now);
-        await b.driver.query(`UPDATE ${day1} SET amount_minor_units = amount_minor_units + 1 WHERE lease_id = $1`, [ids.other]);
+        await compactPartitions(b.driver, [day2], {}, clock.now);
+        await b.driver.query(`UPDATE ${day2} SET amount_minor_units = amount_minor_units + 1 WHERE lease_id = $1`, [ids.other]);
       }],
       // A superuser's session in replica mode fires no trigger: the new file tells the truncate.
       ['the day truncated with triggers off', () =>
         b.driver.transaction(async (tx) => {
           await tx.query('SET LOCAL session_replication_role = replica');
-          await tx.query(`TRUNCATE ${day1}`);
+          await tx.query(`TRUNCATE ${day2}`);
         })],
       ['a payment put back and the day truncated', async () => {
-        await b.db.recordPayment(pay(ids.other, at(1, 9), '11'));
-        await b.driver.query(`TRUNCATE ${day1}`);
+        await b.db.recordPayment(pay(ids.other, at(2, 9), '11'));
+        await b.driver.query(`TRUNCATE ${day2}`);
       }],
     ];
     for (const [what, write] of writes) {
@@ -161,17 +162,17 @@ describe.each(['postgres', 'pglite'] as const)('reconcile keeps closed days on %
       await write();
       const report = await b.db.reconcile();
       expect(report, what).toEqual(await oracle(b.driver));
-      expect(await keptDays(b.driver), what).toContain(utcDay(at(1)));
+      expect(await keptDays(b.driver), what).toContain(utcDay(at(2)));
     }
   });
 
   it('reads in the report a day written after its result was kept', async () => {
     await checked(b);
     const sources = await paymentSources(b.driver);
-    await b.driver.query(`UPDATE ${partitionName(utcDay(at(2)))} SET amount_minor_units = amount_minor_units + 4 WHERE lease_id = $1`, [ids.leaseId]);
+    await b.driver.query(`UPDATE ${partitionName(utcDay(at(3)))} SET amount_minor_units = amount_minor_units + 4 WHERE lease_id = $1`, [ids.leaseId]);
     // The report alone, without keeping first: the day's kept result no longer holds, so its partition is read.
     expect(await reconcileReport(b.driver, sources)).toEqual(await oracle(b.driver));
-    expect(await keptDays(b.driver)).not.toContain(utcDay(at(2)));
+    expect(await keptDays(b.driver)).not.toContain(utcDay(at(3)));
   });
 
   it('refuses bad options and writes nothing', async () => {
@@ -200,23 +201,41 @@ describe('reconcile beside a writer of a closed day (PostgreSQL)', () => {
 
   it("runs no scan of a kept day's partition, and scans it once its result no longer holds", async () => {
     await checked(b);
-    const day1 = partitionName(utcDay(at(1)));
-    /** Loops of the scans of day 1's partition in each report statement, as EXPLAIN ANALYZE ran them. */
+    const day2 = partitionName(utcDay(at(2)));
+    /** Loops of the scans of day 2's partition in each report statement, as EXPLAIN ANALYZE ran them. */
     const scans = async (): Promise<number[]> => {
       const statements = reportStatements(await paymentSources(b.driver));
       const loops: number[] = [];
       for (const text of [statements.differences, statements.late, statements.counts]) {
         const { rows } = await b.driver.query<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, statements.params);
         const plan = rows[0]?.['QUERY PLAN'][0].Plan as Record<string, unknown>;
-        loops.push(...nodes(plan).filter((n) => n['Relation Name'] === day1).map((n) => Number(n['Actual Loops'])));
+        loops.push(...nodes(plan).filter((n) => n['Relation Name'] === day2).map((n) => Number(n['Actual Loops'])));
       }
       return loops;
     };
     expect(await scans()).toEqual([0, 0, 0]);
-    await b.driver.query(`DELETE FROM ${day1} WHERE lease_id = $1 AND payment_timestamp = $2`, [ids.other, at(1, 3)]);
+    await b.driver.query(`DELETE FROM ${day2} WHERE lease_id = $1 AND payment_timestamp = $2`, [ids.other, at(2, 3)]);
     expect(await scans()).toEqual([1, 1, 1]);
     await checked(b);
     expect(await scans()).toEqual([0, 0, 0]);
+  });
+
+  it('leaves a day to the report when the server refuses the watch trigger (as Citus does on a distributed table)', async () => {
+    const day = utcDay(at(6));
+    await ensurePaymentPartitions(b.driver, [day]);
+    await b.db.recordPayment(pay(ids.other, at(6, 4), '13'));
+    await b.driver.query(`CREATE FUNCTION refuse_triggers() RETURNS event_trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'triggers are not supported on distributed tables' USING ERRCODE = 'feature_not_supported'; END $$`);
+    await b.driver.query(`CREATE EVENT TRIGGER refuse_triggers ON ddl_command_start WHEN TAG IN ('CREATE TRIGGER') EXECUTE FUNCTION refuse_triggers()`);
+    try {
+      await checked(b);
+      expect(await keptDays(b.driver)).not.toContain(day);
+    } finally {
+      await b.driver.query('DROP EVENT TRIGGER refuse_triggers');
+      await b.driver.query('DROP FUNCTION refuse_triggers()');
+    }
+    await checked(b);
+    expect(await keptDays(b.driver)).toContain(day);
   });
 
   it('leaves out a write not committed, and reads it once committed; a day held by a writer is read in the report', async () => {
@@ -225,20 +244,20 @@ describe('reconcile beside a writer of a closed day (PostgreSQL)', () => {
     await writer.connect();
     try {
       await writer.query('BEGIN');
-      await writer.query(`UPDATE ${partitionName(utcDay(at(1)))} SET amount_minor_units = amount_minor_units + 10 WHERE lease_id = $1`, [ids.leaseId]);
+      await writer.query(`UPDATE ${partitionName(utcDay(at(2)))} SET amount_minor_units = amount_minor_units + 10 WHERE lease_id = $1`, [ids.leaseId]);
       // Kept result holds in reconcile's snapshot: the write is not committed.
       await checked(b);
       // A day made stale while the writer holds its row: keeping it waits a bounded time, gives up,
       // and the report reads the day from its partition.
-      await b.driver.query('UPDATE x402_reconcile_days SET checked_changes = -1 WHERE day = $1', [utcDay(at(3))]);
+      await b.driver.query('UPDATE x402_reconcile_days SET checked_changes = -1 WHERE day = $1', [utcDay(at(4))]);
       await writer.query(`INSERT INTO x402_payments (lease_id, mode, interval_seconds, amount_minor_units, payer, payment_timestamp, facilitator_tx_hash, bucket_slot)
-                          VALUES ($1, 'second', 1, 3, $2, $3, $4, date_trunc('hour', $3::timestamptz))`, [ids.other, payer, at(3, 8), freshHash()]);
+                          VALUES ($1, 'second', 1, 3, $2, $3, $4, date_trunc('hour', $3::timestamptz))`, [ids.other, payer, at(4, 8), freshHash()]);
       await checked(b);
-      expect(await keptDays(b.driver)).not.toContain(utcDay(at(3)));
+      expect(await keptDays(b.driver)).not.toContain(utcDay(at(4)));
       await writer.query('COMMIT');
       const after = await checked(b);
-      expect(after.differences.some((d) => d.hourBucket === at(1, 1, 0).toISOString() && d.leaseId === ids.leaseId)).toBe(true);
-      expect(await keptDays(b.driver)).toEqual(DAYS.map((d) => utcDay(at(d))));
+      expect(after.differences.some((d) => d.hourBucket === at(2, 1, 0).toISOString() && d.leaseId === ids.leaseId)).toBe(true);
+      expect(await keptDays(b.driver)).toEqual([6, ...DAYS].map((d) => utcDay(at(d))));
     } finally {
       await writer.end();
     }

@@ -22,7 +22,7 @@ export interface Side {
   loaded: number;
 }
 
-const repoDir = fileURLToPath(new URL('..', import.meta.url));
+const repoDir = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * The unpartitioned layout's migrations: those before 007, and 010 (time-ordered payment ids),

@@ -14,6 +14,7 @@
  *    no longer holds from its partition within the same statement, so a write between this step
  *    and the report is never missed.
  */
+import type { StorageError } from '../../contract/errors.js';
 import type { Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 import { boundLockWaits, inLockBoundTransaction } from './lock-retries.js';
@@ -95,9 +96,19 @@ async function checkDay(driver: SqlDriver, source: PaymentSource): Promise<boole
 }
 
 /**
+ * Whether a failure to keep a day leaves it to the report instead of failing reconcile: a lock
+ * wait past its bound, or a server that does not allow the watch trigger (SQLSTATE 0A000: Citus
+ * refuses triggers on distributed tables unless `citus.enable_unsafe_triggers` is on).
+ */
+function leftToReport(error: StorageError): boolean {
+  const cause = error.cause as { code?: unknown } | undefined;
+  return error.reason === 'lock_timeout' || cause?.code === '0A000';
+}
+
+/**
  * Makes the kept result of every closed day of `sources` hold, reading each day whose result
- * does not (all of them with `full`). A day whose writers hold it past either step's lock wait
- * is left to the report, which reads it from its partition. Returns the days read. Forgets the kept results of days that
+ * does not (all of them with `full`). A day {@link leftToReport} (its writers held it past either
+ * step's lock wait, or the server refuses the trigger) is read by the report from its partition. Returns the days read. Forgets the kept results of days that
  * have no partition any more (archived by retention outside `dropPartition`, or restored elsewhere).
  */
 export async function keepClosedDays(driver: SqlDriver, sources: readonly PaymentSource[], full: boolean): Promise<string[]> {
@@ -115,7 +126,7 @@ export async function keepClosedDays(driver: SqlDriver, sources: readonly Paymen
         if (!watched) await watchDay(driver, source);
         if (await checkDay(driver, source)) read.push(source.closedDay as string);
       } catch (error) {
-        if (mapDriverError(error, `reconcile: keep ${source.name}`).reason !== 'lock_timeout') throw error;
+        if (!leftToReport(mapDriverError(error, `reconcile: keep ${source.name}`))) throw error;
       }
     }
     return read;

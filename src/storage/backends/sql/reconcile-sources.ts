@@ -1,6 +1,6 @@
 /**
  * Where reconcile reads payments from, and which of those reads it may keep (migration 013). A
- * day partition whose UTC day is over is "closed": its check is kept in `x402_reconcile_days`
+ * day partition whose UTC day is over (by an hour) is "closed": its check is kept in `x402_reconcile_days`
  * while the day's watch trigger says nothing wrote to it since. Today's and future partitions
  * and the DEFAULT partition are read at every check; so is the whole table when it is not
  * partitioned (the scale bench's unpartitioned layout).
@@ -29,11 +29,19 @@ export function quotedSource(name: string): string {
   return `"${name}"`;
 }
 
-/** The payment tables as the catalog has them now; a day is closed by the database's clock. */
+/**
+ * How long after its end a day is closed, by the database's clock. Payments priced before
+ * midnight still arrive for a while after it (the store's settlement grace is 5 minutes), and
+ * once a day is watched each transaction writing to it updates the day's one row, so those
+ * transactions would queue on it; an hour later none arrive in the normal run of things.
+ */
+export const CLOSED_AFTER = '1 hour';
+
+/** The payment tables as the catalog has them now, each day partition closed {@link CLOSED_AFTER} its end. */
 export async function paymentSources(db: SqlExecutor): Promise<PaymentSource[]> {
   try {
     const { rows } = await db.query<Row>(
-      `SELECT c.oid::bigint AS oid, c.relname AS name, (now() AT TIME ZONE 'UTC')::date::text AS today
+      `SELECT c.oid::bigint AS oid, c.relname AS name, ((now() - interval '${CLOSED_AFTER}') AT TIME ZONE 'UTC')::date::text AS today
          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
         WHERE i.inhparent = 'x402_payments'::regclass ORDER BY c.relname`,
     );
