@@ -106,14 +106,16 @@ async function report(tx: SqlExecutor, sources: readonly PaymentSource[]): Promi
 }
 
 /**
- * The report over `sources` in one snapshot with no statement timeout, from the kept results that
- * hold in that snapshot and the partitions of the days whose do not.
+ * The report in one snapshot with no statement timeout, from the kept results that hold in that
+ * snapshot and the partitions of the days whose do not. The payment tables are listed inside the
+ * transaction: a day made since the keeping step listed them (its rows moved out of the DEFAULT
+ * partition) is then read too.
  */
-export async function reconcileReport(driver: SqlDriver, sources: readonly PaymentSource[]): Promise<ReconcileReport> {
+export async function reconcileReport(driver: SqlDriver): Promise<ReconcileReport> {
   try {
     return await longTransaction(driver, async (tx) => {
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      return report(tx, sources);
+      return report(tx, await paymentSources(tx));
     });
   } catch (error) {
     throw mapDriverError(error, 'reconcile');
@@ -130,7 +132,6 @@ export async function keepReconcileResults(driver: SqlDriver): Promise<string[]>
  * (reading the days that changed since), then reports ({@link reconcileReport}).
  */
 export async function reconcileLedger(driver: SqlDriver, { full = false }: ReconcileOptions = {}): Promise<ReconcileReport> {
-  const sources = await paymentSources(driver);
-  await keepClosedDays(driver, sources, full);
-  return reconcileReport(driver, sources);
+  await keepClosedDays(driver, await paymentSources(driver), full);
+  return reconcileReport(driver);
 }
