@@ -42,6 +42,7 @@ const ENTRIES: readonly Entry[] = [
   { name: 'data-migration', file: 'data-migration.ts', fn: 'benchDataMigration', optional: true },
   { name: 'http', file: 'http.ts', fn: 'benchHttp', optional: true },
   { name: 'scale', file: 'scale.ts', fn: 'benchScale' },
+  { name: 'reconcile', file: 'reconcile.ts', fn: 'benchReconcile' },
   { name: 'events', file: 'events.ts', fn: 'benchEvents' },
 ];
 

@@ -18,6 +18,7 @@ import { convert, nowNs, summarize } from '../support/stats.js';
 import { loadedHash, loadedKey } from './loading.js';
 import { CONCURRENCY, HOUR_START, LEASES, LONG_CHECKPOINTS, READ_RUNS, READ_SAMPLES, READ_WARMUP_CALLS, READS, RECENT_PAYMENTS, SECONDS, WAL_COMPRESSION, WARMUP_SECONDS, type Layout } from './settings.js';
 import type { Side } from './sides.js';
+import { foundIn, wholeLedgerCheck } from '../support/whole-ledger.js';
 /** 64 callers recording new payments in the measured hour for `seconds`. */
 export async function drive(side: Side, seconds: number, tag: string, db: PostgresDatabase = side.db): Promise<{ rate: number; p99: number; errors: number; count: number }> {
   const random = prng(tag.length + side.loaded);
@@ -252,20 +253,6 @@ export async function measure(side: Side, step: number, report: BenchOptions['re
   return { rate: best.rate, reads, longCheckpointsRate: long.rate };
 }
 
-/** The whole-ledger check as one statement per part, as reconcile ran before migration 013: the baseline of {@link timeReconcile}. */
-const WHOLE_LEDGER_SQL = [
-  `WITH sums AS (SELECT lease_id, bucket_slot, SUM(amount_minor_units) AS total, COUNT(*) AS n FROM x402_payments WHERE NOT late GROUP BY 1, 2)
-   SELECT b.id, COALESCE(b.lease_id, s.lease_id) AS lease_id, COALESCE(b.hour_bucket, s.bucket_slot) AS hour_bucket,
-          COALESCE(b.total_amount_minor_units, 0)::text AS stored_total, COALESCE(b.payment_count, 0) AS stored_count,
-          COALESCE(s.total, 0)::text AS payments_total, COALESCE(s.n, 0) AS payments_count
-     FROM x402_batches b FULL OUTER JOIN sums s ON s.lease_id = b.lease_id AND s.bucket_slot = b.hour_bucket
-    WHERE b.id IS NULL OR COALESCE(s.total, 0) <> b.total_amount_minor_units OR COALESCE(s.n, 0) <> b.payment_count
-    ORDER BY COALESCE(b.lease_id, s.lease_id) COLLATE "C", 3`,
-  `SELECT lease_id, bucket_slot, facilitator_tx_hash, amount_minor_units::text AS amount, carried_to_batch_id FROM x402_payments
-    WHERE late ORDER BY lease_id COLLATE "C", bucket_slot, facilitator_tx_hash COLLATE "C"`,
-  'SELECT (SELECT COUNT(*) FROM x402_batches) AS batches, (SELECT COUNT(*) FROM x402_payments) AS payments',
-];
-
 /**
  * Reconcile (what `/api/system/reconcile` and `leasing-store reconcile` run) through the store's
  * own pool, whose statements may run the pool's `statement_timeout`, three ways in a row:
@@ -273,9 +260,7 @@ const WHOLE_LEDGER_SQL = [
  *   the loads of this bench need: they write old days with triggers off, unseen by the watch);
  * - `reconcileKeptMs`: the next check, from the days' kept results (only today's partition, the
  *   DEFAULT one and the batches read);
- * - `reconcileStatementMs`: the baseline, the whole-ledger statements as reconcile ran them before
- *   migration 013 (the same rows fetched, not decoded), on the bench's own connection (no
- *   statement timeout).
+ * - `reconcileStatementMs`: the baseline ({@link wholeLedgerCheck}).
  * Each figure carries what it found, so the three can be seen to agree; a failure is reported with
  * its message.
  */
@@ -287,29 +272,14 @@ async function timeReconcile(side: Side, base: Record<string, unknown>, report: 
     const started = performance.now();
     try {
       const result = await side.db.reconcile(options);
-      report(`scale.${side.layout}.${name}`, round(performance.now() - started, 0), 'ms', {
-        ...base,
-        paymentsChecked: result.paymentsChecked,
-        batchesChecked: result.batchesChecked,
-        differences: result.differences.length,
-        late: result.latePayments.length,
-        ...limit,
-      });
+      report(`scale.${side.layout}.${name}`, round(performance.now() - started, 0), 'ms', { ...base, ...foundIn(result), ...limit });
     } catch (error) {
       const failed = error instanceof Error ? error.message : String(error);
       report(`scale.${side.layout}.${name}`, round(performance.now() - started, 0), 'ms', { ...base, failed, ...limit });
     }
   }
-  const started = performance.now();
-  const found: Record<string, unknown>[][] = [];
-  for (const text of WHOLE_LEDGER_SQL) found.push((await side.client.query(text)).rows);
-  report(`scale.${side.layout}.reconcileStatementMs`, round(performance.now() - started, 0), 'ms', {
-    ...base,
-    paymentsChecked: Number(found[2]?.[0]?.['payments']),
-    batchesChecked: Number(found[2]?.[0]?.['batches']),
-    differences: found[0]?.length,
-    late: found[1]?.length,
-  });
+  const baseline = await wholeLedgerCheck((text) => side.client.query(text));
+  report(`scale.${side.layout}.reconcileStatementMs`, baseline.ms, 'ms', { ...base, ...baseline.found });
 }
 
 /**
