@@ -6,7 +6,7 @@
 import type { StoredX402Batch, StoredX402Payment } from '../../contract/database.js';
 import type { AssetRevenue, DailyRevenue, ReconcileOptions, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
 import type { PageRequest, Slice, TimeIdKey } from '../../core/backend.js';
-import { batchFromRow, paymentFromRow, toBigInt, toBucket, toSafeInt, type Row } from './codecs.js';
+import { batchFromRow, paymentFromRow, toBigInt, toSafeInt, type Row } from './codecs.js';
 import type { SqlDriver } from './driver.js';
 import { PartitionSpanCache, type PartitionSpan } from './partition-span.js';
 import { queryRows } from './query-rows.js';
