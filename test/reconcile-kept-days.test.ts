@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
 import { compactPartitions } from '../src/storage/backends/sql/partition-compaction.js';
 import { ensurePaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
 import { reconcileReport, reportStatements } from '../src/storage/backends/sql/reconcile.js';
@@ -235,6 +236,20 @@ describe('reconcile beside a writer of a closed day (PostgreSQL)', () => {
     }
     await checked(b);
     expect(await keptDays(b.driver)).toContain(day);
+  });
+
+  it('on a server that allows no writes (a read replica), keeps nothing and reads every day in the report', async () => {
+    const readOnly = new PostgresDatabase(b.url as string, { pool: { options: '-c default_transaction_read_only=on' } });
+    await readOnly.connect();
+    try {
+      await b.driver.query(`UPDATE ${partitionName(utcDay(at(3)))} SET amount_minor_units = amount_minor_units + 3 WHERE lease_id = $1`, [ids.leaseId]);
+      const kept = await keptDays(b.driver);
+      expect(kept).not.toContain(utcDay(at(3)));
+      expect(await readOnly.reconcile()).toEqual(await oracle(b.driver));
+      expect(await keptDays(b.driver)).toEqual(kept);
+    } finally {
+      await readOnly.disconnect();
+    }
   });
 
   it('leaves out a write not committed, and reads it once committed; a day held by a writer is read in the report', async () => {

@@ -97,12 +97,14 @@ async function checkDay(driver: SqlDriver, source: PaymentSource): Promise<boole
 
 /**
  * Whether a failure to keep a day leaves it to the report instead of failing reconcile: a lock
- * wait past its bound, or a server that does not allow the watch trigger (SQLSTATE 0A000: Citus
- * refuses triggers on distributed tables unless `citus.enable_unsafe_triggers` is on).
+ * wait past its bound, a server that does not allow the watch trigger (SQLSTATE 0A000: Citus
+ * refuses triggers on distributed tables unless `citus.enable_unsafe_triggers` is on), or one
+ * that allows no writes (25006: a read replica, a read-only role), where the report, which only
+ * reads, still runs.
  */
 function leftToReport(error: StorageError): boolean {
   const cause = error.cause as { code?: unknown } | undefined;
-  return error.reason === 'lock_timeout' || cause?.code === '0A000';
+  return error.reason === 'lock_timeout' || cause?.code === '0A000' || cause?.code === '25006';
 }
 
 /**
@@ -131,6 +133,8 @@ export async function keepClosedDays(driver: SqlDriver, sources: readonly Paymen
     }
     return read;
   } catch (error) {
-    throw mapDriverError(error, 'reconcile: keep closed days');
+    const mapped = mapDriverError(error, 'reconcile: keep closed days');
+    if (leftToReport(mapped)) return [];
+    throw mapped;
   }
 }
