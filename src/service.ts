@@ -250,10 +250,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
  * the rest), settlement-hash claims older than the store's hot window move to the cold claims
  * table, and day partitions that are over are compacted in lease order (their old pages read
  * fast; PAYMENT_COMPACTION=off leaves them, e.g. on Citus: docs/scale.md), and the reconcile
- * results of days that are over are kept (the route's check then reads only today). A failure is logged
- * and retried at the next tick: payments still land (in the DEFAULT partition), claims that stay
- * hot are checked all the same, and an uncompacted day only reads slower. A run still going when
- * the next tick comes (a long compaction) is not started twice.
+ * results of days that are over are kept (the route's check then reads only today). A failure is
+ * logged and retried at the next tick: payments still land (in the DEFAULT partition), claims
+ * that stay hot are checked all the same, an uncompacted day only reads slower, and a day not
+ * kept is read by the next check. A run still going when the next tick comes (a long compaction)
+ * is not started twice.
  */
 function keepStorageUpkeep(schema: SchemaManager, logger: Logger, compactPayments: boolean): () => void {
   const ensure = schema.ensurePartitions?.bind(schema);

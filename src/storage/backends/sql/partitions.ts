@@ -233,8 +233,8 @@ export function partitionBatchesCondition(names: readonly string[]): string {
 
 /**
  * Detaches and drops a day partition and deletes that day's batches, its compaction record (a
- * day made again later is compacted again) and its kept reconcile result, inside the caller's transaction (which should hold
- * {@link auditPartition}'s locks). The settlement hashes stay.
+ * day made again later is compacted again) and its kept reconcile result, inside the caller's
+ * transaction (which should hold {@link auditPartition}'s locks). The settlement hashes stay.
  */
 export async function dropPartition(tx: SqlExecutor, name: string): Promise<void> {
   const table = quotedPartition(name);
