@@ -1,9 +1,9 @@
 /**
  * Where reconcile reads payments from, and which of those reads it may keep (migration 013). A
- * day partition whose UTC day is over (by an hour) is "closed": its check is kept in `x402_reconcile_days`
- * while the day's watch trigger says nothing wrote to it since. Today's and future partitions
- * and the DEFAULT partition are read at every check; so is the whole table when it is not
- * partitioned (the scale bench's unpartitioned layout).
+ * day partition whose UTC day is over (by an hour) is "closed": its check is kept in
+ * `x402_reconcile_days` while the day's watch trigger says nothing wrote to it since. Today's and
+ * future partitions and the DEFAULT partition are read at every check; so is the whole table when
+ * it is not partitioned (the scale bench's unpartitioned layout).
  */
 import { StorageError } from '../../contract/errors.js';
 import type { Row } from './codecs.js';
