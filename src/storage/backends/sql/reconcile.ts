@@ -20,13 +20,18 @@ import { closedDayParams, KEPT_DAYS_SQL, paymentSources, quotedSource, type Paym
  * `SELECT columns FROM` every payment table `WHERE filter`, as one UNION ALL. A closed day's
  * branch runs only when its kept result does not hold in this statement's snapshot (`kept` is
  * the CTE of {@link KEPT_DAYS_SQL}): an uncorrelated condition, which PostgreSQL tests once
- * before the scan (a one-time filter), so a kept day costs no read of its partition.
+ * before the scan (a one-time filter), so a kept day costs no read of its partition. The day's
+ * scan sits in a subquery with `OFFSET 0`, which keeps the condition from being pushed into it:
+ * pushed down, it lands below the Gather of a parallel scan, and PostgreSQL started two workers
+ * for every kept day only for them to find nothing to do (measured: 110-130 ms per day, most of
+ * a check over four kept days).
  */
 function paymentsSql(sources: readonly PaymentSource[], columns: string, filter: string): string {
   return sources
     .map((s) => {
-      const unlessKept = s.closedDay === null ? '' : ` AND NOT EXISTS (SELECT 1 FROM kept WHERE kept.day = DATE '${s.closedDay}')`;
-      return `SELECT ${columns} FROM ${quotedSource(s.name)} WHERE ${filter}${unlessKept}`;
+      const scan = `SELECT ${columns} FROM ${quotedSource(s.name)} WHERE ${filter}`;
+      if (s.closedDay === null) return scan;
+      return `SELECT * FROM (${scan} OFFSET 0) AS closed_day WHERE NOT EXISTS (SELECT 1 FROM kept WHERE kept.day = DATE '${s.closedDay}')`;
     })
     .join('\n UNION ALL ');
 }
