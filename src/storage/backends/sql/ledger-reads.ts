@@ -1,7 +1,7 @@
 /**
  * Ledger reads of the SQL backends (guide section 6): hour totals, daily and per-asset revenue,
- * keyset pages, and reconciliation (reconcile.ts). Text ordering uses COLLATE "C" so it is byte order, the same
- * as the in-memory backend's, whatever the database's collation.
+ * keyset pages, and reconciliation (reconcile.ts). Text ordering uses COLLATE "C" so it is byte
+ * order, the same as the in-memory backend's, whatever the database's collation.
  */
 import type { StoredX402Batch, StoredX402Payment } from '../../contract/database.js';
 import type { AssetRevenue, DailyRevenue, ReconcileOptions, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';

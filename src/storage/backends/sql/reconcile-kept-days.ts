@@ -20,7 +20,7 @@ import type { SqlDriver, SqlExecutor } from './driver.js';
 import { boundLockWaits, inLockBoundTransaction } from './lock-retries.js';
 import { longTransaction } from './long-transaction.js';
 import { mapDriverError } from './map-driver-error.js';
-import { closedDayParams, KEPT_DAYS_SQL, quotedSource, WATCH_TRIGGERS, type PaymentSource } from './reconcile-sources.js';
+import { closedDayParams, KEPT_DAYS_SQL, quotedSource, WATCH_TRIGGERS, watchedSql, type PaymentSource } from './reconcile-sources.js';
 
 /**
  * How long either step waits for a lock: the watch step for the day's writers, the check step
@@ -36,8 +36,7 @@ async function staleDays(db: SqlExecutor, sources: readonly PaymentSource[]): Pr
   const { rows } = await db.query<Row>(
     `SELECT c.day::text AS day,
             EXISTS (SELECT 1 FROM x402_reconcile_days d WHERE d.day = c.day AND d.partition_oid = c.oid)
-              AND (SELECT COUNT(*) FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname IN ('${WATCH_TRIGGERS[0]}', '${WATCH_TRIGGERS[1]}')
-                    AND t.tgenabled IN ('O', 'A')) = 2 AS watched
+              AND ${watchedSql('c.oid')} AS watched
        FROM unnest($1::date[], $2::oid[]) AS c(day, oid)
       WHERE c.day NOT IN (${KEPT_DAYS_SQL})`,
     [days, oids],
@@ -109,9 +108,9 @@ function leftToReport(error: StorageError): boolean {
 
 /**
  * Makes the kept result of every closed day of `sources` hold, reading each day whose result
- * does not (all of them with `full`). A day {@link leftToReport} (its writers held it past either
- * step's lock wait, or the server refuses the trigger) is read by the report from its partition. Returns the days read. Forgets the kept results of days that
- * have no partition any more (archived by retention outside `dropPartition`, or restored elsewhere).
+ * does not (all of them with `full`), and returns the days read. A day {@link leftToReport} is
+ * read by the report from its partition instead. Forgets the kept results of days that have no
+ * partition any more (archived by retention outside `dropPartition`, or restored elsewhere).
  */
 export async function keepClosedDays(driver: SqlDriver, sources: readonly PaymentSource[], full: boolean): Promise<string[]> {
   // The unpartitioned table (the scale bench's other layout) keeps nothing, and has no migration 013.
@@ -121,7 +120,9 @@ export async function keepClosedDays(driver: SqlDriver, sources: readonly Paymen
     await driver.query('DELETE FROM x402_reconcile_days WHERE day <> ALL($1::date[])', [days]);
     if (days.length === 0) return [];
     const stale = await staleDays(driver, sources);
-    const redo = full ? sources.filter((s) => s.closedDay !== null).map((source) => ({ source, watched: stale.find((s) => s.source === source)?.watched ?? true })) : stale;
+    // With `full` every closed day is read again; one whose result holds is watched already.
+    const watched = new Map(stale.map((s) => [s.source, s.watched]));
+    const redo = full ? sources.filter((s) => s.closedDay !== null).map((source) => ({ source, watched: watched.get(source) ?? true })) : stale;
     const read: string[] = [];
     for (const { source, watched } of redo) {
       try {

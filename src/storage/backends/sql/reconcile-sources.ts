@@ -68,16 +68,21 @@ export function closedDayParams(sources: readonly PaymentSource[]): [string[], n
 /** The watch triggers' names (made by `watchDay` in reconcile-kept-days.ts). */
 export const WATCH_TRIGGERS = ['x402_reconcile_watch', 'x402_reconcile_watch_truncate'] as const;
 
+/** True when both watch triggers are on the table whose oid is `oid` (an SQL expression) and enabled (`O`: the default; `A`: always). */
+export function watchedSql(oid: string): string {
+  return `(SELECT COUNT(*) FROM pg_trigger t
+           WHERE t.tgrelid = ${oid} AND t.tgname IN ('${WATCH_TRIGGERS[0]}', '${WATCH_TRIGGERS[1]}') AND t.tgenabled IN ('O', 'A')) = 2`;
+}
+
 /**
  * The closed days (`$1::date[]`, partition oids `$2::oid[]`) whose kept result still holds, as
  * rows `(day)`: read from the same partition, nothing written to it since the snapshot it was
  * read in, the same file (a TRUNCATE makes a new one), and both watch triggers there and enabled
- * (`O`: the default; `A`: always). A superuser who sets `session_replication_role = replica` or
+ * ({@link watchedSql}). A superuser who sets `session_replication_role = replica` or
  * disables the triggers writes unseen; `reconcile --full` reads every day again.
  */
 export const KEPT_DAYS_SQL = `SELECT d.day FROM x402_reconcile_days d
     JOIN unnest($1::date[], $2::oid[]) AS c(day, oid) ON c.day = d.day AND c.oid = d.partition_oid
    WHERE d.checked_changes = d.changes
      AND d.checked_filenode = pg_relation_filenode(c.oid)
-     AND (SELECT COUNT(*) FROM pg_trigger t
-           WHERE t.tgrelid = c.oid AND t.tgname IN ('${WATCH_TRIGGERS[0]}', '${WATCH_TRIGGERS[1]}') AND t.tgenabled IN ('O', 'A')) = 2`;
+     AND ${watchedSql('c.oid')}`;
