@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrateData } from '../../src/migration/migrate-data.js';
 import { SnapshotError } from '../../src/migration/snapshot-format.js';
-import { verifySnapshot } from '../../src/migration/snapshot-reader.js';
+import { readSnapshot, verifySnapshot } from '../../src/migration/snapshot-reader.js';
 import { SnapshotWriter, exportSnapshot } from '../../src/migration/snapshot-writer.js';
 import type { Database } from '../../src/storage/contract/database.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
@@ -114,6 +114,54 @@ const DAMAGE: [string, () => string, RegExp][] = [
   ['not a snapshot', () => '{"hello":"world"}\n', /not a asset-leasing-snapshot/],
   ['a byte flipped in a document', () => text.replace('衛星', '衛生'), /checksum/],
 ];
+
+/**
+ * A snapshot of `assets` records several MiB long whose byte at `boundary` is the middle of a
+ * three-byte character: the reader reads 1 MiB at a time, so a line, and a character, continue in
+ * the next read. Returns the file's bytes.
+ */
+async function writeAcrossReads(path: string, boundary: number): Promise<Buffer> {
+  const template = before.assets[0] as (typeof before.assets)[number];
+  for (let pad = 0; pad < 3; pad++) {
+    const assets = Array.from({ length: 400 }, (_v, n) => ({
+      ...template,
+      id: `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`,
+      assetId: `ACROSS-${n}`,
+      metadata: { name: `${'a'.repeat(n === 0 ? pad : 0)}${'衛'.repeat(3_000)}` },
+    }));
+    const writer = await SnapshotWriter.create(path, 'test');
+    await writer.write('assets', assets);
+    await writer.finish();
+    const bytes = await readFile(path);
+    // A UTF-8 continuation byte (10xxxxxx): the read ends inside a character.
+    if (bytes.length > 3 * boundary && ((bytes[boundary] as number) & 0xc0) === 0x80) return bytes;
+  }
+  throw new Error('no padding put a character across the read boundary');
+}
+
+describe('a snapshot longer than one read', () => {
+  it('reads back the records whose lines and characters continue in the next read, and refuses a changed byte there', async () => {
+    const path = tmp.file('across.jsonl');
+    const bytes = await writeAcrossReads(path, 1 << 20);
+    const info = await verifySnapshot(path);
+    expect(info.trailer.records).toBe(400);
+    const read: unknown[] = [];
+    for await (const batch of readSnapshot(path)) for (const { record } of batch) read.push(record);
+    expect(read).toHaveLength(400);
+    expect(read.map((r) => (r as { metadata: { name: string } }).metadata.name.replace(/^a*/, ''))).toEqual(Array(400).fill('衛'.repeat(3_000)));
+    // 衛 (E8 A1 9B) becomes 衜 (E8 A1 9C) in the third read: the same length, still valid UTF-8.
+    const at = bytes.indexOf(Buffer.from('衛'), 2 << 20);
+    const changed = Buffer.from(bytes);
+    changed[at + 2] = 0x9c;
+    await writeFile(path, changed);
+    await expect(verifySnapshot(path)).rejects.toThrow(/checksum/);
+    // A byte that is not UTF-8 at all, where a read ends.
+    const broken = Buffer.from(bytes);
+    broken[1 << 20] = 0xff;
+    await writeFile(path, broken);
+    await expect(verifySnapshot(path)).rejects.toThrow(SnapshotError);
+  });
+});
 
 describe('damaged snapshots are refused before anything is written', () => {
   it.each(DAMAGE)('%s', async (_name, damage, message) => {
