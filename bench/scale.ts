@@ -16,7 +16,9 @@
  * the first. Every step but the last is measured on a copy of its database, so no step carries the
  * payments an earlier step's measurement wrote. The first step's partitioned copy is kept and
  * measured again beside the last step at the same moments (`scale.sameTime.*`, {@link sameTime}),
- * so the goal can be judged without the minutes between the steps.
+ * so the goal can be judged without the minutes between the steps. Last, the last step's write
+ * rate is measured with its cold claims swapped out ({@link coldProbeCost}): what the probe of
+ * their key, the write path's one cost that grows with history, takes of it.
  *
  * BENCH_SCALE_STEPS (default 1000000,5000000,10000000,20000000) sets the row counts,
  * BENCH_SCALE_SECONDS (default 5) the length of each throughput run, BENCH_SCALE_READ_SAMPLES
@@ -31,10 +33,11 @@
  * This file runs the steps; beside it in scale/: the settings, the databases measured (sides),
  * loading, measuring a step, and comparing the first step with the last.
  */
+import { coldProbeCost } from './scale/cold-probe.js';
 import { sameTime, reportGoal } from './scale/comparing.js';
 import { compactLoaded, load } from './scale/loading.js';
 import { measure, type StepFigures } from './scale/measuring.js';
-import { COMPACT, GOAL_PCT, LAYOUTS, LOAD_SESSIONS, LONG_CHECKPOINTS, READS, RUN_ORDER, SAME_TIME, STEPS, WARMUP_SECONDS, checkSettings, type Layout } from './scale/settings.js';
+import { COLD_PROBE, COMPACT, GOAL_PCT, LAYOUTS, LOAD_SESSIONS, LONG_CHECKPOINTS, READS, RUN_ORDER, SAME_TIME, STEPS, WARMUP_SECONDS, checkSettings, type Layout } from './scale/settings.js';
 import { copySide, dropSide, openSide, prewarm, type Side } from './scale/sides.js';
 import { round, type BenchOptions } from './support/report.js';
 
@@ -50,6 +53,7 @@ export const names: readonly string[] = [
   ...[...READS.map((r) => `read.${r}.p99`), 'throughput', 'goal'].map((f) => `scale.sameTime.${f}`),
   ...READS.map((r) => `scale.sameTime.callByCall.read.${r}.p99`),
   'scale.sameTime.bound.byHashSql.p99',
+  'scale.partitioned.coldProbe',
 ];
 
 
@@ -110,6 +114,7 @@ export async function benchScale(opts: BenchOptions): Promise<void> {
       goal('scale.longCheckpoints.goal', f.longCheckpointsRate, l.longCheckpointsRate, { maxWalSize: LONG_CHECKPOINTS, checkpointTimeout: '30min', warmupSeconds: WARMUP_SECONDS });
     }
     if (reference !== undefined) await sameTime(reference, partitioned, opts.report);
+    if (COLD_PROBE) await coldProbeCost(partitioned, opts.report);
   } finally {
     for (const open of [side, measuring, reference]) if (open !== undefined) await dropSide(open).catch(() => undefined);
   }

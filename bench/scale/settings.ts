@@ -64,6 +64,11 @@ export const GOAL_PCT = 10;
  * BENCH_SCALE_SAME_TIME=0 leaves it out (the copy takes the first step's size on disk).
  */
 export const SAME_TIME = process.env.BENCH_SCALE_SAME_TIME !== '0';
+/**
+ * The last step's partitioned database is also measured with its cold claims swapped out
+ * (`scale.partitioned.coldProbe`, cold-probe.ts); BENCH_SCALE_COLD_PROBE=0 leaves it out.
+ */
+export const COLD_PROBE = process.env.BENCH_SCALE_COLD_PROBE !== '0';
 
 /** The measured hour: three hours ago (never settled here); loaded payments are older than it. */
 export const HOUR_START = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;

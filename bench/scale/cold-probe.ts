@@ -1,0 +1,64 @@
+/**
+ * What the cold claims probe costs the write rate at the last step, on that one database: every
+ * payment probes the cold claims' key once (migration 008), and at 20 M payments that key is far
+ * larger than shared_buffers. recordPayment runs with the cold claims as loaded, then with them
+ * swapped for an empty table of the same definition (renames in one transaction, instant), in
+ * ABBA order so the machine's drift falls on both alike, and swapped back. Reported as
+ * `scale.partitioned.coldProbe`: the median rate of each and the share of the rate the probe
+ * takes, with every run's rate and blocks read from outside shared_buffers per payment. A figure
+ * of the bench only: with the cold table empty, a replay of an old payment would not be refused.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { COLD_CLAIMS } from '../../src/storage/backends/sql/settlement-hashes.js';
+import { round, type BenchOptions } from '../support/report.js';
+import { summarize } from '../support/stats.js';
+import { drive } from './measuring.js';
+import { SECONDS } from './settings.js';
+import type { Side } from './sides.js';
+
+/** The empty stand-in while it waits, and the cold claims while swapped out. */
+const SPARE = 'x402_bench_cold_spare';
+
+/** Runs per side, in the order full, empty, empty, full, ... */
+const ROUNDS = 4;
+
+/** See the file comment. */
+export async function coldProbeCost(side: Side, report: BenchOptions['report']): Promise<void> {
+  const { client } = side;
+  await client.query(`CREATE TABLE ${SPARE} (LIKE ${COLD_CLAIMS} INCLUDING ALL)`);
+  let swapped = false;
+  const swap = async () => {
+    const aside = `${SPARE}_swap`;
+    await client.query(`BEGIN; ALTER TABLE ${COLD_CLAIMS} RENAME TO ${aside}; ALTER TABLE ${SPARE} RENAME TO ${COLD_CLAIMS}; ALTER TABLE ${aside} RENAME TO ${SPARE}; COMMIT`);
+    swapped = !swapped;
+  };
+  // A backend reports its block counters when idle, at most every 10 s (see blockCounters).
+  const blocksRead = async () => {
+    await sleep(10_500);
+    return Number((await client.query<{ r: string }>('SELECT blks_read::text AS r FROM pg_stat_database WHERE datname = current_database()')).rows[0]?.r);
+  };
+  const runs: { cold: 'loaded' | 'empty'; rate: number; blocksReadPerPayment: number }[] = [];
+  try {
+    for (let i = 0; i < 2 * ROUNDS; i++) {
+      const empty = i % 4 === 1 || i % 4 === 2;
+      if (empty !== swapped) await swap();
+      const before = await blocksRead();
+      const run = await drive(side, SECONDS, `cold${i}`);
+      const after = await blocksRead();
+      runs.push({ cold: empty ? 'empty' : 'loaded', rate: round(run.rate, 0), blocksReadPerPayment: round((after - before) / Math.max(1, run.count), 2) });
+    }
+  } finally {
+    if (swapped) await swap();
+    await client.query(`DROP TABLE ${SPARE}`);
+  }
+  const loaded = summarize(runs.filter((r) => r.cold === 'loaded').map((r) => r.rate)).p50;
+  const empty = summarize(runs.filter((r) => r.cold === 'empty').map((r) => r.rate)).p50;
+  report(`scale.${side.layout}.coldProbe`, round(1 - loaded / empty, 3), 'of the write rate', {
+    rows: side.loaded,
+    coldRows: Number((await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${COLD_CLAIMS}`)).rows[0]?.n),
+    medianRateColdLoaded: loaded,
+    medianRateColdEmpty: empty,
+    runs,
+    note: 'the share of recordPayment throughput the cold claims probe takes: runs with the cold claims as loaded and swapped for an empty table, alternated ABBA on the same database',
+  });
+}
