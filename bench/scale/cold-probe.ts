@@ -8,11 +8,10 @@
  * takes, with every run's rate and blocks read from outside shared_buffers per payment. A figure
  * of the bench only: with the cold table empty, a replay of an old payment would not be refused.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { COLD_CLAIMS } from '../../src/storage/backends/sql/settlement-hashes.js';
 import { round, type BenchOptions } from '../support/report.js';
 import { summarize } from '../support/stats.js';
-import { drive } from './measuring.js';
+import { blockCounters, drive } from './measuring.js';
 import { SECONDS } from './settings.js';
 import type { Side } from './sides.js';
 
@@ -32,19 +31,14 @@ export async function coldProbeCost(side: Side, report: BenchOptions['report']):
     await client.query(`BEGIN; ALTER TABLE ${COLD_CLAIMS} RENAME TO ${aside}; ALTER TABLE ${SPARE} RENAME TO ${COLD_CLAIMS}; ALTER TABLE ${aside} RENAME TO ${SPARE}; COMMIT`);
     swapped = !swapped;
   };
-  // A backend reports its block counters when idle, at most every 10 s (see blockCounters).
-  const blocksRead = async () => {
-    await sleep(10_500);
-    return Number((await client.query<{ r: string }>('SELECT blks_read::text AS r FROM pg_stat_database WHERE datname = current_database()')).rows[0]?.r);
-  };
   const runs: { cold: 'loaded' | 'empty'; rate: number; blocksReadPerPayment: number }[] = [];
   try {
     for (let i = 0; i < 2 * ROUNDS; i++) {
       const empty = i % 4 === 1 || i % 4 === 2;
       if (empty !== swapped) await swap();
-      const before = await blocksRead();
+      const before = (await blockCounters(side)).read;
       const run = await drive(side, SECONDS, `cold${i}`);
-      const after = await blocksRead();
+      const after = (await blockCounters(side)).read;
       runs.push({ cold: empty ? 'empty' : 'loaded', rate: round(run.rate, 0), blocksReadPerPayment: round((after - before) / Math.max(1, run.count), 2) });
     }
   } finally {

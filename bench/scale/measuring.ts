@@ -64,7 +64,7 @@ async function readP99(side: Side, run: (i: number) => Promise<unknown>): Promis
  * after 10 s of idleness (PostgreSQL 15's PGSTAT_IDLE_INTERVAL): this waits that long first, so
  * the reads just made are counted, and counted in their own series.
  */
-async function blockCounters(side: Side): Promise<{ read: number; hit: number }> {
+export async function blockCounters(side: Side): Promise<{ read: number; hit: number }> {
   await sleep(10_500);
   const { rows } = await side.client.query<{ r: string; h: string }>('SELECT blks_read::text AS r, blks_hit::text AS h FROM pg_stat_database WHERE datname = current_database()');
   return { read: Number(rows[0]?.r), hit: Number(rows[0]?.h) };
