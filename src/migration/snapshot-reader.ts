@@ -47,7 +47,7 @@ interface LineBatch {
 // Yields the file's lines in arrays (one per read chunk: far fewer awaits than one per line), with
 // their bytes, so the checksum is taken over the bytes as read. Reading text from the stream
 // (its decoder, the partial line prepended to every chunk) and hashing the record lines encoded
-// again took twice as long: 9.4-12.3 s against 4.3-4.6 s to read a million records
+// again took twice as long: 9.3-12.3 s against 4.3-4.6 s to read a million records
 // (docs/operations.md). A newline byte never occurs inside a multi-byte UTF-8 character, so
 // splitting bytes at it is safe. A last line without its newline means the file was cut off,
 // whatever it contains.
