@@ -18,7 +18,7 @@ import type { Side } from './sides.js';
 /** The empty stand-in while it waits, and the cold claims while swapped out. */
 const SPARE = 'x402_bench_cold_spare';
 
-/** Runs per side, in the order full, empty, empty, full, ... */
+/** Runs of each kind, in the order loaded, empty, empty, loaded, ... */
 const ROUNDS = 4;
 
 /** See the file comment. */
