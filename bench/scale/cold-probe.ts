@@ -45,13 +45,14 @@ export async function coldProbeCost(side: Side, report: BenchOptions['report']):
     if (swapped) await swap();
     await client.query(`DROP TABLE ${SPARE}`);
   }
-  const loaded = summarize(runs.filter((r) => r.cold === 'loaded').map((r) => r.rate)).p50;
-  const empty = summarize(runs.filter((r) => r.cold === 'empty').map((r) => r.rate)).p50;
-  report(`scale.${side.layout}.coldProbe`, round(1 - loaded / empty, 3), 'of the write rate', {
+  const medianRate = (cold: 'loaded' | 'empty') => summarize(runs.filter((r) => r.cold === cold).map((r) => r.rate)).p50;
+  const loadedRate = medianRate('loaded');
+  const emptyRate = medianRate('empty');
+  report(`scale.${side.layout}.coldProbe`, round(1 - loadedRate / emptyRate, 3), 'of the write rate', {
     rows: side.loaded,
     coldRows: Number((await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${COLD_CLAIMS}`)).rows[0]?.n),
-    medianRateColdLoaded: loaded,
-    medianRateColdEmpty: empty,
+    medianRateColdLoaded: loadedRate,
+    medianRateColdEmpty: emptyRate,
     runs,
     note: 'the share of recordPayment throughput the cold claims probe takes: runs with the cold claims as loaded and swapped for an empty table, alternated ABBA on the same database',
   });
