@@ -136,16 +136,16 @@ const POOL_LEFT_OVER = 128 * 1024 * 1024;
  * measurement is what it was before run 38.
  */
 async function prewarmClaimKeys(side: Side): Promise<void> {
-  const { rows } = await side.client.query<{ oid: number; bytes: string; pool: string }>(
-    `SELECT i.indexrelid::int AS oid, pg_relation_size(i.indexrelid)::text AS bytes,
-            (SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers')::text AS pool
+  const { rows } = await side.client.query<{ name: string; bytes: string; pool: string }>(
+    `SELECT i.indexrelid::regclass::text AS name, pg_relation_size(i.indexrelid)::text AS bytes,
+            (SELECT setting::bigint * current_setting('block_size')::bigint FROM pg_settings WHERE name = 'shared_buffers')::text AS pool
        FROM pg_index i WHERE i.indrelid IN ('${HOT_CLAIMS}'::regclass, '${COLD_CLAIMS}'::regclass)`,
   );
   const bytes = rows.reduce((sum, r) => sum + Number(r.bytes), 0);
   const pool = Number(rows[0]?.pool ?? 0);
   if (rows.length === 0 || bytes + POOL_LEFT_OVER > pool) return;
   const started = performance.now();
-  for (const r of rows) await side.client.query(`SELECT pg_prewarm($1::oid, 'buffer')`, [r.oid]);
+  for (const r of rows) await side.client.query(`SELECT pg_prewarm($1::regclass, 'buffer')`, [r.name]);
   info(`scale: ${side.layout} ${side.loaded} rows: the claims' keys (${round(bytes / 1e9, 2)} GB) read into shared_buffers (${round(pool / 1e9, 1)} GB) in ${round((performance.now() - started) / 1000, 1)} s`);
 }
 
