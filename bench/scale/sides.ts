@@ -109,7 +109,8 @@ export async function copySide(side: Side): Promise<Side> {
  * database, in ten minutes, so right after it part of the database had left the cache although
  * memory was free (run 27: 8.3 of the 12.6 GB resident, 12 GB free; 1.1 of the cold claims' 2.6 GB
  * heap), and a lookup of a random old payment read from disk depending on where the load had put
- * it. Every measured database gets it alike, right before its step's checkpoint.
+ * it. Every measured database gets it alike, right before its step's checkpoint. Then the claims'
+ * keys go into shared_buffers too, when it can hold them ({@link prewarmClaimKeys}).
  */
 export async function prewarm(side: Side): Promise<void> {
   const started = performance.now();
