@@ -139,7 +139,7 @@ const POOL_LEFT_OVER = 128 * 1024 * 1024;
 async function prewarmClaimKeys(side: Side): Promise<void> {
   const { rows } = await side.client.query<{ name: string; bytes: string; pool: string }>(
     `SELECT i.indexrelid::regclass::text AS name, pg_relation_size(i.indexrelid)::text AS bytes,
-            (SELECT setting::bigint * current_setting('block_size')::bigint FROM pg_settings WHERE name = 'shared_buffers')::text AS pool
+            pg_size_bytes(current_setting('shared_buffers'))::text AS pool
        FROM pg_index i WHERE i.indrelid IN ('${HOT_CLAIMS}'::regclass, '${COLD_CLAIMS}'::regclass)`,
   );
   const bytes = rows.reduce((sum, r) => sum + Number(r.bytes), 0);
