@@ -183,8 +183,13 @@ describe('a replay racing the move of its claim (PostgreSQL)', () => {
     await t.query('BEGIN');
     await t.query(`INSERT INTO ${HOT_CLAIMS} VALUES ($1, $2, gen_random_uuid(), now())`, [h0, leaseId]);
     const s = await client();
+    // S is told the filter's version as it is before the move, and that the filter holds neither
+    // hash (true of that version): so S does not probe the cold table at all, and only the barrier
+    // keeps H hot until S is done.
+    const version = (await t.query<{ version: string }>('SELECT version::text FROM x402_claim_filter_state')).rows[0]?.version as string;
     const statement = recordPaymentsStatement(
       [pay(leaseId, at(0, 0, 1), '1000', h0), pay(leaseId, at(0, 0, 2), '1000', h)].map((p) => ({ input: validateRecordPayment(p), hash: p.facilitatorTxHash })),
+      { version, mayHold: () => false },
     );
     const sPid = (await s.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
     const sDone = s.query<{ facilitator_tx_hash: string }>(statement);

@@ -16,11 +16,14 @@ import { GroupCommitter, type GroupCommitOptions, type ItemOutcome } from './gro
 import { mapDriverError } from './map-driver-error.js';
 import { recordPaymentsStatement, type PaymentRow } from './payment-statements.js';
 import { claimAndInsertPaymentsSql, paymentsByHash } from './settlement-hashes.js';
+import { ColdClaimFilter, type ColdClaimFilterOptions } from './cold-claim-filter.js';
 
 /** Options of the payment writer. */
 export interface PaymentWriterOptions extends GroupCommitOptions {
   /** Gather concurrent payments into shared transactions (default true). */
   group?: boolean;
+  /** The service's copy of the cold claims' filter (cold-claim-filter.ts). */
+  coldClaimFilter?: ColdClaimFilterOptions;
 }
 
 type Outcome = ItemOutcome<RecordedPayment>;
@@ -43,12 +46,14 @@ const CAREFUL_ATTEMPTS = 3;
 /** Records payments and settles batches over a {@link SqlDriver}. */
 export class SqlPaymentWriter {
   private readonly committer: GroupCommitter<PaymentInput, RecordedPayment> | undefined;
+  private readonly coldClaims: ColdClaimFilter;
 
   constructor(
     private readonly driver: SqlDriver,
     options: PaymentWriterOptions = {},
   ) {
     this.committer = options.group === false ? undefined : new GroupCommitter((items) => this.commitGroup(items), options);
+    this.coldClaims = new ColdClaimFilter(driver, options.coldClaimFilter);
   }
 
   /** Records one validated payment; resolves after its own transaction has committed. */
@@ -63,6 +68,12 @@ export class SqlPaymentWriter {
   /** Waits until every gathered payment has committed. */
   async drain(): Promise<void> {
     await this.committer?.drain();
+  }
+
+  /** Waits for gathered payments and for a filter refresh in flight; call before closing the driver. */
+  async close(): Promise<void> {
+    await this.drain();
+    await this.coldClaims.close();
   }
 
   /**
@@ -111,7 +122,7 @@ export class SqlPaymentWriter {
 
   /** Runs the payment statement (payment-statements.ts); returns the payments it inserted by hash. */
   private async insertFast(rows: PaymentRow[]): Promise<Map<string, StoredX402Payment>> {
-    const { text, name, values } = recordPaymentsStatement(rows);
+    const { text, name, values } = recordPaymentsStatement(rows, this.coldClaims.view());
     const result = await this.driver.query<Row>(text, values, { name });
     const byHash = new Map<string, PaymentInput>();
     for (const row of rows) byHash.set(row.hash, row.input);

@@ -119,7 +119,7 @@ export class SqlBackend implements StorageBackend {
 
   /** Waits for gathered payments to commit, then closes the connections. */
   async close(): Promise<void> {
-    await this.payments.drain();
+    await this.payments.close();
     await this.driver.close();
   }
 
@@ -376,6 +376,9 @@ export class SqlBackend implements StorageBackend {
   async clear(): Promise<void> {
     await this.payments.drain();
     await this.query('clear', 'TRUNCATE assets, leases, events, x402_payments, x402_settlement_hashes, x402_settlement_hashes_cold, x402_payment_compactions, x402_reconcile_days, x402_reconcile_hours, x402_reconcile_late, x402_batches, chain_effects, chain_links, chain_blocks, chain_cursors, chain_deep_reorgs CASCADE');
+    // The cold claims' filter, rebuilt from the now empty cold table (a filter of claims no
+    // longer there would only cost probes).
+    await this.query('clear', 'SELECT x402_claim_filter_add(NULL)');
   }
 
   /**
