@@ -1,13 +1,16 @@
 -- The schema changes a Citus cluster needs before the tables are distributed (docs/scale.md,
 -- "Past one machine"). Citus requires every primary key and unique constraint of a distributed
 -- table to contain its distribution column; these statements make that so on the schema that
--- migrations 001-013 produce, and change nothing else (009-013 need nothing here: 009's two
+-- migrations 001-014 produce, and change nothing else (009-014 need nothing here: 009's two
 -- compaction tables, 012's chain_deep_reorgs and 013's three reconcile tables stay on the
--- coordinator; 010 changes a column default and 011 a column collation, neither a key). test/citus-ready.test.ts applies them to a
+-- coordinator, 014's two filter tables become reference tables; 010 changes a column default and
+-- 011 a column collation, neither a key). test/citus-ready.test.ts applies them to a
 -- fresh copy of the migrated schema (plain PostgreSQL: Citus is not needed to check them) and
 -- runs the hot paths on the result. After them, on the Citus coordinator:
 --
 --   SELECT create_reference_table('assets');
+--   SELECT create_reference_table('x402_claim_filter_state');
+--   SELECT create_reference_table('x402_claim_filter_chunks');
 --   SELECT create_distributed_table('leases', 'lease_id');
 --   SELECT create_distributed_table('x402_payments', 'lease_id', colocate_with => 'leases');
 --   SELECT create_distributed_table('x402_batches', 'lease_id', colocate_with => 'leases');

@@ -50,9 +50,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT substr(hash, 3, 16) ~ '^[0-9a-fA-F]{16}$'
 $$;
 
--- Adds to the filter the hot claims of payments before `before`, or, when `before` is NULL or the
--- filter would fall below 8 bits per claim, rebuilds it from every cold claim and those. Returns
--- the filter's version. The caller commits it together with the move's barrier.
+-- Adds to the filter the hot claims of payments before `before` (the move calls it after copying
+-- them to the cold table), or, when `before` is NULL or the filter would fall below 8 bits per
+-- claim, rebuilds it from every cold claim. Returns the filter's version. The caller commits it
+-- together with the move's barrier; one process moves at a time, so no claim goes cold meanwhile.
 CREATE FUNCTION x402_claim_filter_add(before TIMESTAMPTZ) RETURNS BIGINT
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -72,15 +73,13 @@ BEGIN
   END IF;
   PERFORM set_config('work_mem', '256MB', true);
   IF before IS NULL OR (st.claims + added) * 8 > st.words * 32 THEN
-    SELECT count(*) + added INTO total FROM x402_settlement_hashes_cold;
+    SELECT count(*) INTO total FROM x402_settlement_hashes_cold;
     size := greatest(256, ceil(total / 2.0 / 256) * 256);
     DELETE FROM x402_claim_filter_chunks;
     INSERT INTO x402_claim_filter_chunks (chunk, words, version)
     WITH keys AS (
       SELECT x402_claim_filter_word(h, size) AS word, bit_or(x402_claim_filter_mask(h)) AS mask
-        FROM (SELECT facilitator_tx_hash FROM x402_settlement_hashes_cold
-              UNION ALL
-              SELECT facilitator_tx_hash FROM x402_settlement_hashes WHERE payment_timestamp < before) s(h)
+        FROM x402_settlement_hashes_cold s(h)
        WHERE x402_claim_filter_covers(h)
        GROUP BY 1)
     SELECT c, array_agg(coalesce(keys.mask, 0) ORDER BY w), st.version + 1

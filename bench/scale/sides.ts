@@ -3,7 +3,7 @@
  * project's migrations (the unpartitioned one from those before 007), copied for a step's
  * measurement, read into the page cache before it, and dropped.
  */
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,8 @@ export async function openSide(layout: Layout): Promise<Side> {
     // Migration 011's byte-wise hashes, as on the partitioned side (here the payment table's own
     // unique hash index is the one rebuilt).
     await client.query(`ALTER TABLE x402_payments ALTER COLUMN facilitator_tx_hash TYPE VARCHAR(66) COLLATE "C"`);
+    // Migration 014's cold claims filter, which the payment statement reads (the claims tables stay empty here).
+    await client.query(await readFile(join(repoDir, 'migrations', '014_cold_claims_filter.sql'), 'utf8'));
   }
   info(`scale: ${layout} in database ${t.name}`);
   await db.importRecords('assets', range(0, ASSETS, storedAsset));

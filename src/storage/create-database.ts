@@ -8,6 +8,7 @@
  * a PGlite user never loads `pg` and vice versa.
  */
 import type { Database, SchemaManager } from './contract/database.js';
+import { validationError } from './contract/errors.js';
 import { MockDatabase } from './backends/memory/mock-database.js';
 import type { PoolEnv } from './backends/postgres/pool-config.js';
 import type { StorageLogger } from './backends/sql/logger.js';
@@ -41,14 +42,21 @@ export interface ConfiguredDatabase {
   description: string;
 }
 
-/** Reads the backend choice from the environment. */
+/**
+ * Reads the backend choice from the environment, and `COLD_CLAIM_FILTER_MAX_MB`: the most memory
+ * the service's copy of the cold claims' filter may take (default 512; 0 turns the copy off).
+ */
 export function storeConfigFromEnv(env: PoolEnv = process.env): StoreConfig {
-  return {
+  const filterMb = env['COLD_CLAIM_FILTER_MAX_MB'];
+  const config: StoreConfig = {
     useMock: env['USE_MOCK_DATABASE'] === 'true',
     databaseUrl: env['DATABASE_URL'] || undefined,
     dataDir: env['PGLITE_DATA_DIR'] || undefined,
     env,
   };
+  if (filterMb === undefined || filterMb === '') return config;
+  if (!/^\d{1,7}$/.test(filterMb) || Number(filterMb) > 1_048_576) throw validationError('COLD_CLAIM_FILTER_MAX_MB', 'must be an integer from 0 to 1048576 (MB)');
+  return { ...config, sql: { payments: { coldClaimFilter: { maxBytes: Number(filterMb) * 1024 * 1024 } } } };
 }
 
 type Choice = { kind: 'memory' } | { kind: 'postgres'; url: string; env: PoolEnv } | { kind: 'pglite'; dataDir: string };

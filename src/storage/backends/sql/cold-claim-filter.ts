@@ -36,17 +36,48 @@ export interface ClaimFilterView {
 /** Words per stored chunk (migration 014). */
 const CHUNK_WORDS = 256;
 
-/** The 16 hex digits the filter reads, from the 3rd character of a hash (after `0x`). */
-const KEY_DIGITS = /^[0-9a-fA-F]{16}$/;
+/** The value of a hex digit's character code; -1 for anything else (NaN past the string's end included). */
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  if (code >= 65 && code <= 70) return code - 55;
+  return -1;
+}
 
-/** The filter's word and bits for a hash, as `x402_claim_filter_word` and `_mask` compute them; null when it cannot hold the hash. */
+/** The 8 hex digits of `hash` from `start` as a number (0 to 2^32 - 1); -1 when one is not hex. */
+function hex32(hash: string, start: number): number {
+  let value = 0;
+  for (let i = start; i < start + 8; i++) {
+    const digit = hexDigit(hash.charCodeAt(i));
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/**
+ * The filter's word and bits for a hash, as `x402_claim_filter_word` and `_mask` compute them from
+ * its 3rd to 18th characters; null when those are not hex (the filter cannot hold the hash).
+ */
 export function claimFilterKey(hash: string, words: number): { word: number; mask: number } | null {
-  const digits = hash.slice(2, 18);
-  if (!KEY_DIGITS.test(digits)) return null;
-  const a = Number.parseInt(digits.slice(0, 8), 16);
-  const b = Number.parseInt(digits.slice(8), 16);
+  const a = hex32(hash, 2);
+  const b = hex32(hash, 10);
+  if (a < 0 || b < 0) return null;
   const mask = (1 << (b & 31)) | (1 << ((b >>> 5) & 31)) | (1 << ((b >>> 10) & 31)) | (1 << ((b >>> 15) & 31));
   return { word: a % words, mask };
+}
+
+/**
+ * Copies a chunk's words from `array_send`'s binary form of a one-dimensional INTEGER[] of
+ * {@link CHUNK_WORDS} elements (a 20-byte header, then each element as its length, 4, and its
+ * value, big-endian) into `into` from `at`. Checked, since a wrong word could say "absent".
+ */
+function readChunk(bytes: Uint8Array, into: Int32Array, at: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength !== 20 + CHUNK_WORDS * 8 || view.getInt32(0) !== 1 || view.getInt32(12) !== CHUNK_WORDS) {
+    throw new Error(`a cold claims filter chunk is not ${CHUNK_WORDS} integers`);
+  }
+  for (let i = 0; i < CHUNK_WORDS; i++) into[at + i] = view.getInt32(24 + i * 8);
 }
 
 const NO_FILTER: ClaimFilterView = { version: '-1', mayHold: () => true };
@@ -97,7 +128,7 @@ export class ColdClaimFilter {
     this.checkedAt = performance.now();
     try {
       const { rows } = await this.driver.query<Row>(
-        `SELECT s.version, s.words AS size, c.chunk, c.words FROM x402_claim_filter_state s
+        `SELECT s.version, s.words AS size, c.chunk, array_send(c.words) AS words FROM x402_claim_filter_state s
            LEFT JOIN x402_claim_filter_chunks c ON c.version > $1 AND s.version <> $1`,
         [this.version.toString()],
       );
@@ -116,7 +147,7 @@ export class ColdClaimFilter {
       const words = this.words !== null && this.words.length === size ? this.words.slice() : new Int32Array(size);
       for (const row of rows) {
         if (row['chunk'] === null || row['chunk'] === undefined) continue;
-        words.set(row['words'] as number[], Number(row['chunk']) * CHUNK_WORDS);
+        readChunk(row['words'] as Uint8Array, words, Number(row['chunk']) * CHUNK_WORDS);
       }
       this.words = words;
       this.version = version;
