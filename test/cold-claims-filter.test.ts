@@ -161,6 +161,36 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('the cold claims fi
     await filter.close();
   });
 
+  it('the statement never runs the cold probe for hashes the current filter does not hold, and runs it otherwise', async () => {
+    const current = (await state(b.driver)).version;
+    const hashes = [randomHash(), randomHash(), randomHash()];
+    /** Loops of the cold claims' scan in the executed plan (rolled back), and the rows inserted. */
+    const probes = async (view: { version: string; mayHold: (h: string) => boolean }) => {
+      let result: { loops: number; inserted: number } | undefined;
+      await expect(
+        b.driver.transaction(async (tx) => {
+          const statement = recordPaymentsStatement(
+            hashes.map((hash, i) => ({ input: validateRecordPayment(pay(leaseId, at(0, 0, 10 + i), '1000', hash)), hash })),
+            view,
+          );
+          const { rows } = await tx.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement.text}`, statement.values);
+          const plan = JSON.stringify(rows[0]?.['QUERY PLAN']);
+          const cold = [...plan.matchAll(/"Relation Name":"x402_settlement_hashes_cold"[^}]*?"Actual Loops":(\d+)/g)].map((m) => Number(m[1]));
+          expect(cold, plan).toHaveLength(1);
+          const inserted = [...plan.matchAll(/"Relation Name":"x402_payments"[^}]*?"Actual Rows":(\d+)/g)].map((m) => Number(m[1]));
+          result = { loops: cold[0] as number, inserted: inserted[0] ?? -1 };
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      return result;
+    };
+    // (With a cold table this small the planner may read it once into a hash instead of probing
+    // its key per hash, so "ran" is at least one loop.)
+    expect(await probes({ version: current, mayHold: () => false })).toEqual({ loops: 0, inserted: 3 });
+    expect(await probes({ version: '-1', mayHold: () => false })).toMatchObject({ loops: expect.toSatisfy((n: number) => n >= 1), inserted: 3 });
+    expect(await probes({ version: current, mayHold: (h) => h === hashes[1] })).toMatchObject({ loops: expect.toSatisfy((n: number) => n >= 1), inserted: 3 });
+  });
+
   it('a filter larger than the memory allowed is not used', async () => {
     const filter = new ColdClaimFilter(b.driver, { maxBytes: 100 });
     await filter.refresh();
