@@ -16,7 +16,8 @@ import { hourBucketOf } from '../src/storage/core/time.js';
 import { hash, seedLease } from './conformance/fixtures.js';
 import { createTestDatabase, type TestDatabase } from './support/pg.js';
 
-const ARRAY_TYPES = 'text[], text[], int[], numeric[], text[], timestamptz[], text[], timestamptz[]';
+/** The group statement's parameters: nine arrays and the cold claims filter's version. */
+const GROUP_TYPES = 'text[], text[], int[], numeric[], text[], timestamptz[], text[], timestamptz[], bool[], bigint';
 
 let t: TestDatabase;
 let db: PostgresDatabase;
@@ -50,11 +51,14 @@ afterAll(async () => {
 });
 
 let nextHash = 0x5100;
-/** One payment's eight values, in the statements' parameter order. */
+/** One payment's nine values, in the statements' parameter order (its hash probed in the cold claims). */
 function payment(leaseId: string): unknown[] {
   const at = new Date();
-  return [leaseId, 'second', 1, '5', null, at.toISOString(), hash(nextHash++), hourBucketOf(at)];
+  return [leaseId, 'second', 1, '5', null, at.toISOString(), hash(nextHash++), hourBucketOf(at), true];
 }
+
+/** The version of the cold claims filter sent with the values: none loaded (every hash probed). */
+const NO_FILTER_VERSION = '-1';
 
 /** A value as an SQL literal (EXECUTE takes no parameters); the prepared types do the casts. */
 function literal(value: unknown): string {
@@ -94,12 +98,12 @@ async function planCounts(name: string): Promise<{ custom: number; generic: numb
 
 describe('the payment statements plans (PostgreSQL)', () => {
   it("a group's cached plan looks each lease up by its key", async () => {
-    await client.query(`PREPARE group_plan(${ARRAY_TYPES}) AS ${RECORD_PAYMENTS_SQL}`);
+    await client.query(`PREPARE group_plan(${GROUP_TYPES}) AS ${RECORD_PAYMENTS_SQL}`);
     await client.query('SET plan_cache_mode = force_generic_plan');
     try {
       const rows = leaseIds.slice(0, 8).map(payment);
-      const columns = Array.from({ length: 8 }, (_, c) => rows.map((r) => r[c]));
-      const plan = await explain('group_plan', columns);
+      const columns = Array.from({ length: 9 }, (_, c) => rows.map((r) => r[c]));
+      const plan = await explain('group_plan', [...columns, NO_FILTER_VERSION]);
       expect(plan).toMatch(/Index Scan using \S+ on leases/);
       expect(plan).not.toMatch(/(Seq Scan|Bitmap Heap Scan) on leases/);
     } finally {
@@ -110,21 +114,21 @@ describe('the payment statements plans (PostgreSQL)', () => {
   it('one payment is planned a few times, then its plan is reused', async () => {
     // Prepared the way the store prepares it: a named statement of the protocol.
     for (let i = 0; i < 12; i++) {
-      const { rowCount } = await client.query({ name: 'one_payment', text: RECORD_ONE_PAYMENT_SQL, values: payment(leaseIds[i % leaseIds.length] as string) });
+      const { rowCount } = await client.query({ name: 'one_payment', text: RECORD_ONE_PAYMENT_SQL, values: [...payment(leaseIds[i % leaseIds.length] as string), NO_FILTER_VERSION] });
       expect(rowCount).toBe(1);
     }
     const counts = await planCounts('one_payment');
     // PostgreSQL plans the first five calls anew, then keeps the cached plan when it looks no worse.
     expect(counts.custom).toBeLessThanOrEqual(5);
     expect(counts.generic).toBeGreaterThanOrEqual(7);
-    const plan = await explain('one_payment', payment(leaseIds[0] as string));
+    const plan = await explain('one_payment', [...payment(leaseIds[0] as string), NO_FILTER_VERSION]);
     expect(plan).toMatch(/Index Scan using \S+ on leases/);
   });
 
   it('the lookup by settlement hash is planned a few times, then its plan is reused', async () => {
     const hashes: string[] = [];
     for (let i = 0; i < 12; i++) {
-      const values = payment(leaseIds[i % leaseIds.length] as string);
+      const values = [...payment(leaseIds[i % leaseIds.length] as string), NO_FILTER_VERSION];
       await client.query({ name: 'one_payment', text: RECORD_ONE_PAYMENT_SQL, values });
       hashes.push(values[6] as string);
     }
