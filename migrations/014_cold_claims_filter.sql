@@ -4,19 +4,20 @@
 --     whole history: at 20 M payments that probe took 13-23 % of the write rate (runs 37-39).
 --   * the service keeps this filter in memory and tells the payment statement, per hash, whether
 --     the filter may hold it; the statement probes the cold key only for those, and for every hash
---     when the version it was told is not the version here (a move it has not loaded yet).
---   * a filter never answers "absent" for a hash it holds, so no replay passes it. Hashes that are
---     whose 3rd to 18th characters are not hex are left out; the statement probes those always.
+--     when the version it was told is not the version here (a change it has not loaded yet).
+--   * a filter never answers "absent" for a hash it holds, so no replay passes it. Hashes whose
+--     3rd to 18th characters are not hex are left out; the statement probes those always.
 --   * layout: `words` 32-bit words in chunks of 256; a hash sets 4 bits of one word, the word
 --     chosen by its first 8 hex digits (modulo `words`), the bits by the next 8 (4 x 5 bits). The
 --     filter is built at 16 bits per claim and rebuilt, twice the size, below 8.
---   * the move adds the claims it moves in the same transaction as its barrier (settlement-hashes.ts),
---     and every change of the filter adds one to `version` under the state row's lock.
+--   * the move adds the claims it moves in the same transaction as its barrier (settlement-hashes.ts).
+--     Every change of the filter gives it a new random `version`, under the state row's lock: a
+--     version names one content, also across a restore from a backup (a counter could name two).
 
 CREATE TABLE x402_claim_filter_state (
   one     BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
-  -- changes with every change of the filter; a chunk carries the version that last changed it
-  version BIGINT NOT NULL,
+  -- a new random positive number at every change of the filter (the service sends -1 for none)
+  version BIGINT NOT NULL CHECK (version > 0),
   -- the filter's size in 32-bit words (a multiple of 256)
   words   BIGINT NOT NULL CHECK (words > 0 AND words % 256 = 0),
   -- claims added since the last rebuild (a claim added twice counts twice)
@@ -24,10 +25,15 @@ CREATE TABLE x402_claim_filter_state (
 );
 
 CREATE TABLE x402_claim_filter_chunks (
-  chunk   INTEGER PRIMARY KEY,
-  words   INTEGER[] NOT NULL CHECK (cardinality(words) = 256),
-  version BIGINT NOT NULL
+  chunk INTEGER PRIMARY KEY,
+  words INTEGER[] NOT NULL CHECK (cardinality(words) = 256)
 );
+
+-- A version for the next change: 63 bits of the md5 of a random UUID, never 0.
+CREATE FUNCTION x402_claim_filter_new_version() RETURNS BIGINT
+LANGUAGE sql VOLATILE AS $$
+  SELECT greatest(1, ('x' || substr(md5(gen_random_uuid()::text), 1, 16))::bit(64)::bigint & 9223372036854775807)
+$$;
 
 -- The word of the filter a hash sets (0-based), for a filter of `words` words.
 CREATE FUNCTION x402_claim_filter_word(hash TEXT, words BIGINT) RETURNS BIGINT
@@ -61,12 +67,13 @@ DECLARE
   added BIGINT := 0;
   total BIGINT;
   size BIGINT;
+  v BIGINT;
 BEGIN
   IF before IS NOT NULL THEN
     -- Sizes only: hashes the filter cannot hold are counted too.
     SELECT count(*) INTO added FROM x402_settlement_hashes WHERE payment_timestamp < before;
   END IF;
-  -- The state row's lock orders the changes, so versions commit in the order they are numbered.
+  -- The state row's lock: one change at a time.
   SELECT * INTO st FROM x402_claim_filter_state FOR UPDATE;
   IF before IS NOT NULL AND added = 0 THEN
     RETURN st.version;
@@ -76,18 +83,18 @@ BEGIN
     SELECT count(*) INTO total FROM x402_settlement_hashes_cold;
     size := greatest(256, ceil(total / 2.0 / 256) * 256);
     DELETE FROM x402_claim_filter_chunks;
-    INSERT INTO x402_claim_filter_chunks (chunk, words, version)
+    INSERT INTO x402_claim_filter_chunks (chunk, words)
     WITH keys AS (
       SELECT x402_claim_filter_word(h, size) AS word, bit_or(x402_claim_filter_mask(h)) AS mask
         FROM x402_settlement_hashes_cold s(h)
        WHERE x402_claim_filter_covers(h)
        GROUP BY 1)
-    SELECT c, array_agg(coalesce(keys.mask, 0) ORDER BY w), st.version + 1
+    SELECT c, array_agg(coalesce(keys.mask, 0) ORDER BY w)
       FROM generate_series(0, size / 256 - 1) c
      CROSS JOIN LATERAL generate_series(c::bigint * 256, c::bigint * 256 + 255) w
       LEFT JOIN keys ON keys.word = w
      GROUP BY c;
-    UPDATE x402_claim_filter_state SET version = version + 1, words = size, claims = total;
+    UPDATE x402_claim_filter_state SET version = x402_claim_filter_new_version(), words = size, claims = total RETURNING version INTO v;
   ELSE
     WITH keys AS (
       SELECT x402_claim_filter_word(facilitator_tx_hash, st.words) AS word, bit_or(x402_claim_filter_mask(facilitator_tx_hash)) AS mask
@@ -101,13 +108,12 @@ BEGIN
         LEFT JOIN keys ON keys.word = w
        GROUP BY t.chunk)
     UPDATE x402_claim_filter_chunks f
-       SET words = (SELECT array_agg(u.a | u.b ORDER BY u.o) FROM unnest(f.words, d.mask) WITH ORDINALITY u(a, b, o)),
-           version = st.version + 1
+       SET words = (SELECT array_agg(u.a | u.b ORDER BY u.o) FROM unnest(f.words, d.mask) WITH ORDINALITY u(a, b, o))
       FROM delta d WHERE f.chunk = d.chunk;
-    UPDATE x402_claim_filter_state SET version = version + 1, claims = claims + added;
+    UPDATE x402_claim_filter_state SET version = x402_claim_filter_new_version(), claims = claims + added RETURNING version INTO v;
   END IF;
-  RETURN st.version + 1;
+  RETURN v;
 END $$;
 
-INSERT INTO x402_claim_filter_state (version, words, claims) VALUES (0, 256, 0);
+INSERT INTO x402_claim_filter_state (version, words, claims) VALUES (x402_claim_filter_new_version(), 256, 0);
 SELECT x402_claim_filter_add(NULL);

@@ -8,7 +8,9 @@
  * is given with the database's in its own snapshot, and probes every hash when they differ. So a
  * copy that is behind (a move by another process, a refresh not yet done, a failed load) costs
  * probes, never a replay counted twice. The copy refreshes itself at most every `refreshMs`, in the
- * background, loading only the chunks changed since its version.
+ * background: a check of the version, and the whole filter again when it changed (once a move,
+ * hourly). A version is random, so it names one content even across a restore from a backup; a
+ * copy is therefore only ever loaded whole, never patched onto an older one.
  */
 import type { Row } from './codecs.js';
 import type { SqlDriver } from './driver.js';
@@ -16,7 +18,7 @@ import { defaultStorageLogger, type StorageLogger } from './logger.js';
 
 /** Options of {@link ColdClaimFilter}. */
 export interface ColdClaimFilterOptions {
-  /** Least time between two checks for a newer version (default 1,000 ms). */
+  /** Least time between two checks of the version (default 1,000 ms). */
   refreshMs?: number;
   /**
    * Largest filter kept in memory, in bytes (default 512 MiB; the filter takes 2 bytes per cold
@@ -77,6 +79,7 @@ function readChunk(bytes: Uint8Array, into: Int32Array, at: number): void {
   if (bytes.byteLength !== 20 + CHUNK_WORDS * 8 || view.getInt32(0) !== 1 || view.getInt32(12) !== CHUNK_WORDS) {
     throw new Error(`a cold claims filter chunk is not ${CHUNK_WORDS} integers`);
   }
+  if (at < 0 || at + CHUNK_WORDS > into.length) throw new Error(`a cold claims filter chunk lies outside its ${into.length} words`);
   for (let i = 0; i < CHUNK_WORDS; i++) into[at + i] = view.getInt32(24 + i * 8);
 }
 
@@ -120,17 +123,17 @@ export class ColdClaimFilter {
   }
 
   /**
-   * Loads what changed since the version held: the state and the changed chunks in one statement,
-   * so one snapshot. Never throws: a failure (the migration not applied yet, a lost connection)
-   * keeps the copy it had, which the statement's version check makes safe.
+   * Loads the filter when its version is not the one held: the state and every chunk in one
+   * statement, so one snapshot. Never throws: a failure (the migration not applied yet, a lost
+   * connection) keeps the copy it had, which the statement's version check makes safe.
    */
   async refresh(): Promise<void> {
     this.checkedAt = performance.now();
     try {
       const { rows } = await this.driver.query<Row>(
         `SELECT s.version, s.words AS size, c.chunk, array_send(c.words) AS words FROM x402_claim_filter_state s
-           LEFT JOIN x402_claim_filter_chunks c ON c.version > $1 AND s.version <> $1`,
-        [this.version.toString()],
+           LEFT JOIN x402_claim_filter_chunks c ON s.version <> $1 AND s.words * 4 <= $2`,
+        [this.version.toString(), this.maxBytes],
       );
       const head = rows[0];
       if (head === undefined) return;
@@ -143,12 +146,15 @@ export class ColdClaimFilter {
         this.version = -1n;
         return;
       }
-      // A rebuilt filter (another size) comes with every chunk; otherwise the chunks changed.
-      const words = this.words !== null && this.words.length === size ? this.words.slice() : new Int32Array(size);
+      const words = new Int32Array(size);
+      let chunks = 0;
       for (const row of rows) {
         if (row['chunk'] === null || row['chunk'] === undefined) continue;
         readChunk(row['words'] as Uint8Array, words, Number(row['chunk']) * CHUNK_WORDS);
+        chunks++;
       }
+      // Every chunk or none: a missing one would read as "absent" for every hash it holds.
+      if (chunks * CHUNK_WORDS !== size) throw new Error(`the cold claims filter has ${chunks} chunks for ${size} words`);
       this.words = words;
       this.version = version;
       this.failing = false;
