@@ -49,9 +49,9 @@ const ONE_INPUT = `SELECT $1::text AS lease_id, $2::text AS mode, $3::int AS int
  *   rule of the partitioned payment table, settlement-hashes.ts) unless the cold one holds it,
  *   which it probes only for a hash the filter may hold, or for every hash when the filter's
  *   version is not the database's (cold-claim-filter.ts); a hash already claimed (a replay, an
- *   archived payment, or a concurrent insert) is skipped by the cold check or by ON CONFLICT. Rows go in hash order, so concurrent groups take index locks in
- *   one order. `active` is read twice, so it is
- *   materialized once: the id a hash claims is the id its payment row gets.
+ *   archived payment, or a concurrent insert) is skipped by the cold check or by ON CONFLICT.
+ *   Rows go in hash order, so concurrent groups take index locks in one order. `active` is read
+ *   twice, so it is materialized once: the id a hash claims is the id its payment row gets.
  * - `inserted`: a payment row for every hash this statement claimed, returned.
  * - `batches`: one upsert row per lease and hour, in key order (the same lock order for everyone).
  *   A settled batch makes the total NULL, which the NOT NULL column refuses: the whole statement
