@@ -3,19 +3,26 @@
  * and bits the database computes; the move puts every claim it makes cold in the filter, rebuilding
  * it larger when it fills, under a new version each time; the service's copy loads it; a payment
  * statement told an older version probes every hash, so a stale copy never lets a replay through;
- * an oversized filter is not used; one process moves claims at a time; clear() empties the filter.
+ * an oversized filter is not used; one process moves claims at a time; clear() empties the filter;
+ * and the migration builds the first filter from the cold claims a store already has.
  */
 import { randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgDriver } from '../src/storage/backends/postgres/postgres-database.js';
 import { claimFilterKey, ColdClaimFilter } from '../src/storage/backends/sql/cold-claim-filter.js';
 import type { SqlDriver } from '../src/storage/backends/sql/driver.js';
 import { ensurePaymentPartitions, utcDay } from '../src/storage/backends/sql/partitions.js';
 import { recordPaymentsStatement } from '../src/storage/backends/sql/payment-statements.js';
 import { COLD_CLAIMS, HOT_CLAIMS, moveClaimsToCold } from '../src/storage/backends/sql/settlement-hashes.js';
+import { SqlDatabase } from '../src/storage/backends/sql/sql-database.js';
 import { isStorageError } from '../src/storage/contract/errors.js';
 import { validateRecordPayment } from '../src/storage/core/validate.js';
 import { storeConfigFromEnv } from '../src/storage/create-database.js';
 import { openSqlStore, type OpenSqlStore } from './support/backends.js';
+import { createTestDatabase } from './support/pg.js';
 import { count, fileDays, lease, pay } from './support/payment-days.js';
 
 const clock = fileDays(60_000);
@@ -232,4 +239,40 @@ describe('COLD_CLAIM_FILTER_MAX_MB', () => {
       expect(() => storeConfigFromEnv({ COLD_CLAIM_FILTER_MAX_MB: bad })).toThrow(expect.objectContaining({ code: 'VALIDATION', message: expect.stringContaining('COLD_CLAIM_FILTER_MAX_MB') }));
     }
   });
+});
+
+describe('migration 014 on a store that already has cold claims (PostgreSQL)', () => {
+  it('builds the first filter from them, past the pool statement timeout, and it holds every one', async () => {
+    const t = await createTestDatabase();
+    const before = await mkdtemp(join(tmpdir(), 'migrations-013-'));
+    // A pool whose statements may run 100 ms: the first filter's read of 400,000 claims takes longer.
+    const driver = createPgDriver(t.url, { env: { PG_STATEMENT_TIMEOUT_MS: '100' } });
+    const db = new SqlDatabase(driver);
+    try {
+      const all = join(import.meta.dirname, '..', 'migrations');
+      for (const file of await readdir(all)) if (/^\d{3}_.*\.sql$/.test(file) && Number(file.slice(0, 3)) < 14) await copyFile(join(all, file), join(before, file));
+      await db.connect();
+      expect((await db.migrator({ dir: before }).up()).error).toBeUndefined();
+      await driver.transaction(async (tx) => {
+        await tx.query('SET LOCAL statement_timeout = 0');
+        await tx.query(
+          `INSERT INTO ${COLD_CLAIMS} SELECT '0x' || md5(n::text) || md5('c' || n), 'OLD', gen_random_uuid(), now() - interval '30 days' FROM generate_series(1, 400000) AS n`,
+        );
+      });
+      expect((await db.migrator().up()).error).toBeUndefined();
+      expect(await state(driver)).toMatchObject({ words: Math.ceil(400_000 / 2 / 256) * 256, claims: 400_000 });
+      const filter = new ColdClaimFilter(driver);
+      await filter.refresh();
+      const view = filter.view();
+      expect(view.version).toBe((await state(driver)).version);
+      const { rows } = await driver.query<{ h: string }>(`SELECT facilitator_tx_hash AS h FROM ${COLD_CLAIMS} ORDER BY random() LIMIT 5000`);
+      expect(rows).toHaveLength(5000);
+      expect(rows.filter((r) => !view.mayHold(r.h))).toEqual([]);
+      await filter.close();
+    } finally {
+      await db.disconnect();
+      await t.drop();
+      await rm(before, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
