@@ -20,7 +20,7 @@ import { round, type BenchOptions } from '../support/report.js';
 import { summarize } from '../support/stats.js';
 import { blockCounters, drive } from './measuring.js';
 import { SECONDS } from './settings.js';
-import type { Side } from './sides.js';
+import { SERVICE_POOL, type Side } from './sides.js';
 
 /** The empty stand-in while it waits, and the cold claims while swapped out. */
 const SPARE = 'x402_bench_cold_spare';
@@ -33,7 +33,7 @@ const ORDER: readonly Arm[] = ['filtered', 'probed', 'empty', 'empty', 'probed',
 /** See the file comment. */
 export async function coldProbeCost(side: Side, report: BenchOptions['report']): Promise<void> {
   const { client } = side;
-  const probing = new PostgresDatabase(side.t.url, { pool: { max: 20, idleTimeoutMillis: 0 }, payments: { coldClaimFilter: { maxBytes: 0 } } });
+  const probing = new PostgresDatabase(side.t.url, { pool: SERVICE_POOL, payments: { coldClaimFilter: { maxBytes: 0 } } });
   await probing.connect();
   await client.query(`CREATE TABLE ${SPARE} (LIKE ${COLD_CLAIMS} INCLUDING ALL)`);
   let swapped = false;

@@ -17,7 +17,7 @@ import { runCallers } from '../support/callers.js';
 import { convert, nowNs, summarize } from '../support/stats.js';
 import { loadedHash, loadedKey } from './loading.js';
 import { CONCURRENCY, HOUR_START, LEASES, LONG_CHECKPOINTS, READ_RUNS, READ_SAMPLES, READ_WARMUP_CALLS, READS, RECENT_PAYMENTS, SECONDS, WAL_COMPRESSION, WARMUP_SECONDS, type Layout } from './settings.js';
-import type { Side } from './sides.js';
+import { SERVICE_POOL, type Side } from './sides.js';
 import { foundIn, wholeLedgerCheck } from '../support/whole-ledger.js';
 /** 64 callers recording new payments in the measured hour for `seconds`. */
 export async function drive(side: Side, seconds: number, tag: string, db: PostgresDatabase = side.db): Promise<{ rate: number; p99: number; errors: number; count: number }> {
@@ -230,7 +230,7 @@ export async function measure(side: Side, step: number, report: BenchOptions['re
   if (WAL_COMPRESSION) {
     // The same writes with the pool's sessions compressing the full-page images (a superuser
     // setting, so an experiment of the bench, not something the service sets).
-    const compressed = new PostgresDatabase(side.t.url, { pool: { max: 20, idleTimeoutMillis: 0, options: '-c jit=off -c wal_compression=lz4' } });
+    const compressed = new PostgresDatabase(side.t.url, { pool: { ...SERVICE_POOL, options: '-c jit=off -c wal_compression=lz4' } });
     await compressed.connect();
     try {
       await throughput(side, compressed, `scale.${side.layout}.walCompressed`, base, report);

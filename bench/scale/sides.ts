@@ -45,9 +45,12 @@ export async function session(url: string): Promise<pg.Client> {
   return client;
 }
 
+/** The pool every measured store uses: the service's size, connections kept open. */
+export const SERVICE_POOL = { max: 20, idleTimeoutMillis: 0 } as const;
+
 /** The bench's pool (the service's size) and its own session on a database. */
 async function connect(url: string): Promise<{ db: PostgresDatabase; client: pg.Client }> {
-  const db = new PostgresDatabase(url, { pool: { max: 20, idleTimeoutMillis: 0 } });
+  const db = new PostgresDatabase(url, { pool: SERVICE_POOL });
   await db.connect();
   return { db, client: await session(url) };
 }
