@@ -26,17 +26,12 @@ import { FileSettlementJournal } from './ledger/settlement-journal-file.js';
 import { settlementLookup } from './api/facilitator/facilitator.js';
 import { ConfigError, loadConfig, type AppConfig } from './config.js';
 import { createDatabase, storeConfigFromEnv } from './storage/create-database.js';
-import { isStorageError } from './storage/contract/errors.js';
-import type { SchemaManager } from './storage/contract/schema.js';
 import { disableAllocationSitePretenuring } from './util/pretenuring.js';
-import { scrubSecrets } from './util/scrub-secrets.js';
+import { describeError } from './error-text.js';
+import { keepStorageUpkeep } from './storage-upkeep.js';
 
 /** How often pending payments are replayed and journaled settlements resolved in the background. */
 const PENDING_REPLAY_INTERVAL_MS = 60_000;
-
-/** Days of payment partitions kept ready ahead of today, and how often storage upkeep runs. */
-const PARTITION_DAYS_AHEAD = 7;
-const STORAGE_UPKEEP_INTERVAL_MS = 3_600_000;
 
 /**
  * A repeated signal this soon after the first is the same stop request delivered twice: Ctrl-C
@@ -72,10 +67,6 @@ export class ServiceStartError extends Error {
   override readonly name = 'ServiceStartError';
 }
 
-function describe(error: unknown): string {
-  const text = isStorageError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-  return scrubSecrets(text);
-}
 
 /**
  * Brings money that moved without a ledger row into the ledger: pending payments are replayed,
@@ -133,7 +124,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     // defaults (verified TLS) even when NODE_ENV is unset.
     store = await createDatabase({ ...storeConfigFromEnv({ ...env, NODE_ENV: config.env }), logger });
   } catch (error) {
-    throw fail('cannot start: invalid database configuration', { reason: describe(error) });
+    throw fail('cannot start: invalid database configuration', { reason: describeError(error) });
   }
   const { db, schema, description } = store;
 
@@ -145,7 +136,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     if (problems.length > 0) throw new Error(`schema is not current: ${problems.map((p) => `${p.version} ${p.state}`).join(', ')}`);
     if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'migrations applied');
   } catch (error) {
-    const failure = fail('cannot start: the database is not usable', { backend: description, reason: describe(error) });
+    const failure = fail('cannot start: the database is not usable', { backend: description, reason: describeError(error) });
     await db.disconnect().catch(() => undefined);
     throw failure;
   }
@@ -156,7 +147,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   try {
     pending = db.capabilities.durable ? await FilePendingPaymentStore.open(config.pendingPaymentsFile) : new MemoryPendingPaymentStore();
   } catch (error) {
-    const failure = fail('cannot start: the pending payment file is not usable', { file: config.pendingPaymentsFile, reason: describe(error) });
+    const failure = fail('cannot start: the pending payment file is not usable', { file: config.pendingPaymentsFile, reason: describeError(error) });
     await db.disconnect().catch(() => undefined);
     throw failure;
   }
@@ -166,7 +157,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   try {
     journal = db.capabilities.durable ? await FileSettlementJournal.open(config.settlementJournalFile) : new MemorySettlementJournal();
   } catch (error) {
-    const failure = fail('cannot start: the settlement journal is not usable', { file: config.settlementJournalFile, reason: describe(error) });
+    const failure = fail('cannot start: the settlement journal is not usable', { file: config.settlementJournalFile, reason: describeError(error) });
     await pending.close().catch(() => undefined);
     await db.disconnect().catch(() => undefined);
     throw failure;
@@ -177,7 +168,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     const chainConfig = await chainConfigFromEnv(env);
     if (chainConfig) chain = new ChainRunner(db, createNodeClient(chainConfig.rpcUrl), { ...chainConfig, logger: logger.child({ component: 'chain' }) });
   } catch (error) {
-    const failure = fail('cannot start: invalid chain configuration', { reason: describe(error) });
+    const failure = fail('cannot start: invalid chain configuration', { reason: describeError(error) });
     await journal.close().catch(() => undefined);
     await pending.close().catch(() => undefined);
     await db.disconnect().catch(() => undefined);
@@ -187,14 +178,14 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   try {
     app = await buildApp({ db, schema, config, logger, pending, journal, description, processMetrics: true, ...(chain ? { chain } : {}) });
   } catch (error) {
-    const failure = fail('cannot start: the service could not be built', { reason: describe(error) });
+    const failure = fail('cannot start: the service could not be built', { reason: describeError(error) });
     await journal.close().catch(() => undefined);
     await pending.close().catch(() => undefined);
     await db.disconnect().catch(() => undefined);
     throw failure;
   }
-  const stopStorageUpkeep = keepStorageUpkeep(schema, logger, config.compactPayments);
-  const recoveryFailed = (error: unknown) => logger.error({ reason: describe(error) }, 'recovering settled payments failed');
+  const upkeep = keepStorageUpkeep(schema, logger, config.compactPayments);
+  const recoveryFailed = (error: unknown) => logger.error({ reason: describeError(error) }, 'recovering settled payments failed');
   await recover(app, 0, logger).catch(recoveryFailed);
   // Intents younger than a settle with its retries may still be in flight in this process.
   const inFlightMs = 2 * config.facilitator.settleTimeoutMs;
@@ -207,7 +198,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(replayTimer);
-      stopStorageUpkeep();
+      upkeep.stop();
       let deadline: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         deadline = setTimeout(() => reject(new Error(`shutdown took longer than ${config.shutdownTimeoutMs} ms`)), config.shutdownTimeoutMs);
@@ -235,64 +226,13 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   try {
     url = await app.listen({ port: config.port, host: config.host });
   } catch (error) {
-    const failure = fail('cannot listen', { reason: describe(error), port: config.port, host: config.host });
+    const failure = fail('cannot listen', { reason: describeError(error), port: config.port, host: config.host });
     await stop().catch(() => undefined);
     throw failure;
   }
   chain?.start();
   logger.info({ mode: config.mode, backend: description, facilitator: app.appContext.facilitator.kind, env: config.env, host: config.host, url, chain: chain !== null }, 'service started');
   return { app, config, url, stop };
-}
-
-/**
- * Storage upkeep of SQL stores, at start and every hour after: payment partitions are made
- * PARTITION_DAYS_AHEAD days ahead, so a payment never waits for one (the DEFAULT partition catches
- * the rest), settlement-hash claims older than the store's hot window move to the cold claims
- * table, and day partitions that are over are compacted in lease order (their old pages read
- * fast; PAYMENT_COMPACTION=off leaves them, e.g. on Citus: docs/scale.md), and the reconcile
- * results of days that are over are kept (the route's check then reads only today). A failure is
- * logged and retried at the next tick: payments still land (in the DEFAULT partition), claims
- * that stay hot are checked all the same, an uncompacted day only reads slower, and a day not
- * kept is read by the next check. A run still going when the next tick comes (a long compaction)
- * is not started twice.
- */
-function keepStorageUpkeep(schema: SchemaManager, logger: Logger, compactPayments: boolean): () => void {
-  const ensure = schema.ensurePartitions?.bind(schema);
-  const moveClaims = schema.moveClaimsToCold?.bind(schema);
-  const compact = compactPayments ? schema.compactPartitions?.bind(schema) : undefined;
-  const keepReconcile = schema.keepReconcileResults?.bind(schema);
-  if (!ensure && !moveClaims && !compact && !keepReconcile) return () => undefined;
-  let running = false;
-  const run = async () => {
-    if (running) return;
-    running = true;
-    try {
-      await ensure?.(PARTITION_DAYS_AHEAD).then(
-        (created) => created.length > 0 && logger.info({ created }, 'payment partitions created'),
-        (error: unknown) => logger.error({ reason: describe(error) }, 'creating payment partitions failed'),
-      );
-      await moveClaims?.().then(
-        (moved) => moved > 0 && logger.info({ moved }, 'settlement-hash claims moved to the cold table'),
-        (error: unknown) => logger.error({ reason: describe(error) }, 'moving settlement-hash claims to the cold table failed'),
-      );
-      await compact?.().then(
-        (done) => done.length > 0 && logger.info({ compacted: done }, 'payment partitions compacted in lease order'),
-        (error: unknown) => logger.error({ reason: describe(error) }, 'compacting payment partitions failed'),
-      );
-      // After the compaction, whose swap makes a day's kept result stale: each day is read here
-      // once (and once more after its compaction), not in a reconcile request.
-      await keepReconcile?.().then(
-        (days) => days.length > 0 && logger.info({ days }, 'reconcile results kept for days that are over'),
-        (error: unknown) => logger.error({ reason: describe(error) }, 'keeping reconcile results failed'),
-      );
-    } finally {
-      running = false;
-    }
-  };
-  void run();
-  const timer = setInterval(() => void run(), STORAGE_UPKEEP_INTERVAL_MS);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 /** The first log line: the mode, and in development what makes it unfit for production. */
@@ -329,7 +269,7 @@ function stopOnSignals(stop: () => Promise<void>, logger: Logger, config: AppCon
         process.exit(0);
       },
       (error: unknown) => {
-        logger.error({ reason: describe(error) }, 'shutdown failed');
+        logger.error({ reason: describeError(error) }, 'shutdown failed');
         process.exit(1);
       },
     );

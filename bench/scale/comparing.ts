@@ -3,13 +3,15 @@
  * moments (`scale.sameTime.*`).
  */
 import { partitionName, utcDay } from '../../src/storage/backends/sql/partitions.js';
+import { DAILY_REVENUE_SQL } from '../../src/storage/backends/sql/ledger-reads.js';
 import { HOT_CLAIMS, ONE_HASH_LOOKUP } from '../../src/storage/backends/sql/settlement-hashes.js';
-import { prng } from '../support/fixtures.js';
+import { DEFAULT_PAGE_SIZE } from '../../src/storage/core/cursor.js';
+import { leaseKey, pick, prng } from '../support/fixtures.js';
 import { alternatingP99 } from '../support/alternating.js';
 import { round, type BenchOptions } from '../support/report.js';
 import { loadedHash } from './loading.js';
 import { drive, readCalls } from './measuring.js';
-import { CONCURRENCY, GOAL_PCT, HOUR_START, READ_RUNS, READ_SAMPLES, READ_WARMUP_CALLS, READS, SECONDS, WARMUP_SECONDS } from './settings.js';
+import { CONCURRENCY, GOAL_PCT, HOUR_START, LEASES, READ_RUNS, READ_SAMPLES, READ_WARMUP_CALLS, READS, REVENUE_DAY, SECONDS, WARMUP_SECONDS } from './settings.js';
 import { prewarm, type Side } from './sides.js';
 /**
  * The goal measured at the same moments: the first step's copy (`first`) and the last step
@@ -19,8 +21,8 @@ import { prewarm, type Side } from './sides.js';
  * then has the server's shared_buffers to itself, as a step measured in turn has. Call for call
  * (`scale.sameTime.callByCall.*`, beside them) each call finds the buffers as the other
  * database's last call left them, which no step measured in turn does (docs/scale.md, run 29).
- * The lookup by hash's statement sent directly is measured beside it
- * (`scale.sameTime.bound.byHashSql`). Both start as a step does: a VACUUM of what the steps'
+ * The statements of the lookup by hash and of the day's revenue sent directly are measured
+ * beside them (`scale.sameTime.bound.byHashSql`, `.dailyRevenueSql`). Both start as a step does: a VACUUM of what the steps'
  * writes touched (from run 27; before, autovacuum could start on one side mid-run, and the
  * vacuums running at the end of each run are reported beside the rates), the database read into
  * the page cache ({@link prewarm}) and a CHECKPOINT. Reported as `scale.sameTime.*`, with
@@ -52,17 +54,28 @@ export async function sameTime(first: Side, last: Side, report: BenchOptions['re
       reportInTurns(report, figure, { p99, series }, { ...base, grain });
     }
   }
-  // The bound beside the lookup by hash: the service's own statement sent straight from the
-  // bench's session (no pool, no mapping to a payment), series for series. What it does between
-  // the sizes is PostgreSQL's work for the lookup, whatever the data layer adds around it.
-  const direct = (side: Side) => {
-    const random = prng(7);
-    return () => side.client.query({ ...ONE_HASH_LOOKUP, values: [loadedHash(Math.floor(random() * side.loaded))] });
+  // The bounds beside the two reads whose p99 moves most between the sizes: the service's own
+  // statement sent straight from the bench's session (no pool, no mapping of the rows), the same
+  // random keys, series for series. What a bound does between the sizes is PostgreSQL's work for
+  // that read, whatever the data layer adds around it.
+  const bounds: Record<string, (side: Side) => () => Promise<unknown>> = {
+    byHashSql: (side) => {
+      const random = prng(7);
+      return () => side.client.query({ ...ONE_HASH_LOOKUP, values: [loadedHash(Math.floor(random() * side.loaded))] });
+    },
+    dailyRevenueSql: (side) => {
+      const random = prng(7);
+      // The store asks for one more day than a page holds, to know whether there is a next page.
+      const values = () => [leaseKey(pick(random, LEASES)), REVENUE_DAY.from, REVENUE_DAY.to, DEFAULT_PAGE_SIZE + 1];
+      return () => side.client.query({ text: DAILY_REVENUE_SQL, name: 'scale_daily_revenue', values: values() });
+    },
   };
-  const [firstSql, lastSql] = [direct(first), direct(last)];
-  for (let i = 0; i < READ_WARMUP_CALLS; i++) await Promise.all([firstSql(), lastSql()]);
-  const sql = await alternatingP99(firstSql, lastSql, READ_SAMPLES, READ_RUNS, 'series');
-  reportInTurns(report, 'scale.sameTime.bound.byHashSql.p99', sql, { ...base, grain: 'series', statement: ONE_HASH_LOOKUP.name });
+  for (const [bound, direct] of Object.entries(bounds)) {
+    const [firstSql, lastSql] = [direct(first), direct(last)];
+    for (let i = 0; i < READ_WARMUP_CALLS; i++) await Promise.all([firstSql(), lastSql()]);
+    const sql = await alternatingP99(firstSql, lastSql, READ_SAMPLES, READ_RUNS, 'series');
+    reportInTurns(report, `scale.sameTime.bound.${bound}.p99`, sql, { ...base, grain: 'series' });
+  }
   for (const side of [first, last]) await drive(side, WARMUP_SECONDS, 'warmup');
   const rates: [number[], number[]] = [[], []];
   // The vacuums running on each side's database at the end of each of its runs.

@@ -16,7 +16,7 @@ import { driverOf } from '../support/sql.js';
 import { runCallers } from '../support/callers.js';
 import { convert, nowNs, summarize } from '../support/stats.js';
 import { loadedHash, loadedKey } from './loading.js';
-import { CONCURRENCY, HOUR_START, LEASES, LONG_CHECKPOINTS, READ_RUNS, READ_SAMPLES, READ_WARMUP_CALLS, READS, RECENT_PAYMENTS, SECONDS, WAL_COMPRESSION, WARMUP_SECONDS, type Layout } from './settings.js';
+import { CONCURRENCY, HOUR_START, LEASES, LONG_CHECKPOINTS, READ_RUNS, READ_SAMPLES, READ_WARMUP_CALLS, READS, RECENT_PAYMENTS, REVENUE_DAY, SECONDS, WAL_COMPRESSION, WARMUP_SECONDS, type Layout } from './settings.js';
 import { SERVICE_POOL, type Side } from './sides.js';
 import { foundIn, wholeLedgerCheck } from '../support/whole-ledger.js';
 /** 64 callers recording new payments in the measured hour for `seconds`. */
@@ -170,7 +170,6 @@ async function throughput(
 export async function readCalls(side: Side, random: () => number): Promise<Record<(typeof READS)[number], () => Promise<unknown>>> {
   const lease = () => leaseKey(pick(random, LEASES));
   const recent = new Date(HOUR_START - 3_600_000).toISOString();
-  const day = { from: new Date(HOUR_START - 86_400_000), to: new Date(HOUR_START) };
   // A page after a cursor one hour before the measured hour: what a client following a lease reads.
   // (A cursor is base64url JSON of the last item's [time, id]; built here to start mid-history.)
   const after = Buffer.from(JSON.stringify([recent, '00000000-0000-0000-0000-000000000000'])).toString('base64url');
@@ -195,7 +194,7 @@ export async function readCalls(side: Side, random: () => number): Promise<Recor
   return {
     firstPage: () => side.db.getPaymentsPage(lease(), { limit: 50 }),
     recentPage: () => side.db.getPaymentsPage(lease(), { limit: 50, after }),
-    dailyRevenue: () => side.db.getDailyRevenue(lease(), day),
+    dailyRevenue: () => side.db.getDailyRevenue(lease(), REVENUE_DAY),
     byHash: () => byHashRead(loadedHash(Math.floor(random() * side.loaded))),
     byRecentHash: () => byHashRead(loadedHash(Math.floor(random() * Math.min(side.loaded, RECENT_PAYMENTS)))),
   };

@@ -72,6 +72,8 @@ export const COLD_PROBE = process.env.BENCH_SCALE_COLD_PROBE !== '0';
 
 /** The measured hour: three hours ago (never settled here); loaded payments are older than it. */
 export const HOUR_START = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
+/** The range of the day's revenue read: the 24 hours before the measured hour. */
+export const REVENUE_DAY = { from: new Date(HOUR_START - 86_400_000), to: new Date(HOUR_START) };
 /** Loaded payment i is i * GAP_MS before HOUR_START: every step extends the history backwards, at one density. */
 export const GAP_MS = (DAYS * 86_400_000) / Math.max(...STEPS);
 /**

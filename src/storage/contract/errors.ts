@@ -78,6 +78,20 @@ export function validationError(field: string, reason: string): StorageError {
   return new StorageError('VALIDATION', `${field}: ${reason}`, { field, details: { field, reason } });
 }
 
+/**
+ * The `CONFLICT` of a maintenance job (the claims move, the compaction) whose lock another
+ * process holds: nothing failed, that process is doing the job. `doing` completes "another process
+ * is ...". Marked by `details.heldElsewhere` ({@link isHeldElsewhere}).
+ */
+export function heldElsewhereError(doing: string): StorageError {
+  return new StorageError('CONFLICT', `another process is ${doing}`, { retryable: true, details: { heldElsewhere: true } });
+}
+
+/** True for a {@link heldElsewhereError}. */
+export function isHeldElsewhere(error: unknown): boolean {
+  return isStorageError(error, 'CONFLICT') && error.details?.['heldElsewhere'] === true;
+}
+
 /** The error every call gets outside connect()/disconnect(). */
 export function notConnectedError(): StorageError {
   return new StorageError('NOT_CONNECTED', 'database is not connected; call connect() first');

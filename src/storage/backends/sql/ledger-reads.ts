@@ -53,6 +53,16 @@ export function paymentsPageSql(span: PartitionSpan | null, withCursor: boolean,
    ORDER BY payment_timestamp, id LIMIT $2`;
 }
 
+/**
+ * A lease's revenue per UTC day of [$2, $3), newest day first, at most $4 days ($1: the lease id).
+ * Exported so the scale bench can send the very statement the store sends.
+ */
+export const DAILY_REVENUE_SQL = `SELECT to_char(payment_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+        SUM(amount_minor_units)::text AS total, COUNT(*) AS payment_count
+   FROM x402_payments
+  WHERE lease_id = $1 AND payment_timestamp >= $2 AND payment_timestamp < $3
+  GROUP BY day ORDER BY day DESC LIMIT $4`;
+
 /** Ledger reads over a {@link SqlDriver}. */
 export class SqlLedgerReads {
   private readonly spans: PartitionSpanCache;
@@ -84,15 +94,7 @@ export class SqlLedgerReads {
     let to = range.to.getTime();
     // Days before the cursor's day: moving the range's end there keeps the index range scan.
     if (after !== null) to = Math.min(to, Date.parse(`${after}T00:00:00Z`));
-    const rows = await this.rows(
-      'getDailyRevenue',
-      `SELECT to_char(payment_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-              SUM(amount_minor_units)::text AS total, COUNT(*) AS payment_count
-         FROM x402_payments
-        WHERE lease_id = $1 AND payment_timestamp >= $2 AND payment_timestamp < $3
-        GROUP BY day ORDER BY day DESC LIMIT $4`,
-      [leaseId, range.from, new Date(to), limit + 1],
-    );
+    const rows = await this.rows('getDailyRevenue', DAILY_REVENUE_SQL, [leaseId, range.from, new Date(to), limit + 1]);
     const items = rows.slice(0, limit).map((r) => ({
       leaseId,
       day: r['day'] as string,

@@ -24,7 +24,7 @@
  * partition is untouched until the swap commits, and the swap is one transaction. One process
  * compacts at a time per database (a leadership lock); another gets `CONFLICT`.
  */
-import { StorageError, validationError } from '../../contract/errors.js';
+import { heldElsewhereError, StorageError, validationError } from '../../contract/errors.js';
 import type { PartitionCompaction } from '../../contract/schema.js';
 import type { Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
@@ -236,7 +236,7 @@ export async function compactPartitions(driver: SqlDriver, names: readonly strin
   lockRetryOptions(options);
   if (names.length === 0) return [];
   const leadership = await driver.tryLeadership(LEADERSHIP);
-  if (leadership === null) throw new StorageError('CONFLICT', 'another process is compacting payment partitions', { retryable: true });
+  if (leadership === null) throw heldElsewhereError('compacting payment partitions');
   try {
     const done: PartitionCompaction[] = [];
     for (const name of names) {

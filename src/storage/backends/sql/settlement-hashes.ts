@@ -13,7 +13,7 @@
  * claim writer checks the cold table and claims in the hot one in one statement; that is what the
  * move's order relies on.
  */
-import { StorageError, validationError } from '../../contract/errors.js';
+import { heldElsewhereError, StorageError, validationError } from '../../contract/errors.js';
 import type { StoredX402Payment } from '../../contract/database.js';
 import { paymentFromRow, type Row } from './codecs.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
@@ -215,7 +215,7 @@ export async function moveClaimsToCold(driver: SqlDriver, before: Date, chunkSiz
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw validationError('chunkSize', 'must be a positive integer');
   const bounds = lockRetryOptions(locks, { lockTimeoutMs: 500, attempts: 3 });
   const leadership = await driver.tryLeadership(MOVE_LEADERSHIP);
-  if (leadership === null) throw new StorageError('CONFLICT', 'another process is moving settlement-hash claims', { retryable: true });
+  if (leadership === null) throw heldElsewhereError('moving settlement-hash claims');
   const stillLeading = () => {
     if (!leadership.isHeld()) throw new StorageError('CONFLICT', 'the claims move lock was lost', { retryable: true });
   };
