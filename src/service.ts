@@ -67,7 +67,6 @@ export class ServiceStartError extends Error {
   override readonly name = 'ServiceStartError';
 }
 
-
 /**
  * Brings money that moved without a ledger row into the ledger: pending payments are replayed,
  * and journaled settlements resolved. `minAgeMs` leaves intents younger than that to the

@@ -22,10 +22,10 @@ import { prewarm, type Side } from './sides.js';
  * (`scale.sameTime.callByCall.*`, beside them) each call finds the buffers as the other
  * database's last call left them, which no step measured in turn does (docs/scale.md, run 29).
  * The statements of the lookup by hash and of the day's revenue sent directly are measured
- * beside them (`scale.sameTime.bound.byHashSql`, `.dailyRevenueSql`). Both start as a step does: a VACUUM of what the steps'
- * writes touched (from run 27; before, autovacuum could start on one side mid-run, and the
- * vacuums running at the end of each run are reported beside the rates), the database read into
- * the page cache ({@link prewarm}) and a CHECKPOINT. Reported as `scale.sameTime.*`, with
+ * beside them (`scale.sameTime.bound.byHashSql`, `.dailyRevenueSql`). Both databases start as a
+ * step does: a VACUUM of what the steps' writes touched (from run 27; before, autovacuum could
+ * start on one side mid-run, and the vacuums running at the end of each run are reported beside
+ * the rates), the database read into the page cache ({@link prewarm}) and a CHECKPOINT. Reported as `scale.sameTime.*`, with
  * `scale.sameTime.goal`: the goal judged on these figures, where the machine's drift between
  * steps (minutes apart) falls on both sides alike.
  */
@@ -58,23 +58,29 @@ export async function sameTime(first: Side, last: Side, report: BenchOptions['re
   // statement sent straight from the bench's session (no pool, no mapping of the rows), the same
   // random keys, series for series. What a bound does between the sizes is PostgreSQL's work for
   // that read, whatever the data layer adds around it.
-  const bounds: Record<string, (side: Side) => () => Promise<unknown>> = {
-    byHashSql: (side) => {
-      const random = prng(7);
-      return () => side.client.query({ ...ONE_HASH_LOOKUP, values: [loadedHash(Math.floor(random() * side.loaded))] });
+  const bounds: Record<string, { statement: string; calls: (side: Side) => () => Promise<unknown> }> = {
+    byHashSql: {
+      statement: ONE_HASH_LOOKUP.name,
+      calls: (side) => {
+        const random = prng(7);
+        return () => side.client.query({ ...ONE_HASH_LOOKUP, values: [loadedHash(Math.floor(random() * side.loaded))] });
+      },
     },
-    dailyRevenueSql: (side) => {
-      const random = prng(7);
-      // The store asks for one more day than a page holds, to know whether there is a next page.
-      const values = () => [leaseKey(pick(random, LEASES)), REVENUE_DAY.from, REVENUE_DAY.to, DEFAULT_PAGE_SIZE + 1];
-      return () => side.client.query({ text: DAILY_REVENUE_SQL, name: 'scale_daily_revenue', values: values() });
+    dailyRevenueSql: {
+      statement: 'getDailyRevenue',
+      calls: (side) => {
+        const random = prng(7);
+        // The store asks for one more day than a page holds, to know whether there is a next page.
+        const values = () => [leaseKey(pick(random, LEASES)), REVENUE_DAY.from, REVENUE_DAY.to, DEFAULT_PAGE_SIZE + 1];
+        return () => side.client.query({ text: DAILY_REVENUE_SQL, name: 'scale_daily_revenue', values: values() });
+      },
     },
   };
-  for (const [bound, direct] of Object.entries(bounds)) {
-    const [firstSql, lastSql] = [direct(first), direct(last)];
+  for (const [bound, { statement, calls }] of Object.entries(bounds)) {
+    const [firstSql, lastSql] = [calls(first), calls(last)];
     for (let i = 0; i < READ_WARMUP_CALLS; i++) await Promise.all([firstSql(), lastSql()]);
     const sql = await alternatingP99(firstSql, lastSql, READ_SAMPLES, READ_RUNS, 'series');
-    reportInTurns(report, `scale.sameTime.bound.${bound}.p99`, sql, { ...base, grain: 'series' });
+    reportInTurns(report, `scale.sameTime.bound.${bound}.p99`, sql, { ...base, grain: 'series', statement });
   }
   for (const side of [first, last]) await drive(side, WARMUP_SECONDS, 'warmup');
   const rates: [number[], number[]] = [[], []];
