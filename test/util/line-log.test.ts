@@ -53,8 +53,9 @@ describe('compacting a log in use', () => {
     expect(log.appendedBytes).toBeLessThan(done.bytesAfter);
     await log.close();
 
-    const { records: reopened } = await LineLog.open(path, { kind: REC, keep: keepAll });
-    expect(reopened.map((r) => r.n)).toEqual(expected);
+    const reopened = await LineLog.open(path, { kind: REC, keep: keepAll });
+    await reopened.log.close();
+    expect(reopened.records.map((r) => r.n)).toEqual(expected);
   });
 
   it('runs one compaction at a time: a call made while one runs starts from its result and covers what was appended before it', async () => {
