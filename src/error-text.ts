@@ -1,6 +1,7 @@
 /**
  * An error as the `reason` of a log line: a storage error's code and message, any other error's
  * message, with passwords and other secrets masked (a driver's message can quote a connection URL).
+ * The service's log lines and the CLI's error output both use it.
  */
 import { isStorageError } from './storage/contract/errors.js';
 import { scrubSecrets } from './util/scrub-secrets.js';

@@ -8,8 +8,7 @@
 import { NotEmptyError } from '../migration/backup.js';
 import type { MigrationProgress, MigrationReport } from '../migration/migrate-data.js';
 import { SnapshotError } from '../migration/snapshot-format.js';
-import { scrubSecrets } from '../util/scrub-secrets.js';
-import { isStorageError } from '../storage/contract/errors.js';
+import { describeError } from '../error-text.js';
 import { SchemaNotReadyError } from './store-options.js';
 
 /** A sink for progress events with a final `done()` that ends the bar line. */
@@ -101,7 +100,6 @@ export function reportText(report: MigrationReport): string {
 /** Prints `error` without secrets and returns the exit code it means (1 an answer, 2 a failure to run). */
 export function reportFailure(error: unknown, err: { write(text: string): unknown } = process.stderr): 1 | 2 {
   const answer = error instanceof SnapshotError || error instanceof NotEmptyError || error instanceof SchemaNotReadyError;
-  const text = isStorageError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-  err.write(`${error instanceof SnapshotError ? 'snapshot refused, nothing written: ' : 'error: '}${scrubSecrets(text)}\n`);
+  err.write(`${error instanceof SnapshotError ? 'snapshot refused, nothing written: ' : 'error: '}${describeError(error)}\n`);
   return answer ? 1 : 2;
 }
