@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLD_CLAIMS, HOT_CLAIMS } from '../src/storage/backends/sql/settlement-hashes.js';
 import { ensurePaymentPartitions, partitionName, utcDay } from '../src/storage/backends/sql/partitions.js';
+import type { SchemaManager } from '../src/storage/contract/schema.js';
 import { keepStorageUpkeep, PARTITION_DAYS_AHEAD } from '../src/storage-upkeep.js';
 import { openSqlStore, type OpenSqlStore } from './support/backends.js';
 import { count, fileDays, lease, pay } from './support/payment-days.js';
@@ -31,10 +32,10 @@ function keptLogger(): { logger: pino.Logger; lines: LogLine[] } {
   return { logger: pino({ level: 'info' }, stream), lines };
 }
 
-/** One upkeep run, as the service makes at start; its timer stopped. */
-async function upkeepOnce(b: OpenSqlStore): Promise<LogLine[]> {
+/** One upkeep run of `schema`, as the service makes at start (its timer stopped); its log lines. */
+async function upkeepOnce(schema: SchemaManager): Promise<LogLine[]> {
   const { logger, lines } = keptLogger();
-  const upkeep = keepStorageUpkeep(b.db.schema, logger, true);
+  const upkeep = keepStorageUpkeep(schema, logger, true);
   upkeep.stop();
   await upkeep.firstRun;
   return lines;
@@ -65,7 +66,7 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('storage upkeep on 
     let lines: LogLine[];
     try {
       expect(held.every((h) => h !== null)).toBe(true);
-      lines = await upkeepOnce(b);
+      lines = await upkeepOnce(b.db.schema);
     } finally {
       for (const h of held) await h?.release();
     }
@@ -82,7 +83,7 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('storage upkeep on 
     expect(ahead).toBe(1);
 
     // The locks free, the next run moves and compacts, and nothing is an error.
-    const next = await upkeepOnce(b);
+    const next = await upkeepOnce(b.db.schema);
     expect(next.filter((l) => l.level >= 50)).toEqual([]);
     expect(next.map((l) => l.msg)).toEqual(expect.arrayContaining(['settlement-hash claims moved to the cold table', 'payment partitions compacted in lease order']));
     expect(await claims()).toEqual([0, 1]);
@@ -94,12 +95,8 @@ describe.each<'postgres' | 'pglite'>(['postgres', 'pglite'])('storage upkeep on 
 describe('storage upkeep failures', () => {
   it('logs a job that fails as an error, and goes on with the others', async () => {
     const closed = await openSqlStore('postgres', { migrate: false });
-    const schema = closed.db.schema;
     await closed.dispose();
-    const { logger, lines } = keptLogger();
-    const upkeep = keepStorageUpkeep(schema, logger, true);
-    upkeep.stop();
-    await upkeep.firstRun;
+    const lines = await upkeepOnce(closed.db.schema);
     const failures = lines.filter((l) => l.level === 50);
     expect(failures.map((l) => l.msg)).toEqual([
       'creating payment partitions failed',
