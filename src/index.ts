@@ -72,6 +72,7 @@ export { MockDatabase } from './storage/backends/memory/mock-database.js';
 export { PostgresDatabase } from './storage/backends/postgres/postgres-database.js';
 export type { PostgresDatabaseOptions } from './storage/backends/postgres/postgres-database.js';
 export { PgliteDatabase } from './storage/backends/pglite/pglite-database.js';
+export type { PgliteDatabaseOptions } from './storage/backends/pglite/pglite-database.js';
 export { SqlDatabase } from './storage/backends/sql/sql-database.js';
 export type { SqlDatabaseOptions } from './storage/backends/sql/sql-database.js';
 export type { PoolEnv } from './storage/backends/postgres/pool-config.js';

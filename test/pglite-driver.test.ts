@@ -8,6 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLockOwner } from '../src/util/file-lock.js';
 import { PgliteDriver } from '../src/storage/backends/pglite/driver.js';
+import { PgliteDatabase } from '../src/storage/backends/pglite/pglite-database.js';
+import { newAsset } from './conformance/fixtures.js';
+import { pgliteDatabase, pgliteDriver } from './support/pglite-template.js';
 import { mapDriverError } from '../src/storage/backends/sql/map-driver-error.js';
 
 describe('PgliteDriver in memory', () => {
@@ -88,6 +91,46 @@ describe('PgliteDriver in memory', () => {
     await first;
     expect(await second).toEqual([{ one: 1 }]);
     expect(events).toEqual(['first in', 'first out', 'second in']);
+  });
+});
+
+describe('PgliteDriver from a copy of a data directory', () => {
+  // The originals start from the suite's own copy (pglite-template.ts): the tests above start from nothing.
+  it('starts an in-memory database from the copy, which then goes its own way', async () => {
+    const original = await pgliteDriver();
+    await original.open();
+    await original.query(`CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('before the copy')`);
+    const copy = await original.dumpDataDir();
+    await original.query(`INSERT INTO kept VALUES ('after the copy')`);
+    const loaded = new PgliteDriver(undefined, { loadDataDir: copy });
+    await loaded.open();
+    expect((await loaded.query('SELECT v FROM kept')).rows).toEqual([{ v: 'before the copy' }]);
+    await loaded.query(`INSERT INTO kept VALUES ('in the copy')`);
+    expect((await original.query('SELECT v FROM kept ORDER BY v')).rows).toEqual([{ v: 'after the copy' }, { v: 'before the copy' }]);
+    await Promise.all([original.close(), loaded.close()]);
+  });
+
+  it('refuses a copy for a data directory, and a dump before open', async () => {
+    const copy = new Blob([]);
+    expect(() => new PgliteDriver(join(tmpdir(), 'never-made'), { loadDataDir: copy })).toThrow(expect.objectContaining({ code: 'VALIDATION', field: 'loadDataDir' }));
+    await expect(new PgliteDriver().dumpDataDir()).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+  });
+
+  it('gives a PgliteDatabase its records and schema: the store from the copy applies no migration', async () => {
+    const source = await pgliteDatabase();
+    await expect(source.dumpDataDir()).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+    await source.connect();
+    expect((await source.schema.up()).error).toBeUndefined();
+    const asset = await source.saveAsset(newAsset());
+    const copy = await source.dumpDataDir();
+    await source.disconnect();
+    const store = new PgliteDatabase(undefined, { loadDataDir: copy });
+    await store.connect();
+    const up = await store.schema.up();
+    expect(up.error).toBeUndefined();
+    expect(up.applied).toEqual([]);
+    expect(await store.getAsset(asset.assetId)).toEqual(asset);
+    await store.disconnect();
   });
 });
 

@@ -10,16 +10,18 @@
  *   in-memory instance shared through a driver whose close() leaves it open, because booting and
  *   migrating PGlite for every test would dominate the suite's time.
  * - `open()`: a new, isolated store, connected and migrated, for one API or migration test.
+ *
+ * Every in-memory PGlite here starts from one copy of a new data directory (pglite-template.ts).
  */
 import type { Database } from '../../src/storage/contract/database.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
-import { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
-import { PgliteDatabase } from '../../src/storage/backends/pglite/pglite-database.js';
+import type { PgliteDriver } from '../../src/storage/backends/pglite/driver.js';
 import { createPgDriver, PostgresDatabase, type PostgresDatabaseOptions } from '../../src/storage/backends/postgres/postgres-database.js';
 import type { SqlDriver } from '../../src/storage/backends/sql/driver.js';
 import { SqlDatabase, type SqlDatabaseOptions } from '../../src/storage/backends/sql/sql-database.js';
 import type { ConformanceBackend } from '../conformance/fixtures.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
+import { pgliteDatabase, pgliteDriver } from './pglite-template.js';
 
 /** The backend names. */
 export type BackendName = 'memory' | 'postgres' | 'pglite';
@@ -119,7 +121,7 @@ const pglite: TestBackend = {
     let shared: Promise<PgliteDriver> | undefined;
     const driver = async () => {
       shared ??= (async () => {
-        const d = new PgliteDriver();
+        const d = await pgliteDriver();
         await migrated(new SqlDatabase(borrowed(d)));
         return d;
       })();
@@ -135,7 +137,7 @@ const pglite: TestBackend = {
     };
   },
   async open(options = {}) {
-    const db = await migrated(new PgliteDatabase(undefined, options));
+    const db = await migrated(await pgliteDatabase(options));
     return { name: 'pglite', db, dispose: () => db.disconnect() };
   },
 };
@@ -172,7 +174,7 @@ export async function openSqlStore(kind: 'postgres' | 'pglite', { migrate = true
     t = await createTestDatabase();
     driver = createPgDriver(t.url);
   } else {
-    driver = new PgliteDriver();
+    driver = await pgliteDriver();
   }
   const db = new SqlDatabase(driver);
   await db.connect();

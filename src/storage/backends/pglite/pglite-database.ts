@@ -2,13 +2,29 @@
  * The embedded backend: the storage contract on PGlite (PostgreSQL compiled to WebAssembly,
  * in-process), so the service runs with no database server. Same SQL as PostgresDatabase.
  */
-import { PgliteDriver } from './driver.js';
+import { PgliteDriver, type PgliteDriverOptions } from './driver.js';
 import { SqlDatabase, type SqlDatabaseOptions } from '../sql/sql-database.js';
+
+/** Options of a {@link PgliteDatabase}: the store's, and PGlite's own (`debug`, `loadDataDir`). */
+export interface PgliteDatabaseOptions extends SqlDatabaseOptions, PgliteDriverOptions {}
 
 /** The embedded PGlite backend. */
 export class PgliteDatabase extends SqlDatabase {
+  private readonly pglite: PgliteDriver;
+
   /** @param dataDir where data is kept; undefined keeps it in memory only. */
-  constructor(dataDir?: string, options: SqlDatabaseOptions = {}) {
-    super(new PgliteDriver(dataDir), options);
+  constructor(dataDir?: string, options: PgliteDatabaseOptions = {}) {
+    const { debug, loadDataDir, ...storeOptions } = options;
+    const driver = new PgliteDriver(dataDir, { ...(debug === undefined ? {} : { debug }), ...(loadDataDir === undefined ? {} : { loadDataDir }) });
+    super(driver, storeOptions);
+    this.pglite = driver;
+  }
+
+  /**
+   * A copy of the store's whole data directory, for a new in-memory store to start from
+   * (`new PgliteDatabase(undefined, { loadDataDir })`); `NOT_CONNECTED` before connect().
+   */
+  dumpDataDir(): Promise<Blob> {
+    return this.pglite.dumpDataDir();
   }
 }
