@@ -23,52 +23,25 @@
  * for the paid cases each stage's mean wall time per request (lease and batch read, verify with its
  * signature recovery, journal with its durable appends, settle, ledger write); the
  * rest is HTTP, JSON/base64 decoding and waiting for the event loop.
+ * Its parts are in bench/http/: the settings, the service's process, the load, the leases and
+ * payments, and the figures derived from the runs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import autocannon from 'autocannon';
-import { paymentHeader } from '../src/api/x402/client.js';
-import type { PaymentRequirements } from '../src/api/x402/types.js';
-import type { StoredLease } from '../src/storage/contract/database.js';
-import { assetKey, hash, leaseKey, lessorAddress, lesseeAddress, storedAsset, CHAIN_ID } from './support/fixtures.js';
-import { CpuMeter, MainThreadMeter, processCpuSeconds, waitForQuiet, type ThreadTime } from './support/cpu.js';
-import type { ProfileSnapshot } from './support/paid-profile.js';
-import { anyMatches, info, round, stdoutReporter, type BenchOptions, type Report } from './support/report.js';
+import { pathToFileURL } from 'node:url';
+import { leaseKey, storedAsset } from './support/fixtures.js';
+import { waitForQuiet } from './support/cpu.js';
+import { anyMatches, info, round, stdoutReporter, type BenchOptions } from './support/report.js';
 import { ledgerWriteCost } from './support/ledger-write-cost.js';
 import { recoveryBound } from './support/recovery-bound.js';
 import { watchMainThread } from './support/stall-trace.js';
 import { percentile } from './support/stats.js';
 import { signerRecoveryKind } from '../src/api/x402/signer-recovery.js';
+import type { PaymentRequirements } from '../src/api/x402/types.js';
 import { bulkImport, openPostgres } from './support/sql.js';
-import { freePort } from '../test/support/free-port.js';
-
-const LEASES = 1_000;
-const CONNECTIONS = 100;
-const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
-const WARMUP_SECONDS = 2;
-/**
- * Read and paid runs alternated after the cases, each pair a share of its own: this machine's
- * speed drifts by a third within minutes (the read alone ran at 4,400 and 6,700 req/s in two runs
- * of the same code), so one read and one paid run measured 20 s apart say more about the minute
- * than the code. `http.paid.shareOfRead` is the median of the cases' pair and these.
- */
-const SHARE_ROUNDS = Number(process.env.BENCH_HTTP_SHARE_ROUNDS ?? 4);
-const ROUND_SECONDS = 5;
-const GOAL = { readP99Ms: 50, paidP99Ms: 200 };
-const CASES = ['baseline', 'read', 'paid', 'paid-unverified'] as const;
-type Case = (typeof CASES)[number];
-const PAID: readonly Case[] = ['paid', 'paid-unverified'];
-/** The stages of a paid request timed inside the service (bench/support/http-service.ts), in request order. */
-const STAGES = ['inService', 'leaseRead', 'verify', 'signatureRecovery', 'journal', 'journalAppend', 'settle', 'ledgerWrite'] as const;
-/** The service's maxTimeoutSeconds: long enough for payments signed before a run to stay valid through it. */
-const PAYMENT_VALIDITY_SECONDS = 600;
-/** BENCH_HTTP_TRACE=1: the service's and this process's main-thread stalls, compactions and each share round's stage tails (README). */
-const TRACE = process.env.BENCH_HTTP_TRACE === '1';
+import { cpuMsPerRequest, reportMainThreadCpuRatio, reportProfile } from './http/figures.js';
+import { load, type Requests, type Run } from './http/load.js';
+import { activeLease, PaymentPool } from './http/payments.js';
+import { startService, type Service } from './http/service.js';
+import { CASES, CONNECTIONS, GOAL, LEASES, PAID, ROUND_SECONDS, SECONDS, SHARE_ROUNDS, STAGES, TRACE, WARMUP_SECONDS, type Case } from './http/settings.js';
 
 /** Every figure this module can print. */
 export const names: readonly string[] = [
@@ -86,205 +59,6 @@ export const names: readonly string[] = [
   'http.paid.bound.cpuFloorShareOfRead',
   'http.goal',
 ];
-
-/** Lease `i`: active, its term around now, 3,600 tokens an hour (1 USDC a second). */
-function activeLease(i: number): StoredLease {
-  const now = Date.now();
-  const leaseId = leaseKey(i);
-  const at = new Date(now - 86_400_000 + i);
-  return {
-    id: randomUUID(),
-    leaseId,
-    assetId: assetKey(i),
-    chainId: CHAIN_ID,
-    contractAddress: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512',
-    lessor: lessorAddress(i),
-    lessee: lesseeAddress(i),
-    agreement: {
-      leaseId,
-      assetId: assetKey(i),
-      terms: {
-        startDate: new Date(now - 86_400_000).toISOString(),
-        endDate: new Date(now + 86_400_000).toISOString(),
-        paymentAmount: '3600000000000000000000',
-        paymentSchedule: 'per-second',
-        currency: 'USDC',
-      },
-    },
-    status: 'active',
-    blockNumber: 2_000_000 + i,
-    transactionHash: hash('e1', i),
-    createdAt: at,
-    updatedAt: at,
-  };
-}
-
-/** A running service and the benchmark's switch of its facilitator. */
-interface Service {
-  base: string;
-  pid: number;
-  /** Swaps the facilitator: with signature checks (the service's own) or without. */
-  signatures(mode: 'verify' | 'skip'): Promise<void>;
-  /** Starts timing the service's stages (see bench/support/paid-profile.ts). */
-  profileStart(): Promise<void>;
-  /**
-   * What the service measured since {@link profileStart}; with BENCH_HTTP_PROFILE=1 it also writes
-   * that stretch's V8 profiles as `.bench/profiles/http-<name>.{cpuprofile,heapprofile}`.
-   */
-  profileStop(name: string): Promise<ProfileSnapshot>;
-  stop: () => Promise<number | null>;
-}
-
-/** Starts the service (bench/support/http-service.ts) on `url`'s database and waits until /ready answers 200. */
-async function startService(databaseUrl: string): Promise<Service> {
-  const port = await freePort();
-  // Its own pending-payment file, so the benchmark never contends with a service run from ./data.
-  const dataDir = await mkdtemp(join(tmpdir(), 'bench-http-'));
-  const repo = fileURLToPath(new URL('..', import.meta.url));
-  // The paid route is rate-limited per client, and every autocannon connection is one client here.
-  const settings = {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'development',
-    LEASING_MODE: 'development',
-    PGPOOL_MAX: '20',
-    ACCESS_RATE_LIMIT_MAX: '1000000',
-    X402_MAX_TIMEOUT_SECONDS: String(PAYMENT_VALIDITY_SECONDS),
-  };
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/support/http-service.ts'], {
-    cwd: repo,
-    // The production pool size (guide section 5); development mode (LEASING_MODE) for the local facilitator.
-    env: { ...process.env, ...settings, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, PENDING_PAYMENTS_FILE: '', USE_MOCK_DATABASE: '' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const base = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt += 1) {
-    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}`);
-    const ok = await fetch(`${base}/ready`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (attempt > 200) throw new Error('the service did not become ready');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    base,
-    pid: child.pid ?? 0,
-    signatures: (mode) =>
-      new Promise<void>((resolve, reject) => {
-        const expected = mode === 'verify' ? 'ok:local' : 'ok:local-unverified';
-        child.once('message', (answer) => (answer === expected ? resolve() : reject(new Error(`the service answered ${String(answer)} to ${mode}`))));
-        child.send(mode === 'verify' ? 'verify-signatures' : 'skip-signatures');
-      }),
-    profileStart: () =>
-      new Promise<void>((resolve, reject) => {
-        child.once('message', (answer) => (answer === 'ok:profile' ? resolve() : reject(new Error(`the service answered ${String(answer)} to profile-start`))));
-        child.send('profile-start');
-      }),
-    profileStop: (name) =>
-      new Promise<ProfileSnapshot>((resolve, reject) => {
-        child.once('message', (answer) => {
-          const profile = (answer as { profile?: ProfileSnapshot } | null)?.profile;
-          if (profile === undefined) reject(new Error(`the service answered ${JSON.stringify(answer)} to profile-stop`));
-          else resolve(profile);
-        });
-        child.send(`profile-stop:${name}`);
-      }),
-    stop: async () => {
-      child.kill('SIGTERM');
-      const code = await exited;
-      await rm(dataDir, { recursive: true, force: true });
-      return code;
-    },
-  };
-}
-
-interface Run {
-  rps: number;
-  p50: number;
-  p99: number;
-  /** More of the latency distribution (ms), to see the shape of the tail. */
-  tail: { p90: number; p97_5: number; max: number };
-  ok: number;
-  other: number;
-  errors: number;
-  cpu: { servicePct: number; loadGeneratorPct: number; restPct: number; cores: number };
-  /** How the service's main thread spent the run (undefined without Linux's schedstat). */
-  mainThread: ThreadTime | undefined;
-}
-
-/** What a case sends: a fixed list of requests (prebuilt by autocannon), or one built per request. */
-type Requests = { method: 'GET'; paths: string[] } | { method: 'POST'; next: () => { path: string; headers: Record<string, string> } };
-
-/** One autocannon run, with where the machine's CPU went meanwhile. */
-async function load(base: string, seconds: number, requests: Requests, servicePid: number): Promise<Run> {
-  const meter = new CpuMeter();
-  const mainThread = new MainThreadMeter(servicePid);
-  const serviceBefore = processCpuSeconds(servicePid);
-  const started = performance.now();
-  const result = await autocannon({
-    url: base,
-    connections: CONNECTIONS,
-    duration: seconds,
-    requests:
-      requests.method === 'GET'
-        ? requests.paths.map((path) => ({ method: 'GET' as const, path }))
-        : [
-            {
-              method: 'POST',
-              setupRequest: (request) => {
-                const { path, headers } = requests.next();
-                return { ...request, path, headers: { ...request.headers, ...headers } };
-              },
-            },
-          ],
-  });
-  const cpu = meter.stop();
-  const mainThreadTime = mainThread.stop();
-  const servicePct = Math.round(((processCpuSeconds(servicePid) - serviceBefore) / ((performance.now() - started) / 1000)) * 100);
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    tail: { p90: result.latency.p90, p97_5: result.latency.p97_5, max: result.latency.max },
-    ok: result['2xx'],
-    other: result.non2xx,
-    errors: result.errors + result.timeouts,
-    // % of one core; the rest is PostgreSQL plus anything else running on the machine.
-    cpu: { servicePct, loadGeneratorPct: cpu.nodeCpuPct, restPct: Math.max(0, cpu.otherCpuPct + cpu.pgCpuPct - servicePct), cores: cpu.cores },
-    mainThread: mainThreadTime,
-  };
-}
-
-/** Signed payments made before a run, one per request, each a new payment to lease `i`'s lessor. */
-class PaymentPool {
-  private requests: { path: string; headers: Record<string, string> }[] = [];
-  private taken = 0;
-  private n = 0;
-  /** Payments the pool ran short of and signed while the load ran. */
-  signedDuringRun = 0;
-
-  constructor(private readonly template: PaymentRequirements) {}
-
-  private make(): { path: string; headers: Record<string, string> } {
-    const i = this.n++ % LEASES;
-    return { path: `/api/leases/${leaseKey(i)}/access?mode=second`, headers: { 'x-payment': paymentHeader({ ...this.template, payTo: lessorAddress(i) }) } };
-  }
-
-  /** Drops what is left and signs `count` new payments. */
-  refill(count: number): void {
-    this.requests = Array.from({ length: count }, () => this.make());
-    this.taken = 0;
-    this.signedDuringRun = 0;
-  }
-
-  next(): { path: string; headers: Record<string, string> } {
-    const request = this.requests[this.taken++];
-    if (request !== undefined) return request;
-    this.signedDuringRun += 1;
-    return this.make();
-  }
-}
 
 /** Runs the HTTP benchmark (called by bench/run.ts). */
 export async function benchHttp({ filter, report }: BenchOptions): Promise<void> {
@@ -475,91 +249,6 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
   }
 }
 
-/** The CPU (ms) of the service's main thread per answered request of `run`, undefined without schedstat. */
-function mainThreadMsPerRequest(run: Run): number | undefined {
-  return run.mainThread === undefined ? undefined : run.mainThread.cpuMs / Math.max(1, run.ok + run.other);
-}
-
-/**
- * What the two requests cost the main thread, against each other: in each pair, the read's
- * main-thread CPU per request over the paid request's, with how each main thread spent the run.
- * Not a bound: a request's main-thread CPU depends on how much the work of requests in flight is
- * batched together (statements, journal writes, recovery messages), so it changes with the
- * conditions (docs/performance.md, "The main thread waits for a core").
- */
-function reportMainThreadCpuRatio(report: Report, pairs: readonly { read: Run; paid: Run }[]): void {
-  const measured = pairs.flatMap((p) => {
-    const read = mainThreadMsPerRequest(p.read);
-    const paid = mainThreadMsPerRequest(p.paid);
-    return read === undefined || paid === undefined || p.paid.mainThread === undefined || p.read.mainThread === undefined
-      ? []
-      : [{ ratio: read / paid, readMs: read, paidMs: paid, read: p.read.mainThread, paid: p.paid.mainThread }];
-  });
-  if (measured.length === 0) return;
-  const ratio = percentile(measured.map((m) => m.ratio).sort((a, b) => a - b), 50);
-  const shares = (t: ThreadTime) => ({ onCpu: round(t.onCpu, 2), waitingForCpu: round(t.waitingForCpu, 2), asleep: round(t.asleep, 2) });
-  report('http.paid.profile.mainThreadCpuRatio', round(ratio, 2), 'read / paid', {
-    note: "median over the pairs of the read's main-thread CPU per request over the paid request's (not a bound: it moves with how requests batch)",
-    pairs: measured.map((m) => ({
-      ratio: round(m.ratio, 2),
-      readMainThreadMsPerRequest: round(m.readMs, 3),
-      paidMainThreadMsPerRequest: round(m.paidMs, 3),
-      readMainThread: shares(m.read),
-      paidMainThread: shares(m.paid),
-    })),
-  });
-}
-
-/** The CPU (ms) the named parts of the machine spent per answered request of `run`. */
-function cpuMsPerRequest(run: Run, parts: readonly ('service' | 'loadGenerator' | 'rest')[]): number {
-  const pct = parts.reduce((sum, part) => sum + run.cpu[`${part}Pct`], 0);
-  return ((pct / 100) * 1000) / run.rps;
-}
-
-/**
- * The service-side figures of a run: CPU per request and event-loop utilization; for a paid case
- * also each stage's mean wall time per request (a stage called twice per request, like the
- * journal's updates, counts both calls).
- */
-function reportProfile(report: Report, name: Case, run: Run, profile: ProfileSnapshot): void {
-  const requests = Math.max(1, run.ok + run.other);
-  const cpuMs = (profile.cpuPct / 100) * profile.seconds * 1000;
-  report(`http.${name}.profile.serviceCpuPerRequest`, round(cpuMs / requests, 3), 'ms', {
-    note: 'CPU of the service process (user + system) over the run, per answered request',
-    serviceCpuPct: profile.cpuPct,
-    requests,
-  });
-  report(`http.${name}.profile.eventLoopUtilization`, profile.eventLoopUtilization, 'of the main thread', {
-    note: 'near 1: the service thread is busy all the time (or waiting for a core: see mainThread) and is the bottleneck',
-  });
-  const main = run.mainThread;
-  if (main !== undefined) {
-    report(`http.${name}.profile.mainThread`, round(main.onCpu, 2), 'of the run on a core', {
-      note: "the service's main thread as the scheduler saw it (Linux schedstat): on a core, runnable but waiting for one, or asleep; the event-loop utilization counts the wait as busy",
-      waitingForCpu: round(main.waitingForCpu, 2),
-      asleep: round(main.asleep, 2),
-      cpuMsPerRequest: round(main.cpuMs / requests, 3),
-    });
-  }
-  if (!PAID.includes(name)) return;
-  // Every new paid request calls verify once (also when its signature recovery is reused later).
-  const paidRequests = Math.max(1, profile.stages['verify']?.calls ?? 0);
-  const total = STAGES.filter((s) => s !== 'inService' && s !== 'signatureRecovery' && s !== 'journalAppend').reduce((sum, s) => sum + (profile.stages[s]?.ms ?? 0), 0);
-  for (const stage of STAGES) {
-    const t = profile.stages[stage] ?? { calls: 0, ms: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
-    report(`http.${name}.profile.${stage}`, round(t.ms / paidRequests, 3), 'ms/request', {
-      callsPerRequest: round(t.calls / paidRequests, 2),
-      meanPerCallMs: round(t.ms / Math.max(1, t.calls), 3),
-      callP50Ms: t.p50Ms,
-      callP99Ms: t.p99Ms,
-      callMaxMs: t.maxMs,
-      // signatureRecovery sits inside verify/settle and journalAppend inside journal: shares of the timed stages.
-      sharePct: round((t.ms / Math.max(1e-9, total)) * 100, 1),
-      requestP50Ms: run.p50,
-      requestP99Ms: run.p99,
-    });
-  }
-}
 
 // `tsx bench/http.ts [filter]` runs it alone.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
