@@ -8,6 +8,7 @@ import autocannon from 'autocannon';
 import { CpuMeter, MainThreadMeter, processCpuSeconds, type ThreadTime } from '../support/cpu.js';
 import { CONNECTIONS } from './settings.js';
 
+/** One run of a case: throughput, latency, the answers, and where the CPU went meanwhile. */
 export interface Run {
   rps: number;
   p50: number;

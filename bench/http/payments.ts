@@ -63,6 +63,7 @@ export class PaymentPool {
     this.signedDuringRun = 0;
   }
 
+  /** The next signed request; one signed now (and counted) when the pool has run out. */
   next(): { path: string; headers: Record<string, string> } {
     const request = this.requests[this.taken++];
     if (request !== undefined) return request;
