@@ -19,7 +19,6 @@ import { paymentHeader } from '../../src/api/x402/client.js';
 import { packageInfo } from '../../src/package-info.js';
 import { isAlive, killLeftovers, lockReleased, portClosed, repo, spawnService, startCompiled as start, type ServiceProcess } from '../support/service-process.js';
 import { createTestDatabase } from '../support/pg.js';
-import { seededPgliteDir } from '../support/pglite-template.js';
 import { activeLease, assetBody, http } from './support.js';
 import { serveLocalFacilitator } from '../x402/support.js';
 
@@ -36,7 +35,6 @@ async function tempDir(): Promise<string> {
 }
 
 describe('the compiled service (node dist/main.js)', () => {
-  // A first start makes its data directory (initdb); the later tests start on a copy of a new one.
   it('runs on the embedded database by default, keeps data across restarts, and stops on SIGTERM', async () => {
     const dir = await tempDir();
     const env = { LEASING_MODE: 'development', PGLITE_DATA_DIR: join(dir, 'pglite'), DATA_DIR: dir };
@@ -79,7 +77,7 @@ describe('the compiled service (node dist/main.js)', () => {
 
   it('refuses to start when an applied migration drifted from its file', async () => {
     const dir = await tempDir();
-    const driver = new PgliteDriver(await seededPgliteDir(join(dir, 'pglite')));
+    const driver = new PgliteDriver(join(dir, 'pglite'));
     await driver.open();
     expect((await new Migrator(driver).up()).error).toBeUndefined();
     await driver.query(`UPDATE schema_migrations SET sha256 = repeat('0', 64) WHERE version = 2`);
@@ -94,7 +92,7 @@ describe('the compiled service (node dist/main.js)', () => {
     const taken = Fastify();
     const url = await taken.listen({ port: 0, host: '127.0.0.1' });
     try {
-      const refused = start({ LEASING_MODE: 'development', PGLITE_DATA_DIR: await seededPgliteDir(join(dir, 'pglite')), DATA_DIR: dir, PORT: new URL(url).port });
+      const refused = start({ LEASING_MODE: 'development', PGLITE_DATA_DIR: join(dir, 'pglite'), DATA_DIR: dir, PORT: new URL(url).port });
       await expect(refused).rejects.toThrow(/exited 1[\s\S]*EADDRINUSE[\s\S]*cannot listen/);
       expect(await lockReleased(join(dir, 'pglite'))).toBe(true);
       expect(await lockReleased(join(dir, 'pending-payments.jsonl'))).toBe(true);
@@ -194,7 +192,7 @@ describe('npm start', () => {
 
   it('builds (prestart), serves, and stops cleanly when npm gets SIGTERM', async () => {
     const dir = await tempDir();
-    const service = await npmStart({ PGLITE_DATA_DIR: await seededPgliteDir(join(dir, 'pglite')), DATA_DIR: dir });
+    const service = await npmStart({ PGLITE_DATA_DIR: join(dir, 'pglite'), DATA_DIR: dir });
     expect(service.pid).not.toBe(service.child.pid); // the listener is node, behind npm
     expect((await http(service.url, 'GET', '/ready')).status).toBe(200);
     service.child.kill('SIGTERM');
@@ -210,7 +208,7 @@ describe('npm start', () => {
 
   it('stops cleanly on Ctrl-C: SIGINT to the whole process group (node gets it from the terminal and again from npm)', async () => {
     const dir = await tempDir();
-    const service = await npmStart({ PGLITE_DATA_DIR: await seededPgliteDir(join(dir, 'pglite')), DATA_DIR: dir, LOG_LEVEL: 'debug' }, false);
+    const service = await npmStart({ PGLITE_DATA_DIR: join(dir, 'pglite'), DATA_DIR: dir, LOG_LEVEL: 'debug' }, false);
     process.kill(-(service.child.pid as number), 'SIGINT');
     await expectCleanStop(service, dir);
   });

@@ -11,7 +11,6 @@ import { TABLES } from '../../src/storage/contract/transfer.js';
 import { buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
 import { openPostgres, type OpenBackend } from '../support/backends.js';
 import { runCli, startCli } from '../support/cli.js';
-import { seededPgliteDir } from '../support/pglite-template.js';
 import { quietLogger, tempDir } from './targets.js';
 
 let source: MockDatabase;
@@ -125,8 +124,7 @@ describe('export and import commands', () => {
     expect(exported.stdout).toMatch(/^wrote \d+ records/);
     expect((await runCli(['export', '--database-url', target.url, '--out', out])).code).toBe(2);
 
-    // The embedded store's data directory exists and is empty of schema, as before any import.
-    const dataDir = await seededPgliteDir(tmp.file('pglite'));
+    const dataDir = tmp.file('pglite');
     const notReady = await runCli(['import', '--in', out, '--data-dir', dataDir]);
     expect(notReady.code).toBe(1);
     expect(notReady.stderr).toContain('--apply-schema');
