@@ -14,8 +14,9 @@ export class PgliteDatabase extends SqlDatabase {
 
   /** @param dataDir where data is kept; undefined keeps it in memory only. */
   constructor(dataDir?: string, options: PgliteDatabaseOptions = {}) {
-    const { debug, loadDataDir, ...storeOptions } = options;
-    const driver = new PgliteDriver(dataDir, { ...(debug === undefined ? {} : { debug }), ...(loadDataDir === undefined ? {} : { loadDataDir }) });
+    // The driver reads its own options (debug, loadDataDir); the store gets the rest.
+    const { debug: _debug, loadDataDir: _loadDataDir, ...storeOptions } = options;
+    const driver = new PgliteDriver(dataDir, options);
     super(driver, storeOptions);
     this.pglite = driver;
   }
