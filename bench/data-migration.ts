@@ -29,7 +29,7 @@ import type { Database, StoredX402Batch, StoredX402Payment } from '../src/storag
 import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
 import type { TableName, TableRecords } from '../src/storage/contract/transfer.js';
 import { createTestDatabase } from '../test/support/pg.js';
-import { copyText } from '../src/storage/backends/sql/bulk-load.js';
+import { copyRows } from '../src/storage/backends/sql/bulk-load.js';
 import { processCpuSeconds } from './support/cpu.js';
 import { COLUMNS } from '../src/storage/backends/sql/records.js';
 import { driverOf } from './support/sql.js';
@@ -166,7 +166,7 @@ async function copyIntoIndexed(snapshot: string, db: PostgresDatabase): Promise<
     let pending: TableRecords[TableName][] = [];
     const flush = async () => {
       if (table === undefined || pending.length === 0) return;
-      await tx.copyIn(table, COLUMNS[table].map(([name]) => name), copyText(table, pending));
+      await tx.copyIn(table, COLUMNS[table].map(([name]) => name), copyRows(table, pending));
       rows += pending.length;
       pending = [];
     };

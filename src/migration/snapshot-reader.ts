@@ -5,6 +5,7 @@
  * read a file twice: {@link verifySnapshot} first, writing nothing, then {@link readSnapshot}
  * to feed the records in; only a file that passed the first pass is written anywhere.
  */
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { TABLES, type TableName, type TableRecords } from '../storage/contract/transfer.js';
@@ -61,7 +62,10 @@ async function* lineBatches(path: string): AsyncGenerator<LineBatch> {
     rest = end === data.length ? undefined : Buffer.from(data.subarray(end));
     if (end === 0) continue;
     const bytes = data.subarray(0, end);
-    const lines = bytes.toString('utf8').split('\n');
+    // Bytes below 0x80 are the same characters in Latin-1 and UTF-8, and V8 copies Latin-1 bytes
+    // into a string as they are, where it decodes UTF-8 one character at a time: 4.5 against 0.2 ms
+    // per MB here, about 2 s of CPU per million records (docs/operations.md).
+    const lines = (isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8')).split('\n');
     lines.pop(); // the empty text after the last newline
     yield { lines, bytes };
   }

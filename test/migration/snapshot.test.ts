@@ -163,6 +163,23 @@ describe('a snapshot longer than one read', () => {
   });
 });
 
+describe('a snapshot whose reads are plain ASCII in places', () => {
+  it('reads each record as written, whether its read held only ASCII or not', async () => {
+    // About 1.5 MiB of ASCII first (the first read has nothing else), then a two-byte character
+    // in every record, one that Latin-1 would read as two other characters.
+    const template = before.assets[0] as (typeof before.assets)[number];
+    const names = Array.from({ length: 300 }, (_v, n) => (n < 150 ? 'a'.repeat(10_000) : `é${'b'.repeat(10_000)}`));
+    const assets = names.map((name, n) => ({ ...template, id: `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`, assetId: `ASCII-${n}`, metadata: { name } }));
+    const path = tmp.file('ascii.jsonl');
+    const writer = await SnapshotWriter.create(path, 'test');
+    await writer.write('assets', assets);
+    await writer.finish();
+    const read: string[] = [];
+    for await (const batch of readSnapshot(path)) for (const { record } of batch) read.push((record as { metadata: { name: string } }).metadata.name);
+    expect(read).toEqual(names);
+  });
+});
+
 describe('damaged snapshots are refused before anything is written', () => {
   it.each(DAMAGE)('%s', async (_name, damage, message) => {
     const path = tmp.file('damaged.jsonl');

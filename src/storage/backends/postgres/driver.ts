@@ -186,8 +186,8 @@ export class PgDriver implements SqlDriver {
     return this.onClient((client, executor) =>
       fn({
         query: executor.query,
-        copyIn: async (table, columns, text) => {
-          await pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+        copyIn: async (table, columns, rows) => {
+          await pipeline(Readable.from([rows]), client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
         },
       }),
     );

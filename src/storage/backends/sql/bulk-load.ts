@@ -76,13 +76,13 @@ export async function loadEmpty(
       const days = new Set<number>();
       for await (const chunk of chunks) {
         if (chunk.records.length === 0) continue;
-        const text = copyText(chunk.table, chunk.records);
+        const rows = copyRows(chunk.table, chunk.records);
         await inFlight;
         if (copyFailed) throw copyFailed.error;
         // Each day's partition exists before its rows arrive, so none pass through the DEFAULT
         // partition (moving them out afterwards rewrites them all).
         if (chunk.table === 'x402_payments') await ensurePaymentPartitions(tx, newDays(chunk.records as readonly TableRecords['x402_payments'][], days));
-        inFlight = tx.copyIn(chunk.table, COLUMNS[chunk.table].map(([name]) => name), text).catch((error: unknown) => void (copyFailed ??= { error }));
+        inFlight = tx.copyIn(chunk.table, COLUMNS[chunk.table].map(([name]) => name), rows).catch((error: unknown) => void (copyFailed ??= { error }));
       }
       await inFlight;
       if (copyFailed) throw copyFailed.error;
@@ -191,20 +191,33 @@ async function dropIndexesAndKeys(tx: SqlExecutor): Promise<Rebuild[]> {
   ];
 }
 
-/** Records in COPY's text format: tab-separated, `\N` for NULL, backslash escapes. */
-export function copyText<T extends TableName>(table: T, records: readonly TableRecords[T][]): string {
+/**
+ * Records in COPY's text format, as the bytes sent: tab-separated, `\N` for NULL, backslash
+ * escapes, one line per record.
+ */
+export function copyRows<T extends TableName>(table: T, records: readonly TableRecords[T][]): Buffer {
   const getters = COLUMNS[table].map(([, , get]) => get as (r: unknown) => unknown);
   const last = getters.length - 1;
-  // One string built by appending (V8 ropes), not an array of cells per row joined twice: this
-  // runs for every row of a load.
-  let text = '';
+  // Each line is built as a string and written into the buffer at once. One string of the whole
+  // chunk (a rope of every cell) cost as much again to flatten and encode as to build: this runs
+  // for every row of a load (docs/operations.md).
+  let bytes = Buffer.allocUnsafe(records.length * 256);
+  let used = 0;
   for (const record of records) {
+    let line = '';
     for (let c = 0; c <= last; c++) {
-      text += copyValue((getters[c] as (r: unknown) => unknown)(record));
-      text += c === last ? '\n' : '\t';
+      line += copyValue((getters[c] as (r: unknown) => unknown)(record));
+      line += c === last ? '\n' : '\t';
     }
+    // A UTF-16 unit takes at most 3 bytes in UTF-8.
+    if (bytes.length - used < line.length * 3) {
+      const larger = Buffer.allocUnsafe(Math.max(bytes.length * 2, used + line.length * 3));
+      bytes.copy(larger, 0, 0, used);
+      bytes = larger;
+    }
+    used += bytes.write(line, used);
   }
-  return text;
+  return bytes.subarray(0, used);
 }
 
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };

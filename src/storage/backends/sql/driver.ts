@@ -29,8 +29,8 @@ export interface SqlExecutor {
 
 /** A transaction's executor that can also stream rows in with COPY. */
 export interface BulkExecutor extends SqlExecutor {
-  /** `COPY table (columns) FROM STDIN` with `text` in COPY's text format (one line per row). */
-  copyIn(table: string, columns: readonly string[], text: string): Promise<void>;
+  /** `COPY table (columns) FROM STDIN` with `rows` in COPY's text format (one line per row, UTF-8). */
+  copyIn(table: string, columns: readonly string[], rows: Uint8Array): Promise<void>;
 }
 
 /** A connection layer. Errors it throws are driver errors; callers map them with `mapDriverError`. */
