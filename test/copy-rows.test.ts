@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { copyRows } from '../src/storage/backends/sql/bulk-load.js';
+import { COLUMNS } from '../src/storage/backends/sql/records.js';
 import type { StoredAsset } from '../src/storage/contract/database.js';
 
 const CHARACTERS = ['a', 'é', '衛', '😀'];
@@ -13,7 +14,8 @@ function asset(n: number): StoredAsset {
   const name = (CHARACTERS[n % CHARACTERS.length] as string).repeat(1 + ((n * 37) % 400));
   return {
     id: `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`,
-    assetId: `COPY-${n}`,
+    // A raw tab, newline and backslash in a text column: COPY's own escapes.
+    assetId: `COPY-${n}\tx\ny\\z`,
     chainId: 84532,
     contractAddress: `0x${'a'.repeat(40)}`,
     tokenAddress: `0x${n.toString(16).padStart(40, '0')}`,
@@ -35,9 +37,12 @@ describe('copyRows', () => {
     expect(lines.pop()).toBe('');
     expect(lines).toHaveLength(records.length);
     lines.forEach((line, n) => {
+      // One field per column: no raw tab or newline is left inside a value.
+      expect(line.split('\t')).toHaveLength(COLUMNS.assets.length);
       expect(line.startsWith(`${records[n]?.id}\t`)).toBe(true);
+      expect(line).toContain(`\tCOPY-${n}\\tx\\ny\\\\z\t`);
       expect(line).toContain((records[n] as StoredAsset & { metadata: { name: string } }).metadata.name);
-      // COPY's escapes: the JSON's own backslashes doubled, no raw tab or newline inside a value.
+      // In the JSON document, its own escapes' backslashes doubled.
       expect(line).toContain('tab\\\\there, newline\\\\nthere, backslash \\\\\\\\');
     });
   });
