@@ -10,15 +10,14 @@ export interface PgliteDatabaseOptions extends SqlDatabaseOptions, PgliteDriverO
 
 /** The embedded PGlite backend. */
 export class PgliteDatabase extends SqlDatabase {
-  private readonly pglite: PgliteDriver;
+  // The store's own driver, seen as the PGlite driver it is (no field of its own).
+  declare protected readonly driver: PgliteDriver;
 
   /** @param dataDir where data is kept; undefined keeps it in memory only. */
   constructor(dataDir?: string, options: PgliteDatabaseOptions = {}) {
     // The driver reads its own options (debug, loadDataDir); the store gets the rest.
     const { debug: _debug, loadDataDir: _loadDataDir, ...storeOptions } = options;
-    const driver = new PgliteDriver(dataDir, options);
-    super(driver, storeOptions);
-    this.pglite = driver;
+    super(new PgliteDriver(dataDir, options), storeOptions);
   }
 
   /**
@@ -26,6 +25,6 @@ export class PgliteDatabase extends SqlDatabase {
    * (`new PgliteDatabase(undefined, { loadDataDir })`); `NOT_CONNECTED` before connect().
    */
   dumpDataDir(): Promise<Blob> {
-    return this.pglite.dumpDataDir();
+    return this.driver.dumpDataDir();
   }
 }
