@@ -197,7 +197,7 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
         threads: bound.threads,
         recovered: bound.recovered,
         recovery: signerRecoveryKind(),
-        measured: "the service's SignatureWorkerPool (viem's EIP-712 hash, then the key recovered as `recovery` says) on one thread per core, nothing else running",
+        measured: "the service's SignatureWorkerPool (the EIP-712 digest hashed by js-sha3, then the key recovered as `recovery` says) on one thread per core, nothing else running",
       });
       report('http.paid.bound.maxShareOfRead', round(bound.perSecond / read.rps, 2), 'of read rps', {
         note: 'no paid request is served without one recovery, so this is the highest shareOfRead any service using this recovery can reach here',

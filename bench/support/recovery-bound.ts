@@ -1,7 +1,7 @@
 /**
  * The ceiling signature recovery puts on paid requests (issue 14's "not reachable" needs its
  * bound): EIP-712 signer recovery of EIP-3009 authorizations, the service's own code path
- * (`SignatureWorkerPool`: viem's typed-data hash, libsecp256k1's key recovery where its binding
+ * (`SignatureWorkerPool`: the EIP-712 digest, libsecp256k1's key recovery where its binding
  * loads), on one thread per core of this machine, with nothing else to do. Every paid request
  * recovers one signer, so no implementation built on this recovery can serve more paid requests
  * per second than this.

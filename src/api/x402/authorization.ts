@@ -6,6 +6,7 @@
  * client signs it.
  */
 import { concat, domainSeparator, hexToBytes, keccak256, stringToBytes, type Address, type Hex, type TypedDataDomain } from 'viem';
+import { keccak256Bytes } from './keccak.js';
 import { networkByName } from './networks.js';
 import type { Authorization, PaymentRequirements } from './types.js';
 
@@ -108,7 +109,7 @@ export function authorizationDigestParts(authorization: Authorization, domain: T
  * The signature workers compute the same in their own source (signature-workers.ts).
  */
 export function digestOf({ separator, struct }: DigestParts): Uint8Array {
-  return keccak256(concat([EIP712_PREFIX, separator, keccak256(struct, 'bytes')]), 'bytes');
+  return keccak256Bytes(concat([EIP712_PREFIX, separator, keccak256Bytes(struct)]));
 }
 
 /**

@@ -18,27 +18,30 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Hex, TypedDataDomain } from 'viem';
 import { authorizationDigestParts } from './authorization.js';
+import { keccakModulePath } from './keccak.js';
 import { nativeRecoveryModule } from './signer-recovery.js';
 import type { Authorization } from './types.js';
 
 /**
  * The worker's code, run by `eval`, so it needs no file of its own beside the compiled or the
  * TypeScript sources. Only dynamic `import()`, so it runs as CommonJS or as a module (a process
- * started with `--input-type=module` passes that to its workers). It loads viem (and the native
- * binding, when the main thread found one) from the URLs the main thread resolved and answers each
- * batch `[{ id, separator, struct, signature }]` with `[{ id, signer }]` (null when the signature
- * does not recover). The digest is authorization.ts's digestOf and the native branch is
- * signer-recovery.ts's recoverWithNative, which cannot be imported here.
+ * started with `--input-type=module` passes that to its workers). It loads viem, js-sha3 (and the
+ * native binding, when the main thread found one) from the URLs the main thread resolved and
+ * answers each batch `[{ id, separator, struct, signature }]` with `[{ id, signer }]` (null when
+ * the signature does not recover). The digest is authorization.ts's digestOf, the hash keccak.ts's
+ * and the native branch signer-recovery.ts's recoverWithNative, none of which can be imported here.
  */
 const WORKER_SOURCE = `
 (async () => {
   const { parentPort, workerData } = await import('node:worker_threads');
   const viemModule = await import(workerData.viem);
   const viem = viemModule.recoverAddress ? viemModule : viemModule.default;
+  const { keccak256 } = (await import(workerData.keccak)).default;
   const secp = workerData.native ? (await import(workerData.native)).default : null;
   const prefix = new Uint8Array([0x19, 0x01]);
+  const keccakBytes = (data) => new Uint8Array(keccak256.arrayBuffer(data));
   const recover = async ({ separator, struct, signature }) => {
-    const digest = viem.keccak256(viem.concat([prefix, separator, viem.keccak256(struct, 'bytes')]), 'bytes');
+    const digest = keccakBytes(viem.concat([prefix, separator, keccakBytes(struct)]));
     if (secp === null) return viem.recoverAddress({ hash: digest, signature });
     const bytes = viem.hexToBytes(signature);
     if (bytes.length !== 65) throw new Error('invalid signature length');
@@ -46,7 +49,7 @@ const WORKER_SOURCE = `
     const recid = v === 0 || v === 27 ? 0 : v === 1 || v === 28 ? 1 : -1;
     if (recid === -1) throw new Error('Invalid yParityOrV value');
     const key = secp.ecdsaRecover(bytes.subarray(0, 64), recid, digest, false);
-    return viem.getAddress('0x' + viem.keccak256(key.subarray(1)).slice(-40));
+    return viem.getAddress('0x' + keccak256(key.subarray(1)).slice(-40));
   };
   parentPort.on('message', async (batch) => {
     const answers = [];
@@ -99,6 +102,7 @@ export class SignatureWorkerPool {
   private ids = 0;
   private readonly viemUrl = pathToFileURL(createRequire(import.meta.url).resolve('viem')).href;
   private readonly nativeUrl = fileUrl(nativeRecoveryModule());
+  private readonly keccakUrl = pathToFileURL(keccakModulePath()).href;
 
   /** @param size threads in the pool (at least one). */
   constructor(size: number) {
@@ -160,7 +164,7 @@ export class SignatureWorkerPool {
 
   private start(index: number): Slot {
     // eval'd source: one thread per slot, unref'd while idle so it never holds the process open.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { viem: this.viemUrl, native: this.nativeUrl } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { viem: this.viemUrl, keccak: this.keccakUrl, native: this.nativeUrl } });
     worker.unref();
     const slot: Slot = { worker, waiting: new Map(), batch: [] };
     worker.on('message', (answers: { id: number; signer: string | null }[]) => {

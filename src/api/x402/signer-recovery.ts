@@ -8,8 +8,9 @@
  * 2-core bench machine), which is most of a paid request's CPU when done in JavaScript.
  */
 import { createRequire } from 'node:module';
-import { getAddress, hexToBytes, keccak256, recoverAddress, type Hex, type TypedDataDomain } from 'viem';
+import { getAddress, hexToBytes, recoverAddress, type Hex, type TypedDataDomain } from 'viem';
 import { authorizationDigest } from './authorization.js';
+import { keccak256Hex } from './keccak.js';
 import type { Authorization } from './types.js';
 
 /** The part of the `secp256k1` package used here. */
@@ -76,5 +77,5 @@ function recoverWithNative(secp: NativeSecp256k1, hash: Uint8Array, signature: H
   if (recid === -1) throw new Error('Invalid yParityOrV value');
   // The address is the last 20 bytes of the keccak of the uncompressed key without its 0x04 prefix.
   const key = secp.ecdsaRecover(bytes.subarray(0, 64), recid, hash, false);
-  return getAddress(`0x${keccak256(key.subarray(1)).slice(-40)}`);
+  return getAddress(`0x${keccak256Hex(key.subarray(1)).slice(-40)}`);
 }
