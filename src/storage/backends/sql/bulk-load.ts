@@ -15,7 +15,7 @@ import { mapDriverError } from './map-driver-error.js';
 import { DAY_MS } from '../../core/time.js';
 import { isoString } from '../../core/iso-string.js';
 import { DEFAULT_PARTITION, ensurePaymentPartitions, utcDay } from './partitions.js';
-import { AMOUNT_COLUMN, COLUMNS } from './records.js';
+import { AMOUNT_COLUMN, COLUMNS, type Column } from './records.js';
 import { COLD_CLAIMS, HOT_CLAIMS } from './settlement-hashes.js';
 
 /** Thrown inside the load's transaction to roll it back while still returning a result. */
@@ -196,7 +196,12 @@ async function dropIndexesAndKeys(tx: SqlExecutor): Promise<Rebuild[]> {
  * escapes, one line per record.
  */
 export function copyRows<T extends TableName>(table: T, records: readonly TableRecords[T][]): Buffer {
-  const getters = COLUMNS[table].map(([, , get]) => get as (r: unknown) => unknown);
+  return copyText(COLUMNS[table], records);
+}
+
+/** `records` as COPY text lines of `columns` (each value read from a record by its column's getter). */
+export function copyText(columns: readonly Column[], records: readonly unknown[]): Buffer {
+  const getters = columns.map(([, , get]) => get as (r: unknown) => unknown);
   const last = getters.length - 1;
   // Each line is built as a string and written into the buffer at once. One string of the whole
   // chunk (a rope of every cell) cost as much again to flatten and encode as to build: this runs
