@@ -32,7 +32,7 @@ import type { Database, StoredX402Batch, StoredX402Payment } from '../src/storag
 import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
 import type { TableName, TableRecords } from '../src/storage/contract/transfer.js';
 import { createTestDatabase } from '../test/support/pg.js';
-import { copyRows, copyText } from '../src/storage/backends/sql/bulk-load.js';
+import { CLAIMS_FROM_PAYMENTS, copyRows, copyText } from '../src/storage/backends/sql/bulk-load.js';
 import { HOT_CLAIMS } from '../src/storage/backends/sql/settlement-hashes.js';
 import { processCpuSeconds } from './support/cpu.js';
 import { COLUMNS, type Column } from '../src/storage/backends/sql/records.js';
@@ -206,25 +206,11 @@ async function copyIntoIndexed(snapshot: string, db: PostgresDatabase, claims: B
     await flush();
     if (claims === 'sorted') {
       await tx.query(`SET LOCAL work_mem = '256MB'`, []);
-      await tx.query(
-        `INSERT INTO ${HOT_CLAIMS} (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
-         SELECT facilitator_tx_hash, lease_id, id, payment_timestamp FROM x402_payments ORDER BY facilitator_tx_hash`,
-        [],
-      );
+      // The load's own statement, in hash order.
+      await tx.query(`${CLAIMS_FROM_PAYMENTS} ORDER BY facilitator_tx_hash`, []);
     }
   });
   return rows;
-}
-
-/** The rows of `table` in database `url`. */
-async function countRows(url: string, table: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n);
-  } finally {
-    await client.end();
-  }
 }
 
 /**
@@ -313,7 +299,8 @@ async function boundOnce(file: string, claims: BoundClaims): Promise<number> {
     const rows = await copyIntoIndexed(file, bound.db, claims);
     const seconds = (performance.now() - t0) / 1000;
     if (rows !== total(FULL)) throw new Error(`the bound copied ${rows} rows, not ${total(FULL)}`);
-    const claimed = await countRows(bound.url, HOT_CLAIMS);
+    const { rows: counted } = await driverOf(bound.db).query<{ n: string }>(`SELECT count(*) AS n FROM ${HOT_CLAIMS}`, []);
+    const claimed = Number(counted[0]?.n);
     if (claimed !== (claims === 'none' ? 0 : FULL.payments)) throw new Error(`the bound left ${claimed} settlement-hash claims`);
     return seconds;
   } finally {

@@ -119,6 +119,10 @@ function newDays(payments: readonly TableRecords['x402_payments'][], seen: Set<n
   return out;
 }
 
+/** The statement that gives every loaded payment its settlement-hash claim, in one pass. */
+export const CLAIMS_FROM_PAYMENTS = `INSERT INTO ${HOT_CLAIMS} (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
+     SELECT facilitator_tx_hash, lease_id, id, payment_timestamp FROM x402_payments`;
+
 /**
  * What every other payment writer does row by row, done once for the whole load: rows of days
  * without a partition (they went to the DEFAULT partition) get their day's partition, and each
@@ -129,11 +133,7 @@ async function placePaymentsLikeEveryWriter(tx: SqlExecutor, step: (name: string
   const { rows } = await tx.query<Row>(`SELECT DISTINCT ((payment_timestamp AT TIME ZONE 'UTC')::date)::text AS day FROM ${DEFAULT_PARTITION}`, []);
   await ensurePaymentPartitions(tx, rows.map((r) => String(r['day'])));
   step('partitions');
-  await tx.query(
-    `INSERT INTO ${HOT_CLAIMS} (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
-     SELECT facilitator_tx_hash, lease_id, id, payment_timestamp FROM x402_payments`,
-    [],
-  );
+  await tx.query(CLAIMS_FROM_PAYMENTS, []);
   step('settlementHashes');
 }
 
