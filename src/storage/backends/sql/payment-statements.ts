@@ -18,10 +18,10 @@ import { HOT_CLAIMS, notClaimedColdPastFilter } from './settlement-hashes.js';
  * Name under which node-postgres prepares {@link RECORD_PAYMENTS_SQL} on each connection. The
  * version suffix changes with the text: a connection that prepared the old text keeps it.
  */
-export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v6';
+export const RECORD_PAYMENTS_STATEMENT = 'record_payments_v7';
 
 /** Name under which {@link RECORD_ONE_PAYMENT_SQL} is prepared (versioned as above). */
-export const RECORD_ONE_PAYMENT_STATEMENT = 'record_one_payment_v4';
+export const RECORD_ONE_PAYMENT_STATEMENT = 'record_one_payment_v5';
 
 /**
  * The payments of a statement as rows: from nine parallel arrays (a group), or from nine scalars
@@ -44,7 +44,10 @@ const ONE_INPUT = `SELECT $1::text AS lease_id, $2::text AS mode, $3::int AS int
  *
  * - `active`: only payments of active leases are written; the others are not returned. Each
  *   payment looks its lease up by key: `LATERAL ... LIMIT 1` keeps that shape in the cached plan,
- *   which with a plain join read every active lease for every group.
+ *   which with a plain join read every active lease for every group. The status is checked
+ *   outside the lookup, so the lookup can only use the key: with it inside, a table without
+ *   statistics (a fresh migration, before autovacuum analyzes it) was read through the status
+ *   index, every active lease for each payment, three times the statement's cost.
  * - `claimed`: each payment claims its settlement hash in the hot claims table (the once-only
  *   rule of the partitioned payment table, settlement-hashes.ts) unless the cold one holds it,
  *   which it probes only for a hash the filter may hold, or for every hash when the filter's
@@ -64,7 +67,8 @@ WITH input AS (
 ),
 active AS (
   SELECT x402_time_ordered_uuid() AS id, input.*, l.lessee FROM input
-  CROSS JOIN LATERAL (SELECT lessee FROM leases WHERE lease_id = input.lease_id AND status = 'active' LIMIT 1) l
+  CROSS JOIN LATERAL (SELECT lessee, status FROM leases WHERE lease_id = input.lease_id LIMIT 1) l
+  WHERE l.status = 'active'
 ),
 claimed AS (
   INSERT INTO ${HOT_CLAIMS} (facilitator_tx_hash, lease_id, payment_id, payment_timestamp)
