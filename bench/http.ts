@@ -1,8 +1,8 @@
 /**
  * Issue 6: the HTTP service under load. The service (`startService()`, what src/main.ts runs,
  * through bench/support/http-service.ts) runs in its own process on a fresh PostgreSQL test
- * database seeded with 1,000 assets and 1,000 active leases; autocannon drives it from this
- * process with 100 connections:
+ * database seeded with 1,000 assets and 1,000 active leases, then analyzed; autocannon drives
+ * it from this process with 100 connections:
  *   - baseline: GET /health (the framework and network floor, measured in the same run),
  *   - read: GET /api/leases/:leaseId across all leases,
  *   - paid: POST /api/leases/:leaseId/access, every request a new signed payment (fresh nonce),
