@@ -366,3 +366,32 @@ describe('a long-running journal', () => {
     expect(journal.all().length).toBeLessThan(256);
   });
 });
+
+describe('the journal compaction threshold', () => {
+  it('waits, after a compaction, until the file has grown by twice what it kept', async () => {
+    const path = join(dir, 'threshold.jsonl');
+    const journal = await FileSettlementJournal.open(path, { compactAfterBytes: 4 * 1024 });
+    let n = 0;
+    /** Live intents (kept by every compaction) until `bytes` have been appended to the file. */
+    const grow = async (bytes: number) => {
+      const start = (await readFile(path)).length;
+      while ((await readFile(path)).length - start < bytes) await journal.begin(intent(6000 + n++));
+    };
+    // Compacted by itself on the way (at 4 KiB), then once more here, after any that still runs.
+    await grow(16 * 1024);
+    const kept = await journal.compact();
+    expect(kept.bytesAfter).toBeGreaterThan(16 * 1024);
+    const before = journal.lastCompaction;
+    // Past the configured 4 KiB but short of twice what was kept: no compaction starts.
+    await grow(kept.bytesAfter + 1024);
+    expect(journal.lastCompaction).toBe(before);
+    // Past twice what was kept: the journal compacts by itself.
+    await grow(kept.bytesAfter);
+    await vi.waitFor(() => expect(journal.lastCompaction).not.toBe(before), { timeout: 5_000 });
+    // Every intent is live, so it kept all those begun when it started (the last few may follow it).
+    const again = journal.lastCompaction as { recordsKept: number };
+    expect(again.recordsKept).toBeGreaterThan(kept.recordsKept);
+    expect(again.recordsKept).toBeLessThanOrEqual(n);
+    await journal.close();
+  });
+});
