@@ -20,36 +20,53 @@ import { createTestDatabase, type TestDatabase } from './support/pg.js';
 /** The group statement's parameters: nine arrays and the cold claims filter's version. */
 const GROUP_TYPES = 'text[], text[], int[], numeric[], text[], timestamptz[], text[], timestamptz[], bool[], bigint';
 
-let t: TestDatabase;
-let db: PostgresDatabase;
-let client: pg.Client;
-const leaseIds: string[] = [];
+/** A migrated test database with `seeded` active leases and 1,000 more copied from the first in SQL. */
+interface PlanDatabase {
+  t: TestDatabase;
+  db: PostgresDatabase;
+  client: pg.Client;
+  leaseIds: string[];
+}
 
-beforeAll(async () => {
-  t = await createTestDatabase();
-  db = new PostgresDatabase(t.url);
+async function planDatabase(seeded: number): Promise<PlanDatabase> {
+  const t = await createTestDatabase();
+  const db = new PostgresDatabase(t.url);
   await db.connect();
   const migrated = await db.migrator().up();
   if (migrated.error) throw migrated.error;
-  for (let i = 0; i < 20; i++) leaseIds.push((await seedLease(db, { status: 'active' })).leaseId);
-  client = new pg.Client({ connectionString: t.url });
+  const leaseIds: string[] = [];
+  for (let i = 0; i < seeded; i++) leaseIds.push((await seedLease(db, { status: 'active' })).leaseId);
+  const client = new pg.Client({ connectionString: t.url });
   await client.connect();
-  // As many active leases as the payments benchmark has, and statistics that know it: with a
-  // handful the planner would look leases up by key whatever the statement says.
+  // As many active leases as the payments benchmark has: with a handful the planner would look
+  // leases up by key whatever the statement says.
   await client.query(
     `INSERT INTO leases (lease_id, asset_id, chain_id, contract_address, lessor, lessee, status, transaction_hash)
      SELECT 'PLAN-' || n, asset_id, chain_id, contract_address, lessor, lessee, 'active', transaction_hash
      FROM leases, generate_series(1, 1000) AS n WHERE lease_id = $1`,
     [leaseIds[0]],
   );
+  return { t, db, client, leaseIds };
+}
+
+async function closePlanDatabase(p: PlanDatabase | undefined): Promise<void> {
+  await p?.client.end();
+  await p?.db.disconnect();
+  await p?.t.drop();
+}
+
+let client: pg.Client;
+let leaseIds: string[] = [];
+let planned: PlanDatabase | undefined;
+
+beforeAll(async () => {
+  planned = await planDatabase(20);
+  ({ client, leaseIds } = planned);
+  // Statistics that know how many leases there are.
   await client.query('ANALYZE leases');
 });
 
-afterAll(async () => {
-  await client?.end();
-  await db?.disconnect();
-  await t?.drop();
-});
+afterAll(() => closePlanDatabase(planned));
 
 let nextHash = 0x5100;
 /** One payment's nine values, in the statements' parameter order (its hash probed in the cold claims). */
@@ -172,36 +189,15 @@ describe('the payment statements plans (PostgreSQL)', () => {
 });
 
 describe('the payment statements plans without statistics (PostgreSQL)', () => {
-  let fresh: TestDatabase;
-  let store: PostgresDatabase;
-  let raw: pg.Client;
-  const ids: string[] = [];
-
+  // A freshly loaded table, as a migration or a restore leaves it until autovacuum analyzes it.
+  let fresh: PlanDatabase | undefined;
   beforeAll(async () => {
-    fresh = await createTestDatabase();
-    store = new PostgresDatabase(fresh.url);
-    await store.connect();
-    const migrated = await store.migrator().up();
-    if (migrated.error) throw migrated.error;
-    for (let i = 0; i < 8; i++) ids.push((await seedLease(store, { status: 'active' })).leaseId);
-    raw = new pg.Client({ connectionString: fresh.url });
-    await raw.connect();
-    // A freshly loaded table, as a migration or a restore leaves it until autovacuum analyzes it.
-    await raw.query(
-      `INSERT INTO leases (lease_id, asset_id, chain_id, contract_address, lessor, lessee, status, transaction_hash)
-       SELECT 'FRESH-' || n, asset_id, chain_id, contract_address, lessor, lessee, 'active', transaction_hash
-       FROM leases, generate_series(1, 1000) AS n WHERE lease_id = $1`,
-      [ids[0]],
-    );
+    fresh = await planDatabase(8);
   });
-
-  afterAll(async () => {
-    await raw?.end();
-    await store?.disconnect();
-    await fresh?.drop();
-  });
+  afterAll(() => closePlanDatabase(fresh));
 
   it("a group looks each lease up by its key, not through the status index", async () => {
+    const { client: raw, leaseIds: ids } = fresh as PlanDatabase;
     await raw.query(`PREPARE fresh_group(${GROUP_TYPES}) AS ${RECORD_PAYMENTS_SQL}`);
     const rows = Array.from({ length: 64 }, (_, i) => payment(ids[i % ids.length] as string));
     const columns = Array.from({ length: 9 }, (_, c) => rows.map((r) => r[c]));
