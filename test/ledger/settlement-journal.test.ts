@@ -3,7 +3,7 @@
  * and torn lines kept aside (never dropped), one owner at a time; which resent payments are
  * granted; and how its resolution finishes intents.
  */
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -374,8 +374,8 @@ describe('the journal compaction threshold', () => {
     let n = 0;
     /** Live intents (kept by every compaction) until `bytes` have been appended to the file. */
     const grow = async (bytes: number) => {
-      const start = (await readFile(path)).length;
-      while ((await readFile(path)).length - start < bytes) await journal.begin(intent(6000 + n++));
+      const start = (await stat(path)).size;
+      while ((await stat(path)).size - start < bytes) await journal.begin(intent(6000 + n++));
     };
     // Compacted by itself on the way (at 4 KiB), then once more here, after any that still runs.
     await grow(16 * 1024);
