@@ -6,8 +6,9 @@
  * The snapshot is generated straight into the streaming writer, so generation stays small too.
  *
  * Issue 14 adds the bound, in the same run: the same 1,000,000 records streamed from the snapshot
- * with COPY (one transaction, 5,000 rows per COPY) into a fresh database that has the project's
- * schema with all its indexes and foreign keys, i.e. loading without deferring the indexes, and
+ * with COPY (one transaction, 5,000 rows per COPY, one COPY in flight while the next chunk is read)
+ * into a fresh database that has the project's schema with all its indexes and foreign keys, i.e.
+ * loading without deferring the indexes, and
  * the payments' settlement-hash claims copied with them (the migration makes them too: without
  * them a replayed payment would be counted again). Goal: migrate_1m (into the empty target, so the
  * load-before-indexing path) >= 2x that bound, RSS < 512 MB. Two variants of the bound are
@@ -32,7 +33,8 @@ import type { Database, StoredX402Batch, StoredX402Payment } from '../src/storag
 import { PostgresDatabase } from '../src/storage/backends/postgres/postgres-database.js';
 import type { TableName, TableRecords } from '../src/storage/contract/transfer.js';
 import { createTestDatabase } from '../test/support/pg.js';
-import { CLAIMS_FROM_PAYMENTS, copyRows, copyText } from '../src/storage/backends/sql/bulk-load.js';
+import { CLAIMS_FROM_PAYMENTS } from '../src/storage/backends/sql/bulk-load.js';
+import { copyRows, copyText } from '../src/storage/backends/sql/copy-text.js';
 import { HOT_CLAIMS } from '../src/storage/backends/sql/settlement-hashes.js';
 import { processCpuSeconds } from './support/cpu.js';
 import { COLUMNS, type Column } from '../src/storage/backends/sql/records.js';
@@ -187,13 +189,22 @@ async function copyIntoIndexed(snapshot: string, db: PostgresDatabase, claims: B
   await bulk(async (tx) => {
     let table: TableName | undefined;
     let pending: TableRecords[TableName][] = [];
+    // One chunk's COPY in flight while the next is read and encoded, as the migration's load does:
+    // the bound is the server's indexed COPY, not Node's reading added to it.
+    let inFlight: Promise<void> = Promise.resolve();
     const flush = async () => {
       if (table === undefined || pending.length === 0) return;
-      await tx.copyIn(table, COLUMNS[table].map(([name]) => name), copyRows(table, pending));
-      if (claims === 'copied' && table === 'x402_payments') {
-        await tx.copyIn(HOT_CLAIMS, CLAIM_COLUMNS.map(([name]) => name), copyText(CLAIM_COLUMNS, pending));
-      }
-      rows += pending.length;
+      const [into, records] = [table, pending];
+      const bytes = copyRows(into, records);
+      const claimRows = claims === 'copied' && into === 'x402_payments' ? copyText(CLAIM_COLUMNS, records) : undefined;
+      await inFlight;
+      inFlight = (async () => {
+        await tx.copyIn(into, COLUMNS[into].map(([name]) => name), bytes);
+        if (claimRows !== undefined) await tx.copyIn(HOT_CLAIMS, CLAIM_COLUMNS.map(([name]) => name), claimRows);
+      })();
+      // Awaited at the next flush or at the end; a failure is seen there.
+      inFlight.catch(() => undefined);
+      rows += records.length;
       pending = [];
     };
     for await (const chunk of readSnapshot(snapshot)) {
@@ -204,6 +215,7 @@ async function copyIntoIndexed(snapshot: string, db: PostgresDatabase, claims: B
       }
     }
     await flush();
+    await inFlight;
     if (claims === 'sorted') {
       await tx.query(`SET LOCAL work_mem = '256MB'`, []);
       // The load's own statement, in hash order.

@@ -3,7 +3,7 @@
  * two, three and four UTF-8 bytes, come out whole however they fall against the buffer's growth.
  */
 import { describe, expect, it } from 'vitest';
-import { copyRows } from '../src/storage/backends/sql/bulk-load.js';
+import { copyRows } from '../src/storage/backends/sql/copy-text.js';
 import { COLUMNS } from '../src/storage/backends/sql/records.js';
 import type { StoredAsset } from '../src/storage/contract/database.js';
 

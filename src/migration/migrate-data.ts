@@ -10,7 +10,7 @@
  * `merge`, a target that held other records is verified for what the run brought (verify-merge.ts).
  */
 import type { Database } from '../storage/contract/database.js';
-import { TABLES, type TableChunk, type TableName, type TableSummary } from '../storage/contract/transfer.js';
+import { TABLES, isLinesChunk, type TableChunk, type TableLinesChunk, type TableName, type TableSummary } from '../storage/contract/transfer.js';
 import { validateStoredRecord } from '../storage/core/validate-records.js';
 import { databaseSource, peekSnapshotCounts, snapshotSource, type DeclaredTable, type RecordSource } from './record-source.js';
 import { TableDigest, digestTable, type TableDigestValue } from './table-digest.js';
@@ -235,13 +235,15 @@ async function loadEmptyTarget(
   const done = new Map<TableName, number>();
   let readMs = 0;
   let failure: { error: unknown } | undefined;
-  const chunks = async function* (): AsyncIterable<TableChunk> {
+  // Record lines when the source has them: the load parses them beside this thread.
+  const lines = selfChecked ? src.lineChunks?.(batchSize) : undefined;
+  const chunks = async function* (): AsyncIterable<TableChunk | TableLinesChunk> {
     try {
-      const batches = src.batches(batchSize)[Symbol.asyncIterator]();
+      const batches = (lines ?? src.batches(batchSize))[Symbol.asyncIterator]();
       for (;;) {
         const t0 = performance.now();
         const next = await batches.next();
-        if (!next.done && !selfChecked) {
+        if (!next.done && !selfChecked && !isLinesChunk(next.value)) {
           const digest = digests.get(next.value.table) as TableDigest;
           for (const record of next.value.records) {
             if (!digest.add(record)) throw new Error(`${next.value.table}: source ids are not ascending at ${record.id}`);
@@ -249,9 +251,10 @@ async function loadEmptyTarget(
         }
         readMs += performance.now() - t0;
         if (next.done) return;
-        const { table, records } = next.value;
-        yield { table, records };
-        const count = (done.get(table) ?? 0) + records.length;
+        const chunk = next.value;
+        yield chunk;
+        const { table } = chunk;
+        const count = (done.get(table) ?? 0) + (isLinesChunk(chunk) ? chunk.count : chunk.records.length);
         done.set(table, count);
         progress({ phase: 'copy', table, done: count, total: totals[table], inserted: count });
       }

@@ -6,9 +6,9 @@
  */
 import { open } from 'node:fs/promises';
 import type { Database } from '../storage/contract/database.js';
-import { TABLES, type TableName, type TableRecords } from '../storage/contract/transfer.js';
+import { TABLES, type TableLinesChunk, type TableName, type TableRecords } from '../storage/contract/transfer.js';
 import { parseBodyLine } from './snapshot-format.js';
-import { readSnapshot, verifySnapshot, type SnapshotInfo, type VerifyOptions } from './snapshot-reader.js';
+import { readSnapshot, readSnapshotLines, verifySnapshot, type SnapshotInfo, type VerifyOptions } from './snapshot-reader.js';
 import type { TableDigestValue } from './table-digest.js';
 
 /** Records of one table, at most the requested batch size. */
@@ -37,10 +37,17 @@ export interface RecordSource {
   /** All records, TABLES order, ids ascending, `batchSize` at most per batch. */
   batches(batchSize: number): AsyncIterable<RecordBatch>;
   /**
+   * All records as record lines (a snapshot's, as they are in the file), TABLES order, at most
+   * `batchSize` per chunk, for a bulk load that parses them itself; absent when the source has no such form (a database).
+   */
+  lineChunks?(batchSize: number): AsyncIterable<TableLinesChunk>;
+  /**
    * Once `batches()` has run to its end without throwing: the digests of exactly the records it
    * yielded, when the source checked them itself as it read (a snapshot's reader matches every
-   * record against the verified trailer and throws on any difference). Undefined otherwise (a
-   * database source, or a read not finished): the caller digests the records itself.
+   * record against the verified trailer and throws on any difference). Once `lineChunks()` has:
+   * the digests the source declares for them (a snapshot's trailer, which the load's digests of
+   * what it stored must equal). Undefined otherwise (a database source, or a read not finished):
+   * the caller digests the records itself.
    */
   readDigests?(): Record<TableName, TableDigestValue> | undefined;
 }
@@ -104,6 +111,14 @@ export function snapshotSource(path: string): RecordSource {
       }
       if (current !== undefined) yield current;
       // The reader has matched every record against the trailer (it throws otherwise).
+      read = info.tables;
+    },
+    async *lineChunks(batchSize) {
+      read = undefined;
+      const info: Partial<SnapshotInfo> = {};
+      yield* readSnapshotLines(path, info, batchSize);
+      // The file is intact and holds what its trailer counts; the records are matched against
+      // the trailer's digests by the caller, through the target's own.
       read = info.tables;
     },
   };

@@ -6,14 +6,15 @@
  *   ...
  *   {"trailer":true,"records":N,"sha256":"...","tables":{"assets":{"count":1,"amountSum":"0","idsSha256":"..."},...}}
  *
- * `bigint` amounts are decimal strings and dates ISO-8601 strings. `sha256` covers every record
- * line byte for byte (each followed by "\n"), so damage anywhere is detected; the per-table
- * counts, sums and id hashes let a reader check a file without trusting it, and let migration
- * verify a target against the file. The checksum detects damage, not forgery: whoever can edit
+ * The record lines are storage/core/record-lines.ts's: `bigint` amounts are decimal strings and
+ * dates ISO-8601 strings. `sha256` covers every record line byte for byte (each followed by "\n"),
+ * so damage anywhere is detected; the per-table counts, sums and id hashes let a reader check a
+ * file without trusting it, and let migration verify a target against the file. The checksum detects damage, not forgery: whoever can edit
  * the file can recompute the trailer.
  */
 import { TABLES, type TableName, type TableRecords } from '../storage/contract/transfer.js';
 import { validateStoredRecord } from '../storage/core/validate-records.js';
+import { AMOUNT_FIELD, amountFromJson, reviveFields } from '../storage/core/record-lines.js';
 
 /** The `format` value of a snapshot header. */
 export const SNAPSHOT_FORMAT = 'asset-leasing-snapshot';
@@ -61,37 +62,10 @@ export class SnapshotError extends Error {
   }
 }
 
-// Only these fields are not plain JSON: everything else in a stored record already is.
-const DATE_FIELDS: Readonly<Record<TableName, readonly string[]>> = {
-  assets: ['createdAt', 'updatedAt'],
-  leases: ['createdAt', 'updatedAt'],
-  events: ['createdAt'],
-  x402_payments: ['paymentTimestamp', 'createdAt'],
-  x402_batches: ['startedAt', 'closedAt', 'createdAt'],
-};
-const BIGINT_FIELD: Readonly<Partial<Record<TableName, string>>> = {
-  x402_payments: 'amountMinorUnits',
-  x402_batches: 'totalAmountMinorUnits',
-};
-
-/** The money amount a record contributes to its table's sum (0 for tables without one). */
-export function amountOf(table: TableName, record: TableRecords[TableName]): bigint {
-  const field = BIGINT_FIELD[table];
-  return field === undefined ? 0n : ((record as unknown as Record<string, bigint>)[field] ?? 0n);
-}
-
 /** The header line of a new snapshot. */
 export function headerLine(source: string, createdAt = new Date()): string {
   const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, createdAt: createdAt.toISOString(), source };
   return JSON.stringify(header);
-}
-
-/** One record line (without the newline). Dates become ISO strings through `Date.toJSON`. */
-export function recordLine(table: TableName, record: TableRecords[TableName]): string {
-  const field = BIGINT_FIELD[table];
-  // A copy with the amount as a string is much faster than a JSON.stringify replacer function.
-  const r = field === undefined ? record : { ...record, [field]: amountOf(table, record).toString() };
-  return `{"t":${JSON.stringify(table)},"r":${JSON.stringify(r)}}`;
 }
 
 /** Checks and returns the header of a snapshot. */
@@ -130,11 +104,11 @@ export function parseBodyLine(line: string, lineNo: number): BodyLine {
 
 /** The amount of a parsed record (0 for tables without one), checked to be decimal digits. */
 export function rawAmount(table: TableName, raw: RawRecord, lineNo: number): bigint {
-  const field = BIGINT_FIELD[table];
+  const field = AMOUNT_FIELD[table];
   if (field === undefined) return 0n;
-  const value = raw[field];
-  if (typeof value !== 'string' || !/^[0-9]{1,20}$/.test(value)) throw new SnapshotError(`${table}.${field} is not a decimal amount`, lineNo);
-  return BigInt(value);
+  const amount = amountFromJson(raw[field]);
+  if (amount === undefined) throw new SnapshotError(`${table}.${field} is not a decimal amount`, lineNo);
+  return amount;
 }
 
 /**
@@ -142,14 +116,8 @@ export function rawAmount(table: TableName, raw: RawRecord, lineNo: number): big
  * other fields: importRecords validates every record it is given.
  */
 export function reviveRecord<T extends TableName>(table: T, raw: RawRecord, lineNo: number): TableRecords[T] {
-  for (const field of DATE_FIELDS[table]) {
-    const value = raw[field];
-    const date = typeof value === 'string' ? new Date(value) : undefined;
-    if (date === undefined || Number.isNaN(date.getTime())) throw new SnapshotError(`${table}.${field} is not an ISO date`, lineNo);
-    raw[field] = date;
-  }
-  const field = BIGINT_FIELD[table];
-  if (field !== undefined) (raw as Record<string, unknown>)[field] = rawAmount(table, raw, lineNo);
+  const problem = reviveFields(table, raw);
+  if (problem !== undefined) throw new SnapshotError(problem, lineNo);
   return raw as unknown as TableRecords[T];
 }
 

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import type { Database } from '../storage/contract/database.js';
 import { TABLES, type TableName, type TableRecords } from '../storage/contract/transfer.js';
-import { headerLine, recordLine, type SnapshotTrailer } from './snapshot-format.js';
+import { recordLine } from '../storage/core/record-lines.js';
+import { headerLine, type SnapshotTrailer } from './snapshot-format.js';
 import { TableDigest, digestToJson } from './table-digest.js';
 
 /** Streams records into a new snapshot file. */

@@ -7,7 +7,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Database } from '../storage/contract/database.js';
 import type { TableDigestValue, TableName, TableRecords } from '../storage/contract/transfer.js';
-import { amountOf, type TableDigestJson } from './snapshot-format.js';
+import { amountOf } from '../storage/core/record-lines.js';
+import type { TableDigestJson } from './snapshot-format.js';
 
 /** Count, amount sum and id hash of one table (the contract's type; SQL stores compute it themselves). */
 export type { TableDigestValue } from '../storage/contract/transfer.js';

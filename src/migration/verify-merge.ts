@@ -11,7 +11,7 @@
 import type { Database } from '../storage/contract/database.js';
 import { TABLES, type TableName, type TableRecords, type TableSummary } from '../storage/contract/transfer.js';
 import type { RecordSource } from './record-source.js';
-import { amountOf } from './snapshot-format.js';
+import { amountOf } from '../storage/core/record-lines.js';
 import { TableDigest } from './table-digest.js';
 import type { TableReport } from './verify.js';
 

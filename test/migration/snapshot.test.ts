@@ -1,16 +1,19 @@
 /**
  * Snapshot files: the format on disk, a faithful round trip, and refusal of damaged, truncated
- * or edited files before anything is written (MockDatabase and PGlite targets).
+ * or edited files before anything is written (MockDatabase and PGlite targets, and PostgreSQL,
+ * which loads an empty store from the file's record lines).
  */
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrateData } from '../../src/migration/migrate-data.js';
 import { SnapshotError } from '../../src/migration/snapshot-format.js';
-import { readSnapshot, verifySnapshot } from '../../src/migration/snapshot-reader.js';
+import { readSnapshot, readSnapshotLines, verifySnapshot, type SnapshotInfo } from '../../src/migration/snapshot-reader.js';
 import { SnapshotWriter, exportSnapshot } from '../../src/migration/snapshot-writer.js';
 import type { Database } from '../../src/storage/contract/database.js';
 import { MockDatabase } from '../../src/storage/backends/memory/mock-database.js';
-import { TABLES } from '../../src/storage/contract/transfer.js';
+import { TABLES, type TableLinesChunk } from '../../src/storage/contract/transfer.js';
+import { recordsFromLines } from '../../src/storage/core/record-lines.js';
 import { MAX_AMOUNT, buildFullStore, dumpStore, isEmpty, summaries, type StoreDump } from './full-store.js';
 import { backend, type OpenBackend } from '../support/backends.js';
 import { tempDir } from './targets.js';
@@ -21,6 +24,7 @@ let tmp: Awaited<ReturnType<typeof tempDir>>;
 let snapshot: string;
 let text: string;
 let pglite: OpenBackend;
+let postgres: OpenBackend;
 
 beforeAll(async () => {
   source = await buildFullStore();
@@ -30,13 +34,16 @@ beforeAll(async () => {
   await exportSnapshot(source, snapshot, { pageSize: 7 });
   text = await readFile(snapshot, 'utf8');
   pglite = await backend('pglite').open();
+  postgres = await backend('postgres').open();
 });
 afterAll(async () => {
   await pglite?.dispose();
+  await postgres?.dispose();
   await tmp?.remove();
 });
 beforeEach(async () => {
   await pglite.db.clear();
+  await postgres.db.clear();
 });
 
 const lines = () => text.trimEnd().split('\n');
@@ -100,6 +107,72 @@ describe('snapshot import', () => {
   });
 });
 
+/** A snapshot of `records` (record lines) with the header and trailer of `text`, its checksum made to fit. */
+function withRecordLines(records: string[]): string {
+  const all = lines();
+  const trailer = JSON.parse(all.at(-1) ?? '') as { sha256: string };
+  trailer.sha256 = createHash('sha256').update(records.map((l) => `${l}\n`).join('')).digest('hex');
+  return [all[0], ...records, JSON.stringify(trailer)].map((l) => `${l}\n`).join('');
+}
+
+describe('a snapshot read as record lines', () => {
+  it('gives every record line once, in order, with its line number, at most maxLines per chunk', async () => {
+    const chunks: TableLinesChunk[] = [];
+    const info: Partial<SnapshotInfo> = {};
+    for await (const chunk of readSnapshotLines(snapshot, info, 4)) chunks.push(chunk);
+    const numbered: { table: string; line: number }[] = [];
+    for await (const batch of readSnapshot(snapshot)) for (const { table, line } of batch) numbered.push({ table, line });
+    expect(chunks.every((c) => c.count >= 1 && c.count <= 4)).toBe(true);
+    let at = 0;
+    for (const chunk of chunks) {
+      expect(numbered[at]).toEqual({ table: chunk.table, line: chunk.firstLine });
+      at += chunk.count;
+    }
+    expect(at).toBe(numbered.length);
+    for (const table of TABLES) {
+      const read = chunks.filter((c) => c.table === table).flatMap((c) => recordsFromLines(table, c.lines, c.firstLine));
+      expect(read).toEqual(before[table]);
+    }
+    expect(info.tables).toEqual((await verifySnapshot(snapshot)).tables);
+  });
+
+  it('reads lines not in the writer\'s form, and PostgreSQL loads them as written', async () => {
+    // Every payment's keys the other way round: {"r":...,"t":"x402_payments"}.
+    const records = lines()
+      .slice(1, -1)
+      .map((l) => {
+        const { t, r } = JSON.parse(l) as { t: string; r: unknown };
+        return t === 'x402_payments' ? JSON.stringify({ r, t }) : l;
+      });
+    const path = tmp.file('reordered.jsonl');
+    await writeFile(path, withRecordLines(records));
+    const report = await migrateData(path, postgres.db);
+    expect(report.ok).toBe(true);
+    expect(report.steps?.['copy']).toBeDefined();
+    expect(await dumpStore(postgres.db)).toEqual(before);
+  });
+
+  it('into PostgreSQL, an intact file with an invalid record is refused naming its line, with nothing written', async () => {
+    const records = lines().slice(1, -1);
+    const at = records.findIndex((l) => l.startsWith('{"t":"x402_payments"'));
+    records[at] = (records[at] ?? '').replace(/"payer":"[^"]*"/, '"payer":"nobody"');
+    const path = tmp.file('invalid-line.jsonl');
+    await writeFile(path, withRecordLines(records));
+    await expect(migrateData(path, postgres.db)).rejects.toThrow(new RegExp(`^line ${at + 2}: invalid x402_payments record: .*payer`));
+    expect(await isEmpty(postgres.db)).toBe(true);
+  });
+
+  it('loadEmpty refuses a chunk of lines whose shape is wrong, with nothing written', async () => {
+    const good = (await readSnapshotLines(snapshot)[Symbol.asyncIterator]().next()).value as TableLinesChunk;
+    const chunks = async function* () {
+      yield good;
+      yield { ...good, table: 'leases', count: -1 } as TableLinesChunk;
+    };
+    await expect(postgres.db.loadEmpty(chunks(), async () => true)).rejects.toMatchObject({ code: 'VALIDATION', field: 'count' });
+    expect(await isEmpty(postgres.db)).toBe(true);
+  });
+});
+
 const payLine = () => lines().findIndex((l) => l.includes(`"amountMinorUnits":"${MAX_AMOUNT}"`));
 const DAMAGE: [string, () => string, RegExp][] = [
   ['truncated mid-line', () => text.slice(0, Math.floor(text.length * 0.6)), /truncated/],
@@ -149,6 +222,10 @@ describe('a snapshot longer than one read', () => {
     for await (const batch of readSnapshot(path)) for (const { record } of batch) read.push(record);
     expect(read).toHaveLength(400);
     expect(read.map((r) => (r as { metadata: { name: string } }).metadata.name.replace(/^a*/, ''))).toEqual(Array(400).fill('衛'.repeat(3_000)));
+    // As record lines too, each chunk within one read.
+    const fromLines: unknown[] = [];
+    for await (const chunk of readSnapshotLines(path)) fromLines.push(...recordsFromLines(chunk.table, chunk.lines, chunk.firstLine));
+    expect(fromLines).toEqual(read);
     // 衛 (E8 A1 9B) becomes 衜 (E8 A1 9C) in the third read: the same length, still valid UTF-8.
     const at = bytes.indexOf(Buffer.from('衛'), 2 << 20);
     const changed = Buffer.from(bytes);
@@ -187,7 +264,7 @@ describe('damaged snapshots are refused before anything is written', () => {
     await expect(verifySnapshot(path)).rejects.toThrow(SnapshotError);
     const memory = new MockDatabase();
     await memory.connect();
-    for (const target of [memory, pglite.db]) {
+    for (const target of [memory, pglite.db, postgres.db]) {
       await expect(migrateData(path, target, { batchSize: 5 })).rejects.toThrow(message);
       expect(await isEmpty(target)).toBe(true);
     }

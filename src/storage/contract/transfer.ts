@@ -39,6 +39,27 @@ export interface TableChunk<T extends TableName = TableName> {
   records: readonly TableRecords[T][];
 }
 
+/**
+ * Records of one table as record lines (`{"t":"<table>","r":<stored record>}`, amounts as decimal
+ * strings, dates as ISO-8601 strings, each line followed by "\n"; storage/core/record-lines.ts),
+ * as a snapshot holds them. A bulk load parses and validates them where it can do so beside the
+ * main thread, so the caller's thread only moves bytes.
+ */
+export interface TableLinesChunk<T extends TableName = TableName> {
+  table: T;
+  /** The lines' bytes (UTF-8), every line followed by "\n". */
+  lines: Uint8Array;
+  /** How many lines `lines` holds. */
+  count: number;
+  /** The number of the first line where the lines came from (a snapshot's line), for errors. */
+  firstLine: number;
+}
+
+/** True when `chunk` carries record lines rather than records. */
+export function isLinesChunk(chunk: TableChunk | TableLinesChunk): chunk is TableLinesChunk {
+  return 'lines' in chunk;
+}
+
 /** The outcome of {@link RecordTransfer.loadEmpty}. */
 export interface BulkLoadResult {
   /** True when `accept` agreed and everything was committed; false when it was all rolled back. */
@@ -73,9 +94,11 @@ export interface RecordTransfer {
    * and only when it returns true is anything committed, so no one ever sees a half-loaded or
    * unverified store, and an interrupted load leaves the store empty (run it again). Returns null,
    * having read nothing and changed nothing, when the store is not empty or has no such path
-   * (then use importRecords). The same validation and natural-key rules as importRecords apply.
+   * (then use importRecords). The same validation and natural-key rules as importRecords apply,
+   * to records and to record lines alike (a line that is not a valid record is a `VALIDATION`
+   * error naming its `firstLine`-based number, and nothing is committed).
    */
-  loadEmpty(chunks: AsyncIterable<TableChunk>, accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>): Promise<BulkLoadResult | null>;
+  loadEmpty(chunks: AsyncIterable<TableChunk | TableLinesChunk>, accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>): Promise<BulkLoadResult | null>;
 }
 
 /**

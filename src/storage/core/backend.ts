@@ -27,7 +27,7 @@ import type {
 } from '../contract/database.js';
 import type { ChainApplication, ChainApplyResult, ChainBlockRef, ChainCursor, ChainRangeInput, ChainRangeResult, ChainRewindResult, Leadership, StoredDeepReorg } from '../contract/chain.js';
 import type { AssetRevenue, DailyRevenue, ReconcileOptions, ReconcileReport, TimeRange } from '../contract/ledger-queries.js';
-import type { BulkLoadResult, TableChunk, TableDigestValue, TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
+import type { BulkLoadResult, TableChunk, TableDigestValue, TableLinesChunk, TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
 import type { SettleClock } from './invariants.js';
 import type { BatchInput, PaymentInput } from './validate.js';
 
@@ -128,8 +128,12 @@ export interface StorageBackend {
   summarizeTable(table: TableName): Promise<TableSummary>;
   /** See RecordTransfer.digestTable; absent when the backend has no faster way than streaming. */
   digestTable?(table: TableName): Promise<TableDigestValue>;
-  /** See RecordTransfer.loadEmpty; records already validated; absent when the backend has no bulk path. */
-  loadEmpty?(chunks: AsyncIterable<TableChunk>, accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>): Promise<BulkLoadResult | null>;
+  /**
+   * See RecordTransfer.loadEmpty; records already validated, record lines only their chunk's shape
+   * (the backend reads them with recordsFromLines, which validates each); absent when the backend
+   * has no bulk path.
+   */
+  loadEmpty?(chunks: AsyncIterable<TableChunk | TableLinesChunk>, accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>): Promise<BulkLoadResult | null>;
   /** Deletes everything (the store has checked it is allowed). */
   clear(): Promise<void>;
   /** Row counts without a scan: exact up to `exactUpTo` rows (or always, in memory), else estimated. */

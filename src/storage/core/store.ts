@@ -44,7 +44,7 @@ import type {
   Leadership,
   StoredDeepReorg,
 } from '../contract/chain.js';
-import type { BulkLoadResult, TableChunk, TableDigestValue, TableName, TableRecords, TableSize, TableSummary } from '../contract/transfer.js';
+import { isLinesChunk, type BulkLoadResult, type TableChunk, type TableDigestValue, type TableLinesChunk, type TableName, type TableRecords, type TableSize, type TableSummary } from '../contract/transfer.js';
 import type { StorageBackend } from './backend.js';
 import { bucketPage, dayPage, timeIdPage, toPage } from './cursor.js';
 import { assertClearAllowed } from './invariants.js';
@@ -73,6 +73,7 @@ import {
 } from './validate.js';
 import { validateApplications, validateBlockNumber, validateChainId, validateChainRange, validateDeepReorgAcknowledgement } from './validate-chain.js';
 import { validateStoredRecord, validateTable } from './validate-records.js';
+import { validateLinesChunk } from './record-lines.js';
 import { validateStoredRecordFast } from './validate-payment-fast.js';
 
 /** Options every store takes. */
@@ -359,14 +360,15 @@ export class Store implements Database {
     return backend.digestTable ? backend.digestTable(name) : null;
   }
 
-  async loadEmpty(chunks: AsyncIterable<TableChunk>, accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>): Promise<BulkLoadResult | null> {
+  async loadEmpty(chunks: AsyncIterable<TableChunk | TableLinesChunk>, accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>): Promise<BulkLoadResult | null> {
     const backend = this.live;
     if (!backend.loadEmpty) return null;
-    // Validated as they stream past, as importRecords validates a batch.
-    const validated = async function* (): AsyncIterable<TableChunk> {
+    // Validated as they stream past, as importRecords validates a batch. Record lines are
+    // validated record by record where the backend parses them (recordsFromLines).
+    const validated = async function* (): AsyncIterable<TableChunk | TableLinesChunk> {
       for await (const chunk of chunks) {
         const table = validateTable(chunk.table);
-        yield { table, records: chunk.records.map((r) => validateStoredRecordFast(table, r)) };
+        yield isLinesChunk(chunk) ? validateLinesChunk(table, chunk) : { table, records: chunk.records.map((r) => validateStoredRecordFast(table, r)) };
       }
     };
     return backend.loadEmpty(validated(), accept);

@@ -5,17 +5,19 @@
  * them, so this follows whatever the migrations made), the rows are streamed in with COPY,
  * everything dropped is created again (which checks uniqueness and references over the whole data
  * at once), the digests are computed in SQL, and only when the caller accepts them is the
- * transaction committed. One COPY is in flight while the next chunk is prepared, and each payment
- * day's partition is made before its rows arrive. The load times its steps (BulkLoadResult.stepMs).
+ * transaction committed. One COPY is in flight while the next chunks are prepared (record lines
+ * parsed, validated and encoded on encoder threads, copy-encoders.ts), and each payment day's
+ * partition is made before its rows arrive. The load times its steps (BulkLoadResult.stepMs).
  */
-import { TABLES, type BulkLoadResult, type TableChunk, type TableDigestValue, type TableName, type TableRecords } from '../../contract/transfer.js';
+import { TABLES, isLinesChunk, type BulkLoadResult, type TableChunk, type TableDigestValue, type TableLinesChunk, type TableName } from '../../contract/transfer.js';
 import { toBigInt, toSafeInt, type Row } from './codecs.js';
 import type { BulkExecutor, SqlDriver, SqlExecutor } from './driver.js';
 import { mapDriverError } from './map-driver-error.js';
 import { DAY_MS } from '../../core/time.js';
-import { isoString } from '../../core/iso-string.js';
 import { DEFAULT_PARTITION, ensurePaymentPartitions, utcDay } from './partitions.js';
-import { AMOUNT_COLUMN, COLUMNS, type Column } from './records.js';
+import { AMOUNT_COLUMN, COLUMNS } from './records.js';
+import { CopyEncoders } from './copy-encoders.js';
+import { encodeChunk, type EncodedChunk } from './copy-encoding.js';
 import { COLD_CLAIMS, HOT_CLAIMS } from './settlement-hashes.js';
 
 /** Thrown inside the load's transaction to roll it back while still returning a result. */
@@ -44,7 +46,7 @@ export async function digestTableSql(executor: SqlExecutor, table: TableName): P
 /** See RecordTransfer.loadEmpty; null (nothing read or changed) when the driver has no COPY. */
 export async function loadEmpty(
   driver: SqlDriver,
-  chunks: AsyncIterable<TableChunk>,
+  chunks: AsyncIterable<TableChunk | TableLinesChunk>,
   accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>,
 ): Promise<BulkLoadResult | null> {
   if (!driver.bulkTransaction) return null;
@@ -69,22 +71,38 @@ export async function loadEmpty(
       await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`, []);
       const dropped = await dropIndexesAndKeys(tx);
       step('prepare');
-      // One COPY in flight while the next chunk is read, checked and encoded here: the server
-      // stores rows while Node parses, instead of each waiting for the other.
+      // One COPY in flight while the next chunks are read, checked and encoded: the server stores
+      // rows while Node parses, instead of each waiting for the other. Record lines are encoded on
+      // threads, several chunks ahead, so the main thread only reads and sends.
+      const encoders = new CopyEncoders();
+      const queue: Promise<EncodedChunk>[] = [];
       let inFlight: Promise<void> = Promise.resolve();
       let copyFailed: { error: unknown } | undefined;
       const days = new Set<number>();
-      for await (const chunk of chunks) {
-        if (chunk.records.length === 0) continue;
-        const rows = copyRows(chunk.table, chunk.records);
+      const send = async (next: Promise<EncodedChunk>) => {
+        const { table, rows, days: chunkDays } = await next;
         await inFlight;
         if (copyFailed) throw copyFailed.error;
         // Each day's partition exists before its rows arrive, so none pass through the DEFAULT
         // partition (moving them out afterwards rewrites them all).
-        if (chunk.table === 'x402_payments') await ensurePaymentPartitions(tx, newDays(chunk.records as readonly TableRecords['x402_payments'][], days));
-        inFlight = tx.copyIn(chunk.table, COLUMNS[chunk.table].map(([name]) => name), rows).catch((error: unknown) => void (copyFailed ??= { error }));
+        if (table === 'x402_payments') await ensurePaymentPartitions(tx, newDays(chunkDays, days));
+        inFlight = tx.copyIn(table, COLUMNS[table].map(([name]) => name), rows).catch((error: unknown) => void (copyFailed ??= { error }));
+      };
+      try {
+        for await (const chunk of chunks) {
+          if (isLinesChunk(chunk) ? chunk.count === 0 : chunk.records.length === 0) continue;
+          const encoded = isLinesChunk(chunk) ? encoders.encode(chunk) : Promise.resolve(encodeChunk(chunk));
+          // Awaited in order below; a failure is seen there (not left unhandled meanwhile).
+          encoded.catch(() => undefined);
+          queue.push(encoded);
+          if (queue.length > LOOKAHEAD) await send(queue.shift() as Promise<EncodedChunk>);
+        }
+        while (queue.length > 0) await send(queue.shift() as Promise<EncodedChunk>);
+      } finally {
+        await encoders.close();
+        // Never rejects (see above): a failure while a COPY runs rolls back only after it ends.
+        await inFlight;
       }
-      await inFlight;
       if (copyFailed) throw copyFailed.error;
       step('copy');
       await placePaymentsLikeEveryWriter(tx, step);
@@ -105,12 +123,13 @@ export async function loadEmpty(
   }
 }
 
-/** The UTC days (YYYY-MM-DD) of `payments` not yet in `seen` (day numbers, added to it). */
-function newDays(payments: readonly TableRecords['x402_payments'][], seen: Set<number>): string[] {
+/** How many chunks are encoded ahead of the one being sent. */
+const LOOKAHEAD = 4;
+
+/** The UTC days (YYYY-MM-DD) of `chunkDays` (day numbers) not yet in `seen` (added to it). */
+function newDays(chunkDays: readonly number[], seen: Set<number>): string[] {
   const out: string[] = [];
-  for (const p of payments) {
-    // A day number, not a formatted date: this runs for every payment of a load.
-    const day = Math.floor(p.paymentTimestamp.getTime() / DAY_MS);
+  for (const day of chunkDays) {
     if (!seen.has(day)) {
       seen.add(day);
       out.push(utcDay(new Date(day * DAY_MS)));
@@ -189,51 +208,4 @@ async function dropIndexesAndKeys(tx: SqlExecutor): Promise<Rebuild[]> {
     ...indexes.map((i): Rebuild => ({ kind: 'indexes', sql: String(i['def']).replace(' ON ONLY ', ' ON ') })),
     ...constraints.filter((c) => c['contype'] === 'f').map((c): Rebuild => ({ kind: 'foreignKeys', sql: add(c) })),
   ];
-}
-
-/**
- * Records in COPY's text format, as the bytes sent: tab-separated, `\N` for NULL, backslash
- * escapes, one line per record.
- */
-export function copyRows<T extends TableName>(table: T, records: readonly TableRecords[T][]): Buffer {
-  return copyText(COLUMNS[table], records);
-}
-
-/** `records` as COPY text lines of `columns` (each value read from a record by its column's getter). */
-export function copyText(columns: readonly Column[], records: readonly unknown[]): Buffer {
-  const getters = columns.map(([, , get]) => get as (r: unknown) => unknown);
-  const last = getters.length - 1;
-  // Each line is built as a string and written into the buffer at once. One string of the whole
-  // chunk (a rope of every cell) cost as much again to flatten and encode as to build: this runs
-  // for every row of a load (docs/operations.md).
-  let bytes = Buffer.allocUnsafe(records.length * 256);
-  let used = 0;
-  for (const record of records) {
-    let line = '';
-    for (let c = 0; c <= last; c++) {
-      line += copyValue((getters[c] as (r: unknown) => unknown)(record));
-      line += c === last ? '\n' : '\t';
-    }
-    // A UTF-16 unit takes at most 3 bytes in UTF-8.
-    if (bytes.length - used < line.length * 3) {
-      const larger = Buffer.allocUnsafe(Math.max(bytes.length * 2, used + line.length * 3));
-      bytes.copy(larger, 0, 0, used);
-      bytes = larger;
-    }
-    used += bytes.write(line, used);
-  }
-  return bytes.subarray(0, used);
-}
-
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-
-function copyValue(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'string') return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\t\n\r]/g, (ch) => ESCAPES[ch] as string) : value;
-  if (value instanceof Date) return isoString(value);
-  if (typeof value === 'boolean') return value ? 't' : 'f';
-  // Numbers and bigints print without any character COPY escapes; anything else is text.
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  return copyValue(String(value));
 }

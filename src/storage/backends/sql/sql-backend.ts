@@ -36,7 +36,7 @@ import type {
 } from '../../contract/chain.js';
 import { StorageError, isStorageError } from '../../contract/errors.js';
 import type { AssetRevenue, DailyRevenue, ReconcileOptions, ReconcileReport, TimeRange } from '../../contract/ledger-queries.js';
-import { TABLES, type BulkLoadResult, type TableChunk, type TableDigestValue, type TableName, type TableRecords, type TableSize, type TableSummary } from '../../contract/transfer.js';
+import { TABLES, type BulkLoadResult, type TableChunk, type TableLinesChunk, type TableDigestValue, type TableName, type TableRecords, type TableSize, type TableSummary } from '../../contract/transfer.js';
 import type { ListOrder, PageRequest, PaymentSelector, Slice, StorageBackend, TimeIdKey } from '../../core/backend.js';
 import { assertStatusIs, type SettleClock } from '../../core/invariants.js';
 import type { BatchInput, PaymentInput } from '../../core/validate.js';
@@ -368,7 +368,7 @@ export class SqlBackend implements StorageBackend {
     }
   }
 
-  async loadEmpty(chunks: AsyncIterable<TableChunk>, accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>): Promise<BulkLoadResult | null> {
+  async loadEmpty(chunks: AsyncIterable<TableChunk | TableLinesChunk>, accept: (digests: Record<TableName, TableDigestValue>) => Promise<boolean>): Promise<BulkLoadResult | null> {
     await this.payments.drain();
     return loadEmpty(this.driver, chunks, accept);
   }
