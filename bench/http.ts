@@ -145,7 +145,11 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
     const { read, paid: paidRun } = results;
     const unverified = results['paid-unverified'];
     if (read && paidRun) {
-      const pairs = [{ read, paid: paidRun }];
+      // The cases' paid run is measured with the stage wrappers in place (bench/support/paid-profile.ts,
+      // a few per cent of the main thread), so the share is the rounds' (the service as shipped);
+      // the cases' pair counts only when there are no rounds, and its p99 always does.
+      const casesPair = { read, paid: paidRun };
+      const rounds: { read: Run; paid: Run }[] = [];
       for (let n = 1; n <= SHARE_ROUNDS; n++) {
         info(`http: share round ${n} of ${SHARE_ROUNDS}, read then paid, ${ROUND_SECONDS} s each`);
         pool.refill(Math.ceil(paidRun.rps * (WARMUP_SECONDS + ROUND_SECONDS) * 2.5) + CONNECTIONS);
@@ -167,16 +171,22 @@ export async function benchHttp({ filter, report }: BenchOptions): Promise<void>
           const { stages } = await service.profileStop(`paid-round-${n}`);
           info(`http: share round ${n}: paid p50 ${paidRound.p50} p99 ${paidRound.p99} ms; stage p50/p99/max ms: ${Object.entries(stages).map(([s, t]) => `${s} ${Math.round(t.p50Ms)}/${Math.round(t.p99Ms)}/${Math.round(t.maxMs)}`).join(', ')}`);
         }
-        pairs.push({ read: readRound, paid: paidRound });
+        rounds.push({ read: readRound, paid: paidRound });
       }
+      const pairs = rounds.length > 0 ? rounds : [casesPair];
       // The ledger must still reconcile after the rounds' payments, as after each paid case.
       const { differences } = await bench.db.reconcile();
       const shares = pairs.map((p) => p.paid.rps / p.read.rps);
       const share = percentile([...shares].sort((a, b) => a - b), 50);
-      const worstP99 = Math.max(...pairs.map((p) => p.paid.p99));
+      const worstP99 = Math.max(casesPair.paid.p99, ...pairs.map((p) => p.paid.p99));
+      const pairFigures = (p: { read: Run; paid: Run }) => ({ readRps: round(p.read.rps, 1), paidRps: round(p.paid.rps, 1), share: round(p.paid.rps / p.read.rps, 2), paidP50Ms: p.paid.p50, paidP99Ms: p.paid.p99, paidTailMs: p.paid.tail });
       report('http.paid.shareOfRead', round(share, 2), 'of read rps', {
-        note: `median of ${pairs.length} pairs of runs, read then paid: the cases' pair (${SECONDS} s each) and ${SHARE_ROUNDS} rounds of ${ROUND_SECONDS} s`,
-        pairs: pairs.map((p, i) => ({ readRps: round(p.read.rps, 1), paidRps: round(p.paid.rps, 1), share: round(shares[i] ?? 0, 2), paidP50Ms: p.paid.p50, paidP99Ms: p.paid.p99, paidTailMs: p.paid.tail })),
+        note:
+          rounds.length > 0
+            ? `median of ${rounds.length} pairs of runs of ${ROUND_SECONDS} s, read then paid${TRACE ? ' (traced: stage wrappers in place)' : ''}; the cases' pair (${SECONDS} s each, paid with the stage wrappers) beside it, its p99 in the goal`
+            : `the cases' pair (${SECONDS} s each, paid with the stage wrappers), no rounds`,
+        pairs: pairs.map(pairFigures),
+        casesPair: pairFigures(casesPair),
         paidP99Ms: worstP99,
         reconcileDifferences: differences.length,
         goal: '>= 0.4 with paid p99 < 200 ms in every pair',

@@ -11,9 +11,10 @@ export const WARMUP_SECONDS = 2;
  * Read and paid runs alternated after the cases, each pair a share of its own: this machine's
  * speed drifts by a third within minutes (the read alone ran at 4,400 and 6,700 req/s in two runs
  * of the same code), so one read and one paid run measured 20 s apart say more about the minute
- * than the code. `http.paid.shareOfRead` is the median of the cases' pair and these.
+ * than the code. `http.paid.shareOfRead` is the median of these (the cases' paid run carries the
+ * stage wrappers, so it counts only when there are no rounds).
  */
-export const SHARE_ROUNDS = Number(process.env.BENCH_HTTP_SHARE_ROUNDS ?? 4);
+export const SHARE_ROUNDS = Number(process.env.BENCH_HTTP_SHARE_ROUNDS ?? 5);
 export const ROUND_SECONDS = 5;
 export const GOAL = { readP99Ms: 50, paidP99Ms: 200 };
 export const CASES = ['baseline', 'read', 'paid', 'paid-unverified'] as const;
