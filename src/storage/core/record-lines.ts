@@ -81,11 +81,15 @@ export function recordsFromLines<T extends TableName>(table: T, lines: Uint8Arra
     records.push(recordOfLine(table, text.slice(start, end), line));
     start = end + 1;
   }
-  if (start !== text.length) throw lineError(line, table, 'the last line has no newline');
+  if (start !== text.length) throw lastLineError(line, table);
   return records;
 }
 
-function recordOfLine<T extends TableName>(table: T, text: string, line: number): TableRecords[T] {
+/**
+ * The record of one record line of `table` (`text`, without its newline; line `line` of its
+ * source), parsed, revived and validated as {@link recordsFromLines} does, with the same errors.
+ */
+export function recordOfLine<T extends TableName>(table: T, text: string, line: number): TableRecords[T] {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -105,6 +109,11 @@ function recordOfLine<T extends TableName>(table: T, text: string, line: number)
     if (!isStorageError(error)) throw error;
     throw new StorageError(error.code, `line ${line}: invalid ${table} record: ${error.message}`, { ...(error.field === undefined ? {} : { field: error.field }), details: { ...error.details, line } });
   }
+}
+
+/** The error for record lines whose last line (line `line`) has no newline. */
+export function lastLineError(line: number, table: TableName): StorageError {
+  return lineError(line, table, 'the last line has no newline');
 }
 
 function lineError(line: number, table: TableName, reason: string): StorageError {

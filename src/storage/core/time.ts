@@ -93,7 +93,12 @@ const CANONICAL_BUCKET = /^\d{4}-\d{2}-\d{2}T\d{2}:00:00\.000Z$/;
 export function parseHourBucket(input: unknown, field: string): string {
   // Fast path for the canonical form (what every stored record carries): bulk imports check
   // millions of them.
-  if (typeof input === 'string' && CANONICAL_BUCKET.test(input) && new Date(input).toISOString() === input) return input;
+  // (A canonical-looking text of no real instant, month 13 say, leaves Date.parse NaN: the slow
+  // path refuses it by name, where toISOString would throw a RangeError.)
+  if (typeof input === 'string' && CANONICAL_BUCKET.test(input)) {
+    const ms = Date.parse(input);
+    if (!Number.isNaN(ms) && new Date(ms).toISOString() === input) return input;
+  }
   const date = parseInstant(input, field);
   if (date.getTime() % HOUR_MS !== 0) throw validationError(field, 'must be exactly the top of an hour (UTC)');
   return date.toISOString();

@@ -187,7 +187,9 @@ export class PgDriver implements SqlDriver {
       fn({
         query: executor.query,
         copyIn: async (table, columns, rows) => {
-          await pipeline(Readable.from([rows]), client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+          // Two buffers read ahead at most: a source of many is pulled as the server takes them.
+          const source = Readable.from(rows instanceof Uint8Array ? [rows] : rows, { highWaterMark: 2 });
+          await pipeline(source, client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
         },
       }),
     );

@@ -71,39 +71,27 @@ export async function loadEmpty(
       await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`, []);
       const dropped = await dropIndexesAndKeys(tx);
       step('prepare');
-      // One COPY in flight while the next chunks are read, checked and encoded: the server stores
-      // rows while Node parses, instead of each waiting for the other. Record lines are encoded on
-      // threads, several chunks ahead, so the main thread only reads and sends.
+      // The rows stream in while the next chunks are read, checked and encoded: the server stores
+      // rows while Node parses, instead of each waiting for the other. Record lines are encoded
+      // on threads, several chunks ahead, so the main thread only reads and sends. Chunks of one
+      // table go in one COPY; it ends only where the table changes or a payment chunk brings a
+      // new day, whose partition is made before its rows arrive (none pass through the DEFAULT
+      // partition: moving them out afterwards rewrites them all).
       const encoders = new CopyEncoders();
-      const queue: Promise<EncodedChunk>[] = [];
-      let inFlight: Promise<void> = Promise.resolve();
-      let copyFailed: { error: unknown } | undefined;
       const days = new Set<number>();
-      const send = async (next: Promise<EncodedChunk>) => {
-        const { table, rows, days: chunkDays } = await next;
-        await inFlight;
-        if (copyFailed) throw copyFailed.error;
-        // Each day's partition exists before its rows arrive, so none pass through the DEFAULT
-        // partition (moving them out afterwards rewrites them all).
-        if (table === 'x402_payments') await ensurePaymentPartitions(tx, newDays(chunkDays, days));
-        inFlight = tx.copyIn(table, COLUMNS[table].map(([name]) => name), rows).catch((error: unknown) => void (copyFailed ??= { error }));
-      };
+      const encoded = inOrder(chunks, encoders)[Symbol.asyncIterator]();
       try {
-        for await (const chunk of chunks) {
-          if (isLinesChunk(chunk) ? chunk.count === 0 : chunk.records.length === 0) continue;
-          const encoded = isLinesChunk(chunk) ? encoders.encode(chunk) : Promise.resolve(encodeChunk(chunk));
-          // Awaited in order below; a failure is seen there (not left unhandled meanwhile).
-          encoded.catch(() => undefined);
-          queue.push(encoded);
-          if (queue.length > LOOKAHEAD) await send(queue.shift() as Promise<EncodedChunk>);
+        let next = await encoded.next();
+        while (!next.done) {
+          const first = next.value;
+          if (first.table === 'x402_payments') await ensurePaymentPartitions(tx, newDays(first.days, days));
+          next = await copyRun(tx, first, encoded, days);
         }
-        while (queue.length > 0) await send(queue.shift() as Promise<EncodedChunk>);
       } finally {
         await encoders.close();
-        // Never rejects (see above): a failure while a COPY runs rolls back only after it ends.
-        await inFlight;
+        // Stops reading the source when the load failed part way.
+        await encoded.return(undefined);
       }
-      if (copyFailed) throw copyFailed.error;
       step('copy');
       await placePaymentsLikeEveryWriter(tx, step);
       for (const { kind, sql } of dropped) {
@@ -125,6 +113,47 @@ export async function loadEmpty(
 
 /** How many chunks are encoded ahead of the one being sent. */
 const LOOKAHEAD = 4;
+
+/**
+ * Sends `first` and the chunks after it that can share its COPY (same table; for payments, no day
+ * whose partition is not made yet) in one COPY; returns what `encoded` gave next.
+ */
+async function copyRun(tx: BulkExecutor, first: EncodedChunk, encoded: AsyncIterator<EncodedChunk>, days: ReadonlySet<number>): Promise<IteratorResult<EncodedChunk>> {
+  let after: IteratorResult<EncodedChunk> = { done: true, value: undefined };
+  const payments = first.table === 'x402_payments';
+  async function* rows(): AsyncGenerator<Uint8Array> {
+    yield first.rows;
+    for (;;) {
+      after = await encoded.next();
+      if (after.done || after.value.table !== first.table || (payments && after.value.days.some((d) => !days.has(d)))) return;
+      yield after.value.rows;
+    }
+  }
+  await tx.copyIn(first.table, COLUMNS[first.table].map(([name]) => name), rows());
+  return after;
+}
+
+/**
+ * The chunks encoded (record lines on the encoder threads, records here), in their order, up to
+ * {@link LOOKAHEAD} being encoded ahead of the one returned.
+ */
+async function* inOrder(chunks: AsyncIterable<TableChunk | TableLinesChunk>, encoders: CopyEncoders): AsyncGenerator<EncodedChunk> {
+  const queue: Promise<EncodedChunk>[] = [];
+  try {
+    for await (const chunk of chunks) {
+      if (isLinesChunk(chunk) ? chunk.count === 0 : chunk.records.length === 0) continue;
+      const encoded = isLinesChunk(chunk) ? encoders.encode(chunk) : Promise.resolve(encodeChunk(chunk));
+      // Awaited in order below; a failure is seen there (not left unhandled meanwhile).
+      encoded.catch(() => undefined);
+      queue.push(encoded);
+      if (queue.length > LOOKAHEAD) yield await (queue.shift() as Promise<EncodedChunk>);
+    }
+    while (queue.length > 0) yield await (queue.shift() as Promise<EncodedChunk>);
+  } finally {
+    // A chunk encoded but never sent (the load failed) must not reject unhandled later.
+    for (const encoded of queue) encoded.catch(() => undefined);
+  }
+}
 
 /** The UTC days (YYYY-MM-DD) of `chunkDays` (day numbers) not yet in `seen` (added to it). */
 function newDays(chunkDays: readonly number[], seen: Set<number>): string[] {

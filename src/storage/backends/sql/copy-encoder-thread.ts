@@ -22,6 +22,8 @@ port.on('message', ({ id, chunk }: EncoderRequest) => {
         : { message: error instanceof Error ? error.message : String(error) },
     };
   }
-  port.postMessage(reply);
+  // The rows are handed over, not copied, unless they sit in Node's shared pool of small buffers.
+  const buffer = 'encoded' in reply ? reply.encoded.rows.buffer : undefined;
+  port.postMessage(reply, buffer instanceof ArrayBuffer && buffer.byteLength > Buffer.poolSize ? [buffer] : []);
 });
 port.postMessage({ ready: true });

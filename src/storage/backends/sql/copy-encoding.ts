@@ -1,14 +1,16 @@
 /**
  * One chunk of a bulk load made ready to send: its rows as COPY text and the UTC days of its
  * payments (each day's partition must exist before its rows arrive). Records are encoded as they
- * are; record lines are first parsed and validated (recordsFromLines). The same function runs on
- * the main thread and on the encoder threads (copy-encoders.ts).
+ * are; record lines are first parsed and validated (recordsFromLines), except payment lines in a
+ * store's plain form, which are checked and copied as bytes (payment-line-copy.ts). The same
+ * function runs on the main thread and on the encoder threads (copy-encoders.ts).
  */
 import { isLinesChunk, type TableChunk, type TableLinesChunk, type TableName, type TableRecords } from '../../contract/transfer.js';
 import { validationError } from '../../contract/errors.js';
-import { recordsFromLines } from '../../core/record-lines.js';
+import { lastLineError, recordOfLine, recordsFromLines } from '../../core/record-lines.js';
 import { DAY_MS } from '../../core/time.js';
 import { copyRows } from './copy-text.js';
+import { lineFields, paymentLineCopy } from './payment-line-copy.js';
 
 /** A chunk as the load sends it. */
 export interface EncodedChunk {
@@ -23,11 +25,10 @@ export interface EncodedChunk {
 
 /** `chunk` encoded for COPY; a record line that is not a valid record throws (see recordsFromLines). */
 export function encodeChunk(chunk: TableChunk | TableLinesChunk): EncodedChunk {
+  if (isLinesChunk(chunk) && chunk.table === 'x402_payments') return encodePaymentLines(chunk);
   const { table } = chunk;
   const records = isLinesChunk(chunk) ? recordsFromLines(table, chunk.lines, chunk.firstLine) : chunk.records;
-  if (isLinesChunk(chunk) && records.length !== chunk.count) {
-    throw validationError('count', `the ${table} chunk from line ${chunk.firstLine} says ${chunk.count} lines and holds ${records.length}`);
-  }
+  if (isLinesChunk(chunk) && records.length !== chunk.count) throw countError(chunk, records.length);
   const days = table === 'x402_payments' ? paymentDays(records as readonly TableRecords['x402_payments'][]) : [];
   return { table, rows: copyRows(table, records), count: records.length, days };
 }
@@ -37,4 +38,52 @@ function paymentDays(payments: readonly TableRecords['x402_payments'][]): number
   // A day number, not a formatted date: this runs for every payment of a load.
   for (const p of payments) days.add(Math.floor(p.paymentTimestamp.getTime() / DAY_MS));
   return [...days];
+}
+
+function countError(chunk: TableLinesChunk, lines: number) {
+  return validationError('count', `the ${chunk.table} chunk from line ${chunk.firstLine} says ${chunk.count} lines and holds ${lines}`);
+}
+
+/**
+ * Payment lines as COPY rows, line by line: a line in the plain form is copied as bytes, any other
+ * goes through the record path (recordOfLine, then copyRows), which gives the same row for a
+ * valid payment and throws the same error for the first invalid line as recordsFromLines does.
+ */
+function encodePaymentLines(chunk: TableLinesChunk): EncodedChunk {
+  const b = Buffer.from(chunk.lines.buffer, chunk.lines.byteOffset, chunk.lines.byteLength);
+  // A plain row is shorter than its line; a row from the record path may be longer, and then the
+  // buffer grows.
+  let out: Buffer = Buffer.allocUnsafe(b.byteLength + 16);
+  let used = 0;
+  const fields = lineFields();
+  const days = new Set<number>();
+  let line = chunk.firstLine;
+  let start = 0;
+  let count = 0;
+  for (let end = b.indexOf(0x0a); end !== -1; end = b.indexOf(0x0a, start), line += 1) {
+    if (out.length - used < end - start + 16) out = grown(out, used, end - start + 16);
+    const next = paymentLineCopy(b, start, end, out, used, fields);
+    if (next !== -1) {
+      used = next;
+      days.add(fields.day);
+    } else {
+      const payment = recordOfLine('x402_payments', b.toString('utf8', start, end), line);
+      const row = copyRows('x402_payments', [payment]);
+      if (out.length - used < row.length) out = grown(out, used, row.length);
+      used += row.copy(out, used);
+      days.add(Math.floor(payment.paymentTimestamp.getTime() / DAY_MS));
+    }
+    count += 1;
+    start = end + 1;
+  }
+  if (start !== b.byteLength) throw lastLineError(line, 'x402_payments');
+  if (count !== chunk.count) throw countError(chunk, count);
+  return { table: 'x402_payments', rows: out.subarray(0, used), count, days: [...days] };
+}
+
+/** `out` with its first `used` bytes in a buffer with room for `more` after them. */
+function grown(out: Buffer, used: number, more: number): Buffer {
+  const larger = Buffer.allocUnsafe(Math.max(out.length * 2, used + more));
+  out.copy(larger, 0, 0, used);
+  return larger;
 }

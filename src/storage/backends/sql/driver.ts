@@ -29,8 +29,11 @@ export interface SqlExecutor {
 
 /** A transaction's executor that can also stream rows in with COPY. */
 export interface BulkExecutor extends SqlExecutor {
-  /** `COPY table (columns) FROM STDIN` with `rows` in COPY's text format (one line per row, UTF-8). */
-  copyIn(table: string, columns: readonly string[], rows: Uint8Array): Promise<void>;
+  /**
+   * `COPY table (columns) FROM STDIN` with `rows` in COPY's text format (one line per row, UTF-8):
+   * one buffer, or buffers sent as they come (each ending at a row's end), in one COPY.
+   */
+  copyIn(table: string, columns: readonly string[], rows: Uint8Array | AsyncIterable<Uint8Array>): Promise<void>;
 }
 
 /** A connection layer. Errors it throws are driver errors; callers map them with `mapDriverError`. */
