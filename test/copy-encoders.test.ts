@@ -1,8 +1,8 @@
 /**
  * The encoder threads of a bulk load (src/storage/backends/sql/copy-encoders.ts): the same COPY
  * bytes and payment days as encoding on the main thread, the same error for a line that is not a
- * valid record, chunks encoded on the main thread when a thread cannot start, and nothing
- * accepted after close.
+ * valid record, chunks encoded on the main thread while the threads start and when a thread
+ * cannot start, and nothing accepted after close.
  */
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,14 @@ const pool = (...args: ConstructorParameters<typeof CopyEncoders>) => {
   return encoders;
 };
 
+/** A pool whose threads have started (or failed to). */
+async function started(...args: ConstructorParameters<typeof CopyEncoders>): Promise<CopyEncoders> {
+  const encoders = pool(...args);
+  encoders.start();
+  await encoders.ready();
+  return encoders;
+}
+
 function chunkOf<T extends TableName>(table: T, records: readonly StoreDump[T][number][], firstLine = 2): TableLinesChunk {
   const text = records.map((r) => `${recordLine(table, r)}\n`).join('');
   return { table, lines: Buffer.from(text), count: records.length, firstLine };
@@ -47,7 +55,7 @@ async function rejection(work: Promise<unknown>): Promise<unknown> {
 
 describe('encoder threads', () => {
   it('give the bytes and the days the main thread gives, for every table, whatever thread takes a chunk', async () => {
-    const encoders = pool(2);
+    const encoders = await started(2);
     const chunks = [
       chunkOf('assets', store.assets),
       chunkOf('leases', store.leases),
@@ -75,7 +83,7 @@ describe('encoder threads', () => {
     } catch (error) {
       inline = error;
     }
-    const threaded = await rejection(pool(1).encode(chunk));
+    const threaded = await rejection((await started(1)).encode(chunk));
     expect(isStorageError(inline, 'VALIDATION')).toBe(true);
     expect(isStorageError(threaded, 'VALIDATION')).toBe(true);
     expect((threaded as Error).message).toBe((inline as Error).message);
@@ -85,7 +93,7 @@ describe('encoder threads', () => {
   it('encode on the main thread when a thread cannot start', async () => {
     const broken = () => new Worker('throw new Error("no module here")', { eval: true });
     const chunk = chunkOf('events', store.events);
-    const encoders = pool(2, broken);
+    const encoders = await started(2, broken);
     const encoded = await encoders.encode(chunk);
     expect(Buffer.from(encoded.rows).equals(Buffer.from(encodeChunk(chunk).rows))).toBe(true);
     expect(encoders.counts).toEqual({ threads: 0, here: 1 });
@@ -96,10 +104,23 @@ describe('encoder threads', () => {
     const compiled = (await import(new URL('../dist/storage/backends/sql/copy-encoders.js', import.meta.url).href)) as { CopyEncoders: typeof CopyEncoders };
     const encoders = new compiled.CopyEncoders(1);
     pools.push(encoders);
+    encoders.start();
+    await encoders.ready();
     const chunk = chunkOf('leases', store.leases);
     const encoded = await encoders.encode(chunk);
     expect(Buffer.from(encoded.rows).equals(Buffer.from(encodeChunk(chunk).rows))).toBe(true);
     expect(encoders.counts).toEqual({ threads: 1, here: 0 });
+  });
+
+  it('encode on the main thread while the threads start, then on the threads', async () => {
+    const encoders = pool(1);
+    const chunk = chunkOf('leases', store.leases);
+    const first = await encoders.encode(chunk);
+    expect(encoders.counts).toEqual({ threads: 0, here: 1 });
+    await encoders.ready();
+    const second = await encoders.encode(chunk);
+    expect(encoders.counts).toEqual({ threads: 1, here: 1 });
+    expect(Buffer.from(first.rows).equals(Buffer.from(second.rows))).toBe(true);
   });
 
   it('take nothing after close', async () => {

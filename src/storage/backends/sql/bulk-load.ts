@@ -60,50 +60,56 @@ export async function loadEmpty(
         stepMs[name] = Math.round((stepMs[name] ?? 0) + now - mark);
         mark = now;
       };
-      // Nobody reads or writes these tables until the load commits or rolls back.
-      // The settlement-hash claims (migrations 007 and 008) count too: they outlive retention,
-      // and a hash they already hold must go through the careful path, which refuses it by name.
-      const locked = [...TABLES, HOT_CLAIMS, COLD_CLAIMS];
-      await tx.query(`LOCK TABLE ${locked.join(', ')} IN ACCESS EXCLUSIVE MODE`, []);
-      const { rows } = await tx.query<Row>(`SELECT ${locked.map((t) => `EXISTS (SELECT 1 FROM ${t}) AS "${t}"`).join(', ')}`, []);
-      if (locked.some((t) => rows[0]?.[t] === true)) throw new Abandon(null);
-      // Index builds sort in memory up to this much (this transaction only).
-      await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`, []);
-      const dropped = await dropIndexesAndKeys(tx);
-      step('prepare');
-      // The rows stream in while the next chunks are read, checked and encoded: the server stores
-      // rows while Node parses, instead of each waiting for the other. Record lines are encoded
-      // on threads, several chunks ahead, so the main thread only reads and sends. Chunks of one
-      // table go in one COPY; it ends only where the table changes or a payment chunk brings a
-      // new day, whose partition is made before its rows arrive (none pass through the DEFAULT
-      // partition: moving them out afterwards rewrites them all).
+      // The encoder threads load their modules while the tables are locked and prepared.
       const encoders = new CopyEncoders();
-      const days = new Set<number>();
-      const encoded = inOrder(chunks, encoders)[Symbol.asyncIterator]();
+      encoders.start();
       try {
-        let next = await encoded.next();
-        while (!next.done) {
-          const first = next.value;
-          if (first.table === 'x402_payments') await ensurePaymentPartitions(tx, newDays(first.days, days));
-          next = await copyRun(tx, first, encoded, days);
+        // Nobody reads or writes these tables until the load commits or rolls back.
+        // The settlement-hash claims (migrations 007 and 008) count too: they outlive retention,
+        // and a hash they already hold must go through the careful path, which refuses it by name.
+        const locked = [...TABLES, HOT_CLAIMS, COLD_CLAIMS];
+        await tx.query(`LOCK TABLE ${locked.join(', ')} IN ACCESS EXCLUSIVE MODE`, []);
+        const { rows } = await tx.query<Row>(`SELECT ${locked.map((t) => `EXISTS (SELECT 1 FROM ${t}) AS "${t}"`).join(', ')}`, []);
+        if (locked.some((t) => rows[0]?.[t] === true)) throw new Abandon(null);
+        // Index builds sort in memory up to this much (this transaction only).
+        await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`, []);
+        const dropped = await dropIndexesAndKeys(tx);
+        step('prepare');
+        // The rows stream in while the next chunks are read, checked and encoded: the server stores
+        // rows while Node parses, instead of each waiting for the other. Record lines are encoded
+        // on threads, several chunks ahead, so the main thread only reads and sends. Chunks of one
+        // table go in one COPY; it ends only where the table changes or a payment chunk brings a
+        // new day, whose partition is made before its rows arrive (none pass through the DEFAULT
+        // partition: moving them out afterwards rewrites them all).
+        const days = new Set<number>();
+        const encoded = inOrder(chunks, encoders)[Symbol.asyncIterator]();
+        try {
+          let next = await encoded.next();
+          while (!next.done) {
+            const first = next.value;
+            if (first.table === 'x402_payments') await ensurePaymentPartitions(tx, newDays(first.days, days));
+            next = await copyRun(tx, first, encoded, days);
+          }
+        } finally {
+          // Stops reading the source when the load failed part way.
+          await encoded.return(undefined);
         }
+        await encoders.close();
+        step('copy');
+        await placePaymentsLikeEveryWriter(tx, step);
+        for (const { kind, sql } of dropped) {
+          await tx.query(sql, []);
+          step(kind);
+        }
+        const digests = {} as Record<TableName, TableDigestValue>;
+        for (const table of TABLES) digests[table] = await digestTableSql(tx, table);
+        step('digests');
+        if (!(await accept(digests))) throw new Abandon({ committed: false, digests, stepMs });
+        step('accept');
+        return { committed: true, digests, stepMs };
       } finally {
         await encoders.close();
-        // Stops reading the source when the load failed part way.
-        await encoded.return(undefined);
       }
-      step('copy');
-      await placePaymentsLikeEveryWriter(tx, step);
-      for (const { kind, sql } of dropped) {
-        await tx.query(sql, []);
-        step(kind);
-      }
-      const digests = {} as Record<TableName, TableDigestValue>;
-      for (const table of TABLES) digests[table] = await digestTableSql(tx, table);
-      step('digests');
-      if (!(await accept(digests))) throw new Abandon({ committed: false, digests, stepMs });
-      step('accept');
-      return { committed: true, digests, stepMs };
     });
   } catch (error) {
     if (error instanceof Abandon) return error.result;

@@ -39,6 +39,9 @@ interface Thread {
   ready: boolean;
   /** Set once the thread died; its chunks go elsewhere. */
   dead: boolean;
+  /** Resolves when the thread is ready or dead. */
+  settled: Promise<void>;
+  settle: () => void;
 }
 
 /**
@@ -49,7 +52,11 @@ export function encoderThreads(): number {
   return Math.max(1, Math.min(3, availableParallelism() - 1));
 }
 
-/** A pool of encoder threads, started on the first chunk; {@link close} ends them. */
+/**
+ * A pool of encoder threads, started by {@link start} or on the first chunk; {@link close} ends
+ * them. Until a thread is ready (loading its modules takes a few hundred milliseconds), chunks are
+ * encoded on this thread, which would otherwise only wait.
+ */
 export class CopyEncoders {
   private readonly threads: Thread[] = [];
   private nextId = 0;
@@ -66,11 +73,24 @@ export class CopyEncoders {
     private readonly startThread: () => Worker = startWorker,
   ) {}
 
-  /** `chunk` encoded on a thread (on this one when no thread runs); rejects as encodeChunk throws. */
+  /** Starts the threads (once), so that they load while the caller prepares. */
+  start(): void {
+    if (this.threads.length === 0 && !this.closed) for (let i = 0; i < this.size; i++) this.threads.push(this.launch());
+  }
+
+  /** Resolves when every thread started is ready or dead. */
+  async ready(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.settled));
+  }
+
+  /**
+   * `chunk` encoded on a thread (on this one when no thread is ready or none runs); rejects as
+   * encodeChunk throws.
+   */
   encode(chunk: TableLinesChunk): Promise<EncodedChunk> {
     if (this.closed) return Promise.reject(new Error('the encoder threads are closed'));
-    if (this.threads.length === 0) for (let i = 0; i < this.size; i++) this.threads.push(this.start());
-    const live = this.threads.filter((t) => !t.dead);
+    this.start();
+    const live = this.threads.filter((t) => !t.dead && t.ready);
     if (live.length === 0) return this.inline(chunk);
     // The least busy thread: chunks of one table cost about the same.
     const thread = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
@@ -91,13 +111,16 @@ export class CopyEncoders {
     await Promise.all(this.threads.map((t) => this.stop(t, new Error('the encoder threads were closed'))));
   }
 
-  private start(): Thread {
-    const thread: Thread = { worker: this.startThread(), pending: new Map(), ready: false, dead: false };
+  private launch(): Thread {
+    let settle = () => undefined as void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const thread: Thread = { worker: this.startThread(), pending: new Map(), ready: false, dead: false, settled, settle };
     // A load that fails must not leave its process waiting on a thread.
     thread.worker.unref();
     thread.worker.on('message', (message: EncoderReply | { ready: true }) => {
       if ('ready' in message) {
         thread.ready = true;
+        thread.settle();
         return;
       }
       const waiter = thread.pending.get(message.id);
@@ -119,6 +142,7 @@ export class CopyEncoders {
   private async stop(thread: Thread, error: Error): Promise<void> {
     if (thread.dead) return;
     thread.dead = true;
+    thread.settle();
     const pending = [...thread.pending.values()];
     thread.pending.clear();
     for (const waiter of pending) {

@@ -1,16 +1,19 @@
 /**
  * One chunk of a bulk load made ready to send: its rows as COPY text and the UTC days of its
  * payments (each day's partition must exist before its rows arrive). Records are encoded as they
- * are; record lines are first parsed and validated (recordsFromLines), except payment lines in a
- * store's plain form, which are checked and copied as bytes (payment-line-copy.ts). The same
- * function runs on the main thread and on the encoder threads (copy-encoders.ts).
+ * are; record lines are first parsed and validated (recordsFromLines), except payment and event
+ * lines in a store's plain form, which are checked and copied as bytes (payment-line-copy.ts,
+ * event-line-copy.ts). The same function runs on the main thread and on the encoder threads
+ * (copy-encoders.ts).
  */
 import { isLinesChunk, type TableChunk, type TableLinesChunk, type TableName, type TableRecords } from '../../contract/transfer.js';
 import { validationError } from '../../contract/errors.js';
 import { lastLineError, recordOfLine, recordsFromLines } from '../../core/record-lines.js';
 import { DAY_MS } from '../../core/time.js';
 import { copyRows } from './copy-text.js';
-import { lineFields, paymentLineCopy } from './payment-line-copy.js';
+import { eventLineCopy } from './event-line-copy.js';
+import { paymentLineCopy } from './payment-line-copy.js';
+import { lineFields, type LineFields } from './plain-line-scan.js';
 
 /** A chunk as the load sends it. */
 export interface EncodedChunk {
@@ -25,7 +28,10 @@ export interface EncodedChunk {
 
 /** `chunk` encoded for COPY; a record line that is not a valid record throws (see recordsFromLines). */
 export function encodeChunk(chunk: TableChunk | TableLinesChunk): EncodedChunk {
-  if (isLinesChunk(chunk) && chunk.table === 'x402_payments') return encodePaymentLines(chunk);
+  if (isLinesChunk(chunk)) {
+    if (chunk.table === 'x402_payments') return encodePlainLines(chunk, 'x402_payments', paymentLineCopy);
+    if (chunk.table === 'events') return encodePlainLines(chunk, 'events', eventLineCopy);
+  }
   const { table } = chunk;
   const records = isLinesChunk(chunk) ? recordsFromLines(table, chunk.lines, chunk.firstLine) : chunk.records;
   if (isLinesChunk(chunk) && records.length !== chunk.count) throw countError(chunk, records.length);
@@ -44,12 +50,15 @@ function countError(chunk: TableLinesChunk, lines: number) {
   return validationError('count', `the ${chunk.table} chunk from line ${chunk.firstLine} says ${chunk.count} lines and holds ${lines}`);
 }
 
+/** Writes a plain line's COPY row (payment-line-copy.ts, event-line-copy.ts); -1 for another line. */
+type LineCopy = (b: Uint8Array, from: number, to: number, out: Uint8Array, at: number, f: LineFields) => number;
+
 /**
- * Payment lines as COPY rows, line by line: a line in the plain form is copied as bytes, any other
- * goes through the record path (recordOfLine, then copyRows), which gives the same row for a
- * valid payment and throws the same error for the first invalid line as recordsFromLines does.
+ * Record lines of `table` as COPY rows, line by line: a line in the plain form is copied as bytes,
+ * any other goes through the record path (recordOfLine, then copyRows), which gives the same row
+ * for a valid record and throws the same error for the first invalid line as recordsFromLines.
  */
-function encodePaymentLines(chunk: TableLinesChunk): EncodedChunk {
+function encodePlainLines(chunk: TableLinesChunk, table: 'x402_payments' | 'events', lineCopy: LineCopy): EncodedChunk {
   const b = Buffer.from(chunk.lines.buffer, chunk.lines.byteOffset, chunk.lines.byteLength);
   // A plain row is shorter than its line; a row from the record path may be longer, and then the
   // buffer grows.
@@ -57,28 +66,29 @@ function encodePaymentLines(chunk: TableLinesChunk): EncodedChunk {
   let used = 0;
   const fields = lineFields();
   const days = new Set<number>();
+  const payments = table === 'x402_payments';
   let line = chunk.firstLine;
   let start = 0;
   let count = 0;
   for (let end = b.indexOf(0x0a); end !== -1; end = b.indexOf(0x0a, start), line += 1) {
     if (out.length - used < end - start + 16) out = grown(out, used, end - start + 16);
-    const next = paymentLineCopy(b, start, end, out, used, fields);
+    const next = lineCopy(b, start, end, out, used, fields);
     if (next !== -1) {
       used = next;
-      days.add(fields.day);
+      if (payments) days.add(fields.day);
     } else {
-      const payment = recordOfLine('x402_payments', b.toString('utf8', start, end), line);
-      const row = copyRows('x402_payments', [payment]);
+      const record = recordOfLine(table, b.toString('utf8', start, end), line);
+      const row = copyRows(table, [record] as TableRecords[typeof table][]);
       if (out.length - used < row.length) out = grown(out, used, row.length);
       used += row.copy(out, used);
-      days.add(Math.floor(payment.paymentTimestamp.getTime() / DAY_MS));
+      if (payments) days.add(Math.floor((record as TableRecords['x402_payments']).paymentTimestamp.getTime() / DAY_MS));
     }
     count += 1;
     start = end + 1;
   }
-  if (start !== b.byteLength) throw lastLineError(line, 'x402_payments');
+  if (start !== b.byteLength) throw lastLineError(line, table);
   if (count !== chunk.count) throw countError(chunk, count);
-  return { table: 'x402_payments', rows: out.subarray(0, used), count, days: [...days] };
+  return { table, rows: out.subarray(0, used), count, days: [...days] };
 }
 
 /** `out` with its first `used` bytes in a buffer with room for `more` after them. */

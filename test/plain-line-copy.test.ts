@@ -1,16 +1,18 @@
 /**
- * Payment lines copied as bytes (src/storage/backends/sql/payment-line-copy.ts) give what the
- * record path gives: for every line, the same COPY row and day, or the same error. Lines in a
- * store's plain form take the byte path (checked directly, so the comparison is not between the
- * record path and itself); every edit of such a line that makes it invalid, or merely not plain,
- * is compared whole: rows, days and error.
+ * Payment and event lines copied as bytes (src/storage/backends/sql/payment-line-copy.ts,
+ * event-line-copy.ts) give what the record path gives: for every line, the same COPY row and day,
+ * or the same error. Lines in a store's plain form take the byte path (checked directly, so the
+ * comparison is not between the record path and itself); every edit of such a line that makes it
+ * invalid, or merely not plain, is compared whole: rows, days and error.
  */
 import { describe, expect, it } from 'vitest';
 import { encodeChunk } from '../src/storage/backends/sql/copy-encoding.js';
 import { copyRows } from '../src/storage/backends/sql/copy-text.js';
-import { lineFields, paymentLineCopy } from '../src/storage/backends/sql/payment-line-copy.js';
+import { eventLineCopy } from '../src/storage/backends/sql/event-line-copy.js';
+import { paymentLineCopy } from '../src/storage/backends/sql/payment-line-copy.js';
+import { lineFields } from '../src/storage/backends/sql/plain-line-scan.js';
 import { isStorageError } from '../src/storage/contract/errors.js';
-import type { StoredX402Payment } from '../src/storage/contract/database.js';
+import type { StoredEvent, StoredX402Payment } from '../src/storage/contract/database.js';
 import type { TableLinesChunk } from '../src/storage/contract/transfer.js';
 import { recordLine, recordsFromLines } from '../src/storage/core/record-lines.js';
 import { DAY_MS } from '../src/storage/core/time.js';
@@ -41,9 +43,37 @@ function payment(n: number): StoredX402Payment {
   };
 }
 
+/** A valid event, varied by `n`: optional fields present or not, documents of every JSON kind. */
+function event(n: number): StoredEvent {
+  const docs = [
+    { tokenId: String(n), amount: String(n * 1_000) },
+    {},
+    { nested: { list: [1, -2, 3.5, 1e21, true, false, null, 'x'], deeper: { a: [[], {}] } }, n },
+    { big: '115792089237316195423570985008687907853269984665640564039457584007913129639935', braces: '{[}]', quote: 'none' },
+  ];
+  return {
+    id: `${n.toString(16).padStart(8, '0')}-0003-4000-8abc-0123456789ab`,
+    eventName: ['LeaseMinted', 'PaymentSettled', 'E'.repeat(100), 'x'][n % 4] as string,
+    contractAddress: `0x${'Ab'.repeat(20)}`,
+    blockNumber: [0, 10_000 + n, Number.MAX_SAFE_INTEGER][n % 3] as number,
+    transactionHash: `0x${n.toString(16).padStart(64, 'e')}`,
+    logIndex: [0, n, 2_147_483_647][n % 3] as number,
+    args: docs[n % docs.length] as StoredEvent['args'],
+    processed: n % 2 === 0,
+    createdAt: new Date(Date.UTC(2025, 0, 1) + n * 1_000),
+    ...(n % 3 === 0 ? { chainId: [1, 84532, 2_147_483_647][n % 9 === 0 ? 0 : n % 2 === 0 ? 1 : 2] as number } : {}),
+    ...(n % 4 === 0 ? { blockHash: `0x${'b1'.repeat(32)}` } : {}),
+    ...(n % 5 === 0 ? { removed: true as const } : {}),
+    ...(n % 6 === 0 ? { attempts: [1, 3, 2_147_483_647][n % 3] as number } : {}),
+    ...(n % 7 === 0 ? { lastError: ['boom', 'L'.repeat(2000)][n % 2] as string } : {}),
+  } as StoredEvent;
+}
+
+type Table = 'x402_payments' | 'events';
 const lineOf = (p: StoredX402Payment) => recordLine('x402_payments', p);
-const chunkOf = (lines: readonly string[], firstLine = 2): TableLinesChunk => ({
-  table: 'x402_payments',
+const eventLineOf = (e: StoredEvent) => recordLine('events', e);
+const chunkOf = (lines: readonly string[], firstLine = 2, table: Table = 'x402_payments'): TableLinesChunk => ({
+  table,
   lines: Buffer.from(lines.map((l) => `${l}\n`).join('')),
   count: lines.length,
   firstLine,
@@ -54,6 +84,11 @@ type Outcome = { rows: string; days: number[] } | { error: string; code: string;
 /** What the record path gives for `chunk`: parse every line, then encode the records. */
 function recordPath(chunk: TableLinesChunk): Outcome {
   try {
+    if (chunk.table === 'events') {
+      const events = recordsFromLines('events', chunk.lines, chunk.firstLine);
+      if (events.length !== chunk.count) return { error: `count ${events.length}`, code: 'VALIDATION', details: undefined };
+      return { rows: copyRows('events', events).toString('utf8'), days: [] };
+    }
     const records = recordsFromLines('x402_payments', chunk.lines, chunk.firstLine);
     const days = [...new Set(records.map((p) => Math.floor(p.paymentTimestamp.getTime() / DAY_MS)))];
     if (records.length !== chunk.count) return { error: `count ${records.length}`, code: 'VALIDATION', details: undefined };
@@ -80,9 +115,9 @@ function failure(error: unknown): Outcome {
 }
 
 /** True when the byte path takes `line` (it copies it) rather than handing it to the record path. */
-function plain(line: string): boolean {
+function plain(line: string, table: Table = 'x402_payments'): boolean {
   const b = Buffer.from(line);
-  return paymentLineCopy(b, 0, b.length, Buffer.alloc(b.length + 16), 0, lineFields()) !== -1;
+  return (table === 'events' ? eventLineCopy : paymentLineCopy)(b, 0, b.length, Buffer.alloc(b.length + 16), 0, lineFields()) !== -1;
 }
 
 /** Each edit of a line, named; a function of the line's text. */
@@ -170,6 +205,63 @@ const EDITS: [string, (l: string) => string][] = [
   ['an empty line', () => ''],
 ];
 
+/** `line` with its record changed by `change`, written again as JSON.stringify writes it. */
+function withRecord(line: string, change: (r: Record<string, unknown>) => void): string {
+  const wrapper = JSON.parse(line) as { t: string; r: Record<string, unknown> };
+  change(wrapper.r);
+  return JSON.stringify(wrapper);
+}
+
+const deep = (levels: number): unknown => (levels === 0 ? 1 : { d: deep(levels - 1) });
+
+/** Each edit of an event line, named. */
+const EVENT_EDITS: [string, (l: string) => string][] = [
+  ['args with a space', (l) => l.replace('"args":{', '"args":{ ')],
+  ['args with a newline escape', (l) => withRecord(l, (r) => void (r['args'] = { note: 'a\nb' }))],
+  ['args with a tab escape', (l) => withRecord(l, (r) => void (r['args'] = { note: 'a\tb' }))],
+  ['args with a quote', (l) => withRecord(l, (r) => void (r['args'] = { note: 'say "hi"' }))],
+  ['args non-ASCII', (l) => withRecord(l, (r) => void (r['args'] = { note: 'ü🚀' }))],
+  ['args 3.50', (l) => l.replace('3.5,', '3.50,')],
+  ['args 1E21', (l) => l.replace('1e+21', '1E21')],
+  ['args a repeated key', (l) => l.replace('"args":{', '"args":{"k":1,"k":2,')],
+  ['args -0', (l) => l.replace('"args":{', '"args":{"z":-0,')],
+  ['args an array', (l) => withRecord(l, (r) => void (r['args'] = [1, 2]))],
+  ['args a string', (l) => withRecord(l, (r) => void (r['args'] = 'x'))],
+  ['args null', (l) => withRecord(l, (r) => void (r['args'] = null))],
+  ['args 70 levels deep', (l) => withRecord(l, (r) => void (r['args'] = deep(70)))],
+  ['args 60 levels deep', (l) => withRecord(l, (r) => void (r['args'] = deep(60)))],
+  ['args over 256 KiB', (l) => withRecord(l, (r) => void (r['args'] = { s: 'x'.repeat(262_144) }))],
+  ['args unclosed', (l) => l.replace(/"args":\{/, '"args":{{')],
+  ['blockNumber past 2^53', (l) => withRecord(l, (r) => void (r['blockNumber'] = 2 ** 53))],
+  ['blockNumber with a leading zero', (l) => l.replace(/"blockNumber":(\d)/, '"blockNumber":0$1')],
+  ['blockNumber negative', (l) => withRecord(l, (r) => void (r['blockNumber'] = -1))],
+  ['blockNumber 1.5', (l) => withRecord(l, (r) => void (r['blockNumber'] = 1.5))],
+  ['blockNumber as a string', (l) => withRecord(l, (r) => void (r['blockNumber'] = '7'))],
+  ['logIndex past int4', (l) => withRecord(l, (r) => void (r['logIndex'] = 2 ** 31))],
+  ['chainId 0', (l) => withRecord(l, (r) => void (r['chainId'] = 0))],
+  ['chainId null', (l) => withRecord(l, (r) => void (r['chainId'] = null))],
+  ['attempts 0', (l) => withRecord(l, (r) => void (r['attempts'] = 0))],
+  ['removed false', (l) => withRecord(l, (r) => void (r['removed'] = false))],
+  ['processed as a string', (l) => withRecord(l, (r) => void (r['processed'] = 'true'))],
+  ['processed missing', (l) => withRecord(l, (r) => void delete r['processed'])],
+  ['lastError of 2001', (l) => withRecord(l, (r) => void (r['lastError'] = 'L'.repeat(2001)))],
+  ['lastError with a tab', (l) => withRecord(l, (r) => void (r['lastError'] = 'a\tb'))],
+  ['eventName empty', (l) => withRecord(l, (r) => void (r['eventName'] = ''))],
+  ['eventName of 101', (l) => withRecord(l, (r) => void (r['eventName'] = 'E'.repeat(101)))],
+  ['eventName with a backslash', (l) => withRecord(l, (r) => void (r['eventName'] = 'a\\b'))],
+  ['createdAt on 29 February 2025', (l) => withRecord(l, (r) => void (r['createdAt'] = '2025-02-29T00:00:00.000Z'))],
+  ['createdAt without milliseconds', (l) => withRecord(l, (r) => void (r['createdAt'] = '2025-02-28T00:00:00Z'))],
+  ['blockHash not hex', (l) => withRecord(l, (r) => void (r['blockHash'] = `0x${'g'.repeat(64)}`))],
+  ['contractAddress short', (l) => withRecord(l, (r) => void (r['contractAddress'] = '0xab'))],
+  ['transactionHash upper-case 0X', (l) => l.replace('"transactionHash":"0x', '"transactionHash":"0X')],
+  ['id upper-case', (l) => withRecord(l, (r) => void (r['id'] = String(r['id']).toUpperCase()))],
+  ['an unknown key', (l) => withRecord(l, (r) => void (r['note'] = 'x'))],
+  ['keys reversed', (l) => reorder(l, (entries) => entries.reverse())],
+  ['a key repeated', (l) => l.replace(/}}$/, ',"processed":true}}')],
+  ['wrapper of payments', (l) => l.replace('"t":"events"', '"t":"x402_payments"')],
+  ['truncated', (l) => l.slice(0, -1)],
+];
+
 /** `line` with its record's members rearranged by `change` (string values are plain here). */
 function reorder(line: string, change: (entries: [string, unknown][]) => [string, unknown][]): string {
   const wrapper = JSON.parse(line) as { t: string; r: Record<string, unknown> };
@@ -235,6 +327,58 @@ describe('payment lines copied as bytes', () => {
       const kind = Math.floor(next() * 3);
       const line = kind === 0 ? original.slice(0, at) + ch + original.slice(at + 1) : kind === 1 ? original.slice(0, at) + original.slice(at + 1) : original.slice(0, at) + ch + original.slice(at);
       const chunk = chunkOf([line], 100 + i);
+      expect(encoded(chunk), line).toEqual(recordPath(chunk));
+    }
+  });
+
+  const events = Array.from({ length: 60 }, (_v, n) => eventLineOf(event(n)));
+
+  it('take the byte path for every event line in the plain form, and give the record path\'s rows', () => {
+    for (const line of events) expect(plain(line, 'events'), line).toBe(true);
+    const chunk = chunkOf(events, 2, 'events');
+    const out = encoded(chunk);
+    expect(out).toEqual(recordPath(chunk));
+    expect('rows' in out && out.rows.split('\n').length).toBe(events.length + 1);
+  });
+
+  it('give the record path\'s rows for the events a store exports, plain or not', async () => {
+    const store = await dumpStore(await buildFullStore());
+    const storeLines = store.events.map(eventLineOf);
+    expect(storeLines.filter((l) => plain(l, 'events')).length).toBeGreaterThan(storeLines.length / 2);
+    const chunk = chunkOf(storeLines, 7, 'events');
+    expect(encoded(chunk)).toEqual(recordPath(chunk));
+  });
+
+  it('give the record path\'s row or error for every edit of an event line', () => {
+    let changed = 0;
+    let byteAccepted = 0;
+    for (const [name, edit] of EVENT_EDITS) {
+      for (const n of [0, 2, 3, 5, 6, 7]) {
+        const original = events[n] as string;
+        const line = edit(original);
+        if (line === original) continue;
+        changed += 1;
+        if (plain(line, 'events')) byteAccepted += 1;
+        const chunk = chunkOf([events[20] as string, line, events[21] as string], 40, 'events');
+        expect(encoded(chunk), `${name}: ${line.slice(0, 400)}`).toEqual(recordPath(chunk));
+      }
+    }
+    expect(changed).toBeGreaterThan(EVENT_EDITS.length * 3);
+    // Reordered keys and a document 60 levels deep stay plain; the rest do not.
+    expect(byteAccepted).toBeGreaterThan(0);
+    expect(byteAccepted).toBeLessThan(changed / 4);
+  });
+
+  it('give the record path\'s row or error for random byte edits of event lines', () => {
+    const next = random(15);
+    const alphabet = '0123456789abcdefABCDEF-:.TZ"{}[],\\ x\u00fc';
+    for (let i = 0; i < 3_000; i++) {
+      const original = events[Math.floor(next() * events.length)] as string;
+      const at = Math.floor(next() * original.length);
+      const ch = alphabet[Math.floor(next() * alphabet.length)] as string;
+      const kind = Math.floor(next() * 3);
+      const line = kind === 0 ? original.slice(0, at) + ch + original.slice(at + 1) : kind === 1 ? original.slice(0, at) + original.slice(at + 1) : original.slice(0, at) + ch + original.slice(at);
+      const chunk = chunkOf([line], 100 + i, 'events');
       expect(encoded(chunk), line).toEqual(recordPath(chunk));
     }
   });
