@@ -3,8 +3,8 @@
  * checking and encoding a million records is most of a migration's CPU in Node, and on the main
  * thread it kept the server waiting between chunks (docs/operations.md, section 4); here it runs
  * beside the main thread, which only reads the file and sends rows. The answer is the same as
- * encoding on the main thread: the same function runs in both places, and a thread that cannot
- * start (its module does not load) hands its chunks back to the main thread.
+ * encoding on the main thread: the same function runs in both places, and while no thread is
+ * ready (starting, or its module does not load) the main thread encodes.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,7 +28,6 @@ export type EncoderReply =
   | { id: number; error: { message: string; code?: StorageErrorCode; field?: string; details?: Record<string, unknown> } };
 
 interface Pending {
-  chunk: TableLinesChunk;
   resolve: (encoded: EncodedChunk) => void;
   reject: (error: Error) => void;
 }
@@ -100,7 +99,7 @@ export class CopyEncoders {
     const lines = new Uint8Array(chunk.lines.byteLength);
     lines.set(chunk.lines);
     return new Promise((resolve, reject) => {
-      thread.pending.set(id, { chunk, resolve, reject });
+      thread.pending.set(id, { resolve, reject });
       thread.worker.postMessage({ id, chunk: { ...chunk, lines } } satisfies EncoderRequest, [lines.buffer]);
     });
   }
@@ -137,18 +136,15 @@ export class CopyEncoders {
     return thread;
   }
 
-  // A thread that never became ready could not load its module: its chunks are encoded here
-  // instead. One that was running failed mid-way: its chunks fail with its error.
+  // Only a ready thread is given chunks (one that cannot load its module never is: they are
+  // encoded here). One that fails mid-way fails its chunks with its error.
   private async stop(thread: Thread, error: Error): Promise<void> {
     if (thread.dead) return;
     thread.dead = true;
     thread.settle();
     const pending = [...thread.pending.values()];
     thread.pending.clear();
-    for (const waiter of pending) {
-      if (thread.ready || this.closed) waiter.reject(error);
-      else this.inline(waiter.chunk).then(waiter.resolve, waiter.reject);
-    }
+    for (const waiter of pending) waiter.reject(error);
     await thread.worker.terminate();
   }
 
