@@ -277,15 +277,58 @@ function random(seed: number): () => number {
   };
 }
 
-describe('payment lines copied as bytes', () => {
+/** Every one of `lines` takes the byte path, and the chunk of them gives the record path's rows. */
+function comparePlainChunk(lines: readonly string[], table: Table): void {
+  for (const line of lines) expect(plain(line, table), line).toBe(true);
+  const chunk = chunkOf(lines, 2, table);
+  const out = encoded(chunk);
+  expect(out).toEqual(recordPath(chunk));
+  expect('rows' in out && out.rows.split('\n').length).toBe(lines.length + 1);
+}
+
+/**
+ * Each edit applied to each of `lines[at]`, the edited line in the middle of a chunk: both paths
+ * give the same. Most edits must leave the plain form (a few are plain, and must still agree).
+ */
+function compareEdits(edits: readonly [string, (l: string) => string][], lines: readonly string[], at: readonly number[], table: Table): void {
+  let changed = 0;
+  let byteAccepted = 0;
+  for (const [name, edit] of edits) {
+    for (const n of at) {
+      const original = lines[n] as string;
+      const line = edit(original);
+      if (line === original) continue;
+      changed += 1;
+      if (plain(line, table)) byteAccepted += 1;
+      const chunk = chunkOf([lines[20] as string, line, lines[21] as string], 40, table);
+      expect(encoded(chunk), `${name}: ${line.slice(0, 400)}`).toEqual(recordPath(chunk));
+    }
+  }
+  expect(changed).toBeGreaterThan(edits.length * 3);
+  expect(byteAccepted).toBeGreaterThan(0);
+  expect(byteAccepted).toBeLessThan(changed / 4);
+}
+
+/** `count` lines of `lines` with a byte replaced, removed or inserted at random: both paths give the same. */
+function compareRandomEdits(lines: readonly string[], table: Table, seed: number, count: number): void {
+  const next = random(seed);
+  const alphabet = '0123456789abcdefABCDEF-:.TZ"{}[],\\ x\u00fc';
+  for (let i = 0; i < count; i++) {
+    const original = lines[Math.floor(next() * lines.length)] as string;
+    const at = Math.floor(next() * original.length);
+    const ch = alphabet[Math.floor(next() * alphabet.length)] as string;
+    const kind = Math.floor(next() * 3);
+    const line = kind === 0 ? original.slice(0, at) + ch + original.slice(at + 1) : kind === 1 ? original.slice(0, at) + original.slice(at + 1) : original.slice(0, at) + ch + original.slice(at);
+    const chunk = chunkOf([line], 100 + i, table);
+    expect(encoded(chunk), line).toEqual(recordPath(chunk));
+  }
+}
+
+describe('payment and event lines copied as bytes', () => {
   const lines = Array.from({ length: 120 }, (_v, n) => lineOf(payment(n)));
 
   it('take the byte path for every line in the plain form, and give the record path\'s rows and days', () => {
-    for (const line of lines) expect(plain(line), line).toBe(true);
-    const chunk = chunkOf(lines);
-    const out = encoded(chunk);
-    expect(out).toEqual(recordPath(chunk));
-    expect('rows' in out && out.rows.split('\n').length).toBe(lines.length + 1);
+    comparePlainChunk(lines, 'x402_payments');
   });
 
   it('take the byte path for the payments a store exports, in its key order', async () => {
@@ -298,47 +341,18 @@ describe('payment lines copied as bytes', () => {
   });
 
   it('give the record path\'s row or error for every edit of a line, in the middle of a chunk', () => {
-    let changed = 0;
-    let byteAccepted = 0;
-    for (const [name, edit] of EDITS) {
-      for (const n of [0, 1, 5, 10, 3, 4]) {
-        const original = lines[n] as string;
-        const line = edit(original);
-        if (line === original) continue;
-        changed += 1;
-        if (plain(line)) byteAccepted += 1;
-        const chunk = chunkOf([lines[20] as string, line, lines[21] as string], 40);
-        expect(encoded(chunk), `${name}: ${line}`).toEqual(recordPath(chunk));
-      }
-    }
-    expect(changed).toBeGreaterThan(EDITS.length * 3);
     // Reordered keys and a real leap day stay plain; the edits that change a value's form do not.
-    expect(byteAccepted).toBeGreaterThan(0);
-    expect(byteAccepted).toBeLessThan(changed / 4);
+    compareEdits(EDITS, lines, [0, 1, 5, 10, 3, 4], 'x402_payments');
   });
 
   it('give the record path\'s row or error for random byte edits', () => {
-    const next = random(14);
-    const alphabet = '0123456789abcdefABCDEF-:.TZ"{},\\ x\u00fc';
-    for (let i = 0; i < 4_000; i++) {
-      const original = lines[Math.floor(next() * lines.length)] as string;
-      const at = Math.floor(next() * original.length);
-      const ch = alphabet[Math.floor(next() * alphabet.length)] as string;
-      const kind = Math.floor(next() * 3);
-      const line = kind === 0 ? original.slice(0, at) + ch + original.slice(at + 1) : kind === 1 ? original.slice(0, at) + original.slice(at + 1) : original.slice(0, at) + ch + original.slice(at);
-      const chunk = chunkOf([line], 100 + i);
-      expect(encoded(chunk), line).toEqual(recordPath(chunk));
-    }
+    compareRandomEdits(lines, 'x402_payments', 14, 4_000);
   });
 
   const events = Array.from({ length: 60 }, (_v, n) => eventLineOf(event(n)));
 
   it('take the byte path for every event line in the plain form, and give the record path\'s rows', () => {
-    for (const line of events) expect(plain(line, 'events'), line).toBe(true);
-    const chunk = chunkOf(events, 2, 'events');
-    const out = encoded(chunk);
-    expect(out).toEqual(recordPath(chunk));
-    expect('rows' in out && out.rows.split('\n').length).toBe(events.length + 1);
+    comparePlainChunk(events, 'events');
   });
 
   it('give the record path\'s rows for the events a store exports, plain or not', async () => {
@@ -350,37 +364,12 @@ describe('payment lines copied as bytes', () => {
   });
 
   it('give the record path\'s row or error for every edit of an event line', () => {
-    let changed = 0;
-    let byteAccepted = 0;
-    for (const [name, edit] of EVENT_EDITS) {
-      for (const n of [0, 2, 3, 5, 6, 7]) {
-        const original = events[n] as string;
-        const line = edit(original);
-        if (line === original) continue;
-        changed += 1;
-        if (plain(line, 'events')) byteAccepted += 1;
-        const chunk = chunkOf([events[20] as string, line, events[21] as string], 40, 'events');
-        expect(encoded(chunk), `${name}: ${line.slice(0, 400)}`).toEqual(recordPath(chunk));
-      }
-    }
-    expect(changed).toBeGreaterThan(EVENT_EDITS.length * 3);
     // Reordered keys and a document 60 levels deep stay plain; the rest do not.
-    expect(byteAccepted).toBeGreaterThan(0);
-    expect(byteAccepted).toBeLessThan(changed / 4);
+    compareEdits(EVENT_EDITS, events, [0, 2, 3, 5, 6, 7], 'events');
   });
 
   it('give the record path\'s row or error for random byte edits of event lines', () => {
-    const next = random(15);
-    const alphabet = '0123456789abcdefABCDEF-:.TZ"{}[],\\ x\u00fc';
-    for (let i = 0; i < 3_000; i++) {
-      const original = events[Math.floor(next() * events.length)] as string;
-      const at = Math.floor(next() * original.length);
-      const ch = alphabet[Math.floor(next() * alphabet.length)] as string;
-      const kind = Math.floor(next() * 3);
-      const line = kind === 0 ? original.slice(0, at) + ch + original.slice(at + 1) : kind === 1 ? original.slice(0, at) + original.slice(at + 1) : original.slice(0, at) + ch + original.slice(at);
-      const chunk = chunkOf([line], 100 + i, 'events');
-      expect(encoded(chunk), line).toEqual(recordPath(chunk));
-    }
+    compareRandomEdits(events, 'events', 15, 3_000);
   });
 
   it('refuse a chunk whose last line has no newline, or whose count is wrong, as the record path does', () => {

@@ -8,7 +8,7 @@
  * (test/plain-line-copy.test.ts compares the two).
  */
 import { jsonDocumentProblem } from '../../core/json-document.js';
-import { FALSE, instantDay, integerIn, isHex, isUuid, lineShape, NUMBER, OBJECT, put, scanLine, STRING, TRUE, type LineFields } from './plain-line-scan.js';
+import { BOOLEAN, fieldsHaveKinds, instantDay, integerIn, isHex, isUuid, lineShape, NUMBER, OBJECT, put, putFlag, putOrNull, putSlots, scanLine, STRING, TRUE, type LineFields } from './plain-line-scan.js';
 
 // Slots, in the order of the events' COPY columns (records.ts).
 const ID = 0;
@@ -25,7 +25,6 @@ const BLOCK_HASH = 10;
 const REMOVED = 11;
 const ATTEMPTS = 12;
 const LAST_ERROR = 13;
-const SLOTS = 14;
 /** Slots before this one are required. */
 const FIRST_OPTIONAL = CHAIN_ID;
 
@@ -46,8 +45,8 @@ const SHAPE = lineShape('events', [
   'lastError',
 ]);
 
-/** The kind each slot's value must have (`processed` is TRUE or FALSE). */
-const KINDS = [STRING, STRING, STRING, NUMBER, STRING, NUMBER, OBJECT, TRUE, STRING, NUMBER, STRING, TRUE, NUMBER, STRING];
+/** The kind of each slot's value (`removed` may only be true). */
+const KINDS = [STRING, STRING, STRING, NUMBER, STRING, NUMBER, OBJECT, BOOLEAN, STRING, NUMBER, STRING, TRUE, NUMBER, STRING];
 const MAX_INT4 = 2_147_483_647;
 const TAB = 0x09;
 
@@ -58,13 +57,8 @@ const TAB = 0x09;
  */
 export function eventLineCopy(b: Uint8Array, from: number, to: number, out: Uint8Array, at: number, f: LineFields): number {
   if (!scanLine(b, from, to, SHAPE, f)) return -1;
+  if (!fieldsHaveKinds(f, KINDS, FIRST_OPTIONAL)) return -1;
   const { start, end, kind } = f;
-  for (let s = 0; s < SLOTS; s++) {
-    const k = kind[s] as number;
-    if (k === 0) {
-      if (s < FIRST_OPTIONAL) return -1;
-    } else if (k !== KINDS[s] && !(s === PROCESSED && k === FALSE)) return -1;
-  }
   if (!isUuid(b, start[ID] as number, end[ID] as number)) return -1;
   const nameLength = (end[EVENT_NAME] as number) - (start[EVENT_NAME] as number);
   if (nameLength < 1 || nameLength > 100) return -1;
@@ -78,34 +72,20 @@ export function eventLineCopy(b: Uint8Array, from: number, to: number, out: Uint
   if (kind[LAST_ERROR] !== 0 && (end[LAST_ERROR] as number) - (start[LAST_ERROR] as number) > 2000) return -1;
   if (!isPlainDocument(b, start[ARGS] as number, end[ARGS] as number)) return -1;
 
-  let p = at;
-  for (let s = ID; s <= ARGS; s++) {
-    p = put(b, start[s] as number, end[s] as number, out, p);
-    out[p++] = TAB;
-  }
-  out[p++] = kind[PROCESSED] === TRUE ? 0x74 : 0x66; // t / f
+  let p = putSlots(b, f, ID, ARGS, out, at);
+  p = putFlag(kind[PROCESSED] === TRUE, out, p);
+  p = putSlots(b, f, CREATED_AT, CREATED_AT, out, p);
+  p = putOrNull(b, f, CHAIN_ID, out, p);
   out[p++] = TAB;
-  p = put(b, start[CREATED_AT] as number, end[CREATED_AT] as number, out, p);
+  p = putOrNull(b, f, BLOCK_HASH, out, p);
   out[p++] = TAB;
-  p = kind[CHAIN_ID] === 0 ? nullValue(out, p) : put(b, start[CHAIN_ID] as number, end[CHAIN_ID] as number, out, p);
-  out[p++] = TAB;
-  p = kind[BLOCK_HASH] === 0 ? nullValue(out, p) : put(b, start[BLOCK_HASH] as number, end[BLOCK_HASH] as number, out, p);
-  out[p++] = TAB;
-  out[p++] = kind[REMOVED] === TRUE ? 0x74 : 0x66;
-  out[p++] = TAB;
+  p = putFlag(kind[REMOVED] === TRUE, out, p);
   if (kind[ATTEMPTS] === 0) out[p++] = 0x30; // no attempts yet: 0
   else p = put(b, start[ATTEMPTS] as number, end[ATTEMPTS] as number, out, p);
   out[p++] = TAB;
-  p = kind[LAST_ERROR] === 0 ? nullValue(out, p) : put(b, start[LAST_ERROR] as number, end[LAST_ERROR] as number, out, p);
+  p = putOrNull(b, f, LAST_ERROR, out, p);
   out[p++] = 0x0a;
   return p;
-}
-
-/** `\N` at `out[p]`; returns where it ends. */
-function nullValue(out: Uint8Array, p: number): number {
-  out[p] = 0x5c;
-  out[p + 1] = 0x4e;
-  return p + 2;
 }
 
 /**

@@ -12,7 +12,7 @@
  * same error (test/plain-line-copy.test.ts compares the two).
  */
 import { INTERVAL_SECONDS } from '../../contract/database.js';
-import { equals, instantDay, isHex, isUuid, lineShape, NUMBER, put, scanLine, STRING, TRUE, type LineFields } from './plain-line-scan.js';
+import { equals, fieldsHaveKinds, instantDay, isHex, isUuid, lineShape, NUMBER, putFlag, putOrNull, putSlots, scanLine, STRING, TRUE, type LineFields } from './plain-line-scan.js';
 
 // Slots, in the order of the payments' COPY columns (records.ts): the row is slots 0-9 as they are,
 // then `late` and `carried_to_batch_id`.
@@ -28,7 +28,8 @@ const BUCKET_SLOT = 8;
 const CREATED_AT = 9;
 const LATE = 10;
 const CARRIED = 11;
-const SLOTS = 12;
+/** The kind of each slot's value; slots before `late` are required. */
+const KINDS = [STRING, STRING, STRING, NUMBER, STRING, STRING, STRING, STRING, STRING, STRING, TRUE, STRING];
 
 const SHAPE = lineShape('x402_payments', [
   'id',
@@ -48,7 +49,6 @@ const SHAPE = lineShape('x402_payments', [
 /** Each mode's name and its interval as JSON prints it (INTERVAL_SECONDS). */
 const MODES = Object.entries(INTERVAL_SECONDS).map(([mode, seconds]) => [Buffer.from(mode, 'latin1'), Buffer.from(String(seconds), 'latin1')] as const);
 const TOP_OF_HOUR = Buffer.from('00:00.000Z', 'latin1');
-const TAB = 0x09;
 
 /**
  * Writes the COPY row of the payment line `b[from, to)` (without its newline) at `out[at]`, sets
@@ -58,14 +58,9 @@ const TAB = 0x09;
  */
 export function paymentLineCopy(b: Uint8Array, from: number, to: number, out: Uint8Array, at: number, f: LineFields): number {
   if (!scanLine(b, from, to, SHAPE, f)) return -1;
+  // `late` may only be true, and `carriedToBatchId` needs it.
+  if (!fieldsHaveKinds(f, KINDS, LATE)) return -1;
   const { start, end, kind } = f;
-  // Types and the required fields; `late` may only be true, and `carriedToBatchId` needs it.
-  for (let s = 0; s < SLOTS; s++) {
-    const k = kind[s] as number;
-    if (k === 0) {
-      if (s < LATE) return -1;
-    } else if (k !== (s === INTERVAL ? NUMBER : s === LATE ? TRUE : STRING)) return -1;
-  }
   if (kind[CARRIED] !== 0 && (kind[LATE] !== TRUE || !isUuid(b, start[CARRIED] as number, end[CARRIED] as number))) return -1;
   if (!isUuid(b, start[ID] as number, end[ID] as number)) return -1;
   const leaseLength = (end[LEASE_ID] as number) - (start[LEASE_ID] as number);
@@ -77,17 +72,9 @@ export function paymentLineCopy(b: Uint8Array, from: number, to: number, out: Ui
   if (Number.isNaN(day) || Number.isNaN(instantDay(b, start[CREATED_AT] as number, end[CREATED_AT] as number))) return -1;
   if (!isBucketOf(b, start[BUCKET_SLOT] as number, end[BUCKET_SLOT] as number, start[PAYMENT_TIMESTAMP] as number)) return -1;
 
-  let p = at;
-  for (let s = ID; s <= CREATED_AT; s++) {
-    p = put(b, start[s] as number, end[s] as number, out, p);
-    out[p++] = TAB;
-  }
-  out[p++] = kind[LATE] === TRUE ? 0x74 : 0x66; // t / f
-  out[p++] = TAB;
-  if (kind[CARRIED] === 0) {
-    out[p++] = 0x5c; // \N
-    out[p++] = 0x4e;
-  } else p = put(b, start[CARRIED] as number, end[CARRIED] as number, out, p);
+  let p = putSlots(b, f, ID, CREATED_AT, out, at);
+  p = putFlag(kind[LATE] === TRUE, out, p);
+  p = putOrNull(b, f, CARRIED, out, p);
   out[p++] = 0x0a;
   f.day = day;
   return p;

@@ -112,6 +112,23 @@ export function scanLine(b: Uint8Array, from: number, to: number, shape: LineSha
   }
 }
 
+/** An expected kind ({@link fieldsHaveKinds}) that either `true` or `false` meets. */
+export const BOOLEAN = 6;
+
+/**
+ * Every slot below `required` is present, and each present slot has the kind `kinds` gives it
+ * ({@link BOOLEAN}: `true` or `false`).
+ */
+export function fieldsHaveKinds(f: LineFields, kinds: readonly number[], required: number): boolean {
+  for (let s = 0; s < kinds.length; s++) {
+    const k = f.kind[s] as number;
+    if (k === 0) {
+      if (s < required) return false;
+    } else if (k !== kinds[s] && !(kinds[s] === BOOLEAN && (k === TRUE || k === FALSE))) return false;
+  }
+  return true;
+}
+
 /** The slot of the key `b[from, to)`, or -1 when it is not one of the shape's. */
 function keySlot(b: Uint8Array, from: number, to: number, shape: LineShape): number {
   const length = to - from;
@@ -242,4 +259,29 @@ export function put(b: Uint8Array, from: number, to: number, out: Uint8Array, at
   let p = at;
   for (let i = from; i < to; i++) out[p++] = b[i] as number;
   return p;
+}
+
+/** Copies the values of slots `first` to `last`, each followed by a tab, to `out[at]`; returns where they end. */
+export function putSlots(b: Uint8Array, f: LineFields, first: number, last: number, out: Uint8Array, at: number): number {
+  let p = at;
+  for (let s = first; s <= last; s++) {
+    p = put(b, f.start[s] as number, f.end[s] as number, out, p);
+    out[p++] = 0x09;
+  }
+  return p;
+}
+
+/** `t` or `f` and a tab at `out[at]` (a boolean column); returns where they end. */
+export function putFlag(on: boolean, out: Uint8Array, at: number): number {
+  out[at] = on ? 0x74 : 0x66;
+  out[at + 1] = 0x09;
+  return at + 2;
+}
+
+/** The value of slot `s`, or `\N` when the line has none, at `out[at]`; returns where it ends. */
+export function putOrNull(b: Uint8Array, f: LineFields, s: number, out: Uint8Array, at: number): number {
+  if (f.kind[s] !== 0) return put(b, f.start[s] as number, f.end[s] as number, out, at);
+  out[at] = 0x5c;
+  out[at + 1] = 0x4e;
+  return at + 2;
 }
