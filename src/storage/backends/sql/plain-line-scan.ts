@@ -3,9 +3,10 @@
  * tables whose lines are copied into COPY rows without being parsed into records
  * (payment-line-copy.ts, event-line-copy.ts). The plain form is what a store writes: one object of
  * known keys in any order, no whitespace, values that are strings of printable ASCII without
- * escapes, unsigned integers, `true`, `false`, or (for one key of a table) a JSON object whose
- * strings are the same. Anything else is left to the record path.
+ * escapes, unsigned integers, `true`, `false`, or a JSON object whose strings are the same (a
+ * table's own checks say which keys may hold which). Anything else is left to the record path.
  */
+import { DAY_MS } from '../../core/time.js';
 
 // Value kinds a field can have here.
 export const STRING = 1;
@@ -220,7 +221,6 @@ export function integerIn(b: Uint8Array, from: number, to: number, min: number, 
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const DAY_MS = 86_400_000;
 
 /**
  * The UTC day number of `YYYY-MM-DDTHH:MM:SS.sssZ` (years 0100-9999, a real calendar date and
