@@ -145,20 +145,16 @@ async function copyRun(tx: BulkExecutor, first: EncodedChunk, encoded: AsyncIter
  */
 async function* inOrder(chunks: AsyncIterable<TableChunk | TableLinesChunk>, encoders: CopyEncoders): AsyncGenerator<EncodedChunk> {
   const queue: Promise<EncodedChunk>[] = [];
-  try {
-    for await (const chunk of chunks) {
-      if (isLinesChunk(chunk) ? chunk.count === 0 : chunk.records.length === 0) continue;
-      const encoded = isLinesChunk(chunk) ? encoders.encode(chunk) : Promise.resolve(encodeChunk(chunk));
-      // Awaited in order below; a failure is seen there (not left unhandled meanwhile).
-      encoded.catch(() => undefined);
-      queue.push(encoded);
-      if (queue.length > LOOKAHEAD) yield await (queue.shift() as Promise<EncodedChunk>);
-    }
-    while (queue.length > 0) yield await (queue.shift() as Promise<EncodedChunk>);
-  } finally {
-    // A chunk encoded but never sent (the load failed) must not reject unhandled later.
-    for (const encoded of queue) encoded.catch(() => undefined);
+  for await (const chunk of chunks) {
+    if (isLinesChunk(chunk) ? chunk.count === 0 : chunk.records.length === 0) continue;
+    const encoded = isLinesChunk(chunk) ? encoders.encode(chunk) : Promise.resolve(encodeChunk(chunk));
+    // Awaited in order below; a failure is seen there, and one never awaited (the load failed
+    // first) is not left unhandled.
+    encoded.catch(() => undefined);
+    queue.push(encoded);
+    if (queue.length > LOOKAHEAD) yield await (queue.shift() as Promise<EncodedChunk>);
   }
+  while (queue.length > 0) yield await (queue.shift() as Promise<EncodedChunk>);
 }
 
 /** The UTC days (YYYY-MM-DD) of `chunkDays` (day numbers) not yet in `seen` (added to it). */
