@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrateData } from '../../src/migration/migrate-data.js';
 import { SnapshotError } from '../../src/migration/snapshot-format.js';
@@ -160,6 +161,26 @@ describe('a snapshot read as record lines', () => {
     await writeFile(path, withRecordLines(records));
     await expect(migrateData(path, postgres.db)).rejects.toThrow(new RegExp(`^line ${at + 2}: invalid x402_payments record: .*payer`));
     expect(await isEmpty(postgres.db)).toBe(true);
+  });
+
+  it('into PostgreSQL, a row the server refuses while the rows stream rolls the whole load back; the same command then completes', async () => {
+    // A constraint the load keeps (it drops keys, indexes and foreign keys only) refuses the
+    // largest payment, inside the payments' COPY; the dropped indexes come back with the rollback.
+    const sql = new pg.Client({ connectionString: postgres.url });
+    await sql.connect();
+    try {
+      await sql.query(`ALTER TABLE x402_payments ADD CONSTRAINT test_refuse_largest CHECK (amount_minor_units <> ${MAX_AMOUNT})`);
+      await expect(migrateData(snapshot, postgres.db)).rejects.toMatchObject({ message: /test_refuse_largest/ });
+      expect(await isEmpty(postgres.db)).toBe(true);
+      const { rows } = await sql.query<{ indexes: number }>(`SELECT count(*)::int AS indexes FROM pg_indexes WHERE tablename LIKE 'x402_payments%' AND indexname LIKE '%lease_time%'`);
+      expect(rows[0]?.indexes).toBeGreaterThan(0);
+    } finally {
+      await sql.query('ALTER TABLE x402_payments DROP CONSTRAINT IF EXISTS test_refuse_largest');
+      await sql.end();
+    }
+    const report = await migrateData(snapshot, postgres.db);
+    expect(report.ok).toBe(true);
+    expect(await dumpStore(postgres.db)).toEqual(before);
   });
 
   it('loadEmpty refuses a chunk of lines whose shape is wrong, with nothing written', async () => {
