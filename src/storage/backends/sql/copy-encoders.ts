@@ -36,7 +36,7 @@ interface Thread {
   worker: Worker;
   pending: Map<number, Pending>;
   ready: boolean;
-  /** Set once the thread died; its chunks go elsewhere. */
+  /** Set once the thread died: it takes no more chunks, and those it held fail with its error. */
   dead: boolean;
   /** Resolves when the thread is ready or dead. */
   settled: Promise<void>;

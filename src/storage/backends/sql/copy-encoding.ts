@@ -41,9 +41,13 @@ export function encodeChunk(chunk: TableChunk | TableLinesChunk): EncodedChunk {
 
 function paymentDays(payments: readonly TableRecords['x402_payments'][]): number[] {
   const days = new Set<number>();
-  // A day number, not a formatted date: this runs for every payment of a load.
-  for (const p of payments) days.add(Math.floor(p.paymentTimestamp.getTime() / DAY_MS));
+  for (const p of payments) days.add(paymentDay(p));
   return [...days];
+}
+
+/** A payment's UTC day number: a number, not a formatted date, since this runs for every payment of a load. */
+function paymentDay(payment: TableRecords['x402_payments']): number {
+  return Math.floor(payment.paymentTimestamp.getTime() / DAY_MS);
 }
 
 function countError(chunk: TableLinesChunk, lines: number) {
@@ -81,7 +85,7 @@ function encodePlainLines(chunk: TableLinesChunk, table: 'x402_payments' | 'even
       const row = copyRows(table, [record] as TableRecords[typeof table][]);
       if (out.length - used < row.length) out = grown(out, used, row.length);
       used += row.copy(out, used);
-      if (payments) days.add(Math.floor((record as TableRecords['x402_payments']).paymentTimestamp.getTime() / DAY_MS));
+      if (payments) days.add(paymentDay(record as TableRecords['x402_payments']));
     }
     count += 1;
     start = end + 1;
